@@ -1,0 +1,212 @@
+// The validated configuration model. The parser produces it, the master loads every file it names
+// (certificates, errorfiles) into it, and workers receive it over IPC: it must stay plain data
+// (JSON-serialisable: no Maps, no Buffers, no functions). All durations are milliseconds.
+
+export interface Location {
+  file: string;
+  line: number;
+}
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  severity: Severity;
+  file: string;
+  line: number;
+  message: string;
+}
+
+export type Mode = 'http' | 'tcp';
+
+export type LogTarget =
+  | { kind: 'stdout' | 'stderr'; facility: string; level?: string }
+  | { kind: 'udp'; host: string; port: number; facility: string; level?: string }
+  | { kind: 'unix'; path: string; facility: string; level?: string };
+
+export interface StatsSocket {
+  path: string;
+  mode?: number;
+  level: 'user' | 'operator' | 'admin';
+  exposeFdListeners: boolean;
+  loc: Location;
+}
+
+export interface GlobalConfig {
+  maxconn?: number;
+  /** `nbthread` / `nbproc`: number of workers per generation (CLI `--workers` overrides). */
+  workers?: number;
+  /** `hard-stop-after`: upper bound on a draining generation's life. */
+  hardStopAfter?: number;
+  statsSockets: StatsSocket[];
+  statsTimeout?: number;
+  logTargets: LogTarget[];
+  user?: string;
+  group?: string;
+  daemon: boolean;
+  chroot?: string;
+  pidfile?: string;
+  caBase?: string;
+  crtBase?: string;
+  dhParamBits?: number;
+}
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+export interface TlsCertificate {
+  /** Resolved absolute path of the PEM (certificate chain + private key, as HAProxy's `crt`). */
+  path: string;
+  /** File contents, read by the master; empty until the config is loaded. */
+  pem: string;
+}
+
+export interface TlsBind {
+  certificates: TlsCertificate[];
+  /** OpenSSL cipher list for TLS <= 1.2 (`ciphers` on bind, else `ssl-default-bind-ciphers`). */
+  ciphers?: string;
+  /** TLS 1.3 cipher suites (`ciphersuites`, else `ssl-default-bind-ciphersuites`). */
+  ciphersuites?: string;
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+  alpn?: string[];
+}
+
+export interface Bind {
+  /** Stable key of the listening socket, e.g. `0.0.0.0:443` or `[::]:80`: same key, same socket. */
+  key: string;
+  /** Address to bind; `0.0.0.0` for `*` / empty. */
+  host: string;
+  port: number;
+  tls?: TlsBind;
+  loc: Location;
+}
+
+/** One term of an ACL condition; terms of a condition are ANDed (HAProxy's default). */
+export type Predicate =
+  | { fetch: 'ssl_fc' }
+  | { fetch: 'always_true' | 'always_false' }
+  | { fetch: 'path' | 'path_beg' | 'path_end' | 'hdr_host' | 'method'; values: string[] };
+
+export interface ConditionTerm {
+  negate: boolean;
+  predicate: Predicate;
+}
+
+export interface Condition {
+  /** `unless` inverts the whole condition. */
+  unless: boolean;
+  /** OR of AND-groups (`||` / `or` separate groups). */
+  anyOf: ConditionTerm[][];
+}
+
+export interface HeaderRule {
+  action: 'add-header' | 'set-header' | 'del-header';
+  name: string;
+  /** Literal value (HAProxy log-format expressions are not expanded); unused for del-header. */
+  value: string;
+  cond?: Condition;
+  loc: Location;
+}
+
+export type Redirect =
+  | { kind: 'scheme'; scheme: string; code: number; cond?: Condition; loc: Location }
+  | { kind: 'location' | 'prefix'; target: string; code: number; cond?: Condition; loc: Location };
+
+export interface Timeouts {
+  connect: number;
+  client: number;
+  server: number;
+  httpRequest?: number;
+  httpKeepAlive?: number;
+  tunnel?: number;
+  queue?: number;
+}
+
+export interface StatsPage {
+  uri: string;
+  realm: string;
+  /** `user:password` pairs for basic auth; empty means no auth. */
+  auth: { user: string; password: string }[];
+  refresh?: number;
+}
+
+export interface Frontend {
+  name: string;
+  mode: Mode;
+  binds: Bind[];
+  defaultBackend?: string;
+  useBackends: { backend: string; cond?: Condition }[];
+  requestRules: HeaderRule[];
+  responseRules: HeaderRule[];
+  redirects: Redirect[];
+  forwardFor: boolean;
+  /** `option http-server-close`: server-side connections are not reused; client keep-alive stays. */
+  httpServerClose: boolean;
+  /** False when `option httpclose` / `option forceclose` forces `Connection: close` to clients. */
+  clientKeepAlive: boolean;
+  /** Compiled log format string, or null when this proxy does not log. */
+  logFormat: string | null;
+  logTargets: LogTarget[];
+  dontLogNull: boolean;
+  timeouts: Timeouts;
+  maxconn?: number;
+  /** Status code → full HTTP response text (HAProxy errorfile format), read by the master. */
+  errorfiles: Record<string, string>;
+  stats?: StatsPage;
+  loc: Location;
+}
+
+export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'source' | 'first' | 'random';
+
+export interface Server {
+  /** Stable identity across reloads: `backend/server`. Health and counters are keyed by it. */
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  weight: number;
+  check: boolean;
+  /** Health-check interval (`inter`), default 2000. */
+  inter: number;
+  rise: number;
+  fall: number;
+  backup: boolean;
+  disabled: boolean;
+  maxconn?: number;
+  loc: Location;
+}
+
+export interface HealthCheck {
+  /** `option httpchk [METHOD] [URI]`; absent means a TCP connect check. */
+  http?: { method: string; path: string };
+}
+
+export interface Backend {
+  name: string;
+  mode: Mode;
+  balance: BalanceAlgorithm;
+  servers: Server[];
+  retries: number;
+  redispatch: boolean;
+  forwardFor: boolean;
+  httpServerClose: boolean;
+  requestRules: HeaderRule[];
+  responseRules: HeaderRule[];
+  timeouts: Timeouts;
+  healthCheck: HealthCheck;
+  errorfiles: Record<string, string>;
+  loc: Location;
+}
+
+export interface Config {
+  /** Absolute path of the main configuration file. */
+  file: string;
+  global: GlobalConfig;
+  frontends: Frontend[];
+  backends: Backend[];
+}
+
+export interface LoadResult {
+  /** Present only when there are no errors. */
+  config?: Config;
+  diagnostics: Diagnostic[];
+}

@@ -1,0 +1,72 @@
+// Every message exchanged between the master and its workers, in one place.
+// Transport: Node's child_process IPC channel (JSON). Listening sockets travel as the handle of a
+// `listener` message (`child.send(msg, tcpHandle)`), one message per socket.
+import type { Config } from '../config/model.ts';
+
+/** Runtime state of one server as decided by the master (health checks, admin commands). */
+export interface ServerState {
+  up: boolean;
+  /** Runtime weight override (`set weight`); absent means the configured weight. */
+  weight?: number;
+  admin: 'ready' | 'drain' | 'maint';
+}
+
+/** Server id (`backend/server`) → state. Servers absent from the map are up and ready. */
+export type ServerStates = Record<string, ServerState>;
+
+/**
+ * Counter deltas since the worker's previous report, keyed by object then field:
+ * objects are `fe/NAME`, `be/NAME`, `srv/BACKEND/SERVER`; fields follow HAProxy's CSV names
+ * (`req_tot`, `hrsp_2xx`, `hrsp_5xx`, `bin`, `bout`, `econ`, `eresp`, `wretr`, `stot`, …).
+ */
+export type CounterDeltas = Record<string, Record<string, number>>;
+
+/** Current values of gauges (`scur`, …), same keys as counters; summed by the master over workers. */
+export type Gauges = Record<string, Record<string, number>>;
+
+export interface StatsRow {
+  pxname: string;
+  svname: string;
+  kind: 'frontend' | 'backend' | 'server';
+  status: string;
+  values: Record<string, number>;
+}
+
+export interface StatsSnapshot {
+  generation: number;
+  workers: number;
+  uptimeMs: number;
+  rows: StatsRow[];
+}
+
+export type MasterToWorker =
+  | {
+      type: 'init';
+      generation: number;
+      index: number;
+      config: Config;
+      /** Keys of every listener the worker must receive before it may report ready. */
+      listenerKeys: string[];
+      servers: ServerStates;
+      /** Base64 of 48 bytes: TLS session-ticket keys shared by every worker and generation. */
+      ticketKeys: string;
+    }
+  | { type: 'listener'; key: string }
+  | { type: 'servers'; servers: ServerStates }
+  | { type: 'drain'; hardStopAfterMs: number }
+  | { type: 'stats'; requestId: number; snapshot: StatsSnapshot };
+
+export type WorkerToMaster =
+  | { type: 'ready'; generation: number; index: number; pid: number }
+  | { type: 'startup-error'; message: string }
+  | { type: 'counters'; deltas: CounterDeltas; gauges: Gauges }
+  | { type: 'drained' }
+  | { type: 'stats-request'; requestId: number };
+
+export function isWorkerToMaster(value: unknown): value is WorkerToMaster {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+export function isMasterToWorker(value: unknown): value is MasterToWorker {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
