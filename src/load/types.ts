@@ -72,6 +72,8 @@ export interface LatencySummary {
 
 export interface LoadReport {
   url: string;
+  /** Wall-clock time (Date.now()) when the run started; timeline `t` values are relative to it. */
+  startedAtMs: number;
   serverSoftware: string;
   host: string;
   port: number;
