@@ -68,6 +68,8 @@ export interface TlsBind {
   minVersion: TlsVersion;
   maxVersion: TlsVersion;
   alpn?: string[];
+  /** `no-tls-tickets`: disable RFC 5077 session tickets on this listener. */
+  noTlsTickets?: boolean;
 }
 
 export interface Bind {
@@ -119,6 +121,8 @@ export interface Timeouts {
   httpKeepAlive?: number;
   tunnel?: number;
   queue?: number;
+  /** `timeout check`: extra time allowed for a health-check response (else `inter`). */
+  check?: number;
 }
 
 export interface StatsPage {
@@ -139,6 +143,8 @@ export interface Frontend {
   responseRules: HeaderRule[];
   redirects: Redirect[];
   forwardFor: boolean;
+  /** `option forwardfor header NAME`: header name when it is not `X-Forwarded-For`. */
+  forwardForHeader?: string;
   /** `option http-server-close`: server-side connections are not reused; client keep-alive stays. */
   httpServerClose: boolean;
   /** False when `option httpclose` / `option forceclose` forces `Connection: close` to clients. */
@@ -188,6 +194,8 @@ export interface Backend {
   retries: number;
   redispatch: boolean;
   forwardFor: boolean;
+  /** `option forwardfor header NAME`: header name when it is not `X-Forwarded-For`. */
+  forwardForHeader?: string;
   httpServerClose: boolean;
   requestRules: HeaderRule[];
   responseRules: HeaderRule[];
