@@ -98,6 +98,12 @@ export interface LoadReport {
   total: LatencySummary;
   /** Time until failure of the failed requests (ms), kept out of `total`. */
   failureTimes: LatencySummary;
+  /** Responses after which the connection stayed open for the next request (ab's "Keep-Alive requests"). */
+  keepAliveRequests?: number;
+  /** SNI sent (the URL host when it is a name); empty for plain HTTP or an IP address. */
+  tlsServerName?: string;
+  /** `--rate` of the run, when open-loop. */
+  rate?: number;
 }
 
 /** One line of `--timeline FILE` (JSON Lines). `t` is ms since the run started. */
