@@ -1,7 +1,40 @@
-// Placeholder until the command lands; replaced by its real implementation.
-export const usage = 'usage: handoff ctl (not implemented yet)\n';
+// `handoff ctl`: one runtime-API command over the master socket.
+import path from 'node:path';
+import { parseFlags, durationFlag, UsageError } from './args.ts';
+import { sendCommand } from '../admin/client.ts';
+import { defaultSocketPath } from '../master/control-socket.ts';
 
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('handoff ctl: not implemented yet\n');
-  return 1;
+export const usage = `usage: handoff ctl [-S SOCKET] 'COMMAND'
+
+Send one command to the running master's runtime API and print the answer.
+Exit status 0 when the command succeeded, 1 otherwise.
+
+commands:
+  help                                        list the commands
+  show info                                   generation, reloads, workers, listeners
+  show proc                                   master and worker processes
+  show stat [json]                            counters (HAProxy CSV columns), kept across reloads
+  show servers state                          health and admin state of every server
+  set server BACKEND/SERVER state ready|drain|maint
+  set server BACKEND/SERVER weight N          (or: set weight BACKEND/SERVER N)
+  disable server BACKEND/SERVER / enable server BACKEND/SERVER
+  reload                                      the same as 'handoff reload'
+
+options:
+  -S, --socket PATH       the master socket (default: ${defaultSocketPath()})
+  --timeout DURATION      give up waiting after this long (default 60s)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, { socket: { type: 'string', short: 'S' }, timeout: { type: 'string' } });
+  if (positionals.length === 0) throw new UsageError('missing COMMAND');
+  const socket = path.resolve(values.socket ?? defaultSocketPath());
+  try {
+    const r = await sendCommand(socket, positionals.join(' '), durationFlag('--timeout', values.timeout, 's') ?? 60_000);
+    (r.ok ? process.stdout : process.stderr).write(r.output);
+    return r.ok ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`handoff ctl: ${(err as Error).message}\n`);
+    return 1;
+  }
 }

@@ -1,7 +1,32 @@
-// Placeholder until the command lands; replaced by its real implementation.
-export const usage = 'usage: handoff reload (not implemented yet)\n';
+// `handoff reload`: ask the running master to reload and wait for the outcome.
+import path from 'node:path';
+import { parseFlags, durationFlag } from './args.ts';
+import { sendCommand } from '../admin/client.ts';
+import { defaultSocketPath } from '../master/control-socket.ts';
 
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('handoff reload: not implemented yet\n');
-  return 1;
+export const usage = `usage: handoff reload [-S SOCKET] [--timeout DURATION]
+
+Ask the running master to reload its configuration, and wait for the outcome: the new
+configuration is validated, a new generation of workers is started on the same listening
+sockets, and only when every new worker is ready does the old generation drain.
+
+Prints 'reload succeeded (generation N, took X ms)' and exits 0, or prints the validation or
+startup error (FILE:LINE: …) and exits 1; the previous generation keeps serving in that case.
+
+options:
+  -S, --socket PATH       the master socket (default: ${defaultSocketPath()})
+  --timeout DURATION      give up waiting after this long (default 60s)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { socket: { type: 'string', short: 'S' }, timeout: { type: 'string' } }, false);
+  const socket = path.resolve(values.socket ?? defaultSocketPath());
+  try {
+    const r = await sendCommand(socket, 'reload', durationFlag('--timeout', values.timeout, 's') ?? 60_000);
+    (r.ok ? process.stdout : process.stderr).write(r.output);
+    return r.ok ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`handoff reload: ${(err as Error).message}\n`);
+    return 1;
+  }
 }

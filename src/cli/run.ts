@@ -1,7 +1,81 @@
-// Placeholder until the command lands; replaced by its real implementation.
-export const usage = 'usage: handoff run (not implemented yet)\n';
+// `handoff run`: argument parsing only; the master lives in src/master/.
+import { parseFlags, intFlag, durationFlag, UsageError } from './args.ts';
+import { runMaster } from '../master/run.ts';
+import { defaultSocketPath } from '../master/control-socket.ts';
+import path from 'node:path';
 
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('handoff run: not implemented yet\n');
-  return 1;
+export const usage = `usage: handoff run -f CONFIG [options] [-sf PID… | -st PID…]
+
+Start the load balancer: a master that binds every listener once and keeps it, and generations of
+workers that accept on those sockets and proxy. Runs in the foreground (systemd: Type=notify).
+
+options:
+  -f, --config FILE          configuration file (HAProxy syntax; see docs/config.md)      [required]
+  -p, --pidfile FILE         write the master's pid (first line) to FILE
+  -S, --socket PATH          master socket for 'handoff reload' and 'handoff ctl'
+                             (default: ${defaultSocketPath()})
+  -w, --workers N            workers per generation (overrides nbthread; default: CPU count)
+  --max-old-generations N    generations allowed to drain at once; beyond, the oldest is
+                             stopped (default 4)
+  --ready-timeout DURATION   how long a new generation may take to be ready (default 10s)
+  --hard-stop-after DURATION upper bound of a drain (overrides hard-stop-after; default none)
+  -q, --quiet                no notices, only warnings and alerts
+  -sf PID…                   legacy reload: start a new independent instance (SO_REUSEPORT),
+                             then tell the instances PID… to finish gracefully
+  -st PID…                   the same, but tell them to stop now
+
+signals (to the master):
+  SIGUSR2, SIGHUP            reload: validate, start a new generation, drain the old one
+  SIGTERM, SIGINT, SIGUSR1   stop gracefully: stop accepting, drain, exit
+  SIGQUIT, second SIGTERM    stop now
+
+examples:
+  handoff run -f /etc/handoff/handoff.cfg -p /run/handoff.pid
+  kill -USR2 $(head -1 /run/handoff.pid)      # or: handoff reload
+`;
+
+/** Pull HAProxy's two-letter `-sf`/`-st` options (followed by pids) out of argv. */
+function extractLegacy(argv: string[]): { rest: string[]; legacy?: { pids: number[]; now: boolean } } {
+  const i = argv.findIndex((a) => a === '-sf' || a === '-st');
+  if (i < 0) return { rest: argv };
+  const pids: number[] = [];
+  let j = i + 1;
+  for (; j < argv.length && /^\d+$/.test(argv[j] ?? ''); j++) pids.push(Number(argv[j]));
+  if (pids.length === 0) throw new UsageError(`${argv[i]} expects one or more pids`);
+  return { rest: [...argv.slice(0, i), ...argv.slice(j)], legacy: { pids, now: argv[i] === '-st' } };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { rest, legacy } = extractLegacy(argv);
+  const { values, positionals } = parseFlags(
+    rest,
+    {
+      config: { type: 'string', short: 'f' },
+      pidfile: { type: 'string', short: 'p' },
+      socket: { type: 'string', short: 'S' },
+      workers: { type: 'string', short: 'w' },
+      'max-old-generations': { type: 'string' },
+      'ready-timeout': { type: 'string' },
+      'hard-stop-after': { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+    false,
+  );
+  void positionals;
+  if (values.config === undefined) throw new UsageError('missing -f CONFIG');
+  const workers = intFlag('--workers', values.workers, 1, 1024);
+  const hardStop = durationFlag('--hard-stop-after', values['hard-stop-after'], 'ms');
+  const code = await runMaster({
+    configFile: path.resolve(values.config),
+    ...(values.pidfile !== undefined ? { pidFile: path.resolve(values.pidfile) } : {}),
+    socketPath: path.resolve(values.socket ?? defaultSocketPath()),
+    ...(workers !== undefined ? { workers } : {}),
+    maxOldGenerations: intFlag('--max-old-generations', values['max-old-generations'], 1, 1000) ?? 4,
+    readyTimeoutMs: durationFlag('--ready-timeout', values['ready-timeout'], 'ms') ?? 10_000,
+    ...(hardStop !== undefined ? { hardStopAfterMs: hardStop } : {}),
+    ...(legacy !== undefined ? { legacy } : {}),
+    quiet: values.quiet === true,
+  });
+  // Everything the master started has exited; do not let a stray handle keep it alive.
+  process.exit(code);
 }

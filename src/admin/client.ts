@@ -1,0 +1,31 @@
+// Client side of the runtime API: send one command line, read the whole answer.
+import net from 'node:net';
+
+export interface CommandReply {
+  ok: boolean;
+  output: string;
+}
+
+export function sendCommand(socketPath: string, line: string, timeoutMs: number): Promise<CommandReply> {
+  return new Promise((resolve, reject) => {
+    const conn = net.connect(socketPath);
+    let data = '';
+    const timer = setTimeout(() => {
+      conn.destroy();
+      reject(new Error(`no answer from ${socketPath} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    conn.setEncoding('utf8');
+    conn.on('connect', () => conn.write(line.replace(/\n/g, ' ') + '\n'));
+    conn.on('data', (d: string) => (data += d));
+    conn.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const hint = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is handoff running? use -S to name its master socket)' : '';
+      reject(new Error(`cannot reach the master socket ${socketPath}: ${e.code ?? e.message}${hint}`));
+    });
+    conn.on('end', () => {
+      clearTimeout(timer);
+      const m = /\0(ok|error)\n$/.exec(data);
+      resolve({ ok: m?.[1] === 'ok', output: m ? data.slice(0, m.index) : data });
+    });
+  });
+}

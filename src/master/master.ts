@@ -1,0 +1,398 @@
+// The master: owns the listening sockets, runs generations of workers, reloads, supervises,
+// keeps the state that outlives a generation (health, counters, TLS ticket keys, runtime server
+// settings), and never proxies a byte of traffic itself.
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Config, Diagnostic } from '../config/model.ts';
+import { loadConfig } from '../config/load.ts';
+import { formatDiagnostic } from '../config/diagnostics.ts';
+import type { ServerState, ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/messages.ts';
+import { createHealthChecker, type HealthEntry } from '../health/checker.ts';
+import { createListenerRegistry } from './listeners.ts';
+import { createCounterStore } from './counters.ts';
+import { createReloadQueue, type ReloadOutcome } from './reload-queue.ts';
+import { liveWorkers, waitReady, type Generation } from './generation.ts';
+import { spawnWorker, type WorkerProcess } from './worker-process.ts';
+import type { Logger } from './log.ts';
+
+export interface MasterOptions {
+  configFile: string;
+  /** `--workers`: overrides `nbthread`; default CPU count. */
+  workers?: number;
+  maxOldGenerations: number;
+  readyTimeoutMs: number;
+  /** Overrides `hard-stop-after` when set. */
+  hardStopAfterMs?: number;
+  uid?: number;
+  gid?: number;
+  log: Logger;
+}
+
+export interface RuntimeServerSetting {
+  admin?: ServerState['admin'];
+  weight?: number;
+}
+
+export interface MasterInfo {
+  pid: number;
+  startedAt: number;
+  generation: number;
+  reloads: number;
+  reloadsFailed: number;
+  reloadsRequested: number;
+  workers: number;
+  drainingGenerations: number;
+  configFile: string;
+  listeners: { key: string; port: number }[];
+}
+
+export interface ProcInfo {
+  pid: number;
+  role: 'master' | 'worker';
+  generation: number;
+  index: number;
+  state: string;
+  uptimeMs: number;
+}
+
+export interface Master {
+  /** Load the configuration, bind, start generation 1. Rejects with a user-facing message. */
+  start(): Promise<{ generation: number; warnings: string[] }>;
+  reload(): Promise<ReloadOutcome>;
+  /** Graceful: stop accepting, drain every generation, resolve when every worker has exited. */
+  stop(): Promise<void>;
+  /** Now: kill every worker. */
+  stopNow(): Promise<void>;
+  info(): MasterInfo;
+  procs(): ProcInfo[];
+  stats(): StatsSnapshot;
+  servers(): { id: string; state: ServerState; check: string }[];
+  setServer(id: string, setting: RuntimeServerSetting): string | null;
+  currentConfig(): Config | undefined;
+}
+
+const workerStartedAt = new WeakMap<WorkerProcess, number>();
+
+export function createMaster(opts: MasterOptions): Master {
+  const log = opts.log;
+  const listeners = createListenerRegistry();
+  const counters = createCounterStore();
+  const ticketKeys = randomBytes(48).toString('base64');
+  const runtime = new Map<string, RuntimeServerSetting>();
+  const health = createHealthChecker((id, entry) => {
+    log.notice(`server ${id} is ${entry.up ? 'UP' : 'DOWN'} (${entry.lastCheck})`);
+    broadcastServers();
+  });
+  const startedAt = Date.now();
+  let current: Generation | undefined;
+  let starting: Generation | undefined;
+  const draining: Generation[] = [];
+  let nextGenerationId = 1;
+  let reloadsCompleted = 0;
+  let reloadsFailed = 0;
+  let stopping = false;
+  let allExited: (() => void) | undefined;
+  const respawnHistory: number[] = [];
+
+  const generations = (): Generation[] => [...(starting ? [starting] : []), ...(current ? [current] : []), ...draining];
+
+  const serverStates = (): ServerStates => {
+    const out: ServerStates = {};
+    for (const [id, e] of health.states()) out[id] = { up: e.up, admin: 'ready' };
+    for (const [id, s] of runtime) {
+      const base = out[id] ?? { up: true, admin: 'ready' };
+      out[id] = { ...base, ...(s.admin !== undefined ? { admin: s.admin } : {}), ...(s.weight !== undefined ? { weight: s.weight } : {}) };
+    }
+    return out;
+  };
+
+  function broadcastServers(): void {
+    const servers = serverStates();
+    for (const gen of generations()) for (const w of liveWorkers(gen)) w.send({ type: 'servers', servers });
+  }
+
+  const workerCount = (config: Config): number => Math.max(1, opts.workers ?? config.global.workers ?? os.availableParallelism());
+  const hardStopAfter = (config: Config): number => opts.hardStopAfterMs ?? config.global.hardStopAfter ?? 0;
+
+  function onMessage(gen: Generation, failure: { message?: string }) {
+    return (w: WorkerProcess, msg: WorkerToMaster): void => {
+      switch (msg.type) {
+        case 'ready':
+          if (w.state === 'starting') w.state = gen.state === 'draining' ? 'draining' : 'ready';
+          gen.changed?.();
+          break;
+        case 'startup-error':
+          failure.message ??= msg.message;
+          log.alert(`worker g${gen.id}#${w.index} (pid ${w.pid}) failed to start: ${msg.message}`);
+          gen.changed?.();
+          break;
+        case 'counters':
+          counters.add(w.pid, msg.deltas, msg.gauges);
+          break;
+        case 'stats-request':
+          w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats() });
+          break;
+        case 'drained':
+          break;
+      }
+    };
+  }
+
+  function onExit(gen: Generation, failure: { message?: string }) {
+    return (w: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void => {
+      counters.forget(w.pid);
+      const how = signal !== null ? `signal ${signal}` : `exit code ${code}`;
+      if (gen.state === 'starting') {
+        failure.message ??= `worker g${gen.id}#${w.index} (pid ${w.pid}) exited during startup (${how})`;
+        gen.changed?.();
+      } else if (gen.state === 'active' && !w.leaving && !stopping) {
+        log.alert(`worker g${gen.id}#${w.index} (pid ${w.pid}) exited unexpectedly (${how}); replacing it`);
+        replaceWorker(gen, w);
+      } else if (!w.leaving && gen.state === 'draining') {
+        log.warning(`draining worker g${gen.id}#${w.index} (pid ${w.pid}) exited (${how})`);
+      }
+      if (gen.state === 'draining' && liveWorkers(gen).length === 0) finishGeneration(gen);
+      if (stopping && generations().every((g) => liveWorkers(g).length === 0)) allExited?.();
+    };
+  }
+
+  function spawnInto(gen: Generation, index: number, failure: { message?: string }): WorkerProcess {
+    const w = spawnWorker({
+      generation: gen.id,
+      index,
+      config: gen.config,
+      listeners,
+      servers: serverStates(),
+      ticketKeys,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+      onMessage: onMessage(gen, failure),
+      onExit: onExit(gen, failure),
+    });
+    workerStartedAt.set(w, Date.now());
+    return w;
+  }
+
+  function replaceWorker(gen: Generation, dead: WorkerProcess): void {
+    // Back off when workers crash in a loop, so a poisoned config cannot fork-bomb the box.
+    const now = Date.now();
+    while (respawnHistory.length > 0 && now - (respawnHistory[0] ?? 0) > 10_000) respawnHistory.shift();
+    respawnHistory.push(now);
+    const delay = respawnHistory.length > 10 ? 1000 : 0;
+    const doSpawn = () => {
+      if (stopping || gen.state !== 'active') return;
+      const failure: { message?: string } = {};
+      const w = spawnInto(gen, dead.index, failure);
+      const i = gen.workers.indexOf(dead);
+      if (i >= 0) gen.workers[i] = w;
+      else gen.workers.push(w);
+      log.notice(`worker g${gen.id}#${w.index} started (pid ${w.pid}), replacing pid ${dead.pid}`);
+    };
+    if (delay === 0) doSpawn();
+    else setTimeout(doSpawn, delay).unref();
+  }
+
+  function finishGeneration(gen: Generation): void {
+    if (gen.state === 'done') return;
+    gen.state = 'done';
+    if (gen.hardStopTimer) clearTimeout(gen.hardStopTimer);
+    const i = draining.indexOf(gen);
+    if (i >= 0) draining.splice(i, 1);
+    log.notice(`generation ${gen.id} finished draining in ${Date.now() - (gen.drainStartedAt ?? Date.now())} ms`);
+  }
+
+  function drainGeneration(gen: Generation): void {
+    gen.state = 'draining';
+    gen.drainStartedAt = Date.now();
+    const hardStop = hardStopAfter(gen.config);
+    for (const w of liveWorkers(gen)) {
+      w.leaving = true;
+      w.state = 'draining';
+      w.send({ type: 'drain', hardStopAfterMs: hardStop });
+    }
+    if (hardStop > 0) {
+      // The worker enforces hard-stop-after itself; this is the backstop if it cannot.
+      gen.hardStopTimer = setTimeout(() => killGeneration(gen, 'hard-stop-after'), hardStop + 2000);
+      gen.hardStopTimer.unref();
+    }
+    if (liveWorkers(gen).length === 0) finishGeneration(gen);
+    else draining.push(gen);
+  }
+
+  function killGeneration(gen: Generation, why: string): void {
+    const live = liveWorkers(gen);
+    if (live.length > 0) log.warning(`stopping generation ${gen.id} now (${why}): killing ${live.length} worker(s)`);
+    for (const w of live) {
+      w.leaving = true;
+      w.kill('SIGKILL');
+    }
+  }
+
+  function enforceMaxOld(): void {
+    while (draining.length > opts.maxOldGenerations) {
+      const oldest = draining[0];
+      if (oldest === undefined) break;
+      killGeneration(oldest, `more than ${opts.maxOldGenerations} generations draining`);
+      draining.shift();
+      oldest.state = 'done';
+    }
+  }
+
+  async function startGeneration(config: Config): Promise<Generation> {
+    const gen: Generation = { id: nextGenerationId++, config, size: workerCount(config), workers: [], state: 'starting', startedAt: Date.now() };
+    const failure: { message?: string } = {};
+    starting = gen;
+    for (let i = 0; i < gen.size; i++) gen.workers.push(spawnInto(gen, i, failure));
+    try {
+      await waitReady(gen, opts.readyTimeoutMs, failure);
+      if (stopping) throw new Error('stopping');
+      return gen;
+    } catch (err) {
+      gen.state = 'done';
+      for (const w of gen.workers) {
+        w.leaving = true;
+        w.kill('SIGKILL');
+      }
+      await Promise.all(gen.workers.map((w) => w.exited));
+      throw err;
+    } finally {
+      if (starting === gen) starting = undefined;
+    }
+  }
+
+  const keysOf = (config: Config | undefined): Set<string> => new Set(config?.frontends.flatMap((f) => f.binds.map((b) => b.key)) ?? []);
+
+  const formatDiagnostics = (ds: Diagnostic[]): string => ds.map(formatDiagnostic).join('\n');
+
+  async function performReload(): Promise<ReloadOutcome> {
+    const t0 = performance.now();
+    const took = () => Math.round(performance.now() - t0);
+    if (stopping) return { ok: false, message: 'the master is stopping', tookMs: took() };
+    const result = await loadConfig(opts.configFile, opts.workers !== undefined ? { workersOverride: opts.workers } : {});
+    const warnings = result.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
+    if (result.config === undefined) {
+      return { ok: false, message: `configuration has errors, keeping generation ${current?.id ?? '-'}:\n${formatDiagnostics(result.diagnostics.filter((d) => d.severity === 'error'))}`, tookMs: took() };
+    }
+    const config = result.config;
+    const bindErrors = listeners.acquire(config.frontends.flatMap((f) => f.binds));
+    if (bindErrors.length > 0) {
+      return { ok: false, message: bindErrors.map((e) => `${e.bind.loc.file}:${e.bind.loc.line}: error: ${e.message}`).join('\n'), tookMs: took() };
+    }
+    let gen: Generation;
+    try {
+      gen = await startGeneration(config);
+    } catch (err) {
+      listeners.release(keysOf(current?.config));
+      return { ok: false, message: `new generation failed to start, keeping generation ${current?.id ?? '-'}: ${(err as Error).message}`, tookMs: took() };
+    }
+    const old = current;
+    gen.state = 'active';
+    current = gen;
+    health.apply(config);
+    broadcastServers();
+    if (old !== undefined) drainGeneration(old);
+    enforceMaxOld();
+    for (const key of listeners.release(keysOf(config))) log.notice(`listener ${key} closed (no longer configured)`);
+    return { ok: true, generation: gen.id, tookMs: took(), warnings };
+  }
+
+  const queue = createReloadQueue(async () => {
+    const outcome = await performReload();
+    if (outcome.ok) {
+      if (outcome.generation > 1) reloadsCompleted++;
+      log.notice(`reload succeeded (generation ${outcome.generation}, took ${outcome.tookMs} ms)`);
+    } else if (current !== undefined) {
+      reloadsFailed++;
+      log.alert(`reload failed: ${outcome.message}`);
+    }
+    return outcome;
+  });
+
+  function stats(): StatsSnapshot {
+    const config = current?.config;
+    if (config === undefined) return { generation: 0, workers: 0, uptimeMs: Date.now() - startedAt, rows: [] };
+    return counters.snapshot(config, serverStates(), { generation: current?.id ?? 0, workers: current ? liveWorkers(current).length : 0, startedAt });
+  }
+
+  async function waitAllExited(): Promise<void> {
+    if (generations().every((g) => liveWorkers(g).length === 0)) return;
+    await new Promise<void>((r) => (allExited = r));
+  }
+
+  return {
+    async start() {
+      const outcome = await queue.request();
+      if (!outcome.ok) throw new Error(outcome.message);
+      for (const key of listeners.keys()) {
+        const l = listeners.get(key);
+        if (l) log.notice(`listening on ${key}${key.endsWith(':0') ? ` (port ${l.port})` : ''}`);
+      }
+      return { generation: outcome.generation, warnings: outcome.warnings };
+    },
+    reload: () => queue.request(),
+    async stop() {
+      if (stopping) return waitAllExited();
+      stopping = true;
+      health.stop();
+      if (starting) killGeneration(starting, 'stopping');
+      // Workers close their copies at once when they drain; closing ours makes the port free.
+      listeners.closeAll();
+      if (current !== undefined) {
+        drainGeneration(current);
+        current = undefined;
+      }
+      await waitAllExited();
+    },
+    async stopNow() {
+      stopping = true;
+      health.stop();
+      listeners.closeAll();
+      for (const gen of generations()) killGeneration(gen, 'stop now');
+      await Promise.all(generations().flatMap((g) => g.workers.map((w) => w.exited)));
+    },
+    info() {
+      const counts = queue.counts();
+      return {
+        pid: process.pid,
+        startedAt,
+        generation: current?.id ?? 0,
+        reloads: reloadsCompleted,
+        reloadsFailed,
+        reloadsRequested: Math.max(0, counts.requested - 1),
+        workers: current ? liveWorkers(current).length : 0,
+        drainingGenerations: draining.length,
+        configFile: opts.configFile,
+        listeners: listeners.keys().map((key) => ({ key, port: listeners.get(key)?.port ?? 0 })),
+      };
+    },
+    procs() {
+      const out: ProcInfo[] = [{ pid: process.pid, role: 'master', generation: 0, index: 0, state: stopping ? 'stopping' : 'running', uptimeMs: Date.now() - startedAt }];
+      for (const gen of generations()) {
+        for (const w of liveWorkers(gen)) {
+          out.push({ pid: w.pid, role: 'worker', generation: gen.id, index: w.index, state: w.state, uptimeMs: Date.now() - (workerStartedAt.get(w) ?? Date.now()) });
+        }
+      }
+      return out;
+    },
+    stats,
+    servers() {
+      const states = serverStates();
+      const config = current?.config;
+      if (config === undefined) return [];
+      return config.backends.flatMap((b) =>
+        b.servers.map((s) => ({ id: s.id, state: states[s.id] ?? { up: true, admin: s.disabled ? ('maint' as const) : ('ready' as const) }, check: health.states().get(s.id)?.lastCheck ?? (s.check ? 'pending' : 'no check') })),
+      );
+    },
+    setServer(id, setting) {
+      const known = current?.config.backends.some((b) => b.servers.some((s) => s.id === id));
+      if (!known) return `no such server '${id}' (expected BACKEND/SERVER)`;
+      runtime.set(id, { ...runtime.get(id), ...setting });
+      broadcastServers();
+      return null;
+    },
+    currentConfig: () => current?.config,
+  };
+}
+
+export type { HealthEntry };

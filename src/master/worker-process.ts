@@ -1,0 +1,94 @@
+// One worker process as the master sees it: fork, hand over config and listening sockets, follow
+// its messages, and end it. The master decides *when*; this module knows *how*.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config/model.ts';
+import type { MasterToWorker, ServerStates, WorkerToMaster } from '../ipc/messages.ts';
+import { isWorkerToMaster } from '../ipc/messages.ts';
+import type { ListenerRegistry, TcpHandle } from './listeners.ts';
+
+const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
+
+export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
+
+export interface WorkerProcess {
+  readonly generation: number;
+  readonly index: number;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  state: WorkerState;
+  /** Set when the master asked it to go (drain or kill): its exit is expected. */
+  leaving: boolean;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  send(msg: MasterToWorker): void;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface WorkerSpawnOptions {
+  generation: number;
+  index: number;
+  config: Config;
+  listeners: ListenerRegistry;
+  servers: ServerStates;
+  ticketKeys: string;
+  uid?: number;
+  gid?: number;
+  onMessage(worker: WorkerProcess, msg: WorkerToMaster): void;
+  onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
+  const child = fork(WORKER_ENTRY, [`g${opts.generation}#${opts.index}`], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'json',
+    execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+  });
+  let resolveExit!: (v: { code: number | null; signal: NodeJS.Signals | null }) => void;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => (resolveExit = r));
+  const worker: WorkerProcess = {
+    generation: opts.generation,
+    index: opts.index,
+    pid: child.pid ?? -1,
+    child,
+    state: 'starting',
+    leaving: false,
+    exited,
+    send(msg) {
+      if (child.connected) child.send(msg, undefined, undefined, () => {});
+    },
+    kill(signal = 'SIGKILL') {
+      if (worker.state !== 'exited') child.kill(signal);
+    },
+  };
+  child.on('message', (msg: unknown) => {
+    if (isWorkerToMaster(msg)) opts.onMessage(worker, msg);
+  });
+  // A failed IPC write (worker died meanwhile) must never take the master down.
+  child.on('error', () => {});
+  child.on('exit', (code, signal) => {
+    worker.state = 'exited';
+    resolveExit({ code, signal });
+    opts.onExit(worker, code, signal);
+  });
+
+  const listenerKeys = [...new Set(opts.config.frontends.flatMap((f) => f.binds.map((b) => b.key)))];
+  worker.send({
+    type: 'init',
+    generation: opts.generation,
+    index: opts.index,
+    config: opts.config,
+    listenerKeys,
+    servers: opts.servers,
+    ticketKeys: opts.ticketKeys,
+  });
+  for (const key of listenerKeys) {
+    const l = opts.listeners.get(key);
+    if (l === undefined) continue;
+    if (child.connected) child.send({ type: 'listener', key } satisfies MasterToWorker, l.handle as unknown as import('node:net').Server, () => {});
+  }
+  return worker;
+}
+
+export type { TcpHandle };
