@@ -1,0 +1,172 @@
+// Server selection for one backend: small closures over the backend's server list and the runtime
+// state the master sends (health, admin state, weight overrides). Every picker skips servers that
+// must get no new traffic, and uses backup servers only when no active server is usable.
+import type { BalanceAlgorithm } from '../config/model.ts';
+
+/** What a picker needs to know about a server; the worker keeps these objects up to date. */
+export interface Candidate {
+  readonly name: string;
+  /** Effective weight (runtime override or configured); 0 means no new traffic. */
+  weight: number;
+  /** Up, admin `ready`, not `disabled`: may receive new traffic at all. */
+  usable: boolean;
+  readonly backup: boolean;
+  /** Requests (or tcp sessions) in flight on this server, for leastconn and first. */
+  active: number;
+  readonly maxconn?: number;
+}
+
+export interface PickContext {
+  /** Client address, for `source`. */
+  clientIp: string;
+  /** Servers already tried for this request (redispatch after a connect failure). */
+  exclude?: ReadonlySet<Candidate>;
+}
+
+export type Picker<S extends Candidate> = (ctx: PickContext) => S | undefined;
+
+/** The servers eligible right now: active ones if any is usable, else backups. */
+export function eligible<S extends Candidate>(servers: readonly S[], exclude?: ReadonlySet<Candidate>): S[] {
+  const active: S[] = [];
+  const backups: S[] = [];
+  for (const s of servers) {
+    if (!s.usable || s.weight <= 0 || exclude?.has(s) === true) continue;
+    (s.backup ? backups : active).push(s);
+  }
+  if (active.length > 0) return active;
+  // Backups are judged on the whole set: an excluded-but-up active server still keeps them idle.
+  if (exclude !== undefined && servers.some((s) => !s.backup && s.usable && s.weight > 0)) return [];
+  return backups;
+}
+
+export function createPicker<S extends Candidate>(algorithm: BalanceAlgorithm, servers: readonly S[]): Picker<S> {
+  switch (algorithm) {
+    case 'roundrobin':
+      return smoothRoundRobin(servers);
+    case 'static-rr':
+      return staticRoundRobin(servers);
+    case 'leastconn':
+      return leastConn(servers);
+    case 'source':
+      return sourceHash(servers);
+    case 'first':
+      return firstAvailable(servers);
+    case 'random':
+      return weightedRandom(servers);
+  }
+}
+
+/** nginx's smooth weighted round-robin: weights 5,1,1 give a,a,b,a,c,a,a — spread, not bursts. */
+function smoothRoundRobin<S extends Candidate>(servers: readonly S[]): Picker<S> {
+  const current = new Map<Candidate, number>();
+  return (ctx) => {
+    const list = eligible(servers, ctx.exclude);
+    let total = 0;
+    let best: S | undefined;
+    let bestValue = -Infinity;
+    for (const s of list) {
+      const v = (current.get(s) ?? 0) + s.weight;
+      current.set(s, v);
+      total += s.weight;
+      if (v > bestValue) {
+        bestValue = v;
+        best = s;
+      }
+    }
+    if (best !== undefined) current.set(best, bestValue - total);
+    return best;
+  };
+}
+
+/** Weighted round-robin without smoothing: each server gets `weight` consecutive turns. */
+function staticRoundRobin<S extends Candidate>(servers: readonly S[]): Picker<S> {
+  let index = 0;
+  let served = 0;
+  return (ctx) => {
+    const list = eligible(servers, ctx.exclude);
+    if (list.length === 0) return undefined;
+    if (index >= list.length) {
+      index = 0;
+      served = 0;
+    }
+    let s = list[index] as S;
+    if (served >= s.weight) {
+      index = (index + 1) % list.length;
+      served = 0;
+      s = list[index] as S;
+    }
+    served++;
+    return s;
+  };
+}
+
+/** Fewest in-flight requests relative to weight; ties rotate so equal servers share the load. */
+function leastConn<S extends Candidate>(servers: readonly S[]): Picker<S> {
+  let rotate = 0;
+  return (ctx) => {
+    const list = eligible(servers, ctx.exclude);
+    const n = list.length;
+    if (n === 0) return undefined;
+    rotate = (rotate + 1) % n;
+    let best: S | undefined;
+    let bestLoad = Infinity;
+    for (let i = 0; i < n; i++) {
+      const s = list[(rotate + i) % n] as S;
+      const load = s.active / s.weight;
+      if (load < bestLoad) {
+        bestLoad = load;
+        best = s;
+      }
+    }
+    return best;
+  };
+}
+
+/** FNV-1a of the client address, mapped onto the weighted list: same client, same server. */
+function sourceHash<S extends Candidate>(servers: readonly S[]): Picker<S> {
+  return (ctx) => {
+    const list = eligible(servers, ctx.exclude);
+    if (list.length === 0) return undefined;
+    let total = 0;
+    for (const s of list) total += s.weight;
+    let point = hash32(ctx.clientIp) % total;
+    for (const s of list) {
+      if (point < s.weight) return s;
+      point -= s.weight;
+    }
+    return list[list.length - 1];
+  };
+}
+
+/** The first server (config order) with a free slot below its maxconn; all full → the first. */
+function firstAvailable<S extends Candidate>(servers: readonly S[]): Picker<S> {
+  return (ctx) => {
+    const list = eligible(servers, ctx.exclude);
+    for (const s of list) if (s.maxconn === undefined || s.active < s.maxconn) return s;
+    return list[0];
+  };
+}
+
+function weightedRandom<S extends Candidate>(servers: readonly S[]): Picker<S> {
+  return (ctx) => {
+    const list = eligible(servers, ctx.exclude);
+    if (list.length === 0) return undefined;
+    let total = 0;
+    for (const s of list) total += s.weight;
+    let point = Math.random() * total;
+    for (const s of list) {
+      if (point < s.weight) return s;
+      point -= s.weight;
+    }
+    return list[list.length - 1];
+  };
+}
+
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

@@ -1,0 +1,111 @@
+// Every client connection of the worker, and the careful drain: stop accepting, finish what is in
+// flight, answer kept-alive requests with `Connection: close`, close a kept-alive connection only
+// after it has been idle for a grace period (and read nothing since), and never close a
+// connection that has not yet sent its first request.
+import type { Socket } from 'node:net';
+
+/** Per-connection state for the socket the HTTP layer sees (the TLSSocket on TLS frontends). */
+export interface ClientConn {
+  readonly socket: Socket;
+  /** Requests received and not yet answered. */
+  active: number;
+  /** Responses finished on this connection. */
+  served: number;
+  /** When the last response finished. */
+  idleSinceMs: number;
+  /** socket.bytesRead when the last response finished: growth means a request is arriving. */
+  bytesReadAtIdle: number;
+  /** Upgraded to a WebSocket/tunnel: stays until hard stop. */
+  tunnel: boolean;
+}
+
+export interface ConnectionRegistry {
+  /** A raw accepted TCP socket; counted until it closes. */
+  accepted(raw: Socket): void;
+  /** The ClientConn of an HTTP-level socket, created on first use. */
+  conn(socket: Socket): ClientConn;
+  requestStarted(c: ClientConn): void;
+  requestFinished(c: ClientConn): void;
+  readonly draining: boolean;
+  readonly openCount: number;
+  /** Start draining; `onEmpty` runs once when the last connection has closed. */
+  drain(graceMs: number, onEmpty: () => void): void;
+  /** Destroy everything still open (hard stop). */
+  destroyAll(): void;
+}
+
+export function createConnectionRegistry(): ConnectionRegistry {
+  const raw = new Set<Socket>();
+  const conns = new Map<Socket, ClientConn>();
+  let draining = false;
+  let onEmpty: (() => void) | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  let grace = 1000;
+
+  function checkEmpty(): void {
+    if (!draining || raw.size > 0 || onEmpty === undefined) return;
+    const done = onEmpty;
+    onEmpty = undefined;
+    if (sweeper !== undefined) clearInterval(sweeper);
+    done();
+  }
+
+  function sweep(): void {
+    const now = Date.now();
+    for (const c of conns.values()) {
+      if (c.active > 0 || c.tunnel || c.served === 0) continue;
+      if (now - c.idleSinceMs < grace) continue;
+      // Bytes arrived since the last response: a request is on its way; serve it (with close).
+      if (c.socket.bytesRead !== c.bytesReadAtIdle) continue;
+      c.socket.destroy();
+    }
+  }
+
+  return {
+    accepted(s) {
+      raw.add(s);
+      s.once('close', () => {
+        raw.delete(s);
+        checkEmpty();
+      });
+    },
+    conn(socket) {
+      let c = conns.get(socket);
+      if (c === undefined) {
+        const created: ClientConn = { socket, active: 0, served: 0, idleSinceMs: 0, bytesReadAtIdle: 0, tunnel: false };
+        conns.set(socket, created);
+        socket.once('close', () => conns.delete(socket));
+        c = created;
+      }
+      return c;
+    },
+    requestStarted(c) {
+      c.active++;
+    },
+    requestFinished(c) {
+      c.active--;
+      c.served++;
+      c.idleSinceMs = Date.now();
+      c.bytesReadAtIdle = c.socket.bytesRead;
+    },
+    get draining() {
+      return draining;
+    },
+    get openCount() {
+      return raw.size;
+    },
+    drain(graceMs, cb) {
+      if (draining) return;
+      draining = true;
+      grace = graceMs;
+      onEmpty = cb;
+      sweeper = setInterval(sweep, Math.max(50, Math.min(250, graceMs / 4)));
+      sweep();
+      checkEmpty();
+    },
+    destroyAll() {
+      for (const s of raw) s.destroy();
+      for (const c of conns.values()) c.socket.destroy();
+    },
+  };
+}

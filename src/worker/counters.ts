@@ -1,0 +1,80 @@
+// Per-object counters (HAProxy CSV field names) kept cumulative in the worker; the report to the
+// master carries deltas since the previous report, so a worker that dies loses at most ~1 s.
+import type { CounterDeltas, Gauges } from '../ipc/messages.ts';
+
+export const FRONTEND_FIELDS = [
+  'req_tot', 'stot', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'bin', 'bout', 'ereq',
+] as const;
+export const BACKEND_FIELDS = [
+  'stot', 'req_tot', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'bin', 'bout',
+  'econ', 'eresp', 'wretr', 'wredis', 'cli_abrt', 'srv_abrt',
+] as const;
+
+export type FrontendField = (typeof FRONTEND_FIELDS)[number];
+export type BackendField = (typeof BACKEND_FIELDS)[number];
+
+/** Cumulative counters plus the `scur` gauge of one object. */
+export interface CounterObject<F extends string> {
+  key: string;
+  values: Record<F, number>;
+  scur: number;
+}
+
+export interface CounterRegistry {
+  frontend(name: string): CounterObject<FrontendField>;
+  backend(name: string): CounterObject<BackendField>;
+  server(backend: string, server: string): CounterObject<BackendField>;
+  /** Deltas since the previous call (only non-zero fields) and the current gauges. */
+  take(): { deltas: CounterDeltas; gauges: Gauges };
+}
+
+export function createCounterRegistry(): CounterRegistry {
+  const objects = new Map<string, CounterObject<string>>();
+  const reported = new Map<string, Record<string, number>>();
+
+  function make<F extends string>(key: string, fields: readonly F[]): CounterObject<F> {
+    const existing = objects.get(key);
+    if (existing !== undefined) return existing as CounterObject<F>;
+    const values = {} as Record<F, number>;
+    for (const f of fields) values[f] = 0;
+    const obj: CounterObject<F> = { key, values, scur: 0 };
+    objects.set(key, obj as CounterObject<string>);
+    reported.set(key, { ...values });
+    return obj;
+  }
+
+  return {
+    frontend: (name) => make(`fe/${name}`, FRONTEND_FIELDS),
+    backend: (name) => make(`be/${name}`, BACKEND_FIELDS),
+    server: (backend, server) => make(`srv/${backend}/${server}`, BACKEND_FIELDS),
+    take() {
+      const deltas: CounterDeltas = {};
+      const gauges: Gauges = {};
+      for (const [key, obj] of objects) {
+        const last = reported.get(key) as Record<string, number>;
+        let entry: Record<string, number> | undefined;
+        for (const field in obj.values) {
+          const now = obj.values[field] as number;
+          const d = now - (last[field] ?? 0);
+          if (d !== 0) {
+            entry ??= deltas[key] = {};
+            entry[field] = d;
+            last[field] = now;
+          }
+        }
+        gauges[key] = { scur: obj.scur };
+      }
+      return { deltas, gauges };
+    },
+  };
+}
+
+/** Count a response status into `hrsp_*`. */
+export function countStatus(values: Record<'hrsp_1xx' | 'hrsp_2xx' | 'hrsp_3xx' | 'hrsp_4xx' | 'hrsp_5xx' | 'hrsp_other', number>, status: number): void {
+  if (status >= 100 && status < 200) values.hrsp_1xx++;
+  else if (status < 300 && status >= 200) values.hrsp_2xx++;
+  else if (status < 400 && status >= 300) values.hrsp_3xx++;
+  else if (status < 500 && status >= 400) values.hrsp_4xx++;
+  else if (status < 600 && status >= 500) values.hrsp_5xx++;
+  else values.hrsp_other++;
+}

@@ -1,0 +1,471 @@
+// The HTTP data path. One request reads top to bottom as named phases (Pingora style):
+//   acceptRequest → applyRequestRules → chooseBackend → chooseServer → connectUpstream
+//   → forwardResponse → applyResponseRules → log
+// with the timing marks of the access log (%TR %Tc %Tr %Ta %Tt) taken at the phase boundaries.
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { HeaderRule } from '../config/model.ts';
+import { countStatus } from './counters.ts';
+import type { ClientConn, ConnectionRegistry } from './connections.ts';
+import { errorBody, errorReason, rawErrorfile } from './errors.ts';
+import { applyHeaderRules, evaluate, findRedirect, type RuleContext } from './rules.ts';
+import type { BackendRuntime, FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
+import type { LogRecord } from '../log/format.ts';
+
+/** What the HTTP layer needs from the rest of the worker. */
+export interface HttpDeps {
+  runtime: WorkerRuntime;
+  connections: ConnectionRegistry;
+  /** Answers a request to the stats URI (the frontend has `stats uri`). */
+  serveStats(fe: FrontendRuntime, req: http.IncomingMessage, res: http.ServerResponse): void;
+}
+
+/** Per-request state: one object of a fixed shape, filled phase by phase. */
+interface Exchange {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  fe: FrontendRuntime;
+  conn: ClientConn;
+  tls: boolean;
+  clientIp: string;
+  clientPort: number;
+  /** Epoch ms of accept and of this request's start, and monotonic marks. */
+  acceptMs: number;
+  requestMs: number;
+  t0: number;
+  tConnected: number;
+  tResponse: number;
+  TR: number;
+  rule: RuleContext;
+  hasBody: boolean;
+  upstreamHeaders: string[];
+  be: BackendRuntime | undefined;
+  srv: ServerRuntime | undefined;
+  tried: Set<ServerRuntime> | undefined;
+  retries: number;
+  staleRetried: boolean;
+  upstream: http.ClientRequest | undefined;
+  upstreamRes: http.IncomingMessage | undefined;
+  status: number;
+  termination: string;
+  bytesReadStart: number;
+  bytesWrittenStart: number;
+  socket: Socket;
+  done: boolean;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
+  'proxy-authenticate',
+]);
+
+/** Connect errors after which no request byte can have reached the server: safe to retry. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE']);
+
+/** Accept time per client socket, for %t / %Tt / %TR of the first request. */
+export const acceptTimes = new WeakMap<Socket, number>();
+
+export function clientAddress(socket: Socket): { ip: string; port: number } {
+  const ip = socket.remoteAddress ?? '-';
+  return { ip: ip.startsWith('::ffff:') ? ip.slice(7) : ip, port: socket.remotePort ?? 0 };
+}
+
+export function createHttpHandler(fe: FrontendRuntime, tls: boolean, deps: HttpDeps): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const f = fe.frontend;
+  const statsUri = f.stats?.uri;
+  return function acceptRequest(req, res) {
+    const socket = req.socket;
+    const conn = deps.connections.conn(socket);
+    deps.connections.requestStarted(conn);
+    const now = Date.now();
+    const acceptMs = acceptTimes.get(socket) ?? now;
+    const first = conn.served === 0 && conn.active === 1;
+    const { ip, port } = clientAddress(socket);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const x: Exchange = {
+      req, res, fe, conn, tls,
+      clientIp: ip, clientPort: port,
+      acceptMs,
+      requestMs: first ? acceptMs : now,
+      t0: performance.now(),
+      tConnected: -1, tResponse: -1,
+      TR: first ? now - acceptMs : 0,
+      rule: { ssl: tls, path: q === -1 ? url : url.slice(0, q), host: '', method: req.method ?? 'GET' },
+      hasBody: false,
+      upstreamHeaders: [],
+      be: undefined, srv: undefined, tried: undefined,
+      retries: 0, staleRetried: false,
+      upstream: undefined, upstreamRes: undefined,
+      status: 0, termination: '----',
+      bytesReadStart: socket.bytesRead, bytesWrittenStart: socket.bytesWritten,
+      socket,
+      done: false,
+    };
+    fe.counters.values.req_tot++;
+    // Draining, or `option httpclose`: answer this one, then close the connection.
+    if (deps.connections.draining || !f.clientKeepAlive) res.shouldKeepAlive = false;
+    res.on('close', () => finish(x, deps));
+    req.on('error', noop);
+    res.on('error', noop);
+
+    readRequestHeaders(x);
+    if (statsUri !== undefined && x.rule.path.startsWith(statsUri)) {
+      x.termination = 'PR--';
+      deps.serveStats(fe, req, res);
+      return;
+    }
+    if (!applyRequestRules(x)) return;
+    if (!chooseBackend(x, deps)) return;
+    if (!chooseServer(x)) return;
+    connectUpstream(x);
+  };
+}
+
+function noop(): void {}
+
+/** Copy the client's headers minus hop-by-hop ones; note Host and whether a body follows. */
+function readRequestHeaders(x: Exchange): void {
+  const raw = x.req.rawHeaders;
+  const out = x.upstreamHeaders;
+  let extraHop: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'transfer-encoding') {
+        x.hasBody = true;
+        out.push(name, value); // Node re-chunks what we write; the framing header must follow.
+      } else if (lower === 'connection') {
+        for (const token of value.split(',')) {
+          const t = token.trim().toLowerCase();
+          if (t !== '' && t !== 'close' && t !== 'keep-alive') (extraHop ??= []).push(t);
+        }
+      }
+      continue;
+    }
+    if (lower === 'host') x.rule.host = value;
+    else if (lower === 'content-length' && value !== '0') x.hasBody = true;
+    out.push(name, value);
+  }
+  if (extraHop !== undefined) {
+    // Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
+    for (const h of extraHop) for (let i = out.length - 2; i >= 0; i -= 2) if ((out[i] as string).toLowerCase() === h) out.splice(i, 2);
+  }
+}
+
+/** Redirects first (HAProxy evaluates them before use_backend), then the frontend's header rules. */
+function applyRequestRules(x: Exchange): boolean {
+  const f = x.fe.frontend;
+  if (f.redirects.length > 0) {
+    const r = findRedirect(f.redirects, x.rule, x.req.url ?? '/');
+    if (r !== undefined) {
+      x.status = r.code;
+      x.termination = 'LR--';
+      x.req.resume();
+      x.res.writeHead(r.code, { location: r.location, 'content-length': '0', 'cache-control': 'no-cache' });
+      x.res.end();
+      return false;
+    }
+  }
+  if (f.forwardFor) x.upstreamHeaders.push('X-Forwarded-For', x.clientIp);
+  if (f.requestRules.length > 0) applyHeaderRules(x.upstreamHeaders, f.requestRules, x.rule);
+  return true;
+}
+
+function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
+  const f = x.fe.frontend;
+  let name = f.defaultBackend;
+  for (const u of f.useBackends) {
+    if (evaluate(u.cond, x.rule)) {
+      name = u.backend;
+      break;
+    }
+  }
+  const be = name === undefined ? undefined : deps.runtime.backends.get(name);
+  if (be === undefined) {
+    sendError(x, 503, 'PC--');
+    return false;
+  }
+  x.be = be;
+  be.counters.values.req_tot++;
+  const b = be.backend;
+  if (b.forwardFor && !f.forwardFor) x.upstreamHeaders.push('X-Forwarded-For', x.clientIp);
+  if (b.requestRules.length > 0) applyHeaderRules(x.upstreamHeaders, b.requestRules, x.rule);
+  return true;
+}
+
+function chooseServer(x: Exchange): boolean {
+  const be = x.be as BackendRuntime;
+  const srv = be.pick({ clientIp: x.clientIp, ...(x.tried !== undefined ? { exclude: x.tried } : {}) });
+  if (srv === undefined) {
+    sendError(x, 503, 'SC--');
+    return false;
+  }
+  x.srv = srv;
+  return true;
+}
+
+function connectUpstream(x: Exchange): void {
+  const srv = x.srv as ServerRuntime;
+  const be = srv.backend;
+  const s = srv.server;
+  if (x.rule.host === '') {
+    // HTTP/1.0 without Host: HTTP/1.1 to the server needs one.
+    x.rule.host = `${s.host}:${s.port}`;
+    x.upstreamHeaders.push('Host', x.rule.host);
+  }
+  srv.active++;
+  srv.counters.scur++;
+  be.counters.scur++;
+  srv.counters.values.req_tot++;
+  const up = http.request({
+    agent: srv.agent,
+    host: s.host,
+    port: s.port,
+    method: x.rule.method,
+    path: x.req.url ?? '/',
+    headers: x.upstreamHeaders,
+  });
+  x.upstream = up;
+  let connected = false;
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    srv.active--;
+    srv.counters.scur--;
+    be.counters.scur--;
+  };
+  up.on('socket', (sock: Socket) => {
+    if (!sock.connecting) {
+      connected = true;
+      x.tConnected = performance.now();
+      sendBody();
+      return;
+    }
+    const timer = setTimeout(() => {
+      const err = Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' });
+      up.destroy(err);
+    }, be.backend.timeouts.connect);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      connected = true;
+      x.tConnected = performance.now();
+      sendBody();
+    });
+    sock.once('close', () => clearTimeout(timer));
+  });
+  // The body is streamed only once connected, so a failed connect consumed none of it: retryable.
+  const sendBody = (): void => {
+    if (x.hasBody) x.req.pipe(up);
+    else up.end();
+  };
+  if (be.backend.timeouts.server > 0) {
+    up.setTimeout(be.backend.timeouts.server, () => {
+      up.destroy(Object.assign(new Error('server timeout'), { code: 'HANDOFF_SERVER_TIMEOUT' }));
+    });
+  }
+  up.on('close', release);
+  up.on('response', (upRes) => {
+    x.tResponse = performance.now();
+    x.upstreamRes = upRes;
+    forwardResponse(x, upRes, release);
+  });
+  up.on('error', (err: NodeJS.ErrnoException) => {
+    release();
+    if (x.done || x.upstreamRes !== undefined) return;
+    const code = err.code ?? '';
+    if (code === 'HANDOFF_SERVER_TIMEOUT') {
+      srv.counters.values.eresp++;
+      be.counters.values.eresp++;
+      sendError(x, 504, 'sH--');
+      return;
+    }
+    if (!connected && CONNECT_ERRORS.has(code)) {
+      srv.counters.values.econ++;
+      be.counters.values.econ++;
+      if (x.retries < be.backend.retries && !x.res.destroyed) {
+        retry(x, srv);
+        return;
+      }
+      sendError(x, 503, code === 'ETIMEDOUT' ? 'sC--' : 'SC--');
+      return;
+    }
+    // A pooled connection the server had just closed: nothing of this request was processed.
+    if (up.reusedSocket && !x.hasBody && !x.staleRetried && (code === 'ECONNRESET' || code === 'EPIPE')) {
+      x.staleRetried = true;
+      connectUpstream(x);
+      return;
+    }
+    srv.counters.values.eresp++;
+    be.counters.values.eresp++;
+    sendError(x, 502, 'SH--');
+  });
+}
+
+function retry(x: Exchange, failed: ServerRuntime): void {
+  x.retries++;
+  failed.counters.values.wretr++;
+  failed.backend.counters.values.wretr++;
+  if (failed.backend.backend.redispatch) {
+    (x.tried ??= new Set()).add(failed);
+    let next = failed.backend.pick({ clientIp: x.clientIp, exclude: x.tried });
+    if (next === undefined) {
+      x.tried.clear();
+      next = failed.backend.pick({ clientIp: x.clientIp });
+    }
+    if (next === undefined) {
+      sendError(x, 503, 'SC--');
+      return;
+    }
+    if (next !== failed) {
+      failed.counters.values.wredis++;
+      failed.backend.counters.values.wredis++;
+    }
+    x.srv = next;
+  }
+  connectUpstream(x);
+}
+
+function forwardResponse(x: Exchange, upRes: http.IncomingMessage, release: () => void): void {
+  const srv = x.srv as ServerRuntime;
+  const status = upRes.statusCode ?? 502;
+  x.status = status;
+  const headers: string[] = [];
+  const raw = upRes.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding') continue;
+    headers.push(name, raw[i + 1] as string);
+  }
+  applyResponseRules(x, headers);
+  const res = x.res;
+  if (res.destroyed) {
+    upRes.destroy();
+    release();
+    return;
+  }
+  res.writeHead(status, upRes.statusMessage, headers);
+  upRes.pipe(res);
+  upRes.on('error', noop);
+  upRes.on('close', () => {
+    release();
+    if (upRes.complete || x.done) return;
+    // The server went away mid-body: the client cannot get a complete response.
+    srv.counters.values.srv_abrt++;
+    srv.backend.counters.values.srv_abrt++;
+    x.termination = 'SD--';
+    res.destroy();
+  });
+}
+
+function applyResponseRules(x: Exchange, headers: string[]): void {
+  const beRules: readonly HeaderRule[] = x.be?.backend.responseRules ?? [];
+  const feRules = x.fe.frontend.responseRules;
+  if (beRules.length > 0) applyHeaderRules(headers, beRules, x.rule);
+  if (feRules.length > 0) applyHeaderRules(headers, feRules, x.rule);
+}
+
+/** Our own error response: the errorfile (backend's, then frontend's) or HAProxy's text. */
+export function sendError(x: { res: http.ServerResponse; req: http.IncomingMessage; fe: FrontendRuntime; be?: BackendRuntime | undefined; status: number; termination: string }, code: number, termination: string): void {
+  x.status = code;
+  x.termination = termination;
+  const res = x.res;
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  x.req.resume();
+  const file = x.be?.backend.errorfiles[String(code)] ?? x.fe.frontend.errorfiles[String(code)];
+  if (file !== undefined) {
+    // Sent byte for byte, as HAProxy does; we cannot know its framing, so the connection closes
+    // (the ServerResponse is never used: the socket's close ends it).
+    const sock = res.socket;
+    if (sock !== null) {
+      sock.end(rawErrorfile(file));
+      return;
+    }
+  }
+  const body = errorBody(code);
+  res.writeHead(code, errorReason(code), {
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-cache',
+    'content-type': 'text/html',
+  });
+  res.end(body);
+}
+
+function finish(x: Exchange, deps: HttpDeps): void {
+  if (x.done) return;
+  x.done = true;
+  deps.connections.requestFinished(x.conn);
+  const res = x.res;
+  const completed = res.writableFinished;
+  if (!completed) {
+    // The client went away before the response was complete.
+    if (x.upstream !== undefined && !x.upstream.destroyed) x.upstream.destroy();
+    if (x.termination === '----') x.termination = x.upstreamRes === undefined ? 'CH--' : 'CD--';
+    if (x.srv !== undefined && x.termination.startsWith('C')) {
+      x.srv.counters.values.cli_abrt++;
+      x.srv.backend.counters.values.cli_abrt++;
+    }
+  }
+  const bin = x.socket.bytesRead - x.bytesReadStart;
+  const bout = x.socket.bytesWritten - x.bytesWrittenStart;
+  const fc = x.fe.counters.values;
+  const status = x.status === 0 ? (completed ? res.statusCode : 0) : x.status;
+  if (status !== 0) countStatus(fc, status);
+  fc.bin += bin;
+  fc.bout += bout;
+  if (x.be !== undefined) {
+    const bc = x.be.counters.values;
+    if (status !== 0) countStatus(bc, status);
+    bc.bin += bin;
+    bc.bout += bout;
+  }
+  if (x.srv !== undefined && x.upstreamRes !== undefined) {
+    const sc = x.srv.counters.values;
+    sc.stot++;
+    countStatus(sc, status);
+    sc.bin += bin;
+    sc.bout += bout;
+    x.be!.counters.values.stot++;
+  }
+  const log = x.fe.log;
+  if (log === undefined) return;
+  const end = performance.now();
+  const record: LogRecord = {
+    clientIp: x.clientIp,
+    clientPort: x.clientPort,
+    acceptMs: x.acceptMs,
+    requestMs: x.requestMs,
+    frontend: x.fe.frontend.name,
+    tls: x.tls,
+    backend: x.be?.backend.name ?? x.fe.frontend.name,
+    server: x.srv?.name ?? '<NOSRV>',
+    TR: x.TR,
+    Tw: x.srv === undefined ? -1 : 0,
+    Tc: x.tConnected < 0 ? -1 : Math.round(x.tConnected - x.t0),
+    Tr: x.tResponse < 0 || x.tConnected < 0 ? -1 : Math.round(x.tResponse - x.tConnected),
+    Ta: Math.round(end - x.t0) + x.TR,
+    Tt: Date.now() - x.acceptMs,
+    status: status === 0 ? -1 : status,
+    bytesOut: bout,
+    bytesIn: bin,
+    termination: x.termination,
+    actconn: deps.connections.openCount,
+    feconn: x.fe.counters.scur,
+    beconn: x.be?.counters.scur ?? 0,
+    srvconn: x.srv?.counters.scur ?? 0,
+    retries: x.retries,
+    method: x.rule.method,
+    uri: x.req.url ?? '/',
+    httpVersion: x.req.httpVersion,
+    pid: process.pid,
+  };
+  const line = log.format(record);
+  for (const sink of log.sinks) sink(line);
+}

@@ -1,0 +1,113 @@
+// The worker's view of one generation's config: backends with their servers' runtime state,
+// pickers and connection pools, frontends with compiled log formatters and counters.
+import http from 'node:http';
+import type { Backend, Config, Frontend, Server } from '../config/model.ts';
+import type { ServerState, ServerStates } from '../ipc/messages.ts';
+import { createPicker, type Candidate, type Picker } from '../balance/algorithms.ts';
+import { compileLogFormat, type LogFormatter } from '../log/format.ts';
+import { createSinks, type LogSink, type SharedLogResources } from '../log/sinks.ts';
+import type { BackendField, CounterObject, CounterRegistry, FrontendField } from './counters.ts';
+
+export interface ServerRuntime extends Candidate {
+  readonly server: Server;
+  readonly backend: BackendRuntime;
+  readonly counters: CounterObject<BackendField>;
+  /** Keep-alive pool to this server (HTTP backends). */
+  readonly agent: http.Agent;
+}
+
+export interface BackendRuntime {
+  readonly backend: Backend;
+  readonly servers: ServerRuntime[];
+  readonly pick: Picker<ServerRuntime>;
+  readonly counters: CounterObject<BackendField>;
+}
+
+export interface FrontendRuntime {
+  readonly frontend: Frontend;
+  readonly counters: CounterObject<FrontendField>;
+  readonly log: { format: LogFormatter; sinks: LogSink[] } | undefined;
+}
+
+export interface WorkerRuntime {
+  readonly frontends: FrontendRuntime[];
+  readonly backends: Map<string, BackendRuntime>;
+  /** Client connections open in this worker (HAProxy's %ac). */
+  actconn: number;
+}
+
+export type BuildResult = { ok: true; runtime: WorkerRuntime } | { ok: false; message: string };
+
+export function buildRuntime(
+  config: Config,
+  states: ServerStates,
+  counters: CounterRegistry,
+  logResources: SharedLogResources,
+): BuildResult {
+  const backends = new Map<string, BackendRuntime>();
+  for (const b of config.backends) {
+    const servers: ServerRuntime[] = [];
+    const rt: BackendRuntime = {
+      backend: b,
+      servers,
+      pick: createPicker(b.balance, servers),
+      counters: counters.backend(b.name),
+    };
+    for (const s of b.servers) {
+      const srv: ServerRuntime = {
+        server: s,
+        backend: rt,
+        name: s.name,
+        weight: s.weight,
+        usable: !s.disabled,
+        backup: s.backup,
+        active: 0,
+        ...(s.maxconn !== undefined ? { maxconn: s.maxconn } : {}),
+        counters: counters.server(b.name, s.name),
+        agent: new http.Agent({
+          // Always keep-alive, even with `option http-server-close`: reusing a connection is
+          // invisible to the server's application and saves a connect per request (docs/data-path.md).
+          keepAlive: true,
+          // Bounded so a slow server cannot make us hold thousands of idle sockets.
+          maxFreeSockets: 256,
+          scheduling: 'lifo',
+          ...(s.maxconn !== undefined ? { maxSockets: s.maxconn } : {}),
+        }),
+      };
+      applyState(srv, states[s.id]);
+      servers.push(srv);
+    }
+    backends.set(b.name, rt);
+  }
+  const frontends: FrontendRuntime[] = [];
+  for (const f of config.frontends) {
+    const names = [...(f.defaultBackend !== undefined ? [f.defaultBackend] : []), ...f.useBackends.map((u) => u.backend)];
+    for (const name of names) {
+      const be = backends.get(name);
+      if (be === undefined) {
+        return { ok: false, message: `frontend '${f.name}' (${f.loc.file}:${f.loc.line}) uses backend '${name}', which is not defined` };
+      }
+      if (be.backend.mode !== f.mode) {
+        return { ok: false, message: `frontend '${f.name}' is in mode ${f.mode} but its backend '${name}' is in mode ${be.backend.mode}` };
+      }
+    }
+    const sinks = f.logFormat === null ? [] : createSinks(f.logTargets, logResources);
+    frontends.push({
+      frontend: f,
+      counters: counters.frontend(f.name),
+      log: f.logFormat === null || sinks.length === 0 ? undefined : { format: compileLogFormat(f.logFormat), sinks },
+    });
+  }
+  return { ok: true, runtime: { frontends, backends, actconn: 0 } };
+}
+
+/** Apply the master's view of a server: down/maint/drain servers get no new traffic. */
+export function applyState(srv: ServerRuntime, state: ServerState | undefined): void {
+  // `disabled` in the config is the initial admin state; once the master speaks, it decides.
+  srv.usable = state === undefined ? !srv.server.disabled : state.up && state.admin === 'ready';
+  srv.weight = state?.weight ?? srv.server.weight;
+}
+
+export function applyStates(rt: WorkerRuntime, states: ServerStates): void {
+  for (const be of rt.backends.values()) for (const srv of be.servers) applyState(srv, states[srv.server.id]);
+}

@@ -1,0 +1,47 @@
+// TLS termination options for a bind, built from the PEMs the master loaded into the config.
+// Building the secure context here turns a bad certificate into a startup error the user can act
+// on, before the worker reports ready.
+import tls from 'node:tls';
+import type { Bind } from '../config/model.ts';
+
+export type TlsOptionsResult = { ok: true; options: tls.TlsOptions } | { ok: false; message: string };
+
+export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs: number): TlsOptionsResult {
+  const t = bind.tls;
+  if (t === undefined) return { ok: false, message: `frontend '${frontend}' bind ${bind.key} has no TLS settings` };
+  if (t.certificates.length === 0) {
+    return { ok: false, message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): 'ssl' needs a 'crt' certificate` };
+  }
+  const first = t.certificates[0]!;
+  const options: tls.TlsOptions = {
+    // HAProxy's `crt` PEM holds the chain and the key: OpenSSL picks each part out of the same text.
+    cert: t.certificates.map((c) => c.pem),
+    key: t.certificates.map((c) => c.pem),
+    minVersion: t.minVersion as tls.SecureVersion,
+    maxVersion: t.maxVersion as tls.SecureVersion,
+    honorCipherOrder: true,
+    handshakeTimeout: handshakeTimeoutMs,
+    ...(t.ciphers !== undefined ? { ciphers: t.ciphers } : {}),
+    // Only HTTP/1.1 is served: advertise it alone when ALPN is configured (h2 is not offered).
+    ...(t.alpn?.includes('http/1.1') === true ? { ALPNProtocols: ['http/1.1'] } : {}),
+  };
+  if (t.ciphersuites !== undefined) {
+    // Node takes TLS 1.3 suites in the same `ciphers` string as the <= 1.2 list.
+    options.ciphers = [t.ciphersuites, options.ciphers].filter((c) => c !== undefined && c !== '').join(':');
+  }
+  for (const c of t.certificates) {
+    if (c.pem.trim() === '') {
+      return { ok: false, message: `frontend '${frontend}' bind ${bind.key}: certificate ${c.path} is empty or was not loaded` };
+    }
+  }
+  try {
+    tls.createSecureContext(options);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return {
+      ok: false,
+      message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): cannot use certificate ${first.path}: ${reason} — the file must hold a PEM certificate and its private key`,
+    };
+  }
+  return { ok: true, options };
+}
