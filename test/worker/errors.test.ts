@@ -1,0 +1,139 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { bindHandle, makeBackend, makeBind, makeConfig, makeFrontend, startWorker, defaultTimeouts } from '../helpers/worker-harness.ts';
+import { get, refusedPort, startUpstream, type Upstream } from './upstreams.ts';
+import type { Backend, Frontend } from '../../src/config/model.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function proxy(backend: Backend, feExtra: Partial<Frontend> = {}) {
+  const { handle, port } = bindHandle();
+  const fe = makeFrontend('fe', [makeBind('k', port)], { defaultBackend: backend.name, ...feExtra });
+  const w = await startWorker({ config: makeConfig([fe], [backend]), handles: new Map([['k', handle]]) });
+  cleanups.push(() => {
+    w.kill();
+    handle.close();
+  });
+  return { w, port };
+}
+
+async function upstream(name: string): Promise<Upstream> {
+  const u = await startUpstream(name);
+  cleanups.push(() => u.close());
+  return u;
+}
+
+test('503 with HAProxy body when the master marks every server down', async () => {
+  const u = await upstream('a');
+  const { w, port } = await proxy(makeBackend('app', [u.port]));
+  assert.equal((await get(port, '/')).status, 200);
+  w.send({ type: 'servers', servers: { 'app/s1': { up: false, admin: 'ready' } } });
+  await new Promise((r) => setTimeout(r, 100));
+  const r = await get(port, '/');
+  assert.equal(r.status, 503);
+  assert.equal(r.body, '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n');
+  w.send({ type: 'servers', servers: { 'app/s1': { up: true, admin: 'maint' } } });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await get(port, '/')).status, 503);
+  w.send({ type: 'servers', servers: {} });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await get(port, '/')).status, 200);
+});
+
+test('a backup server serves only while no active server is up', async () => {
+  const a = await upstream('active');
+  const b = await upstream('backup');
+  const be = makeBackend('app', [a.port, b.port]);
+  be.servers[1]!.backup = true;
+  const { w, port } = await proxy(be);
+  for (let i = 0; i < 4; i++) assert.equal((await get(port, '/')).body, 'active');
+  w.send({ type: 'servers', servers: { 'app/s1': { up: false, admin: 'ready' } } });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await get(port, '/')).body, 'backup');
+});
+
+test('502 when the server resets the connection or answers garbage', async () => {
+  const u = await upstream('a');
+  const { w, port } = await proxy(makeBackend('app', [u.port]));
+  const r = await get(port, '/reset');
+  assert.equal(r.status, 502);
+  assert.match(r.body, /502 Bad Gateway/);
+  assert.equal((await get(port, '/garbage')).status, 502);
+  w.drain();
+  await w.exited;
+  assert.equal(w.counter('be/app', 'eresp'), 2);
+});
+
+test('504 when the server does not answer within timeout server', async () => {
+  const u = await upstream('a');
+  const be = makeBackend('app', [u.port], { timeouts: { ...defaultTimeouts(), server: 300 } });
+  const { port } = await proxy(be);
+  const t0 = Date.now();
+  const r = await get(port, '/slow?ms=2000');
+  assert.equal(r.status, 504);
+  assert.match(r.body, /504 Gateway Time-out/);
+  assert.ok(Date.now() - t0 < 1500);
+});
+
+test('a configured errorfile is sent as-is instead of the built-in 503', async () => {
+  const dead = await refusedPort();
+  const errorfile = 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nsorry, down';
+  const { port } = await proxy(makeBackend('app', [dead], { errorfiles: { '503': errorfile } }));
+  const r = await get(port, '/');
+  assert.equal(r.status, 503);
+  assert.equal(r.body, 'sorry, down');
+  assert.equal(r.headers['content-type'], 'text/plain');
+});
+
+test('retries with redispatch move a refused connect to the next server; the client sees no error', async () => {
+  const u = await upstream('alive');
+  const dead = await refusedPort();
+  const { w, port } = await proxy(makeBackend('app', [dead, u.port], { retries: 2, redispatch: true }));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < 6; i++) {
+    const r = await get(port, '/', { agent });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'alive');
+  }
+  agent.destroy();
+  w.drain();
+  await w.exited;
+  assert.equal(w.counter('be/app', 'econ'), 3);
+  assert.equal(w.counter('be/app', 'wredis'), 3);
+});
+
+test('without retries a refused connect is a 503', async () => {
+  const dead = await refusedPort();
+  const { port } = await proxy(makeBackend('app', [dead]));
+  assert.equal((await get(port, '/')).status, 503);
+});
+
+test('a malformed request gets HAProxy 400 and counts as ereq', async () => {
+  const u = await upstream('a');
+  const { w, port } = await proxy(makeBackend('app', [u.port]));
+  const net = await import('node:net');
+  const text = await new Promise<string>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write('GARBAGE\x01 / HTTP/1.1\r\n\r\n'));
+    let data = '';
+    s.on('data', (d) => (data += d.toString()));
+    s.on('close', () => resolve(data));
+  });
+  assert.match(text, /^HTTP\/1.1 400 /);
+  assert.match(text, /400 Bad request/);
+  w.drain();
+  await w.exited;
+  assert.equal(w.counter('fe/fe', 'ereq'), 1);
+});
+
+test('POST bodies stream through to the server and back', async () => {
+  const u = await upstream('a');
+  const { port } = await proxy(makeBackend('app', [u.port]));
+  const body = 'x'.repeat(200_000);
+  const r = await get(port, '/echo', { method: 'POST', body });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.length, body.length);
+});
