@@ -1,0 +1,166 @@
+// The mutable, per-section state keyword parsers fill in. build.ts turns drafts into the
+// plain-data model once every line is read (when `log global`, TLS defaults and errorfile
+// paths can be resolved).
+import type {
+  BalanceAlgorithm, Condition, GlobalConfig, HeaderRule, HealthCheck, Location, LogTarget, Mode,
+  Predicate, Redirect, Timeouts, TlsVersion,
+} from './model.ts';
+
+export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
+
+/** TLS protocol options as written (`ssl-default-bind-options`, or on a `bind` line). */
+export interface TlsOptionsDraft {
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+  /** `no-tlsvXX` */
+  disabled: TlsVersion[];
+  /** `force-tlsvXX` */
+  force?: TlsVersion;
+  noTlsTickets: boolean;
+  ciphers?: string;
+  ciphersuites?: string;
+}
+
+export interface GlobalDraft {
+  config: GlobalConfig;
+  sslDefaultBind: TlsOptionsDraft;
+}
+
+export interface BindDraft {
+  key: string;
+  host: string;
+  port: number;
+  ssl: boolean;
+  crts: { path: string; loc: Location }[];
+  tls: TlsOptionsDraft;
+  alpn?: string[];
+  loc: Location;
+}
+
+export interface ServerParams {
+  check: boolean;
+  inter: number;
+  rise: number;
+  fall: number;
+  weight: number;
+  backup: boolean;
+  disabled: boolean;
+  maxconn?: number;
+}
+
+export interface ServerDraft extends ServerParams {
+  name: string;
+  host: string;
+  /** Absent when the address has no port (an error, reported at validation with the mode known). */
+  port?: number;
+  loc: Location;
+}
+
+/** A log target, or the `log global` marker resolved against the global section at the end. */
+export type LogEntry = LogTarget | 'global';
+
+export interface StatsDraft {
+  enabled: boolean;
+  uri?: string;
+  realm?: string;
+  auth: { user: string; password: string }[];
+  refresh?: number;
+  loc?: Location;
+}
+
+export interface ProxyDraft {
+  kind: ProxyKind;
+  name: string;
+  loc: Location;
+  mode: Mode;
+  modeLoc?: Location;
+  binds: BindDraft[];
+  /** `inherited`: set by a `defaults` section (a listen's own backend then takes precedence). */
+  defaultBackend?: { name: string; loc: Location; inherited?: boolean };
+  useBackends: { backend: string; cond?: Condition; loc: Location }[];
+  /** Named ACLs: each definition line adds one predicate (definitions with one name are ORed). */
+  acls: Record<string, Predicate[]>;
+  requestRules: HeaderRule[];
+  responseRules: HeaderRule[];
+  redirects: Redirect[];
+  forwardFor: boolean;
+  forwardForHeader?: string;
+  /** HAProxy's HTTP connection modes: the last `option` among them wins. */
+  httpConnectionMode: 'keep-alive' | 'server-close' | 'close';
+  redispatch: boolean;
+  logs: LogEntry[];
+  /** `inherited`: came from a `defaults` section (a proxy's own log option then replaces it). */
+  logFormat?: { format: string; loc: Location; inherited?: boolean };
+  logOption?: { kind: 'httplog' | 'tcplog' | 'httplog-clf'; loc: Location };
+  dontLogNull: boolean;
+  timeouts: Partial<Timeouts>;
+  maxconn?: number;
+  retries: number;
+  errorfiles: Record<string, { path: string; loc: Location }>;
+  stats: StatsDraft;
+  balance: BalanceAlgorithm;
+  servers: ServerDraft[];
+  defaultServer: ServerParams;
+  healthCheck: HealthCheck;
+}
+
+export function emptyTlsOptions(): TlsOptionsDraft {
+  return { disabled: [], noTlsTickets: false };
+}
+
+export function newGlobalDraft(): GlobalDraft {
+  return {
+    config: { statsSockets: [], logTargets: [], daemon: false },
+    sslDefaultBind: emptyTlsOptions(),
+  };
+}
+
+/** HAProxy's built-in defaults: what a proxy gets when no `defaults` section precedes it. */
+export function builtinDefaults(loc: Location): ProxyDraft {
+  return {
+    kind: 'defaults',
+    name: '',
+    loc,
+    // HAProxy's own default is tcp; `mode http` is almost always set in `defaults`.
+    mode: 'tcp',
+    binds: [],
+    useBackends: [],
+    acls: {},
+    requestRules: [],
+    responseRules: [],
+    redirects: [],
+    forwardFor: false,
+    httpConnectionMode: 'keep-alive',
+    redispatch: false,
+    logs: [],
+    dontLogNull: false,
+    timeouts: {},
+    retries: 3,
+    errorfiles: {},
+    stats: { enabled: false, auth: [] },
+    balance: 'roundrobin',
+    servers: [],
+    defaultServer: { check: false, inter: 2000, rise: 2, fall: 3, weight: 1, backup: false, disabled: false },
+    healthCheck: {},
+  };
+}
+
+/** A new proxy section starts as a copy of the defaults in force; per-proxy lists start empty. */
+export function proxyFromDefaults(defaults: ProxyDraft, kind: ProxyKind, name: string, loc: Location): ProxyDraft {
+  const copy = structuredClone(defaults);
+  if (copy.logFormat !== undefined) copy.logFormat.inherited = true;
+  if (copy.defaultBackend !== undefined) copy.defaultBackend.inherited = true;
+  return {
+    ...copy,
+    kind,
+    name,
+    loc,
+    binds: [],
+    useBackends: [],
+    acls: {},
+    requestRules: [],
+    responseRules: [],
+    redirects: [],
+    servers: [],
+  };
+}

@@ -1,0 +1,177 @@
+// The `global` section: process-wide settings. handoff runs in the foreground under a service
+// manager and never changes user or root directory, so those keywords are accepted with a warning.
+import type { StatsSocket } from '../model.ts';
+import { parseInteger, parseTime } from '../units.ts';
+import type { GlobalKeyword, LineContext } from './types.ts';
+
+function oneArg(ctx: LineContext): string | undefined {
+  const v = ctx.args[0];
+  if (v === undefined || ctx.args.length !== 1) {
+    ctx.error(`'${ctx.keyword}' expects exactly one argument`);
+    return undefined;
+  }
+  return v;
+}
+
+function intKeyword(name: string, min: number, max: number, set: (ctx: LineContext, v: number) => void): GlobalKeyword {
+  return {
+    name,
+    parse(ctx) {
+      const v = oneArg(ctx);
+      if (v === undefined) return;
+      const n = parseInteger(v, min, max);
+      if (!n.ok) return ctx.error(`'${name}' ${n.error}`);
+      set(ctx, n.value);
+    },
+  };
+}
+
+function stringKeyword(name: string, set: (ctx: LineContext, v: string) => void): GlobalKeyword {
+  return {
+    name,
+    parse(ctx) {
+      const v = oneArg(ctx);
+      if (v !== undefined) set(ctx, v);
+    },
+  };
+}
+
+const LEVELS = ['user', 'operator', 'admin'] as const;
+
+function parseStatsSocket(ctx: LineContext): void {
+  const [path, ...rest] = ctx.args;
+  if (path === undefined) return ctx.error("'stats socket' expects a path, e.g. /run/handoff/admin.sock");
+  if (!path.startsWith('/') && !path.startsWith('unix@') && !path.startsWith('./')) {
+    ctx.warn(`'stats socket ${path}': only unix sockets are supported; this socket is ignored`);
+    return;
+  }
+  const socket: StatsSocket = { path: path.replace(/^unix@/, ''), level: 'user', exposeFdListeners: false, loc: ctx.loc };
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i] as string;
+    const value = rest[i + 1];
+    switch (w) {
+      case 'mode': {
+        if (value === undefined || !/^[0-7]{1,4}$/.test(value)) return ctx.error(`'stats socket … mode' expects an octal mode such as 660, got '${value ?? ''}'`);
+        socket.mode = parseInt(value, 8);
+        i++;
+        break;
+      }
+      case 'level': {
+        const level = LEVELS.find((l) => l === value);
+        if (level === undefined) return ctx.error(`'stats socket … level' expects user, operator or admin, got '${value ?? ''}'`);
+        socket.level = level;
+        i++;
+        break;
+      }
+      case 'expose-fd': {
+        if (value !== 'listeners') return ctx.error("'stats socket … expose-fd' only accepts 'listeners'");
+        // The master always hands listeners to new workers; the flag is recorded for `show` output.
+        socket.exposeFdListeners = true;
+        i++;
+        break;
+      }
+      case 'user':
+      case 'group':
+      case 'uid':
+      case 'gid':
+      case 'name':
+      case 'maxconn':
+      case 'backlog':
+        if (value === undefined) return ctx.error(`'stats socket … ${w}' expects a value`);
+        if (w !== 'name') ctx.warn(`'stats socket … ${w}' is ignored: the socket is created by the user running handoff`);
+        i++;
+        break;
+      default:
+        ctx.warn(`unknown 'stats socket' option '${w}', ignored`);
+    }
+  }
+  const dup = ctx.global.config.statsSockets.findIndex((s) => s.path === socket.path);
+  if (dup !== -1) {
+    const prev = ctx.global.config.statsSockets[dup];
+    ctx.warn(`stats socket '${socket.path}' is already declared at ${prev?.loc.file}:${prev?.loc.line}; this declaration replaces it`);
+    ctx.global.config.statsSockets.splice(dup, 1);
+  }
+  ctx.global.config.statsSockets.push(socket);
+}
+
+const IGNORED_GLOBAL = [
+  'master-worker', 'description', 'node', 'spread-checks', 'quiet', 'noepoll', 'nopoll', 'nosplice',
+  'nogetaddrinfo', 'noreuseport', 'nbcores', 'setenv', 'presetenv', 'resetenv', 'unsetenv',
+  'server-state-base', 'server-state-file', 'localpeer', 'insecure-fork-wanted', 'set-dumpable',
+  'ssl-server-verify', 'ssl-default-server-ciphers', 'ssl-default-server-ciphersuites',
+  'ssl-default-server-options', 'tune.ssl.cachesize', 'tune.ssl.lifetime', 'tune.ssl.maxrecord',
+  'tune.bufsize', 'tune.maxrewrite', 'tune.http.maxhdr', 'tune.maxaccept', 'tune.maxpollevents',
+  'tune.rcvbuf.client', 'tune.rcvbuf.server', 'tune.sndbuf.client', 'tune.sndbuf.server',
+  'expose-experimental-directives', 'busy-polling', 'max-spread-checks', 'stats maxconn',
+];
+
+const WARN_GLOBAL: Record<string, string> = {
+  'cpu-map': 'is ignored: handoff leaves CPU placement to the kernel',
+  'ulimit-n': 'is ignored: raise the file limit with LimitNOFILE= in the systemd unit',
+  'lua-load': 'is not supported: Lua scripts are not run',
+  'stats bind-process': 'is ignored',
+  'maxsslconn': 'is ignored',
+  'maxconnrate': 'is ignored',
+  'maxsessrate': 'is ignored',
+  'maxsslrate': 'is ignored',
+  'uid': 'is ignored: run handoff as the intended user (systemd User=)',
+  'gid': 'is ignored: run handoff as the intended group (systemd Group=)',
+  'ssl-dh-param-file': 'is ignored: Node.js negotiates ECDHE or automatic DH parameters',
+  'h1-case-adjust': 'is ignored',
+  'unix-bind': 'is ignored',
+};
+
+export const globalKeywords: GlobalKeyword[] = [
+  intKeyword('maxconn', 1, 10_000_000, (ctx, v) => (ctx.global.config.maxconn = v)),
+  intKeyword('nbthread', 1, 4096, (ctx, v) => (ctx.global.config.workers = v)),
+  intKeyword('nbproc', 1, 4096, (ctx, v) => (ctx.global.config.workers = v)),
+  {
+    name: 'hard-stop-after',
+    parse(ctx) {
+      const v = oneArg(ctx);
+      if (v === undefined) return;
+      const t = parseTime(v);
+      if (!t.ok) return ctx.error(`'hard-stop-after': ${t.error}`);
+      ctx.global.config.hardStopAfter = t.value;
+    },
+  },
+  stringKeyword('pidfile', (ctx, v) => (ctx.global.config.pidfile = v)),
+  stringKeyword('ca-base', (ctx, v) => (ctx.global.config.caBase = v)),
+  stringKeyword('crt-base', (ctx, v) => (ctx.global.config.crtBase = v)),
+  stringKeyword('user', (ctx, v) => {
+    ctx.global.config.user = v;
+    ctx.warn(`'user ${v}' is not applied: handoff does not drop privileges; run it as that user (systemd User=)`);
+  }),
+  stringKeyword('group', (ctx, v) => {
+    ctx.global.config.group = v;
+    ctx.warn(`'group ${v}' is not applied: handoff does not drop privileges; run it as that group (systemd Group=)`);
+  }),
+  stringKeyword('chroot', (ctx, v) => {
+    ctx.global.config.chroot = v;
+    ctx.warn(`'chroot ${v}' is not implemented by handoff; the process keeps its root directory`);
+  }),
+  {
+    name: 'daemon',
+    parse(ctx) {
+      ctx.global.config.daemon = true;
+      ctx.warn("'daemon' is ignored: handoff runs in the foreground (let systemd or another supervisor manage it)");
+    },
+  },
+  intKeyword('tune.ssl.default-dh-param', 1024, 16384, (ctx, v) => {
+    ctx.global.config.dhParamBits = v;
+    ctx.warn("'tune.ssl.default-dh-param' is accepted but has no effect: Node.js uses ECDHE or automatic DH parameters");
+  }),
+  { name: 'stats socket', parse: parseStatsSocket },
+  {
+    name: 'stats timeout',
+    parse(ctx) {
+      const v = oneArg(ctx);
+      if (v === undefined) return;
+      const t = parseTime(v);
+      if (!t.ok) return ctx.error(`'stats timeout': ${t.error}`);
+      ctx.global.config.statsTimeout = t.value;
+    },
+  },
+  ...IGNORED_GLOBAL.map((name): GlobalKeyword => ({ name, parse() {} })),
+  ...Object.entries(WARN_GLOBAL).map(([name, why]): GlobalKeyword => ({ name, parse: (ctx) => ctx.warn(`'${name}' ${why}`) })),
+];

@@ -1,0 +1,135 @@
+// Proxy-wide keywords: mode, limits, routing to backends, ACL definitions, errorfiles, and the
+// common HAProxy keywords handoff accepts with a warning.
+import { addAcl, parsePredicate, splitCondition } from '../condition.ts';
+import { parseInteger } from '../units.ts';
+import type { ProxyKeyword } from './types.ts';
+import { ALL_PROXIES, BACKEND_SIDE, FRONTEND_ONLY, FRONTEND_SIDE, PROXIES_ONLY, ignored, unsupported } from './types.ts';
+
+/** Status codes HAProxy accepts in `errorfile`. */
+export const ERRORFILE_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
+
+const NAME = /^[A-Za-z0-9_.:-]+$/;
+
+export const proxyKeywords: ProxyKeyword[] = [
+  {
+    name: 'mode',
+    sections: ALL_PROXIES,
+    parse(ctx) {
+      const m = ctx.args[0];
+      if (m === 'health') return ctx.error("'mode health' is not supported (use 'monitor-uri' in http mode)");
+      if ((m !== 'http' && m !== 'tcp') || ctx.args.length !== 1) return ctx.error(`'mode' expects http or tcp, got '${ctx.args.join(' ')}'`);
+      ctx.proxy.mode = m;
+      ctx.proxy.modeLoc = ctx.loc;
+    },
+  },
+  {
+    name: 'maxconn',
+    sections: FRONTEND_SIDE,
+    parse(ctx) {
+      const n = parseInteger(ctx.args[0], 0, 10_000_000);
+      if (!n.ok || ctx.args.length !== 1) return ctx.error(`'maxconn' ${n.ok ? 'expects one integer' : n.error}`);
+      ctx.proxy.maxconn = n.value;
+    },
+  },
+  {
+    name: 'retries',
+    sections: BACKEND_SIDE,
+    parse(ctx) {
+      const n = parseInteger(ctx.args[0], 0, 1000);
+      if (!n.ok || ctx.args.length !== 1) return ctx.error(`'retries' ${n.ok ? 'expects one integer' : n.error}`);
+      ctx.proxy.retries = n.value;
+    },
+  },
+  {
+    name: 'default_backend',
+    sections: FRONTEND_SIDE,
+    parse(ctx) {
+      const name = ctx.args[0];
+      if (name === undefined || ctx.args.length !== 1) return ctx.error("'default_backend' expects one backend name");
+      if (name.includes('%[')) return ctx.error("'default_backend' with a sample expression is not supported; name the backend");
+      ctx.proxy.defaultBackend = { name, loc: ctx.loc };
+    },
+  },
+  {
+    name: 'use_backend',
+    sections: FRONTEND_ONLY,
+    strictSections: true,
+    parse(ctx) {
+      const split = splitCondition(ctx.args, ctx.proxy.acls);
+      if (!split.ok) return ctx.error(split.error);
+      const [name, ...extra] = split.value.head;
+      if (name === undefined || extra.length > 0) return ctx.error("'use_backend' expects one backend name, then an optional if/unless condition");
+      if (name.includes('%[')) return ctx.error("'use_backend' with a sample expression is not supported; name the backend");
+      const cond = split.value.cond;
+      ctx.proxy.useBackends.push(cond === undefined ? { backend: name, loc: ctx.loc } : { backend: name, cond, loc: ctx.loc });
+    },
+  },
+  {
+    name: 'acl',
+    sections: PROXIES_ONLY,
+    strictSections: true,
+    parse(ctx) {
+      const [name, ...rest] = ctx.args;
+      if (name === undefined || !NAME.test(name)) return ctx.error(`'acl' expects a name made of letters, digits, '_', '.', ':' or '-'${name === undefined ? '' : `, got '${name}'`}`);
+      const pred = parsePredicate(rest);
+      if (!pred.ok) return ctx.error(`acl '${name}': ${pred.error}`);
+      addAcl(ctx.proxy.acls, name, pred.value);
+    },
+  },
+  {
+    name: 'errorfile',
+    sections: ALL_PROXIES,
+    parse(ctx) {
+      const [code, path, ...extra] = ctx.args;
+      if (code === undefined || path === undefined || extra.length > 0) return ctx.error("'errorfile' expects a status code and a file, e.g. 'errorfile 503 /etc/handoff/errors/503.http'");
+      if (!/^\d+$/.test(code) || !ERRORFILE_CODES.includes(Number(code))) {
+        return ctx.error(`status code '${code}' cannot be customised with errorfile (supported: ${ERRORFILE_CODES.join(' ')})`);
+      }
+      ctx.proxy.errorfiles[code] = { path, loc: ctx.loc };
+    },
+  },
+  {
+    name: 'capture',
+    sections: FRONTEND_ONLY,
+    parse(ctx) {
+      ctx.warn(`'capture ${ctx.args.slice(0, 2).join(' ')}' is accepted but not implemented: captured headers are logged empty (%hr/%hs)`);
+    },
+  },
+  ignored('description', ALL_PROXIES),
+  ignored('id', PROXIES_ONLY),
+  ignored('enabled', PROXIES_ONLY),
+  ignored('bind-process', ALL_PROXIES),
+  ignored('backlog', FRONTEND_SIDE),
+  ignored('grace', ALL_PROXIES),
+  ignored('max-keep-alive-queue', BACKEND_SIDE),
+  ignored('load-server-state-from-file', BACKEND_SIDE),
+  unsupported('disabled', 'is not supported: the proxy is started anyway', PROXIES_ONLY),
+  unsupported('compression', 'is not supported: responses are passed through uncompressed'),
+  unsupported('http-reuse', 'is accepted but ignored: handoff keeps its own per-server connection pools'),
+  unsupported('stick-table', 'is not supported: stick tables are ignored'),
+  unsupported('stick', 'is not supported: no stickiness is applied'),
+  unsupported('cookie', 'is not supported: no cookie-based persistence is applied'),
+  unsupported('fullconn', 'is ignored (no dynamic server maxconn)'),
+  unsupported('monitor-uri', 'is not supported'),
+  unsupported('monitor', 'is not supported'),
+  unsupported('unique-id-format', 'is not supported'),
+  unsupported('unique-id-header', 'is not supported'),
+  unsupported('errorloc', 'is not supported: use errorfile'),
+  unsupported('errorloc302', 'is not supported: use errorfile'),
+  unsupported('errorloc303', 'is not supported: use errorfile'),
+  unsupported('errorfiles', 'is not supported: use errorfile per status code'),
+  unsupported('http-error', 'is not supported: use errorfile'),
+  unsupported('rate-limit', 'is not supported'),
+  unsupported('force-persist', 'is not supported'),
+  unsupported('ignore-persist', 'is not supported'),
+  unsupported('persist', 'is not supported'),
+  unsupported('use-server', 'is not supported: servers are chosen by the balance algorithm'),
+  unsupported('email-alert', 'is not supported'),
+  unsupported('declare', 'is not supported'),
+  unsupported('filter', 'is not supported'),
+  unsupported('http-after-response', 'is not supported'),
+  unsupported('source', 'is not supported: the system chooses the source address'),
+  unsupported('external-check', 'is not supported'),
+  unsupported('dispatch', 'is not supported: declare a server'),
+  unsupported('server-template', 'is not supported: declare each server'),
+];

@@ -1,0 +1,127 @@
+// loadConfig: the whole pipeline with IO. Reads the files, parses, builds, validates, then reads
+// every certificate and errorfile into the model. Never throws on bad input: every problem is
+// a diagnostic with FILE:LINE (line 0 when the file itself cannot be read).
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { buildConfig } from './build.ts';
+import type { CertRef } from './build.ts';
+import { checkCertificatePem, hasPrivateKey } from './certs.ts';
+import { diagnostic, hasErrors, sortDiagnostics } from './diagnostics.ts';
+import type { Diagnostic, LoadResult, TlsCertificate } from './model.ts';
+import { parseConfig } from './parse.ts';
+import type { ParsedConfig } from './parse.ts';
+
+export interface LoadOptions {
+  /** `--workers`: overrides `nbthread` / `nbproc`. */
+  workersOverride?: number;
+  /** Environment for `"${VAR}"` expansion; defaults to process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+function ioMessage(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') return 'no such file';
+  if (e.code === 'EACCES') return 'permission denied';
+  if (e.code === 'EISDIR') return 'is a directory';
+  return e.message ?? String(err);
+}
+
+/** Files HAProxy skips when `crt` names a directory. */
+const NOT_CERTS = /\.(key|ocsp|issuer|sctl|dh)$/;
+
+/**
+ * Load one configuration, or several concatenated in order (`-f a.cfg -f b.cfg`, like HAProxy).
+ * Relative paths in the files resolve against the first file's directory.
+ */
+export async function loadConfig(file: string | readonly string[], opts: LoadOptions = {}): Promise<LoadResult> {
+  const files = typeof file === 'string' ? [file] : [...file];
+  const diagnostics: Diagnostic[] = [];
+  const parsed: ParsedConfig[] = [];
+  const env = opts.env ?? process.env;
+  if (files.length === 0) return { diagnostics: [{ severity: 'error', file: '', line: 0, message: 'no configuration file given' }] };
+  for (const f of files) {
+    let text: string;
+    try {
+      text = await readFile(f, 'utf8');
+    } catch (err) {
+      diagnostics.push({ severity: 'error', file: f, line: 0, message: `cannot read configuration file: ${ioMessage(err)}` });
+      continue;
+    }
+    parsed.push(parseConfig(text, f, env));
+  }
+  if (hasErrors(diagnostics)) return { diagnostics };
+  const mainFile = resolve(files[0] as string);
+  const built = buildConfig(parsed, {
+    baseDir: dirname(mainFile),
+    file: mainFile,
+    ...(opts.workersOverride === undefined ? {} : { workersOverride: opts.workersOverride }),
+  });
+  diagnostics.push(...built.diagnostics);
+
+  const errorfileCache = new Map<string, Promise<string | Error>>();
+  for (const ref of built.errorfileRefs) {
+    let pending = errorfileCache.get(ref.path);
+    if (pending === undefined) {
+      pending = readFile(ref.path, 'utf8').catch((err: unknown) => new Error(ioMessage(err)));
+      errorfileCache.set(ref.path, pending);
+    }
+    const content = await pending;
+    if (content instanceof Error) {
+      diagnostics.push(diagnostic('error', ref.loc, `cannot read errorfile '${ref.path}': ${content.message}`));
+      continue;
+    }
+    if (!/^HTTP\/1\.[01] \d{3}/.test(content)) {
+      diagnostics.push(diagnostic('warning', ref.loc, `errorfile '${ref.path}' does not start with an HTTP status line ('HTTP/1.0 ${ref.code} …'); it is sent as is`));
+    }
+    ref.target[ref.code] = content;
+  }
+
+  await loadCertificates(built.certRefs, diagnostics);
+  const sorted = sortDiagnostics(diagnostics);
+  if (hasErrors(sorted)) return { diagnostics: sorted };
+  return { config: built.config, diagnostics: sorted };
+}
+
+async function readPem(path: string): Promise<string> {
+  let pem = await readFile(path, 'utf8');
+  // HAProxy looks for the key in FILE.key when the PEM holds only the certificate.
+  if (!hasPrivateKey(pem)) {
+    const key = await readFile(`${path}.key`, 'utf8').catch(() => undefined);
+    if (key !== undefined) pem = `${pem.trimEnd()}\n${key}`;
+  }
+  return pem;
+}
+
+async function loadCertificates(refs: readonly CertRef[], diagnostics: Diagnostic[]): Promise<void> {
+  for (const ref of refs) {
+    const paths: string[] = [];
+    try {
+      const st = await stat(ref.cert.path);
+      if (st.isDirectory()) {
+        const names = (await readdir(ref.cert.path)).filter((n) => !NOT_CERTS.test(n) && !n.startsWith('.')).sort();
+        if (names.length === 0) diagnostics.push(diagnostic('error', ref.loc, `certificate directory '${ref.cert.path}' contains no certificate`));
+        paths.push(...names.map((n) => join(ref.cert.path, n)));
+      } else paths.push(ref.cert.path);
+    } catch (err) {
+      diagnostics.push(diagnostic('error', ref.loc, `cannot read certificate '${ref.cert.path}': ${ioMessage(err)}`));
+      continue;
+    }
+    const loaded: TlsCertificate[] = [];
+    for (const p of paths) {
+      let pem: string;
+      try {
+        pem = await readPem(p);
+      } catch (err) {
+        diagnostics.push(diagnostic('error', ref.loc, `cannot read certificate '${p}': ${ioMessage(err)}`));
+        continue;
+      }
+      const check = checkCertificatePem(pem, p);
+      for (const e of check.errors) diagnostics.push(diagnostic('error', ref.loc, e));
+      for (const w of check.warnings) diagnostics.push(diagnostic('warning', ref.loc, w));
+      loaded.push({ path: p, pem });
+    }
+    // A directory expands in place into one entry per file.
+    const idx = ref.tls.certificates.indexOf(ref.cert);
+    if (idx !== -1) ref.tls.certificates.splice(idx, 1, ...loaded);
+  }
+}
