@@ -110,7 +110,7 @@ export function createHttpHandler(fe: FrontendRuntime, tls: boolean, deps: HttpD
     res.on('error', noop);
 
     readRequestHeaders(x);
-    if (statsUri !== undefined && x.rule.path.startsWith(statsUri)) {
+    if (statsUri !== undefined && url.startsWith(statsUri)) {
       x.termination = 'PR--';
       deps.serveStats(fe, req, res);
       return;

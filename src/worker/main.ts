@@ -116,7 +116,8 @@ function onListener(key: string, handle: unknown): void {
   if (connections.draining || l.server !== undefined) return;
   const fe = l.fe;
   const f = fe.frontend;
-  const server = net.createServer({ pauseOnConnect: false, noDelay: true }, (sock) => {
+  // allowHalfOpen as http.Server itself does: a client may send its request then shut down writes.
+  const server = net.createServer({ pauseOnConnect: false, noDelay: true, allowHalfOpen: true }, (sock) => {
     connections.accepted(sock);
     sock.on('error', noop);
     fe.counters.values.stot++;
