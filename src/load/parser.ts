@@ -28,7 +28,6 @@ export type FeedResult = typeof NEED_MORE | typeof COMPLETE | typeof PROTOCOL_ER
 const MAX_HEAD_BYTES = 64 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export interface ResponseParser {
   state: number;
@@ -144,9 +143,11 @@ export function feed(p: ResponseParser, chunk: Buffer): FeedResult {
 }
 
 function parseHead(p: ResponseParser, head: string): FeedResult {
-  const lines = head.split('\r\n');
-  const m = STATUS_LINE.exec(lines[0] ?? '');
-  if (m === null) return fail(p, `malformed status line '${(lines[0] ?? '').slice(0, 80)}'`);
+  let eol = head.indexOf('\r\n');
+  if (eol === -1) eol = head.length;
+  const statusLine = head.slice(0, eol);
+  const m = STATUS_LINE.exec(statusLine);
+  if (m === null) return fail(p, `malformed status line '${statusLine.slice(0, 80)}'`);
   const http11 = m[1] === '1';
   const status = Number(m[2]);
   p.statusCode = status;
@@ -155,41 +156,37 @@ function parseHead(p: ResponseParser, head: string): FeedResult {
   let transferEncoding = false;
   let close = false;
   let keepAliveToken = false;
-  for (let k = 1; k < lines.length; k++) {
-    const line = lines[k] as string;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return fail(p, `malformed header line '${line.slice(0, 80)}'`);
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return fail(p, `malformed header name '${name.slice(0, 80)}'`);
-    const value = line.slice(colon + 1).trim();
-    switch (name.length) {
-      case 6:
-        if (name.toLowerCase() === 'server') p.server = value;
-        break;
-      case 10:
-        if (name.toLowerCase() === 'connection') {
-          for (const token of value.toLowerCase().split(',')) {
-            const t = token.trim();
-            if (t === 'close') close = true;
-            else if (t === 'keep-alive') keepAliveToken = true;
-          }
-        }
-        break;
-      case 14:
-        if (name.toLowerCase() === 'content-length') {
-          if (!/^\d{1,15}$/.test(value)) return fail(p, `invalid Content-Length '${value.slice(0, 40)}'`);
-          const n = Number(value);
-          if (contentLength !== -1 && contentLength !== n) return fail(p, 'conflicting Content-Length headers');
-          contentLength = n;
-        }
-        break;
-      case 17:
-        if (name.toLowerCase() === 'transfer-encoding') {
-          transferEncoding = true;
-          const codings = value.toLowerCase().split(',');
-          chunked = (codings[codings.length - 1] ?? '').trim() === 'chunked';
-        }
-        break;
+  // Walk the header lines in place; only the four headers that matter are lower-cased.
+  for (let start = eol + 2; start < head.length; start = eol + 2) {
+    eol = head.indexOf('\r\n', start);
+    if (eol === -1) eol = head.length;
+    const colon = head.indexOf(':', start);
+    if (colon <= start || colon > eol) return fail(p, `malformed header line '${head.slice(start, Math.min(eol, start + 80))}'`);
+    const first = head.charCodeAt(start);
+    const last = head.charCodeAt(colon - 1);
+    // No whitespace in or around a field name (RFC 9112 §5.1): a classic smuggling vector.
+    if (first === 32 || first === 9 || last === 32 || last === 9) return fail(p, `malformed header line '${head.slice(start, Math.min(eol, start + 80))}'`);
+    const nameLength = colon - start;
+    if (nameLength !== 6 && nameLength !== 10 && nameLength !== 14 && nameLength !== 17) continue;
+    const name = head.slice(start, colon).toLowerCase();
+    const value = head.slice(colon + 1, eol).trim();
+    if (name === 'server') {
+      p.server = value;
+    } else if (name === 'connection') {
+      for (const token of value.toLowerCase().split(',')) {
+        const t = token.trim();
+        if (t === 'close') close = true;
+        else if (t === 'keep-alive') keepAliveToken = true;
+      }
+    } else if (name === 'content-length') {
+      if (!/^\d{1,15}$/.test(value)) return fail(p, `invalid Content-Length '${value.slice(0, 40)}'`);
+      const n = Number(value);
+      if (contentLength !== -1 && contentLength !== n) return fail(p, 'conflicting Content-Length headers');
+      contentLength = n;
+    } else if (name === 'transfer-encoding') {
+      transferEncoding = true;
+      const codings = value.toLowerCase().split(',');
+      chunked = (codings[codings.length - 1] ?? '').trim() === 'chunked';
     }
   }
   if (status >= 100 && status < 200 && status !== 101) return NEED_MORE;

@@ -70,6 +70,8 @@ test('malformed responses are protocol errors, not hangs', () => {
     'HTTP/2 200 OK\r\n\r\n',
     'HTTP/1.1 20 OK\r\n\r\n',
     'HTTP/1.1 200 OK\r\nno colon here\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello',
+    'HTTP/1.1 200 OK\r\n Folded: header\r\n\r\n',
     'HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n',
     'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
     'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
