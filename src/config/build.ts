@@ -194,6 +194,7 @@ export function buildConfig(parsed: readonly ParsedConfig[], opts: BuildOptions)
       const proxy = proxyFromDefaults(base, section.kind, header.name, section.loc);
       if (header.addr !== undefined) {
         // `listen NAME ADDR` (HAProxy 1.x) declares a bind on the header line.
+        proxy.hasBindLine = true;
         const addrs = parseBindAddresses(header.addr);
         if (!addrs.ok) diags.push(diagnostic('error', section.loc, addrs.error));
         else {

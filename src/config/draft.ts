@@ -75,6 +75,8 @@ export interface ProxyDraft {
   mode: Mode;
   modeLoc?: Location;
   binds: BindDraft[];
+  /** A bind line was seen (even an invalid one): avoids a second, misleading "no bind" error. */
+  hasBindLine?: boolean;
   /** `inherited`: set by a `defaults` section (a listen's own backend then takes precedence). */
   defaultBackend?: { name: string; loc: Location; inherited?: boolean };
   useBackends: { backend: string; cond?: Condition; loc: Location }[];

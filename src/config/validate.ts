@@ -12,7 +12,7 @@ export function validateProxies(proxies: readonly ProxyDraft[], diags: Diagnosti
   for (const p of proxies) {
     const isFrontend = p.kind === 'frontend' || p.kind === 'listen';
     if (isFrontend) {
-      if (p.binds.length === 0) {
+      if (p.binds.length === 0 && p.hasBindLine !== true) {
         diags.push(diagnostic('error', p.loc, `${p.kind} '${p.name}' has no 'bind' line; declare it as a backend if it is not meant to listen`));
       }
       for (const b of p.binds) {

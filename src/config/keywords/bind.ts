@@ -21,6 +21,8 @@ export function bindKey(host: string, port: number): string {
 }
 
 function validHostname(host: string): boolean {
+  // All-numeric names are mistyped IPv4 addresses (`300.1.1.1`), not host names.
+  if (/^[\d.]+$/.test(host)) return false;
   return /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host);
 }
 
@@ -194,6 +196,7 @@ export function applyBindOptions(ctx: ProxyContext, binds: BindDraft[], words: r
 }
 
 function parseBind(ctx: ProxyContext): void {
+  ctx.proxy.hasBindLine = true;
   const [addr, ...opts] = ctx.args;
   if (addr === undefined) return ctx.error("'bind' expects an address such as *:80 or 127.0.0.1:8443");
   const parsed = parseBindAddresses(addr);

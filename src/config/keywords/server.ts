@@ -34,7 +34,8 @@ export function parseServerAddress(text: string): Parsed<ServerAddress> {
       portText = rest.slice(colon + 1);
     }
   }
-  if (host === '' || (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(host))) {
+  const badName = !/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(host) || /^[\d.]+$/.test(host);
+  if (host === '' || (isIP(host) === 0 && badName)) {
     return { ok: false, error: `invalid server address '${text}'` };
   }
   if (portText === undefined || portText === '') return { ok: true, value: { host } };
