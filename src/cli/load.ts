@@ -17,8 +17,9 @@ ab-compatible options:
   -c concurrency  number of requests in flight at a time, one connection each (default 1)
   -t timelimit    stop starting requests after this many seconds (200ms, 1.5s, 2m also accepted);
                   requests already in flight still finish (bounded by -s)
-  -s timeout      per-request timeout in seconds (default 30); a connect that has not completed
-                  by then is a connect_timeout, anything later a timeout
+  -s timeout      per-request timeout in seconds (default 30); a request still connecting then
+                  is a connect_timeout, still in the TLS handshake a tls_handshake failure,
+                  anything later a timeout
   -k              HTTP keep-alive: reuse connections. A kept-alive connection that the server
                   closes after a request was sent on it is a receive failure, never retried.
                   Without -k every request opens a new TCP (and TLS) connection, as ab does.

@@ -424,10 +424,17 @@ function tick(run: Run): void {
   run.rateTimer = setTimeout(tick, wait, run);
 }
 
+/** A stalled request is classified by the phase it stalled in, like any other failure. */
+function timeoutKind(phase: number): FailureKind {
+  if (phase === P_CONNECTING) return 'connect_timeout';
+  if (phase === P_HANDSHAKE) return 'tls_handshake';
+  return 'timeout';
+}
+
 function sweep(run: Run): void {
   const now = performance.now();
   for (const slot of run.slots) {
-    if (slot.phase !== P_NONE && now > slot.deadline) fail(run, slot, slot.phase === P_CONNECTING ? 'connect_timeout' : 'timeout');
+    if (slot.phase !== P_NONE && now > slot.deadline) fail(run, slot, timeoutKind(slot.phase));
   }
   if (run.opts.progress && !run.done && now - run.lastProgress >= 200) {
     run.lastProgress = now;

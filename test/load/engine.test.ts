@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -256,5 +257,38 @@ test('request line and headers: method, path with query, Host, user headers and 
     assert.deepEqual(seen, { method: 'PUT', url: '/a/b?c=d', host: `127.0.0.1:${srv.port}`, x: 'yes', ct: 'application/json', body: 'payload' });
   } finally {
     await srv.stop();
+  }
+});
+
+test('https URL whose server never answers the handshake: tls_handshake failures after -s', async () => {
+  const server = net.createServer((sock) => sock.resume());
+  const port = await listen(server);
+  try {
+    const r = await runLoad(options(`https://127.0.0.1:${port}/`, { requests: 4, concurrency: 2, timeoutMs: 150 }));
+    assert.equal(r.failures.tls_handshake, 4);
+  } finally {
+    await close(server);
+  }
+});
+
+test('a listener that never accepts: once its backlog is full, connects time out as connect_timeout', async (t) => {
+  // Node always accepts, so the stuck listener is a tiny python3 process (skipped without it).
+  const py = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(20)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await new Promise<number | undefined>((resolve) => {
+    py.once('error', () => resolve(undefined));
+    py.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+  });
+  try {
+    if (port === undefined) {
+      t.skip('python3 is not installed');
+      return;
+    }
+    const r = await runLoad(options(`http://127.0.0.1:${port}/`, { requests: 8, concurrency: 8, timeoutMs: 300 }));
+    assert.equal(r.failedRequests, 8);
+    // The accepted-by-kernel few wait for a response (timeout); the rest never connect.
+    assert.equal(r.failures.connect_timeout + r.failures.timeout, 8);
+    assert.ok(r.failures.connect_timeout >= 4, `connect_timeout ${r.failures.connect_timeout}`);
+  } finally {
+    py.kill();
   }
 });
