@@ -2,8 +2,10 @@
 //   acceptRequest → applyRequestRules → chooseBackend → chooseServer → connectUpstream
 //   → forwardResponse → applyResponseRules → log
 // with the timing marks of the access log (%TR %Tc %Tr %Ta %Tt) taken at the phase boundaries.
-import http from 'node:http';
+import type http from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { HeaderRule } from '../config/model.ts';
 import { countStatus } from './counters.ts';
 import type { ClientConn, ConnectionRegistry } from './connections.ts';
@@ -44,8 +46,9 @@ interface Exchange {
   tried: Set<ServerRuntime> | undefined;
   retries: number;
   staleRetried: boolean;
-  upstream: http.ClientRequest | undefined;
-  upstreamRes: http.IncomingMessage | undefined;
+  /** Aborts the upstream exchange (client gone); set once undici has taken the request. */
+  abortUpstream: ((err?: Error) => void) | undefined;
+  upstreamStarted: boolean;
   status: number;
   termination: string;
   bytesReadStart: number;
@@ -56,11 +59,8 @@ interface Exchange {
 
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
-  'proxy-authenticate',
 ]);
 
-/** Connect errors after which no request byte can have reached the server: safe to retry. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE']);
 
 /** Accept time per client socket, for %t / %Tt / %TR of the first request. */
 export const acceptTimes = new WeakMap<Socket, number>();
@@ -96,7 +96,7 @@ export function createHttpHandler(fe: FrontendRuntime, tls: boolean, deps: HttpD
       upstreamHeaders: [],
       be: undefined, srv: undefined, tried: undefined,
       retries: 0, staleRetried: false,
-      upstream: undefined, upstreamRes: undefined,
+      abortUpstream: undefined, upstreamStarted: false,
       status: 0, termination: '----',
       bytesReadStart: socket.bytesRead, bytesWrittenStart: socket.bytesWritten,
       socket,
@@ -135,8 +135,7 @@ function readRequestHeaders(x: Exchange): void {
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'transfer-encoding') {
-        x.hasBody = true;
-        out.push(name, value); // Node re-chunks what we write; the framing header must follow.
+        x.hasBody = true; // undici frames the streamed body itself (chunked when the length is unknown)
       } else if (lower === 'connection') {
         for (const token of value.split(',')) {
           const t = token.trim().toLowerCase();
@@ -207,6 +206,12 @@ function chooseServer(x: Exchange): boolean {
   return true;
 }
 
+/** Errors that only a connect can raise: no request byte reached the server, so a retry is safe. */
+const CONNECT_ONLY = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+/** A pooled connection the server closed under us (keep-alive race): retried once for safe requests. */
+const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 function connectUpstream(x: Exchange): void {
   const srv = x.srv as ServerRuntime;
   const be = srv.backend;
@@ -220,16 +225,6 @@ function connectUpstream(x: Exchange): void {
   srv.counters.scur++;
   be.counters.scur++;
   srv.counters.values.req_tot++;
-  const up = http.request({
-    agent: srv.agent,
-    host: s.host,
-    port: s.port,
-    method: x.rule.method,
-    path: x.req.url ?? '/',
-    headers: x.upstreamHeaders,
-  });
-  x.upstream = up;
-  let connected = false;
   let released = false;
   const release = (): void => {
     if (released) return;
@@ -238,71 +233,106 @@ function connectUpstream(x: Exchange): void {
     srv.counters.scur--;
     be.counters.scur--;
   };
-  up.on('socket', (sock: Socket) => {
-    if (!sock.connecting) {
-      connected = true;
-      x.tConnected = performance.now();
-      sendBody();
-      return;
-    }
-    const timer = setTimeout(() => {
-      const err = Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' });
-      up.destroy(err);
-    }, be.backend.timeouts.connect);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      connected = true;
-      x.tConnected = performance.now();
-      sendBody();
-    });
-    sock.once('close', () => clearTimeout(timer));
-  });
-  // The body is streamed only once connected, so a failed connect consumed none of it: retryable.
-  const sendBody = (): void => {
-    if (x.hasBody) x.req.pipe(up);
-    else up.end();
+  let resume: (() => void) | undefined;
+  let headersSeen = false;
+  const res = x.res;
+  let waitingDrain = false;
+  const onDrain = (): void => {
+    waitingDrain = false;
+    resume?.();
   };
-  if (be.backend.timeouts.server > 0) {
-    up.setTimeout(be.backend.timeouts.server, () => {
-      up.destroy(Object.assign(new Error('server timeout'), { code: 'HANDOFF_SERVER_TIMEOUT' }));
-    });
-  }
-  up.on('close', release);
-  up.on('response', (upRes) => {
-    x.tResponse = performance.now();
-    x.upstreamRes = upRes;
-    forwardResponse(x, upRes, release);
-  });
-  up.on('error', (err: NodeJS.ErrnoException) => {
-    release();
-    if (x.done || x.upstreamRes !== undefined) return;
-    const code = err.code ?? '';
-    if (code === 'HANDOFF_SERVER_TIMEOUT') {
-      srv.counters.values.eresp++;
-      be.counters.values.eresp++;
-      sendError(x, 504, 'sH--');
-      return;
-    }
-    if (!connected && CONNECT_ERRORS.has(code)) {
-      srv.counters.values.econ++;
-      be.counters.values.econ++;
-      if (x.retries < be.backend.retries && !x.res.destroyed) {
-        retry(x, srv);
-        return;
+  const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
+    onConnect(abort) {
+      x.abortUpstream = abort;
+    },
+    onRequestSent() {
+      x.tConnected = performance.now();
+    },
+    onHeaders(status, raw, r, statusText) {
+      if (status < 200 && status !== 101) return true; // 1xx: the client got its own 100 from Node
+      headersSeen = true;
+      resume = r;
+      x.tResponse = performance.now();
+      if (x.tConnected < 0) x.tConnected = x.tResponse;
+      x.upstreamStarted = true;
+      forwardResponse(x, status, statusText, raw);
+      return !res.destroyed;
+    },
+    onData(chunk) {
+      const ok = res.write(chunk);
+      if (!ok && !waitingDrain) {
+        waitingDrain = true;
+        res.once('drain', onDrain);
       }
-      sendError(x, 503, code === 'ETIMEDOUT' ? 'sC--' : 'SC--');
-      return;
-    }
-    // A pooled connection the server had just closed: nothing of this request was processed.
-    if (up.reusedSocket && !x.hasBody && !x.staleRetried && (code === 'ECONNRESET' || code === 'EPIPE')) {
-      x.staleRetried = true;
-      connectUpstream(x);
-      return;
-    }
+      return ok;
+    },
+    onComplete() {
+      release();
+      srv.counters.values.stot++;
+      be.counters.values.stot++;
+      res.end();
+    },
+    onError(err: Error & { code?: string }) {
+      release();
+      upstreamFailed(x, srv, err.code ?? '', headersSeen);
+    },
+  };
+  try {
+    srv.pool.dispatch(
+      {
+        method: x.rule.method as Dispatcher.HttpMethod,
+        path: x.req.url ?? '/',
+        headers: x.upstreamHeaders,
+        // Read lazily: undici pulls the body only once connected, so a failed connect consumed none of it.
+        body: x.hasBody ? (bodyOf(x.req) as unknown as Readable) : null,
+      },
+      handler,
+    );
+  } catch (err) {
+    release();
+    upstreamFailed(x, srv, (err as { code?: string }).code ?? 'UND_ERR_INVALID_ARG', false);
+  }
+}
+
+async function* bodyOf(req: http.IncomingMessage): AsyncGenerator<Buffer> {
+  for await (const chunk of req) yield chunk as Buffer;
+}
+
+function upstreamFailed(x: Exchange, srv: ServerRuntime, code: string, headersSeen: boolean): void {
+  const be = srv.backend;
+  if (x.done) return;
+  if (headersSeen) {
+    // The server went away mid-body: the client cannot get a complete response.
+    srv.counters.values.srv_abrt++;
+    be.counters.values.srv_abrt++;
+    x.termination = code === 'UND_ERR_BODY_TIMEOUT' ? 'sD--' : 'SD--';
+    x.res.destroy();
+    return;
+  }
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
     srv.counters.values.eresp++;
     be.counters.values.eresp++;
-    sendError(x, 502, 'SH--');
-  });
+    sendError(x, 504, 'sH--');
+    return;
+  }
+  if (CONNECT_ONLY.has(code)) {
+    srv.counters.values.econ++;
+    be.counters.values.econ++;
+    if (x.retries < be.backend.retries && !x.res.destroyed) {
+      retry(x, srv);
+      return;
+    }
+    sendError(x, 503, code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC--' : 'SC--');
+    return;
+  }
+  if (STALE_CONNECTION.has(code) && !x.hasBody && !x.staleRetried && SAFE_METHODS.has(x.rule.method) && x.tConnected < 0) {
+    x.staleRetried = true;
+    connectUpstream(x);
+    return;
+  }
+  srv.counters.values.eresp++;
+  be.counters.values.eresp++;
+  sendError(x, 502, 'SH--');
 }
 
 function retry(x: Exchange, failed: ServerRuntime): void {
@@ -329,37 +359,19 @@ function retry(x: Exchange, failed: ServerRuntime): void {
   connectUpstream(x);
 }
 
-function forwardResponse(x: Exchange, upRes: http.IncomingMessage, release: () => void): void {
-  const srv = x.srv as ServerRuntime;
-  const status = upRes.statusCode ?? 502;
+function forwardResponse(x: Exchange, status: number, statusText: string, raw: Buffer[]): void {
   x.status = status;
   const headers: string[] = [];
-  const raw = upRes.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
+    const name = (raw[i] as Buffer).toString('latin1');
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding') continue;
-    headers.push(name, raw[i + 1] as string);
+    // undici hands us the decoded body: Node re-frames it (same length, or chunked when unknown).
+    if (HOP_BY_HOP.has(lower)) continue;
+    headers.push(name, (raw[i + 1] as Buffer).toString('latin1'));
   }
   applyResponseRules(x, headers);
-  const res = x.res;
-  if (res.destroyed) {
-    upRes.destroy();
-    release();
-    return;
-  }
-  res.writeHead(status, upRes.statusMessage, headers);
-  upRes.pipe(res);
-  upRes.on('error', noop);
-  upRes.on('close', () => {
-    release();
-    if (upRes.complete || x.done) return;
-    // The server went away mid-body: the client cannot get a complete response.
-    srv.counters.values.srv_abrt++;
-    srv.backend.counters.values.srv_abrt++;
-    x.termination = 'SD--';
-    res.destroy();
-  });
+  if (x.res.destroyed) return;
+  x.res.writeHead(status, statusText, headers);
 }
 
 function applyResponseRules(x: Exchange, headers: string[]): void {
@@ -406,8 +418,8 @@ function finish(x: Exchange, deps: HttpDeps): void {
   const completed = res.writableFinished;
   if (!completed) {
     // The client went away before the response was complete.
-    if (x.upstream !== undefined && !x.upstream.destroyed) x.upstream.destroy();
-    if (x.termination === '----') x.termination = x.upstreamRes === undefined ? 'CH--' : 'CD--';
+    x.abortUpstream?.();
+    if (x.termination === '----') x.termination = x.upstreamStarted ? 'CD--' : 'CH--';
     if (x.srv !== undefined && x.termination.startsWith('C')) {
       x.srv.counters.values.cli_abrt++;
       x.srv.backend.counters.values.cli_abrt++;
@@ -426,13 +438,11 @@ function finish(x: Exchange, deps: HttpDeps): void {
     bc.bin += bin;
     bc.bout += bout;
   }
-  if (x.srv !== undefined && x.upstreamRes !== undefined) {
+  if (x.srv !== undefined && x.upstreamStarted) {
     const sc = x.srv.counters.values;
-    sc.stot++;
     countStatus(sc, status);
     sc.bin += bin;
     sc.bout += bout;
-    x.be!.counters.values.stot++;
   }
   const log = x.fe.log;
   if (log === undefined) return;

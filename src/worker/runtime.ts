@@ -1,6 +1,6 @@
 // The worker's view of one generation's config: backends with their servers' runtime state,
 // pickers and connection pools, frontends with compiled log formatters and counters.
-import http from 'node:http';
+import { Pool } from 'undici';
 import type { Backend, Config, Frontend, Server } from '../config/model.ts';
 import type { ServerState, ServerStates } from '../ipc/messages.ts';
 import { createPicker, type Candidate, type Picker } from '../balance/algorithms.ts';
@@ -12,8 +12,8 @@ export interface ServerRuntime extends Candidate {
   readonly server: Server;
   readonly backend: BackendRuntime;
   readonly counters: CounterObject<BackendField>;
-  /** Keep-alive pool to this server (HTTP backends). */
-  readonly agent: http.Agent;
+  /** Keep-alive connection pool to this server (HTTP backends); see upstream choice in docs/data-path.md. */
+  readonly pool: Pool;
 }
 
 export interface BackendRuntime {
@@ -64,14 +64,18 @@ export function buildRuntime(
         active: 0,
         ...(s.maxconn !== undefined ? { maxconn: s.maxconn } : {}),
         counters: counters.server(b.name, s.name),
-        agent: new http.Agent({
-          // Always keep-alive, even with `option http-server-close`: reusing a connection is
-          // invisible to the server's application and saves a connect per request (docs/data-path.md).
-          keepAlive: true,
-          // Bounded so a slow server cannot make us hold thousands of idle sockets.
-          maxFreeSockets: 256,
-          scheduling: 'lifo',
-          ...(s.maxconn !== undefined ? { maxSockets: s.maxconn } : {}),
+        // Always keep-alive, even with `option http-server-close`: reusing a connection is
+        // invisible to the server's application and saves a connect per request (docs/data-path.md).
+        pool: new Pool(`http://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`, {
+          connections: s.maxconn ?? null,
+          pipelining: 1,
+          connect: { timeout: b.timeouts.connect },
+          headersTimeout: b.timeouts.server,
+          bodyTimeout: b.timeouts.server,
+          // Without a Keep-Alive hint from the server, drop idle connections before a typical
+          // server (Node: 5 s) does, so a request rarely meets a connection being closed.
+          keepAliveTimeout: 4000,
+          keepAliveTimeoutThreshold: 1000,
         }),
       };
       applyState(srv, states[s.id]);
