@@ -13,7 +13,11 @@ export interface TimelineWriter {
 
 /** Opens (truncates) the file now, so a bad path fails before the run instead of after it. */
 export function openTimeline(file: string): TimelineWriter {
-  return { fd: openSync(file, 'w'), pending: '', lines: 0 };
+  try {
+    return { fd: openSync(file, 'w'), pending: '', lines: 0 };
+  } catch (err) {
+    throw new Error(`cannot create timeline file '${file}': ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function ms3(v: number): number {
