@@ -72,6 +72,8 @@ interface Run {
   latency: LatencyAccumulator;
   failureTimes: LatencyAccumulator;
   timeline: TimelineWriter | undefined;
+  /** Finished non-kept connections waiting for the server's FIN, with their destroy-by time. */
+  retiring: { sock: net.Socket; until: number }[];
   sweepTimer: NodeJS.Timeout | undefined;
   rateTimer: NodeJS.Timeout | undefined;
   lastProgress: number;
@@ -141,6 +143,7 @@ export async function runLoad(opts: LoadOptions, signal?: AbortSignal): Promise<
     latency: createAccumulator(),
     failureTimes: createAccumulator(),
     timeline,
+    retiring: [],
     sweepTimer: undefined,
     rateTimer: undefined,
     lastProgress: t0,
@@ -334,6 +337,23 @@ function drop(slot: Slot): void {
   if (sock !== null) sock.destroy();
 }
 
+// How long a finished connection may wait for the server to close it.
+const RETIRE_MS = 1000;
+
+/**
+ * A complete response on a connection we will not reuse: let the server close first, so the
+ * TIME_WAIT state lands on its side and long runs without -k do not exhaust our ephemeral ports
+ * (ab closes first and does). The socket's handlers ignore it from now on; the sweep destroys it
+ * if the server keeps it open.
+ */
+function retire(run: Run, slot: Slot, now: number): void {
+  const sock = slot.sock;
+  slot.sock = null;
+  if (sock === null) return;
+  if (sock.readableEnded || sock.destroyed) sock.destroy();
+  else run.retiring.push({ sock, until: now + RETIRE_MS });
+}
+
 function fail(run: Run, slot: Slot, kind: FailureKind): void {
   const now = performance.now();
   run.failures[kind]++;
@@ -377,7 +397,7 @@ function complete(run: Run, slot: Slot): void {
   }
   if (run.timeline !== undefined) appendTimeline(run.timeline, slot.tIntended - run.t0, total, kind === undefined, status, kind);
   slot.phase = P_NONE;
-  if (!keep) drop(slot);
+  if (!keep) retire(run, slot, now);
   next(run, slot, now);
 }
 
@@ -436,6 +456,14 @@ function sweep(run: Run): void {
   for (const slot of run.slots) {
     if (slot.phase !== P_NONE && now > slot.deadline) fail(run, slot, timeoutKind(slot.phase));
   }
+  if (run.retiring.length > 0) {
+    run.retiring = run.retiring.filter((r) => {
+      if (r.sock.destroyed) return false;
+      if (now < r.until) return true;
+      r.sock.destroy();
+      return false;
+    });
+  }
   if (run.opts.progress && !run.done && now - run.lastProgress >= 200) {
     run.lastProgress = now;
     renderProgress(run.finished, run.total, run.failed, now - run.t0);
@@ -461,6 +489,8 @@ function finish(run: Run): void {
   if (run.sweepTimer !== undefined) clearInterval(run.sweepTimer);
   if (run.rateTimer !== undefined) clearTimeout(run.rateTimer);
   for (const slot of run.slots) drop(slot);
+  for (const r of run.retiring) r.sock.destroy();
+  run.retiring = [];
   if (run.timeline !== undefined) closeTimeline(run.timeline);
   if (run.opts.progress) clearProgress();
   run.resolve();
