@@ -137,3 +137,34 @@ test('POST bodies stream through to the server and back', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.body.length, body.length);
 });
+
+test('a chunked upload of unknown length streams through to the server', async () => {
+  const u = await upstream('a');
+  const { port } = await proxy(makeBackend('app', [u.port]));
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/echo', method: 'POST', agent: false }, (res) => {
+      let b = '';
+      res.on('data', (d: Buffer) => (b += d.toString()));
+      res.on('end', () => resolve(b));
+    });
+    req.on('error', reject);
+    req.write('part one, ');
+    setTimeout(() => req.end('part two'), 50);
+  });
+  assert.equal(body, 'part one, part two');
+});
+
+test('a client that goes away mid-response counts as cli_abrt and does not disturb the worker', async () => {
+  const u = await upstream('a');
+  const { w, port } = await proxy(makeBackend('app', [u.port]));
+  await new Promise<void>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/slow?ms=400', agent: false });
+    req.on('error', () => resolve());
+    setTimeout(() => req.destroy(), 100);
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal((await get(port, '/')).status, 200);
+  w.drain();
+  await w.exited;
+  assert.equal(w.counter('be/app', 'cli_abrt'), 1);
+});
