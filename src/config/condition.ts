@@ -53,6 +53,7 @@ export function parsePredicate(words: readonly string[]): Parsed<Predicate> {
   }
   let fetch: ValueFetch = initial;
   const values: string[] = [];
+  let ignoreCase = false;
   let i = 0;
   // Flags come before the values; `--` ends them.
   while (i < rest.length) {
@@ -62,8 +63,7 @@ export function parsePredicate(words: readonly string[]): Parsed<Predicate> {
       break;
     }
     if (w === '-i') {
-      // Host and method comparisons are case-insensitive in handoff already; paths are not.
-      if (fetch !== 'hdr_host' && fetch !== 'method') return { ok: false, error: `flag '-i' is not supported with '${fetchWord}'` };
+      ignoreCase = true;
       i++;
       continue;
     }
@@ -83,7 +83,7 @@ export function parsePredicate(words: readonly string[]): Parsed<Predicate> {
   }
   values.push(...rest.slice(i));
   if (values.length === 0) return { ok: false, error: `ACL fetch '${fetchWord}' needs at least one value to match` };
-  return { ok: true, value: { fetch, values } };
+  return { ok: true, value: ignoreCase ? { fetch, values, ignoreCase } : { fetch, values } };
 }
 
 interface Term {
@@ -180,7 +180,7 @@ export function splitCondition(
 /** Add one `acl NAME …` definition; same-fetch definitions merge their values. */
 export function addAcl(acls: Record<string, Predicate[]>, name: string, pred: Predicate): void {
   const list = acls[name] ?? [];
-  const same = 'values' in pred ? list.find((p) => p.fetch === pred.fetch && 'values' in p) : undefined;
+  const same = 'values' in pred ? list.find((p) => p.fetch === pred.fetch && 'values' in p && p.ignoreCase === pred.ignoreCase) : undefined;
   if (same !== undefined && 'values' in same && 'values' in pred) same.values.push(...pred.values);
   else list.push(structuredClone(pred));
   acls[name] = list;

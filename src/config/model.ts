@@ -86,7 +86,12 @@ export interface Bind {
 export type Predicate =
   | { fetch: 'ssl_fc' }
   | { fetch: 'always_true' | 'always_false' }
-  | { fetch: 'path' | 'path_beg' | 'path_end' | 'hdr_host' | 'method'; values: string[] };
+  | {
+      fetch: 'path' | 'path_beg' | 'path_end' | 'hdr_host' | 'method';
+      values: string[];
+      /** ACL flag `-i`: compare case-insensitively (hdr_host always is). */
+      ignoreCase?: boolean;
+    };
 
 export interface ConditionTerm {
   negate: boolean;

@@ -542,3 +542,18 @@ test('workersOverride-free build leaves global.workers undefined', () => {
 test('a keyword before any section is an error', () => {
   expectOne(compile('maxconn 10\n'), 'error', 1, /unknown keyword 'maxconn' out of section/);
 });
+
+test('ACL flag -i marks a predicate case-insensitive (the default CentOS config uses path_beg -i)', () => {
+  const r = compile(`${HTTP_DEFAULTS}frontend web
+    bind *:80
+    acl url_static path_beg -i /static /images
+    acl url_static path_end -i .jpg .css
+    use_backend app if url_static
+    default_backend app
+${BACKEND}`);
+  clean(r);
+  assert.deepEqual(r.config.frontends[0]!.useBackends[0]!.cond!.anyOf, [
+    [{ negate: false, predicate: { fetch: 'path_beg', values: ['/static', '/images'], ignoreCase: true } }],
+    [{ negate: false, predicate: { fetch: 'path_end', values: ['.jpg', '.css'], ignoreCase: true } }],
+  ]);
+});

@@ -27,8 +27,8 @@ export function parseLogTarget(args: readonly string[]): Parsed<LogTarget> & { w
       const n = parseInteger(value, 80, 65535);
       if (!n.ok) return { ok: false, error: `'log … len': ${n.error}` };
       warnings.push("'log … len' is ignored: handoff does not truncate log lines");
-    } else if (opt === 'format' && value !== 'rfc3164') {
-      warnings.push(`'log … format ${value}' is ignored: handoff writes RFC 3164 syslog lines (raw on stdout/stderr)`);
+    } else if (opt === 'format' && value !== 'rfc3164' && !(value === 'raw' && /^(stdout|stderr|fd@[12])$/.test(addr))) {
+      warnings.push(`'log … format ${value}' is ignored: handoff writes RFC 3164 lines to syslog and raw lines to stdout/stderr`);
     } else if (opt === 'sample' || opt === 'profile') {
       warnings.push(`'log … ${opt}' is ignored: handoff logs every request`);
     }
