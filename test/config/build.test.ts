@@ -352,7 +352,7 @@ ${BACKEND}`);
   clean(r);
   assert.deepEqual(r.config.frontends[0]!.useBackends[0]!.cond!.anyOf, [
     [
-      { negate: false, predicate: { fetch: 'hdr_host', values: ['a.example.com'] } },
+      { negate: false, predicate: { fetch: 'hdr_host', values: ['a.example.com'], ignoreCase: true } },
       { negate: true, predicate: { fetch: 'path_beg', values: ['/admin'] } },
     ],
     [{ negate: false, predicate: { fetch: 'path_end', values: ['.css', '.js'] } }],
