@@ -51,6 +51,11 @@ export function validateProxies(proxies: readonly ProxyDraft[], diags: Diagnosti
         p.stats.enabled = false;
       }
     }
+    // HTTP-only options inherited by a tcp proxy have no meaning there (HAProxy ignores them too).
+    if (p.mode === 'tcp') {
+      p.forwardFor = false;
+      delete p.forwardForHeader;
+    }
     if (p.kind === 'backend' && p.stats.enabled && p.stats.loc !== undefined && p.stats.loc.line > p.loc.line) {
       diags.push(diagnostic('warning', p.stats.loc, "the stats page is served by frontend and listen sections only; in a backend it is ignored"));
     }
@@ -59,9 +64,6 @@ export function validateProxies(proxies: readonly ProxyDraft[], diags: Diagnosti
         if (s.port === undefined) {
           diags.push(diagnostic('error', s.loc, `server '${s.name}' has no port; write '${s.host}:PORT' (handoff always needs the server port${p.mode === 'http' ? ' in http mode' : ''})`));
         }
-      }
-      if (p.mode === 'tcp' && p.healthCheck.http !== undefined) {
-        diags.push(diagnostic('warning', p.loc, `'option httpchk' in tcp-mode ${p.kind} '${p.name}': checks still send the HTTP request`));
       }
     }
   }

@@ -383,8 +383,8 @@ test('TLS defaults are TLSv1.2..TLSv1.3; no-tlsv* and ssl-min-ver/ssl-max-ver/fo
   const cases: [string, string, string][] = [
     ['', 'TLSv1.2', 'TLSv1.3'],
     ['ssl-min-ver TLSv1.0', 'TLSv1', 'TLSv1.3'],
-    ['ssl-min-ver TLSv1.0 no-tlsv10 no-tlsv11', 'TLSv1.2', 'TLSv1.3'],
     ['no-tlsv13', 'TLSv1.2', 'TLSv1.2'],
+    ['no-tlsv12', 'TLSv1.3', 'TLSv1.3'],
     ['ssl-max-ver TLSv1.2', 'TLSv1.2', 'TLSv1.2'],
     ['force-tlsv13', 'TLSv1.3', 'TLSv1.3'],
     ['no-sslv3 no-tlsv10 no-tlsv11 no-tls-tickets', 'TLSv1.2', 'TLSv1.3'],
@@ -423,6 +423,12 @@ ${BACKEND}`);
     noTlsTickets: true,
   });
   assert.deepEqual([b!.tls!.minVersion, b!.tls!.ciphers], ['TLSv1.3', 'AES256-SHA']);
+});
+
+test('no-tlsv1x is ignored with a warning once ssl-min-ver is set, as in HAProxy', () => {
+  const r = compile(`${HTTP_DEFAULTS}frontend web\n    bind *:443 ssl crt a.pem ssl-min-ver TLSv1.0 no-tlsv10 no-tlsv11\n    default_backend app\n${BACKEND}`);
+  expectOne(r, 'warning', 7, /no-tlsv1x options are ignored when ssl-min-ver/);
+  assert.deepEqual([r.config.frontends[0]!.binds[0]!.tls!.minVersion, r.config.frontends[0]!.binds[0]!.tls!.maxVersion], ['TLSv1', 'TLSv1.3']);
 });
 
 test('TLS options that disable every version are an error at the bind', () => {

@@ -89,19 +89,26 @@ export function mergeTlsOptions(defaults: TlsOptionsDraft, bind: TlsOptionsDraft
 }
 
 /**
- * Resolve version flags to the contiguous range Node.js needs: start from ssl-min-ver..ssl-max-ver
- * (default TLSv1.2..TLSv1.3), drop `no-tlsvXX`, or keep only the `force-tlsvXX` version. A hole in
+ * Resolve version flags to the contiguous range Node.js needs: ssl-min-ver..ssl-max-ver when either
+ * is set (HAProxy then ignores `no-tlsvXX`), else TLSv1.2..TLSv1.3 minus `no-tlsvXX`; `force-tlsvXX`
+ * keeps only that version. A hole in
  * the middle keeps the highest contiguous block (with a warning), as OpenSSL cannot skip a version.
  */
 export function resolveTlsVersions(opts: TlsOptionsDraft): Parsed<{ min: TlsVersion; max: TlsVersion }> & { warning?: string } {
   let enabled: TlsVersion[];
+  let ignoredFlags: string | undefined;
   if (opts.force !== undefined) {
     enabled = [opts.force];
   } else {
     const lo = TLS_VERSIONS.indexOf(opts.minVersion ?? DEFAULT_MIN_VERSION);
     const hi = TLS_VERSIONS.indexOf(opts.maxVersion ?? DEFAULT_MAX_VERSION);
     if (lo > hi) return { ok: false, error: `ssl-min-ver ${opts.minVersion ?? DEFAULT_MIN_VERSION} is above ssl-max-ver ${opts.maxVersion ?? DEFAULT_MAX_VERSION}` };
-    enabled = TLS_VERSIONS.slice(lo, hi + 1).filter((v) => !opts.disabled.includes(v));
+    enabled = TLS_VERSIONS.slice(lo, hi + 1);
+    // HAProxy ignores no-tlsv1x once ssl-min-ver/ssl-max-ver is given; so does handoff.
+    if (opts.minVersion === undefined && opts.maxVersion === undefined) enabled = enabled.filter((v) => !opts.disabled.includes(v));
+    else if (opts.disabled.length > 0) {
+      ignoredFlags = 'no-tlsv1x options are ignored when ssl-min-ver or ssl-max-ver is set; use only ssl-min-ver and ssl-max-ver';
+    }
   }
   if (enabled.length === 0) return { ok: false, error: 'the TLS options leave no protocol version enabled' };
   const top = enabled[enabled.length - 1] as TlsVersion;
@@ -115,7 +122,7 @@ export function resolveTlsVersions(opts: TlsOptionsDraft): Parsed<{ min: TlsVers
   if (bottom !== enabled[0]) {
     return { ...result, warning: `TLS versions ${enabled.join(', ')} are not contiguous; handoff enables ${bottom}..${top}` };
   }
-  return result;
+  return ignoredFlags === undefined ? result : { ...result, warning: ignoredFlags };
 }
 
 function defaultBindOptions(ctx: Parameters<GlobalKeyword['parse']>[0]): void {
