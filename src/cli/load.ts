@@ -46,7 +46,8 @@ handoff options:
   -h, --help      this help
 
 Without --json the report follows ab's layout. A live progress line is drawn on stderr when it is
-a terminal (not with -q or --json). Ctrl-C stops the run and prints what was measured so far.
+a terminal (not with -q or --json). Ctrl-C or SIGTERM stops the run and prints the report of the
+requests that finished.
 Exit status: 0 when the run completed (failed requests are results, not errors), 1 when it could
 not start (e.g. the host does not resolve), 2 for bad options.
 `;
@@ -141,9 +142,12 @@ export function parseLoadArgs(argv: string[]): { options: LoadOptions; json: boo
 export async function main(argv: string[]): Promise<number> {
   const { options, json } = parseLoadArgs(argv);
   if (!json) process.stderr.write(`Benchmarking ${new URL(options.url).host} (be patient)\n`);
+  // SIGINT (Ctrl-C) and SIGTERM (a driving script) stop the run; the report of what finished is
+  // still printed.
   const controller = new AbortController();
-  const onSigint = (): void => controller.abort();
-  process.once('SIGINT', onSigint);
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const report = await runLoad(options, controller.signal);
     process.stdout.write(json ? JSON.stringify(report) + '\n' : '\n' + formatReport(report));
@@ -152,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`handoff load: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LoadReport } from '../../src/load/types.ts';
 import { closedPort, countingServer } from './servers.ts';
+import { parseLoadArgs } from '../../src/cli/load.ts';
 
 const bin = fileURLToPath(new URL('../../bin/handoff.js', import.meta.url));
 
@@ -71,4 +72,35 @@ test('--help prints the usage and exits 0', async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^usage: handoff load \[options\] URL/);
   assert.match(r.stdout, /--timeline FILE/);
+});
+
+test('SIGTERM stops a long run and still prints the JSON report of what finished', async () => {
+  const srv = await countingServer();
+  try {
+    const child = spawn(process.execPath, [bin, 'load', '--json', '-k', '-n', '10000000', '-c', '2', `http://127.0.0.1:${srv.port}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0);
+    const report = JSON.parse(stdout) as LoadReport;
+    assert.ok(report.completeRequests > 0 && report.completeRequests < 10_000_000);
+    assert.equal(report.failedRequests, 0);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('flag mapping: ab defaults, -t implies 50000 requests, --rate with -t implies rate × t', () => {
+  const base = parseLoadArgs(['http://127.0.0.1/']).options;
+  assert.deepEqual([base.requests, base.concurrency, base.timeoutMs, base.tls, base.method, base.keepAlive], [1, 1, 30_000, 'ALL', 'GET', false]);
+  assert.equal(parseLoadArgs(['-t', '10', 'http://127.0.0.1/']).options.requests, 50_000);
+  assert.equal(parseLoadArgs(['-t', '10', '-n', '7', 'http://127.0.0.1/']).options.requests, 7);
+  const rated = parseLoadArgs(['--rate', '250', '-t', '2', 'http://127.0.0.1/']).options;
+  assert.deepEqual([rated.requests, rated.rate, rated.timeLimitMs], [500, 250, 2000]);
+  const full = parseLoadArgs(['-k', '-l', '-s', '0.5', '-f', 'tls1.2', '-H', 'X-A: 1', '-H', 'X-B:2', '-i', 'https://h/']).options;
+  assert.deepEqual([full.keepAlive, full.variableLength, full.timeoutMs, full.tls, full.method], [true, true, 500, 'TLS1.2', 'HEAD']);
+  assert.deepEqual(full.headers, [['X-A', '1'], ['X-B', '2']]);
+  assert.throws(() => parseLoadArgs(['-H', 'X-A: 1\r\nEvil: 1', 'http://h/']), /line break/);
 });
