@@ -190,7 +190,8 @@ function startRequest(run: Run, slot: Slot, intended: number): void {
   run.issued++;
   run.inFlight++;
   const now = performance.now();
-  slot.tIntended = intended;
+  // Closed loop: a request is due when it starts. Open loop: when the schedule says.
+  slot.tIntended = run.period === 0 ? now : intended;
   slot.tStart = now;
   slot.tFirstByte = 0;
   slot.deadline = now + run.opts.timeoutMs;
@@ -230,13 +231,13 @@ function open(run: Run, slot: Slot): void {
           secureContext: run.context,
           rejectUnauthorized: false,
         });
-  if (run.context !== undefined) sock.setNoDelay(true);
   slot.sock = sock;
   if (run.context === undefined) {
     sock.on('connect', () => {
       if (slot.sock === sock) connected(run, slot, sock);
     });
   } else {
+    sock.setNoDelay(true);
     sock.on('connect', () => {
       if (slot.sock === sock && slot.phase === P_CONNECTING) slot.phase = P_HANDSHAKE;
     });
@@ -245,8 +246,6 @@ function open(run: Run, slot: Slot): void {
       if (run.tlsProtocol === '') run.tlsProtocol = describeTls(sock as tls.TLSSocket);
       connected(run, slot, sock);
     });
-  }
-  if (run.context !== undefined) {
     sock.on('data', (chunk: Buffer) => {
       run.totalBytes += chunk.length;
       if (slot.sock === sock) onData(run, slot, chunk);
