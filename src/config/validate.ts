@@ -3,11 +3,23 @@
 import type { ProxyDraft } from './draft.ts';
 import { diagnostic } from './diagnostics.ts';
 import type { Diagnostic, Location } from './model.ts';
+import { isIP } from 'node:net';
+import { bindKey } from './keywords/bind.ts';
+
+/** Two different hosts on one port collide when one is a wildcard covering the other. */
+function overlaps(a: string, b: string): boolean {
+  if (a === b) return false;
+  // `::` is dual-stack in Node.js: it covers every IPv4 and IPv6 address.
+  if (a === '::' || b === '::') return isIP(a) !== 0 && isIP(b) !== 0;
+  if (a === '0.0.0.0') return isIP(b) === 4;
+  if (b === '0.0.0.0') return isIP(a) === 4;
+  return false;
+}
 
 export function validateProxies(proxies: readonly ProxyDraft[], diags: Diagnostic[]): void {
   const backends = new Map<string, ProxyDraft>();
   for (const p of proxies) if (p.kind === 'backend' || p.kind === 'listen') backends.set(p.name, p);
-  const bound = new Map<string, { proxy: ProxyDraft; loc: Location }>();
+  const bound = new Map<string, { proxy: ProxyDraft; loc: Location; host: string; port: number }>();
 
   for (const p of proxies) {
     const isFrontend = p.kind === 'frontend' || p.kind === 'listen';
@@ -19,7 +31,19 @@ export function validateProxies(proxies: readonly ProxyDraft[], diags: Diagnosti
         const prev = bound.get(b.key);
         if (prev !== undefined) {
           diags.push(diagnostic('error', b.loc, `address ${b.key} is already bound by ${prev.proxy.kind} '${prev.proxy.name}' at ${prev.loc.file}:${prev.loc.line}`));
-        } else bound.set(b.key, { proxy: p, loc: b.loc });
+        } else {
+          const overlap = [...bound.values()].find((o) => o.port === b.port && overlaps(o.host, b.host));
+          if (overlap !== undefined) {
+            diags.push(
+              diagnostic(
+                'warning',
+                b.loc,
+                `address ${b.key} overlaps ${bindKey(overlap.host, overlap.port)} bound by ${overlap.proxy.kind} '${overlap.proxy.name}' at ${overlap.loc.file}:${overlap.loc.line}; Linux refuses to bind both (EADDRINUSE) unless SO_REUSEPORT is used`,
+              ),
+            );
+          }
+          bound.set(b.key, { proxy: p, loc: b.loc, host: b.host, port: b.port });
+        }
       }
       const refs: { name: string; loc: Location; what: string }[] = [];
       const ownDefault = p.kind === 'listen' && (p.defaultBackend === undefined || p.defaultBackend.inherited === true);

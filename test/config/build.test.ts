@@ -563,3 +563,33 @@ ${BACKEND}`);
     [{ negate: false, predicate: { fetch: 'path_end', values: ['.jpg', '.css'], ignoreCase: true } }],
   ]);
 });
+
+test('a wildcard and a specific address on the same port warn that the second bind will fail', () => {
+  const r = compile(`${HTTP_DEFAULTS}frontend a
+    bind *:80
+    default_backend app
+frontend b
+    bind 127.0.0.1:80
+    bind 127.0.0.1:81
+    default_backend app
+${BACKEND}`);
+  expectOne(r, 'warning', 10, /address 127\.0\.0\.1:80 overlaps 0\.0\.0\.0:80 bound by frontend 'a' at t\.cfg:7/);
+});
+
+test('truncated and garbled lines of real configurations never throw', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(new URL('../../deploy/seed-haproxy.cfg', import.meta.url), 'utf8');
+  const noise = ['', '!', '{', '}', '||', 'if', ':', '*', '99999', 'ssl', 'crt', 'from', '"', '\\', 'no', '[::]:', '%['];
+  const src = text.split('\n');
+  let count = 0;
+  for (let li = 0; li < src.length; li++) {
+    const words = src[li]!.trim().split(/\s+/);
+    for (let cut = 0; cut <= words.length; cut++) {
+      const copy = [...src];
+      copy[li] = `  ${[...words.slice(0, cut), noise[(li + cut) % noise.length]].join(' ')}`;
+      compile(copy.join('\n'));
+      count++;
+    }
+  }
+  assert.ok(count > 200);
+});
