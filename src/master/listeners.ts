@@ -55,16 +55,24 @@ function errnoName(code: number): string {
   return entry ? entry[0] : `error ${code}`;
 }
 
+function bindError(bind: Bind, code: number): string {
+  const name = errnoName(code);
+  const hint = name === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : name === 'EADDRNOTAVAIL' ? ' (no such local address)' : name === 'EADDRINUSE' ? ' (another program listens there)' : '';
+  return `cannot bind ${bind.key}: ${name}${hint}`;
+}
+
 export function bindListener(bind: Bind): Listener | string {
   const family = net.isIPv6(bind.host) ? 6 : 4;
   const result = createServerHandle(bind.host, bind.port, family, undefined, UV_TCP_REUSEPORT);
-  if (typeof result === 'number') {
-    const name = errnoName(result);
-    const hint = name === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : name === 'EADDRNOTAVAIL' ? ' (no such local address)' : '';
-    return `cannot bind ${bind.key}: ${name}${hint}`;
-  }
+  if (typeof result === 'number') return bindError(bind, result);
+  // libuv defers a bind error (EADDRINUSE) until listen(); getsockname reports it now, so the
+  // master can refuse the configuration instead of a worker failing later.
   const out: { port?: number } = {};
-  result.getsockname(out);
+  const err = result.getsockname(out);
+  if (err !== 0) {
+    result.close();
+    return bindError(bind, err);
+  }
   return { key: bind.key, handle: result, port: out.port ?? bind.port };
 }
 
