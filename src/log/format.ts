@@ -84,6 +84,8 @@ const VARIABLES: Record<string, Part> = {
   b: (r) => r.backend,
   s: (r) => r.server,
   TR: (r) => String(r.TR),
+  // HAProxy 1.x name of %TR, still in configs such as the seed's.
+  Tq: (r) => String(r.TR),
   Tw: (r) => String(r.Tw),
   Tc: (r) => String(r.Tc),
   Tr: (r) => String(r.Tr),
