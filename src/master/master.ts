@@ -299,8 +299,8 @@ export function createMaster(opts: MasterOptions): Master {
 
   const queue = createReloadQueue(async () => {
     const outcome = await performReload();
-    if (outcome.ok) {
-      if (outcome.generation > 1) reloadsCompleted++;
+    if (outcome.ok && outcome.generation > 1) {
+      reloadsCompleted++;
       log.notice(`reload succeeded (generation ${outcome.generation}, took ${outcome.tookMs} ms)`);
     } else if (current !== undefined) {
       reloadsFailed++;
