@@ -299,9 +299,11 @@ export function createMaster(opts: MasterOptions): Master {
 
   const queue = createReloadQueue(async () => {
     const outcome = await performReload();
-    if (outcome.ok && outcome.generation > 1) {
-      reloadsCompleted++;
-      log.notice(`reload succeeded (generation ${outcome.generation}, took ${outcome.tookMs} ms)`);
+    if (outcome.ok) {
+      if (outcome.generation > 1) {
+        reloadsCompleted++;
+        log.notice(`reload succeeded (generation ${outcome.generation}, took ${outcome.tookMs} ms)`);
+      }
     } else if (current !== undefined) {
       reloadsFailed++;
       log.alert(`reload failed: ${outcome.message}`);
