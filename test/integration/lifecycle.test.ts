@@ -1,0 +1,148 @@
+// Lifecycle on real processes: long requests across reloads, resource hygiene after 100 reloads,
+// stopping in the middle of a reload storm, refusing a bad config at start, legacy -sf takeover.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import https from 'node:https';
+import { spawnSync } from 'node:child_process';
+import { BIN, startBackends, startHandoff, freePort, tempDir, writeCert, seedLikeConfig, load, describeFailures, alive } from '../helpers/proxy.ts';
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { rejectUnauthorized: false, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+function openFds(pid: number): number {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  const s = net.createServer();
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+test('requests that take 2 s and straddle a reload complete normally', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const backends = await startBackends(2, ['--delay', '2000']);
+  const port = await freePort();
+  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '2']);
+  try {
+    const pending = Array.from({ length: 10 }, () => get(`https://127.0.0.1:${port}/?echo=slow`));
+    await new Promise((r) => setTimeout(r, 300));
+    const r = spawnSync(process.execPath, [BIN, 'reload', '-S', proxy.socket], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const results = await Promise.all(pending);
+    for (const res of results) {
+      assert.equal(res.status, 200);
+      assert.match(res.body, /echo: slow/);
+    }
+  } finally {
+    proxy.kill();
+    backends.kill();
+    await Promise.all([proxy.exited, backends.exited]);
+  }
+});
+
+test('after 100 reloads in a row, worker processes and open descriptors are back where they started', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  const backends = await startBackends(2);
+  const port = await freePort();
+  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '2']);
+  try {
+    await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
+    const workersBefore = (await proxy.workerPids()).length;
+    const fdsBefore = openFds(proxy.pid);
+    for (let i = 0; i < 100; i++) {
+      const r = await proxy.ctl('reload');
+      assert.ok(r.ok, r.output);
+    }
+    // Old generations drain in the background; give the last ones a moment.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && ((await proxy.info()).DrainingGenerations !== '0' || (await proxy.workerPids()).length !== workersBefore)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await proxy.info()).Generation, '101');
+    assert.equal((await proxy.workerPids()).length, workersBefore);
+    assert.equal(openFds(proxy.pid), fdsBefore, 'no descriptor leaked by the master');
+    const report = await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
+    assert.equal(report.failedRequests, 0, describeFailures(report));
+  } finally {
+    proxy.kill();
+    backends.kill();
+    await Promise.all([proxy.exited, backends.exited]);
+  }
+});
+
+test('SIGTERM in the middle of a reload storm stops everything: no handoff process left, the port is free', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const backends = await startBackends(2);
+  const port = await freePort();
+  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '2']);
+  const seen = new Set<number>(await proxy.workerPids());
+  try {
+    for (let i = 0; i < 30; i++) {
+      process.kill(proxy.pid, 'SIGUSR2');
+      await new Promise((r) => setTimeout(r, 15));
+      for (const pid of await proxy.workerPids()) seen.add(pid);
+    }
+    // A reload is in progress right now (they take ~100 ms); stop in its middle.
+    process.kill(proxy.pid, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 30));
+    for (const pid of await proxy.workerPids()) seen.add(pid);
+    process.kill(proxy.pid, 'SIGTERM');
+    const exit = await proxy.exited;
+    assert.equal(exit.code, 0, proxy.output());
+    assert.ok(seen.size >= 2);
+    await new Promise((r) => setTimeout(r, 100));
+    for (const pid of seen) assert.ok(!alive(pid), `worker ${pid} outlived the master`);
+    assert.ok(await portIsFree(port), 'the port is free again');
+    assert.ok(!fs.existsSync(proxy.socket), 'master socket removed');
+    assert.ok(!fs.existsSync(proxy.pidFile), 'pid file removed');
+  } finally {
+    proxy.kill('SIGKILL');
+    backends.kill();
+    await backends.exited;
+  }
+});
+
+test('handoff run refuses to start on config errors and prints FILE:LINE', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  const file = `${dir}/bad.cfg`;
+  fs.writeFileSync(file, 'frontend www\n    bind 127.0.0.1:1\n    default_backend missing\n');
+  const r = spawnSync(process.execPath, [BIN, 'run', '-f', file, '-S', `${dir}/m.sock`], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:3: error: .*missing`));
+  assert.match(r.stderr, /not starting/);
+});
+
+test('legacy -sf: a new independent instance binds next to the old one, which then finishes and exits', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const backends = await startBackends(2);
+  const port = await freePort();
+  const config = seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) });
+  const oldOne = await startHandoff(dir, config, ['--workers', '1']);
+  const newOne = await startHandoff(tempDir(), config, ['--workers', '1', '-sf', String(oldOne.pid)]);
+  try {
+    const exit = await oldOne.exited;
+    assert.equal(exit.code, 0, oldOne.output());
+    const report = await load(`https://127.0.0.1:${port}/`, { requests: 100, concurrency: 5 });
+    assert.equal(report.failedRequests, 0, describeFailures(report));
+    assert.ok(alive(newOne.pid));
+  } finally {
+    oldOne.kill('SIGKILL');
+    newOne.kill();
+    backends.kill();
+    await Promise.all([newOne.exited, backends.exited]);
+  }
+});
