@@ -491,7 +491,7 @@ test('an unknown log-format variable is a warning', () => {
   expectOne(r, 'warning', 6, /unknown log-format variable '%Zz'/);
 });
 
-test('global keywords produce the model; nbthread sets workers; warnings for chroot, daemon, user, group', () => {
+test('global keywords produce the model; nbthread sets workers; warnings for chroot and daemon', () => {
   const r = compile(`global
     maxconn 2048
     nbthread 4
@@ -505,7 +505,8 @@ test('global keywords produce the model; nbthread sets workers; warnings for chr
     daemon
 `);
   assert.deepEqual(errors(r), []);
-  assert.deepEqual(r.diagnostics.map((d) => d.line), [8, 9, 10, 11]);
+  assert.deepEqual(r.diagnostics.map((d) => d.line), [8, 11]);
+  assert.deepEqual([r.config.global.user, r.config.global.group], ['haproxy', 'haproxy']);
   const g = r.config.global;
   assert.deepEqual([g.maxconn, g.workers, g.hardStopAfter, g.pidfile, g.statsTimeout, g.daemon], [2048, 4, 30000, '/run/handoff.pid', 30000, true]);
   assert.deepEqual(g.statsSockets[0], { path: '/run/haproxy/admin.sock', mode: 0o660, level: 'admin', exposeFdListeners: true, loc: { file: 't.cfg', line: 6 } });

@@ -138,14 +138,9 @@ export const globalKeywords: GlobalKeyword[] = [
   stringKeyword('pidfile', (ctx, v) => (ctx.global.config.pidfile = v)),
   stringKeyword('ca-base', (ctx, v) => (ctx.global.config.caBase = v)),
   stringKeyword('crt-base', (ctx, v) => (ctx.global.config.crtBase = v)),
-  stringKeyword('user', (ctx, v) => {
-    ctx.global.config.user = v;
-    ctx.warn(`'user ${v}' is not applied: handoff does not drop privileges; run it as that user (systemd User=)`);
-  }),
-  stringKeyword('group', (ctx, v) => {
-    ctx.global.config.group = v;
-    ctx.warn(`'group ${v}' is not applied: handoff does not drop privileges; run it as that group (systemd Group=)`);
-  }),
+  // Applied by the master to the workers it forks when it runs as root (see src/master/privileges.ts).
+  stringKeyword('user', (ctx, v) => (ctx.global.config.user = v)),
+  stringKeyword('group', (ctx, v) => (ctx.global.config.group = v)),
   stringKeyword('chroot', (ctx, v) => {
     ctx.global.config.chroot = v;
     ctx.warn(`'chroot ${v}' is not implemented by handoff; the process keeps its root directory`);
