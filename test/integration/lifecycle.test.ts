@@ -146,3 +146,52 @@ test('legacy -sf: a new independent instance binds next to the old one, which th
     await Promise.all([newOne.exited, backends.exited]);
   }
 });
+
+test('at most --max-old-generations drain at once; beyond that the oldest is stopped', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const backends = await startBackends(1, ['--delay', '4000']);
+  const port = await freePort();
+  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '1', '--max-old-generations', '2']);
+  try {
+    // Each generation gets a slow request in flight before the next reload, so none can finish draining.
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < 4; i++) {
+      pending.push(get(`https://127.0.0.1:${port}/`).catch(() => null));
+      await new Promise((r) => setTimeout(r, 150));
+      assert.ok((await proxy.ctl('reload')).ok);
+      const draining = Number((await proxy.info()).DrainingGenerations);
+      assert.ok(draining <= 2, `draining generations: ${draining}`);
+    }
+    assert.match(proxy.output(), /stopping generation 1 now \(more than 2 generations draining\)/);
+    await Promise.all(pending);
+  } finally {
+    proxy.kill();
+    backends.kill('SIGKILL');
+    await Promise.all([proxy.exited, backends.exited]);
+  }
+});
+
+test('hard-stop-after bounds a drain: a request longer than it is cut, the old generation exits', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const backends = await startBackends(1, ['--delay', '5000']);
+  const port = await freePort();
+  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir), extraGlobal: '    hard-stop-after 500ms' }), ['--workers', '1']);
+  try {
+    const [oldWorker] = await proxy.workerPids();
+    const slow = get(`https://127.0.0.1:${port}/`).then(
+      () => 'completed',
+      () => 'cut',
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok((await proxy.ctl('reload')).ok);
+    const t0 = Date.now();
+    assert.equal(await slow, 'cut');
+    assert.ok(Date.now() - t0 < 3000, 'cut near hard-stop-after, not after the 5 s response');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(!alive(oldWorker ?? -1), 'the old worker exited');
+  } finally {
+    proxy.kill();
+    backends.kill('SIGKILL');
+    await Promise.all([proxy.exited, backends.exited]);
+  }
+});
