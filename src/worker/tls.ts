@@ -20,6 +20,9 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
     minVersion: t.minVersion as tls.SecureVersion,
     maxVersion: t.maxVersion as tls.SecureVersion,
     honorCipherOrder: true,
+    // OpenSSL resumes a session only when this context id matches; Node's default is a hash of
+    // process.argv, which differs per worker, so tickets would not resume across workers/reloads.
+    sessionIdContext: `handoff:${bind.key}`.slice(0, 32),
     handshakeTimeout: handshakeTimeoutMs,
     ...(t.ciphers !== undefined ? { ciphers: t.ciphers } : {}),
     // Only HTTP/1.1 is served: advertise it alone when ALPN is configured (h2 is not offered).
