@@ -17,7 +17,18 @@ export interface ClientConn {
   bytesReadAtIdle: number;
   /** Upgraded to a WebSocket/tunnel: stays until hard stop. */
   tunnel: boolean;
+  /** Epoch ms the connection was accepted (TLS: handshake done), for %t/%Tt/%TR. */
+  acceptMs: number;
+  /** Client address, read once per connection (IPv4-mapped prefix stripped). */
+  clientIp: string;
+  clientPort: number;
+  /** socket.bytesWritten when the last response finished (per-request `bout` without a second read). */
+  bytesWrittenAtIdle: number;
 }
+
+/** The ClientConn rides on its socket: one property load per request instead of a Map lookup. */
+const kConn = Symbol('handoff.conn');
+type WithConn = Socket & { [kConn]?: ClientConn };
 
 export interface ConnectionRegistry {
   /** A raw accepted TCP socket; counted until it closes. */
@@ -70,13 +81,17 @@ export function createConnectionRegistry(): ConnectionRegistry {
       });
     },
     conn(socket) {
-      let c = conns.get(socket);
-      if (c === undefined) {
-        const created: ClientConn = { socket, active: 0, served: 0, idleSinceMs: 0, bytesReadAtIdle: 0, tunnel: false };
-        conns.set(socket, created);
-        socket.once('close', () => conns.delete(socket));
-        c = created;
-      }
+      const existing = (socket as WithConn)[kConn];
+      if (existing !== undefined) return existing;
+      const ip = socket.remoteAddress ?? '-';
+      const c: ClientConn = {
+        socket, active: 0, served: 0, idleSinceMs: 0, acceptMs: 0, bytesReadAtIdle: 0, tunnel: false,
+        clientIp: ip.startsWith('::ffff:') ? ip.slice(7) : ip, clientPort: socket.remotePort ?? 0,
+        bytesWrittenAtIdle: 0,
+      };
+      (socket as WithConn)[kConn] = c;
+      conns.set(socket, c);
+      socket.once('close', () => conns.delete(socket));
       return c;
     },
     requestStarted(c) {
@@ -87,6 +102,7 @@ export function createConnectionRegistry(): ConnectionRegistry {
       c.served++;
       c.idleSinceMs = Date.now();
       c.bytesReadAtIdle = c.socket.bytesRead;
+      c.bytesWrittenAtIdle = c.socket.bytesWritten;
     },
     get draining() {
       return draining;

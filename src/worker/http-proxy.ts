@@ -22,45 +22,125 @@ export interface HttpDeps {
   serveStats(fe: FrontendRuntime, req: http.IncomingMessage, res: http.ServerResponse): void;
 }
 
-/** Per-request state: one object of a fixed shape, filled phase by phase. */
-interface Exchange {
+/**
+ * Per-request state, filled phase by phase. It is also the undici dispatch handler: undici calls
+ * `onConnect`/`onHeaders`/… as methods of this object, so a request allocates no handler closures.
+ */
+class Exchange implements RuleContext, Dispatcher.DispatchHandler {
   req: http.IncomingMessage;
   res: http.ServerResponse;
   fe: FrontendRuntime;
+  deps: HttpDeps;
   conn: ClientConn;
-  tls: boolean;
-  clientIp: string;
-  clientPort: number;
+  /** RuleContext: what conditions look at. */
+  ssl: boolean;
+  path: string;
+  host = '';
+  method: string;
   /** Epoch ms of accept and of this request's start, and monotonic marks. */
   acceptMs: number;
   requestMs: number;
   t0: number;
-  tConnected: number;
-  tResponse: number;
+  tConnected = -1;
+  tResponse = -1;
   TR: number;
-  rule: RuleContext;
-  hasBody: boolean;
-  upstreamHeaders: string[];
-  be: BackendRuntime | undefined;
-  srv: ServerRuntime | undefined;
-  tried: Set<ServerRuntime> | undefined;
-  retries: number;
-  staleRetried: boolean;
+  hasBody = false;
+  upstreamHeaders: string[] = [];
+  be: BackendRuntime | undefined = undefined;
+  srv: ServerRuntime | undefined = undefined;
+  tried: Set<ServerRuntime> | undefined = undefined;
+  retries = 0;
+  staleRetried = false;
   /** Aborts the upstream exchange (client gone); set once undici has taken the request. */
-  abortUpstream: ((err?: Error) => void) | undefined;
-  upstreamStarted: boolean;
-  status: number;
-  termination: string;
-  bytesReadStart: number;
-  bytesWrittenStart: number;
-  socket: Socket;
-  done: boolean;
+  abortUpstream: ((err?: Error) => void) | undefined = undefined;
+  upstreamStarted = false;
+  /** The server slot (active/scur) is held until the upstream exchange ends. */
+  holding = false;
+  headersSeen = false;
+  resume: (() => void) | undefined = undefined;
+  waitingDrain = false;
+  onResDrain: (() => void) | undefined = undefined;
+  status = 0;
+  termination = '----';
+  done = false;
+
+  constructor(req: http.IncomingMessage, res: http.ServerResponse, fe: FrontendRuntime, deps: HttpDeps, conn: ClientConn, tls: boolean, now: number) {
+    this.req = req;
+    this.res = res;
+    this.fe = fe;
+    this.deps = deps;
+    this.conn = conn;
+    this.ssl = tls;
+    const url = req.url as string;
+    // The path is only looked at by conditions; skip the slice when none exists.
+    if (fe.needsPath) {
+      const q = url.indexOf('?');
+      this.path = q === -1 ? url : url.slice(0, q);
+    } else {
+      this.path = url;
+    }
+    this.method = req.method as string;
+    const first = conn.served === 0 && conn.active === 1;
+    this.acceptMs = conn.acceptMs;
+    this.requestMs = first ? conn.acceptMs : now;
+    this.TR = first ? now - conn.acceptMs : 0;
+    this.t0 = performance.now();
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+  }
+
+  onRequestSent(): void {
+    this.tConnected = performance.now();
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200 && status !== 101) return true; // 1xx: the client got its own 100 from Node
+    this.headersSeen = true;
+    this.resume = resume;
+    this.tResponse = performance.now();
+    if (this.tConnected < 0) this.tConnected = this.tResponse;
+    this.upstreamStarted = true;
+    forwardResponse(this, status, statusText, raw);
+    return !this.res.destroyed;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const ok = this.res.write(chunk);
+    if (!ok && !this.waitingDrain) {
+      this.waitingDrain = true;
+      this.onResDrain ??= () => {
+        this.waitingDrain = false;
+        this.resume?.();
+      };
+      this.res.once('drain', this.onResDrain);
+    }
+    return ok;
+  }
+
+  onComplete(): void {
+    const srv = this.srv as ServerRuntime;
+    release(this, srv);
+    srv.counters.values.stot++;
+    srv.backend.counters.values.stot++;
+    this.res.end();
+  }
+
+  onError(err: Error & { code?: string }): void {
+    const srv = this.srv as ServerRuntime;
+    release(this, srv);
+    upstreamFailed(this, srv, err.code ?? '', this.headersSeen);
+  }
 }
 
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
 ]);
 
+/** Lengths of the header names the proxy must look at; any other name is copied without case folding. */
+const REQUEST_SPECIAL_LENGTHS = new Set(['host', 'content-length', ...HOP_BY_HOP].map((h) => h.length));
+const RESPONSE_SPECIAL_LENGTHS = new Set([...HOP_BY_HOP].map((h) => h.length));
 
 /** Accept time per client socket, for %t / %Tt / %TR of the first request. */
 export const acceptTimes = new WeakMap<Socket, number>();
@@ -70,47 +150,33 @@ export function clientAddress(socket: Socket): { ip: string; port: number } {
   return { ip: ip.startsWith('::ffff:') ? ip.slice(7) : ip, port: socket.remotePort ?? 0 };
 }
 
+const kExchange = Symbol('handoff.exchange');
+type WithExchange = http.ServerResponse & { [kExchange]?: Exchange };
+
+function onResponseClose(this: WithExchange): void {
+  const x = this[kExchange];
+  if (x !== undefined) finish(x);
+}
+
 export function createHttpHandler(fe: FrontendRuntime, tls: boolean, deps: HttpDeps): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const f = fe.frontend;
   const statsUri = f.stats?.uri;
+  const connections = deps.connections;
   return function acceptRequest(req, res) {
-    const socket = req.socket;
-    const conn = deps.connections.conn(socket);
-    deps.connections.requestStarted(conn);
-    const now = Date.now();
-    const acceptMs = acceptTimes.get(socket) ?? now;
-    const first = conn.served === 0 && conn.active === 1;
-    const { ip, port } = clientAddress(socket);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const x: Exchange = {
-      req, res, fe, conn, tls,
-      clientIp: ip, clientPort: port,
-      acceptMs,
-      requestMs: first ? acceptMs : now,
-      t0: performance.now(),
-      tConnected: -1, tResponse: -1,
-      TR: first ? now - acceptMs : 0,
-      rule: { ssl: tls, path: q === -1 ? url : url.slice(0, q), host: '', method: req.method ?? 'GET' },
-      hasBody: false,
-      upstreamHeaders: [],
-      be: undefined, srv: undefined, tried: undefined,
-      retries: 0, staleRetried: false,
-      abortUpstream: undefined, upstreamStarted: false,
-      status: 0, termination: '----',
-      bytesReadStart: socket.bytesRead, bytesWrittenStart: socket.bytesWritten,
-      socket,
-      done: false,
-    };
+    const conn = connections.conn(req.socket);
+    if (conn.served === 0 && conn.active === 0) conn.acceptMs = acceptTimes.get(req.socket) ?? Date.now();
+    connections.requestStarted(conn);
+    const x = new Exchange(req, res, fe, deps, conn, tls, Date.now());
     fe.counters.values.req_tot++;
     // Draining, or `option httpclose`: answer this one, then close the connection.
-    if (deps.connections.draining || !f.clientKeepAlive) res.shouldKeepAlive = false;
-    res.on('close', () => finish(x, deps));
+    if (connections.draining || !f.clientKeepAlive) res.shouldKeepAlive = false;
+    (res as WithExchange)[kExchange] = x;
+    res.on('close', onResponseClose);
     req.on('error', noop);
     res.on('error', noop);
 
     readRequestHeaders(x);
-    if (statsUri !== undefined && url.startsWith(statsUri)) {
+    if (statsUri !== undefined && (req.url as string).startsWith(statsUri)) {
       x.termination = 'PR--';
       deps.serveStats(fe, req, res);
       return;
@@ -132,6 +198,10 @@ function readRequestHeaders(x: Exchange): void {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
+    if (!REQUEST_SPECIAL_LENGTHS.has(name.length)) {
+      out.push(name, value);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'transfer-encoding') {
@@ -144,7 +214,7 @@ function readRequestHeaders(x: Exchange): void {
       }
       continue;
     }
-    if (lower === 'host') x.rule.host = value;
+    if (lower === 'host') x.host = value;
     else if (lower === 'content-length' && value !== '0') x.hasBody = true;
     out.push(name, value);
   }
@@ -158,7 +228,7 @@ function readRequestHeaders(x: Exchange): void {
 function applyRequestRules(x: Exchange): boolean {
   const f = x.fe.frontend;
   if (f.redirects.length > 0) {
-    const r = findRedirect(f.redirects, x.rule, x.req.url ?? '/');
+    const r = findRedirect(f.redirects, x, x.req.url ?? '/');
     if (r !== undefined) {
       x.status = r.code;
       x.termination = 'LR--';
@@ -168,8 +238,8 @@ function applyRequestRules(x: Exchange): boolean {
       return false;
     }
   }
-  if (f.forwardFor) x.upstreamHeaders.push('X-Forwarded-For', x.clientIp);
-  if (f.requestRules.length > 0) applyHeaderRules(x.upstreamHeaders, f.requestRules, x.rule);
+  if (f.forwardFor) x.upstreamHeaders.push(f.forwardForHeader ?? 'X-Forwarded-For', x.conn.clientIp);
+  if (f.requestRules.length > 0) applyHeaderRules(x.upstreamHeaders, f.requestRules, x);
   return true;
 }
 
@@ -177,7 +247,7 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
   const f = x.fe.frontend;
   let name = f.defaultBackend;
   for (const u of f.useBackends) {
-    if (evaluate(u.cond, x.rule)) {
+    if (evaluate(u.cond, x)) {
       name = u.backend;
       break;
     }
@@ -190,14 +260,14 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
   x.be = be;
   be.counters.values.req_tot++;
   const b = be.backend;
-  if (b.forwardFor && !f.forwardFor) x.upstreamHeaders.push('X-Forwarded-For', x.clientIp);
-  if (b.requestRules.length > 0) applyHeaderRules(x.upstreamHeaders, b.requestRules, x.rule);
+  if (b.forwardFor && !f.forwardFor) x.upstreamHeaders.push(b.forwardForHeader ?? 'X-Forwarded-For', x.conn.clientIp);
+  if (b.requestRules.length > 0) applyHeaderRules(x.upstreamHeaders, b.requestRules, x);
   return true;
 }
 
 function chooseServer(x: Exchange): boolean {
   const be = x.be as BackendRuntime;
-  const srv = be.pick({ clientIp: x.clientIp, ...(x.tried !== undefined ? { exclude: x.tried } : {}) });
+  const srv = be.pick(x.tried === undefined ? { clientIp: x.conn.clientIp } : { clientIp: x.conn.clientIp, exclude: x.tried });
   if (srv === undefined) {
     sendError(x, 503, 'SC--');
     return false;
@@ -216,82 +286,43 @@ function connectUpstream(x: Exchange): void {
   const srv = x.srv as ServerRuntime;
   const be = srv.backend;
   const s = srv.server;
-  if (x.rule.host === '') {
+  if (x.host === '') {
     // HTTP/1.0 without Host: HTTP/1.1 to the server needs one.
-    x.rule.host = `${s.host}:${s.port}`;
-    x.upstreamHeaders.push('Host', x.rule.host);
+    x.host = `${s.host}:${s.port}`;
+    x.upstreamHeaders.push('Host', x.host);
   }
   srv.active++;
   srv.counters.scur++;
   be.counters.scur++;
   srv.counters.values.req_tot++;
-  let released = false;
-  const release = (): void => {
-    if (released) return;
-    released = true;
-    srv.active--;
-    srv.counters.scur--;
-    be.counters.scur--;
-  };
-  let resume: (() => void) | undefined;
-  let headersSeen = false;
-  const res = x.res;
-  let waitingDrain = false;
-  const onDrain = (): void => {
-    waitingDrain = false;
-    resume?.();
-  };
-  const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
-    onConnect(abort) {
-      x.abortUpstream = abort;
-    },
-    onRequestSent() {
-      x.tConnected = performance.now();
-    },
-    onHeaders(status, raw, r, statusText) {
-      if (status < 200 && status !== 101) return true; // 1xx: the client got its own 100 from Node
-      headersSeen = true;
-      resume = r;
-      x.tResponse = performance.now();
-      if (x.tConnected < 0) x.tConnected = x.tResponse;
-      x.upstreamStarted = true;
-      forwardResponse(x, status, statusText, raw);
-      return !res.destroyed;
-    },
-    onData(chunk) {
-      const ok = res.write(chunk);
-      if (!ok && !waitingDrain) {
-        waitingDrain = true;
-        res.once('drain', onDrain);
-      }
-      return ok;
-    },
-    onComplete() {
-      release();
-      srv.counters.values.stot++;
-      be.counters.values.stot++;
-      res.end();
-    },
-    onError(err: Error & { code?: string }) {
-      release();
-      upstreamFailed(x, srv, err.code ?? '', headersSeen);
-    },
-  };
+  x.holding = true;
+  x.headersSeen = false;
   try {
     srv.pool.dispatch(
       {
-        method: x.rule.method as Dispatcher.HttpMethod,
-        path: x.req.url ?? '/',
+        method: x.method as Dispatcher.HttpMethod,
+        path: x.req.url as string,
         headers: x.upstreamHeaders,
         // Read lazily: undici pulls the body only once connected, so a failed connect consumed none of it.
         body: x.hasBody ? (bodyOf(x.req) as unknown as Readable) : null,
+        // `option http-server-close`: `Connection: close` upstream, the connection is not reused.
+        reset: be.serverClose || x.fe.frontend.httpServerClose,
       },
-      handler,
+      x,
     );
   } catch (err) {
-    release();
+    release(x, srv);
     upstreamFailed(x, srv, (err as { code?: string }).code ?? 'UND_ERR_INVALID_ARG', false);
   }
+}
+
+/** Give back the server slot taken by connectUpstream (once per attempt). */
+function release(x: Exchange, srv: ServerRuntime): void {
+  if (!x.holding) return;
+  x.holding = false;
+  srv.active--;
+  srv.counters.scur--;
+  srv.backend.counters.scur--;
 }
 
 async function* bodyOf(req: http.IncomingMessage): AsyncGenerator<Buffer> {
@@ -325,7 +356,7 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, code: string, headersSe
     sendError(x, 503, code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC--' : 'SC--');
     return;
   }
-  if (STALE_CONNECTION.has(code) && !x.hasBody && !x.staleRetried && SAFE_METHODS.has(x.rule.method) && x.tConnected < 0) {
+  if (STALE_CONNECTION.has(code) && !x.hasBody && !x.staleRetried && SAFE_METHODS.has(x.method) && x.tConnected < 0) {
     x.staleRetried = true;
     connectUpstream(x);
     return;
@@ -341,10 +372,10 @@ function retry(x: Exchange, failed: ServerRuntime): void {
   failed.backend.counters.values.wretr++;
   if (failed.backend.backend.redispatch) {
     (x.tried ??= new Set()).add(failed);
-    let next = failed.backend.pick({ clientIp: x.clientIp, exclude: x.tried });
+    let next = failed.backend.pick({ clientIp: x.conn.clientIp, exclude: x.tried });
     if (next === undefined) {
       x.tried.clear();
-      next = failed.backend.pick({ clientIp: x.clientIp });
+      next = failed.backend.pick({ clientIp: x.conn.clientIp });
     }
     if (next === undefined) {
       sendError(x, 503, 'SC--');
@@ -364,9 +395,8 @@ function forwardResponse(x: Exchange, status: number, statusText: string, raw: B
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as Buffer).toString('latin1');
-    const lower = name.toLowerCase();
     // undici hands us the decoded body: Node re-frames it (same length, or chunked when unknown).
-    if (HOP_BY_HOP.has(lower)) continue;
+    if (RESPONSE_SPECIAL_LENGTHS.has(name.length) && HOP_BY_HOP.has(name.toLowerCase())) continue;
     headers.push(name, (raw[i + 1] as Buffer).toString('latin1'));
   }
   applyResponseRules(x, headers);
@@ -375,10 +405,10 @@ function forwardResponse(x: Exchange, status: number, statusText: string, raw: B
 }
 
 function applyResponseRules(x: Exchange, headers: string[]): void {
-  const beRules: readonly HeaderRule[] = x.be?.backend.responseRules ?? [];
+  const beRules = x.be?.backend.responseRules;
   const feRules = x.fe.frontend.responseRules;
-  if (beRules.length > 0) applyHeaderRules(headers, beRules, x.rule);
-  if (feRules.length > 0) applyHeaderRules(headers, feRules, x.rule);
+  if (beRules !== undefined && beRules.length > 0) applyHeaderRules(headers, beRules, x);
+  if (feRules.length > 0) applyHeaderRules(headers, feRules, x);
 }
 
 /** Our own error response: the errorfile (backend's, then frontend's) or HAProxy's text. */
@@ -410,10 +440,11 @@ export function sendError(x: { res: http.ServerResponse; req: http.IncomingMessa
   res.end(body);
 }
 
-function finish(x: Exchange, deps: HttpDeps): void {
+function finish(x: Exchange): void {
   if (x.done) return;
   x.done = true;
-  deps.connections.requestFinished(x.conn);
+  const deps = x.deps;
+  const conn = x.conn;
   const res = x.res;
   const completed = res.writableFinished;
   if (!completed) {
@@ -425,8 +456,11 @@ function finish(x: Exchange, deps: HttpDeps): void {
       x.srv.backend.counters.values.cli_abrt++;
     }
   }
-  const bin = x.socket.bytesRead - x.bytesReadStart;
-  const bout = x.socket.bytesWritten - x.bytesWrittenStart;
+  // Bytes since the previous response of this connection: this request (head and body) and its answer.
+  const bin = conn.socket.bytesRead - conn.bytesReadAtIdle;
+  const bytesWrittenBefore = conn.bytesWrittenAtIdle;
+  deps.connections.requestFinished(conn);
+  const bout = conn.bytesWrittenAtIdle - bytesWrittenBefore;
   const fc = x.fe.counters.values;
   const status = x.status === 0 ? (completed ? res.statusCode : 0) : x.status;
   if (status !== 0) countStatus(fc, status);
@@ -448,12 +482,12 @@ function finish(x: Exchange, deps: HttpDeps): void {
   if (log === undefined) return;
   const end = performance.now();
   const record: LogRecord = {
-    clientIp: x.clientIp,
-    clientPort: x.clientPort,
+    clientIp: conn.clientIp,
+    clientPort: conn.clientPort,
     acceptMs: x.acceptMs,
     requestMs: x.requestMs,
     frontend: x.fe.frontend.name,
-    tls: x.tls,
+    tls: x.ssl,
     backend: x.be?.backend.name ?? x.fe.frontend.name,
     server: x.srv?.name ?? '<NOSRV>',
     TR: x.TR,
@@ -471,7 +505,7 @@ function finish(x: Exchange, deps: HttpDeps): void {
     beconn: x.be?.counters.scur ?? 0,
     srvconn: x.srv?.counters.scur ?? 0,
     retries: x.retries,
-    method: x.rule.method,
+    method: x.method,
     uri: x.req.url ?? '/',
     httpVersion: x.req.httpVersion,
     pid: process.pid,

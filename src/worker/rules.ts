@@ -10,47 +10,81 @@ export interface RuleContext {
   method: string;
 }
 
+type Compiled = (ctx: RuleContext) => boolean;
+type Predicate = Condition['anyOf'][number][number]['predicate'];
+
+// Conditions are plain config data; each is compiled once, on first use, into a closure with
+// its values pre-lowercased, so a request pays no allocation or case folding for the rule side.
+const compiled = new WeakMap<Condition, Compiled>();
+
 export function evaluate(cond: Condition | undefined, ctx: RuleContext): boolean {
   if (cond === undefined) return true;
-  let result = false;
-  for (const group of cond.anyOf) {
-    let all = true;
-    for (const term of group) {
-      if (matchTerm(term.predicate, ctx) === term.negate) {
-        all = false;
-        break;
-      }
-    }
-    if (all) {
-      result = true;
-      break;
-    }
+  let fn = compiled.get(cond);
+  if (fn === undefined) {
+    fn = compileCondition(cond);
+    compiled.set(cond, fn);
   }
-  return cond.unless ? !result : result;
+  return fn(ctx);
 }
 
-function matchTerm(p: Condition['anyOf'][number][number]['predicate'], ctx: RuleContext): boolean {
+export function compileCondition(cond: Condition): Compiled {
+  const groups = cond.anyOf.map((group) =>
+    group.map((term) => {
+      const match = compilePredicate(term.predicate);
+      return term.negate ? (ctx: RuleContext) => !match(ctx) : match;
+    }),
+  );
+  const any = (ctx: RuleContext): boolean => {
+    for (const group of groups) {
+      let all = true;
+      for (const term of group) {
+        if (!term(ctx)) {
+          all = false;
+          break;
+        }
+      }
+      if (all) return true;
+    }
+    return false;
+  };
+  return cond.unless ? (ctx) => !any(ctx) : any;
+}
+
+function compilePredicate(p: Predicate): Compiled {
   switch (p.fetch) {
     case 'ssl_fc':
-      return ctx.ssl;
+      return (ctx) => ctx.ssl;
     case 'always_true':
-      return true;
+      return () => true;
     case 'always_false':
-      return false;
+      return () => false;
     case 'path':
-      return p.values.includes(ctx.path);
     case 'path_beg':
-      return p.values.some((v) => ctx.path.startsWith(v));
-    case 'path_end':
-      return p.values.some((v) => ctx.path.endsWith(v));
+    case 'path_end': {
+      const fold = p.ignoreCase === true;
+      const values = fold ? p.values.map((v) => v.toLowerCase()) : [...p.values];
+      const test =
+        p.fetch === 'path'
+          ? (path: string) => values.includes(path)
+          : p.fetch === 'path_beg'
+            ? (path: string) => values.some((v) => path.startsWith(v))
+            : (path: string) => values.some((v) => path.endsWith(v));
+      return fold ? (ctx) => test(ctx.path.toLowerCase()) : (ctx) => test(ctx.path);
+    }
     case 'hdr_host': {
       // hdr(host) compares the header value; HAProxy users match the name without the port.
-      const host = ctx.host.toLowerCase();
-      const bare = stripPort(host);
-      return p.values.some((v) => v.toLowerCase() === host || v.toLowerCase() === bare);
+      const values = p.values.map((v) => v.toLowerCase());
+      return (ctx) => {
+        const host = ctx.host.toLowerCase();
+        const bare = stripPort(host);
+        return values.includes(host) || values.includes(bare);
+      };
     }
-    case 'method':
-      return p.values.includes(ctx.method);
+    case 'method': {
+      // HAProxy matches method names case-insensitively (`method get` matches GET).
+      const values = p.values.map((v) => v.toUpperCase());
+      return (ctx) => values.includes(ctx.method.toUpperCase());
+    }
   }
 }
 

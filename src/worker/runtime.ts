@@ -21,11 +21,15 @@ export interface BackendRuntime {
   readonly servers: ServerRuntime[];
   readonly pick: Picker<ServerRuntime>;
   readonly counters: CounterObject<BackendField>;
+  /** `option http-server-close` on the backend: no server connection is reused. */
+  readonly serverClose: boolean;
 }
 
 export interface FrontendRuntime {
   readonly frontend: Frontend;
   readonly counters: CounterObject<FrontendField>;
+  /** Some condition of this frontend (or a backend it uses) may look at the request path. */
+  readonly needsPath: boolean;
   readonly log: { format: LogFormatter; sinks: LogSink[] } | undefined;
 }
 
@@ -52,6 +56,7 @@ export function buildRuntime(
       servers,
       pick: createPicker(b.balance, servers),
       counters: counters.backend(b.name),
+      serverClose: b.httpServerClose,
     };
     for (const s of b.servers) {
       const srv: ServerRuntime = {
@@ -64,8 +69,7 @@ export function buildRuntime(
         active: 0,
         ...(s.maxconn !== undefined ? { maxconn: s.maxconn } : {}),
         counters: counters.server(b.name, s.name),
-        // Always keep-alive, even with `option http-server-close`: reusing a connection is
-        // invisible to the server's application and saves a connect per request (docs/data-path.md).
+        // `option http-server-close` is applied per request (`reset`), so the pool is the same.
         pool: new Pool(`http://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`, {
           connections: s.maxconn ?? null,
           pipelining: 1,
@@ -96,9 +100,14 @@ export function buildRuntime(
       }
     }
     const sinks = f.logFormat === null ? [] : createSinks(f.logTargets, logResources);
+    const used = names.map((n) => backends.get(n)?.backend);
+    const ruleSets = [f.requestRules, f.responseRules, ...used.flatMap((b) => (b === undefined ? [] : [b.requestRules, b.responseRules]))];
+    const needsPath =
+      f.redirects.length > 0 || f.useBackends.length > 0 || ruleSets.some((rules) => rules.some((r) => r.cond !== undefined));
     frontends.push({
       frontend: f,
       counters: counters.frontend(f.name),
+      needsPath,
       log: f.logFormat === null || sinks.length === 0 ? undefined : { format: compileLogFormat(f.logFormat), sinks },
     });
   }

@@ -89,6 +89,8 @@ export interface StartOptions {
   snapshot?: StatsSnapshot;
   /** Wait for `ready` (default) or return as soon as the child is started. */
   waitReady?: boolean;
+  /** Extra Node flags for the worker, e.g. `--cpu-prof` for benchmarks. */
+  execArgv?: string[];
 }
 
 export const TEST_TICKET_KEYS = Buffer.alloc(48, 7).toString('base64');
@@ -96,6 +98,7 @@ export const TEST_TICKET_KEYS = Buffer.alloc(48, 7).toString('base64');
 export async function startWorker(opts: StartOptions): Promise<WorkerHandle> {
   const child = fork(WORKER_ENTRY, [], {
     execPath: process.execPath,
+    ...(opts.execArgv !== undefined ? { execArgv: [...process.execArgv, ...opts.execArgv] } : {}),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
   });
