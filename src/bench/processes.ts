@@ -1,0 +1,109 @@
+// Child processes of the bench: spawned with their output in a log file, stopped by PID only,
+// every wait bounded.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
+
+export interface Proc {
+  pid: number;
+  child: ChildProcess;
+  /** Resolves with the exit code (or the signal name) once the process is gone. */
+  exited: Promise<number | string>;
+  alive(): boolean;
+}
+
+/** Spawn with stdout+stderr appended to `logFile`; stdin closed. */
+export function spawnLogged(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Proc {
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: env ?? process.env });
+  } finally {
+    closeSync(fd); // the child has its own copy
+  }
+  return track(child);
+}
+
+export function track(child: ChildProcess): Proc {
+  let done = false;
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      done = true;
+      resolve(code ?? signal ?? 'unknown');
+    });
+    child.once('error', (err) => {
+      done = true;
+      resolve(`spawn error: ${err.message}`);
+    });
+  });
+  return { pid: child.pid ?? -1, child, exited, alive: () => !done && child.pid !== undefined };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Wait for exit, at most `ms`; true when it exited. */
+export async function waitExit(p: Proc, ms: number): Promise<boolean> {
+  if (!p.alive()) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  const ok = await Promise.race([p.exited.then(() => true as const), timeout]);
+  clearTimeout(timer);
+  return ok;
+}
+
+/** `signal`, wait up to `graceMs`, then SIGKILL and wait again. Never throws. */
+export async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+  if (!p.alive()) return;
+  signalPid(p.pid, signal);
+  if (await waitExit(p, graceMs)) return;
+  signalPid(p.pid, 'SIGKILL');
+  await waitExit(p, 2000);
+}
+
+export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false; // already gone
+  }
+}
+
+/** A port the kernel just handed out (bind to 0, read, close): for configs that need a number. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function canConnect(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/** Poll until the port accepts, the process dies, or `timeoutMs` passes. */
+export async function waitForPort(host: string, port: number, timeoutMs: number, p?: Proc): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (p !== undefined && !p.alive()) return false;
+    if (await canConnect(host, port)) return true;
+    await sleep(10);
+  }
+  return false;
+}
