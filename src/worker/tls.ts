@@ -1,6 +1,7 @@
 // TLS termination options for a bind, built from the PEMs the master loaded into the config.
 // Building the secure context here turns a bad certificate into a startup error the user can act
 // on, before the worker reports ready.
+import { constants } from 'node:crypto';
 import tls from 'node:tls';
 import type { Bind } from '../config/model.ts';
 
@@ -25,9 +26,11 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
     sessionIdContext: `handoff:${bind.key}`.slice(0, 32),
     handshakeTimeout: handshakeTimeoutMs,
     ...(t.ciphers !== undefined ? { ciphers: t.ciphers } : {}),
-    // Only HTTP/1.1 is served: advertise it alone when ALPN is configured (h2 is not offered).
-    ...(t.alpn?.includes('http/1.1') === true ? { ALPNProtocols: ['http/1.1'] } : {}),
   };
+  const alpn = servedAlpn(t.alpn);
+  if (alpn !== undefined) options.ALPNProtocols = alpn;
+  // `no-tls-tickets`: no RFC 5077 tickets; clients resume only by session id, if at all.
+  if (t.noTlsTickets === true) options.secureOptions = constants.SSL_OP_NO_TICKET;
   if (t.ciphersuites !== undefined) {
     // Node takes TLS 1.3 suites in the same `ciphers` string as the <= 1.2 list.
     options.ciphers = [t.ciphersuites, options.ciphers].filter((c) => c !== undefined && c !== '').join(':');
@@ -47,4 +50,11 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
     };
   }
   return { ok: true, options };
+}
+
+/** ALPN names we actually speak: `h2` and others configured in `alpn` are never advertised. */
+export function servedAlpn(configured: readonly string[] | undefined): string[] | undefined {
+  if (configured === undefined) return undefined;
+  const served = configured.filter((p) => p === 'http/1.1' || p === 'http/1.0');
+  return served.length === 0 ? undefined : served;
 }

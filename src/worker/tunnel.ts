@@ -27,7 +27,8 @@ export function proxyUpgrade(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, 
   }
   const headers: string[] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
-  if (f.forwardFor || be.backend.forwardFor) headers.push('X-Forwarded-For', ip);
+  if (f.forwardFor) headers.push(f.forwardForHeader ?? 'X-Forwarded-For', ip);
+  else if (be.backend.forwardFor) headers.push(be.backend.forwardForHeader ?? 'X-Forwarded-For', ip);
   applyHeaderRules(headers, f.requestRules, rule);
   applyHeaderRules(headers, be.backend.requestRules, rule);
   srv.active++;
