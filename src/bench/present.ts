@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ReloadBenchOptions, ReloadBenchRun } from './reload-bench.ts';
-import { formatTable, SEED_REFERENCE } from './table.ts';
+import { formatTable, oneLine, SEED_REFERENCE, testName } from './table.ts';
 import { renderReport } from './report.ts';
 
 export interface PresentOptions {
@@ -25,6 +25,9 @@ export function present(run: ReloadBenchRun, bench: ReloadBenchOptions, p: Prese
   } else {
     p.out(`\n${formatTable(run.results)}`);
     for (const n of run.notes) p.out(`${n}\n`);
+    for (const r of run.results) {
+      if (r.status === 'ok' && r.note !== undefined) p.out(`note, ${r.proxy} ${testName(r)}: ${oneLine(r.note, 300)}\n`);
+    }
     p.out(`\n${SEED_REFERENCE}`);
     p.out(`\nthis run: ${bench.workers} worker(s) per proxy, load and proxy on the same machine (${describeHost()}).\n`);
     if (reportFile !== undefined) p.out(`report: ${reportFile}\n`);

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { request } from 'node:https';
 
 export interface Proc {
   pid: number;
@@ -53,13 +54,14 @@ export async function waitExit(p: Proc, ms: number): Promise<boolean> {
   return ok;
 }
 
-/** `signal`, wait up to `graceMs`, then SIGKILL and wait again. Never throws. */
-export async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
-  if (!p.alive()) return;
+/** `signal`, wait up to `graceMs`, then SIGKILL and wait again. Never throws; true when SIGKILL was needed. */
+export async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<boolean> {
+  if (!p.alive()) return false;
   signalPid(p.pid, signal);
-  if (await waitExit(p, graceMs)) return;
+  if (await waitExit(p, graceMs)) return false;
   signalPid(p.pid, 'SIGKILL');
   await waitExit(p, 2000);
+  return true;
 }
 
 export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
@@ -104,6 +106,34 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
     if (p !== undefined && !p.alive()) return false;
     if (await canConnect(host, port)) return true;
     await sleep(10);
+  }
+  return false;
+}
+
+/** One HTTPS GET that gets any answer (status irrelevant): the proxy accepts, handshakes and proxies. */
+export function httpsAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host, port, path: '/', method: 'GET', rejectUnauthorized: false, agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(true));
+      res.on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/**
+ * Ready means answering, not just accepting: a master may bind before its workers can serve, and
+ * the seed's `systemctl restart` returned only once the service was up.
+ */
+export async function waitForHttps(host: string, port: number, timeoutMs: number, p?: Proc): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (p !== undefined && !p.alive()) return false;
+    if (await httpsAnswers(host, port)) return true;
+    await sleep(20);
   }
   return false;
 }

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { benchConfig } from './configs.ts';
 import { coalescing } from './reload-driver.ts';
-import { freePort, signalPid, sleep, spawnLogged, stopProc, waitForPort, type Proc } from './processes.ts';
+import { freePort, signalPid, sleep, spawnLogged, stopProc, waitForHttps, type Proc } from './processes.ts';
 import type { ProxyKind, ScenarioName } from './types.ts';
 
 export interface ProxyEnv {
@@ -33,6 +33,8 @@ export interface ProxyUnderTest {
   reloadsCompleted(): Promise<number | null>;
   /** Stop every process this scenario started (by PID). */
   stop(): Promise<void>;
+  /** Things the bench had to do that the reader should know (e.g. an old instance needed SIGKILL). */
+  incidents: string[];
   /** Last lines of the proxy's log, for error messages. */
   logTail(lines?: number): string;
 }
@@ -57,6 +59,8 @@ export async function createProxy(proxy: ProxyKind, scenario: ScenarioName, env:
   let current: Proc | undefined;
   let completed = 0;
   let instance = 0;
+  const incidents: string[] = [];
+  const STOP_GRACE_MS = 10_000;
 
   const spawnOne = (sf: number[] = []): Proc => {
     instance += 1;
@@ -84,9 +88,9 @@ export async function createProxy(proxy: ProxyKind, scenario: ScenarioName, env:
 
   const startFresh = async (): Promise<Proc> => {
     const p = spawnOne();
-    if (!(await waitForPort(HOST, port, START_TIMEOUT_MS, p))) {
+    if (!(await waitForHttps(HOST, port, START_TIMEOUT_MS, p))) {
       await stopProc(p, 'SIGKILL', 1000);
-      throw new Error(`${proxy} did not start accepting on ${HOST}:${port}${p.alive() ? ' in time' : ` (exited: ${await p.exited})`}: ${logTail()}`);
+      throw new Error(`${proxy} did not start answering on https://${HOST}:${port}/${p.alive() ? ' in time' : ` (exited: ${await p.exited})`}: ${logTail()}`);
     }
     return p;
   };
@@ -95,7 +99,9 @@ export async function createProxy(proxy: ProxyKind, scenario: ScenarioName, env:
   if (scenario === 'restart') {
     // Stop, wait for the exit, start again: the port refuses in between.
     reload = coalescing(async () => {
-      if (current !== undefined) await stopProc(current, 'SIGTERM', 10_000);
+      if (current !== undefined && (await stopProc(current, 'SIGTERM', STOP_GRACE_MS))) {
+        incidents.push(`pid ${current.pid} did not exit within ${STOP_GRACE_MS / 1000} s of SIGTERM: killed`);
+      }
       current = await startFresh();
       completed += 1;
     });
@@ -128,6 +134,7 @@ export async function createProxy(proxy: ProxyKind, scenario: ScenarioName, env:
     port,
     reload,
     logTail,
+    incidents,
     async start() {
       current = await startFresh();
     },

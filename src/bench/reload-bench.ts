@@ -30,6 +30,8 @@ export interface ReloadBenchOptions {
   /** Progress lines (stderr in the CLI). */
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** Keep the temporary directory (configs, proxy logs, timelines) and say where it is. */
+  keepTmp?: boolean;
   /** Upper bound of one load run; default 10 minutes. */
   maxLoadMs?: number;
 }
@@ -146,9 +148,9 @@ async function runScenario(proxy: ProxyKind, scenario: ScenarioName, keepAlive: 
     }
     const completed = await pt.reloadsCompleted();
     const result = summarise(base, outcome, requestedAt, completed);
-    if (driver !== undefined && driver.errors.length > 0) {
-      result.note = `${driver.errors.length} reload(s) failed, first: ${driver.errors[0]}`;
-    }
+    const notes = [...pt.incidents];
+    if (driver !== undefined && driver.errors.length > 0) notes.unshift(`${driver.errors.length} reload(s) failed, first: ${driver.errors[0]}`);
+    if (notes.length > 0) result.note = notes.join('; ');
     return result;
   } catch (err) {
     return { ...emptyResult(proxy, scenario, keepAlive, o, 'error', err instanceof Error ? err.message : String(err)), proxyVersion: version };
@@ -209,6 +211,7 @@ export async function runReloadBench(o: ReloadBenchOptions): Promise<ReloadBench
     return { results, notes };
   } finally {
     if (backends !== undefined) await stopProc(backends.proc, 'SIGTERM', 5000);
-    rmSync(dir, { recursive: true, force: true });
+    if (o.keepTmp === true) o.log(`kept the bench's files in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

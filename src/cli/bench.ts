@@ -31,6 +31,7 @@ options:
   --haproxy PATH          haproxy binary (default: found on PATH, /usr/sbin, /usr/local/sbin)
   --json                  print an array of result objects on stdout instead of the table
   --report FILE.html      write a self-contained HTML report (latency and failures over time)
+  --keep-tmp              keep the temporary directory (configs, proxy logs, timelines)
   -h, --help              this text
 
 Progress goes to stderr. Exit status 0 when every run completed (failed requests are results),
@@ -69,6 +70,7 @@ export async function reloadCommand(argv: string[], defaults: ReloadCommandDefau
     haproxy: { type: 'string' },
     json: { type: 'boolean', default: false },
     report: { type: 'string' },
+    'keep-tmp': { type: 'boolean', default: false },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const proxyFlag = values.proxy ?? defaults.proxy;
@@ -98,6 +100,7 @@ export async function reloadCommand(argv: string[], defaults: ReloadCommandDefau
     cliBin: BIN,
     log: (line) => void process.stderr.write(`${line}\n`),
     signal: abort.signal,
+    keepTmp: values['keep-tmp'],
   };
   try {
     const run = await runReloadBench(bench);
