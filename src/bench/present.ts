@@ -23,7 +23,7 @@ export function present(run: ReloadBenchRun, bench: ReloadBenchOptions, p: Prese
     for (const n of run.notes) p.err(`${n}\n`);
     if (reportFile !== undefined) p.err(`report: ${reportFile}\n`);
   } else {
-    p.out(`\n${formatTable(run.results)}`);
+    if (run.results.length > 0) p.out(`\n${formatTable(run.results)}`);
     for (const n of run.notes) p.out(`${n}\n`);
     for (const r of run.results) {
       if (r.status === 'ok' && r.note !== undefined) p.out(`note, ${r.proxy} ${testName(r)}: ${oneLine(r.note, 300)}\n`);
