@@ -29,13 +29,14 @@ export class CommandError extends Error {
 }
 
 const commands: Command[] = [
-  { usage: 'help', help: 'list the commands', level: 'user', run: () => helpText('admin') },
+  { usage: 'help', help: 'list the commands this socket allows', level: 'user', run: () => '' },
   {
-    usage: 'reload',
-    help: 'reload the configuration; answers when the new generation serves (or why it does not)',
+    usage: 'reload [full]',
+    help: 'reload the configuration; answers when the new generation serves (or why it does not); full: new worker processes even if the code is unchanged',
     level: 'admin',
-    async run(master) {
-      const r = await master.reload();
+    async run(master, args) {
+      if (args.length > 2 || (args[1] !== undefined && args[1] !== 'full')) throw new CommandError(`usage: reload [full], got '${args.join(' ')}'`);
+      const r = await master.reload(args[1] === 'full');
       if (r.ok) return `reload succeeded (generation ${r.generation}, took ${r.tookMs} ms)\n${r.warnings.map((w) => w + '\n').join('')}`;
       throw new CommandError(`reload failed (took ${r.tookMs} ms): ${r.message}`);
     },
@@ -54,6 +55,7 @@ const commands: Command[] = [
         `Uptime_sec: ${Math.floor((Date.now() - i.startedAt) / 1000)}`,
         `Generation: ${i.generation}`,
         `Reloads: ${i.reloads}`,
+        `ReloadsInPlace: ${i.reloadsInPlace}`,
         `ReloadsFailed: ${i.reloadsFailed}`,
         `ReloadsRequested: ${i.reloadsRequested}`,
         `Workers: ${i.workers}`,
@@ -85,8 +87,8 @@ const commands: Command[] = [
     },
   },
   {
-    usage: 'set server BACKEND/SERVER state ready|drain|maint',
-    help: 'change a server admin state (survives reloads)',
+    usage: 'set server BACKEND/SERVER state ready|drain|maint | weight N',
+    help: 'change a server admin state or weight (survives reloads)',
     level: 'admin',
     run(master, args) {
       const id = serverArg(args[2]);
@@ -157,8 +159,10 @@ function matches(usage: string, words: string[]): boolean {
     lead.push(w);
   }
   if (!lead.every((w, i) => words[i] === w)) return false;
+  const rest = parts.slice(lead.length);
   // A usage made only of literal words matches exactly: `show stat` is not `show stat json`.
-  return lead.length === parts.length ? words.length === lead.length : words.length > lead.length;
+  if (rest.length === 0) return words.length === lead.length;
+  return rest.every((p) => p.startsWith('[')) ? words.length >= lead.length : words.length > lead.length;
 }
 
 /** Run one command line. Errors come back as `{ ok: false }` with a message naming the problem. */
@@ -167,6 +171,7 @@ export async function executeCommand(master: Master, line: string, level: Access
   if (words.length === 0) return { ok: false, output: 'empty command; try help\n' };
   const cmd = commands.find((c) => matches(c.usage, words));
   if (cmd === undefined) return { ok: false, output: `Unknown command: '${line.trim()}'\n${helpText(level)}` };
+  if (cmd.usage === 'help') return { ok: true, output: helpText(level) };
   if (RANK[cmd.level] > RANK[level]) return { ok: false, output: `Permission denied: '${cmd.usage}' needs level ${cmd.level}\n` };
   try {
     return { ok: true, output: await cmd.run(master, words) };

@@ -52,6 +52,20 @@ export type MasterToWorker =
       ticketKeys: string;
     }
   | { type: 'listener'; key: string }
+  /**
+   * In-place reload: build generation `generation` from `config` inside this running process
+   * (same code, warm JIT, no fork), answer `ready` or `reconfigure-error`, and switch to it only on
+   * `activate`. Sockets new to this config follow as `listener` messages (listened on at activate).
+   */
+  | { type: 'reconfigure'; generation: number; config: Config; listenerKeys: string[]; servers: ServerStates }
+  /**
+   * Start accepting with `generation`; the previous in-process generation drains, bounded by
+   * `hardStopAfterMs` (0: none). At most `maxOldGenerations` drain at once; beyond, the oldest is
+   * closed now.
+   */
+  | { type: 'activate'; generation: number; hardStopAfterMs: number; maxOldGenerations: number }
+  /** Forget a prepared generation that will not be activated (another worker failed). */
+  | { type: 'discard'; generation: number }
   | { type: 'servers'; servers: ServerStates }
   | { type: 'drain'; hardStopAfterMs: number }
   | { type: 'stats'; requestId: number; snapshot: StatsSnapshot };
@@ -59,8 +73,12 @@ export type MasterToWorker =
 export type WorkerToMaster =
   | { type: 'ready'; generation: number; index: number; pid: number }
   | { type: 'startup-error'; message: string }
+  /** A `reconfigure` could not be prepared; the process keeps serving its current generation. */
+  | { type: 'reconfigure-error'; generation: number; message: string }
   | { type: 'counters'; deltas: CounterDeltas; gauges: Gauges }
   | { type: 'drained' }
+  /** An in-process generation this worker was draining has finished (or was stopped). */
+  | { type: 'generation-drained'; generation: number }
   | { type: 'stats-request'; requestId: number };
 
 export function isWorkerToMaster(value: unknown): value is WorkerToMaster {

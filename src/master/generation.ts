@@ -1,5 +1,6 @@
-// A generation: the set of workers started from one validated configuration. It is started,
-// confirmed ready (every worker), and only then does the previous generation drain.
+// A generation of worker processes, started from one validated configuration: started, confirmed
+// ready (every worker), and only then does the previous one drain. An in-place reload gives the
+// same processes a new configuration: `id` and `config` advance, the processes stay.
 import type { Config } from '../config/model.ts';
 import type { WorkerProcess } from './worker-process.ts';
 
@@ -12,24 +13,29 @@ export interface Generation {
   workers: WorkerProcess[];
   state: GenerationState;
   startedAt: number;
+  /** Fingerprint of the code the processes were started from (see code-fingerprint.ts). */
+  codeFingerprint: string;
   drainStartedAt?: number;
   /** Backstop timer that kills the generation if its drain outlives hard-stop-after. */
   hardStopTimer?: NodeJS.Timeout;
   /** Set while someone waits for the generation to become ready. */
   changed?: () => void;
+  /** Set while an in-place reload to this generation id is being prepared in its workers. */
+  reconfiguring?: { target: number; failure: { message?: string } };
 }
 
 export function liveWorkers(gen: Generation): WorkerProcess[] {
   return gen.workers.filter((w) => w.state !== 'exited');
 }
 
-/** Resolve when every worker of `gen` is ready; reject with a user-facing message otherwise.
- * The master calls `gen.changed()` whenever a worker of the generation changes state. */
-export function waitReady(gen: Generation, timeoutMs: number, failure: { message?: string }): Promise<void> {
+/** Resolve when every worker of `gen` is ready for generation `target`; reject with a
+ * user-facing message otherwise. The master calls `gen.changed()` whenever a worker changes state. */
+export function waitReady(gen: Generation, target: number, timeoutMs: number, failure: { message?: string }): Promise<void> {
   return new Promise((resolve, reject) => {
+    const isReady = (w: WorkerProcess) => w.state === 'ready' && w.readyGeneration === target;
     const timer = setTimeout(() => {
-      const notReady = gen.workers.filter((w) => w.state !== 'ready').map((w) => w.pid);
-      finish(new Error(`generation ${gen.id} not ready after ${timeoutMs} ms (workers ${notReady.join(', ')} did not report ready)`));
+      const notReady = gen.workers.filter((w) => !isReady(w)).map((w) => w.pid);
+      finish(new Error(`generation ${target} not ready after ${timeoutMs} ms (workers ${notReady.join(', ')} did not report ready)`));
     }, timeoutMs);
     const finish = (err?: Error) => {
       clearTimeout(timer);
@@ -39,7 +45,7 @@ export function waitReady(gen: Generation, timeoutMs: number, failure: { message
     };
     gen.changed = () => {
       if (failure.message !== undefined) finish(new Error(failure.message));
-      else if (gen.workers.length === gen.size && gen.workers.every((w) => w.state === 'ready')) finish();
+      else if (gen.workers.length === gen.size && gen.workers.every(isReady)) finish();
     };
     gen.changed();
   });

@@ -15,6 +15,7 @@ import { createReloadQueue, type ReloadOutcome } from './reload-queue.ts';
 import { liveWorkers, waitReady, type Generation } from './generation.ts';
 import { spawnWorker, type WorkerProcess } from './worker-process.ts';
 import type { Logger } from './log.ts';
+import { codeFingerprint } from './code-fingerprint.ts';
 
 export interface MasterOptions {
   configFile: string;
@@ -39,6 +40,7 @@ export interface MasterInfo {
   startedAt: number;
   generation: number;
   reloads: number;
+  reloadsInPlace: number;
   reloadsFailed: number;
   reloadsRequested: number;
   workers: number;
@@ -59,7 +61,8 @@ export interface ProcInfo {
 export interface Master {
   /** Load the configuration, bind, start generation 1. Rejects with a user-facing message. */
   start(): Promise<{ generation: number; warnings: string[] }>;
-  reload(): Promise<ReloadOutcome>;
+  /** Reload; `full` forces new worker processes (otherwise only when the code changed). */
+  reload(full?: boolean): Promise<ReloadOutcome>;
   /** Graceful: stop accepting, drain every generation, resolve when every worker has exited. */
   stop(): Promise<void>;
   /** Now: kill every worker. */
@@ -91,6 +94,9 @@ export function createMaster(opts: MasterOptions): Master {
   let nextGenerationId = 1;
   let reloadsCompleted = 0;
   let reloadsFailed = 0;
+  let inPlaceReloads = 0;
+  /** Older generations still draining inside the running processes (in-place reloads). */
+  const retiringInPlace = new Map<number, { since: number; pids: Set<number> }>();
   let stopping = false;
   let allExited: (() => void) | undefined;
   const respawnHistory: number[] = [];
@@ -120,7 +126,15 @@ export function createMaster(opts: MasterOptions): Master {
       switch (msg.type) {
         case 'ready':
           if (w.state === 'starting') w.state = gen.state === 'draining' ? 'draining' : 'ready';
+          w.readyGeneration = msg.generation;
           gen.changed?.();
+          break;
+        case 'reconfigure-error':
+          if (gen.reconfiguring?.target === msg.generation) {
+            gen.reconfiguring.failure.message ??= msg.message;
+            log.alert(`worker g${gen.id}#${w.index} (pid ${w.pid}) cannot prepare generation ${msg.generation}: ${msg.message}`);
+            gen.changed?.();
+          }
           break;
         case 'startup-error':
           failure.message ??= msg.message;
@@ -135,18 +149,37 @@ export function createMaster(opts: MasterOptions): Master {
           break;
         case 'drained':
           break;
+        case 'generation-drained':
+          retiredInPlace(msg.generation, w.pid);
+          break;
       }
     };
+  }
+
+  /** A worker finished draining an older in-process generation. */
+  function retiredInPlace(generation: number, pid: number): void {
+    const r = retiringInPlace.get(generation);
+    if (r === undefined) return;
+    r.pids.delete(pid);
+    if (r.pids.size === 0) {
+      retiringInPlace.delete(generation);
+      log.notice(`generation ${generation} finished draining in ${Date.now() - r.since} ms`);
+    }
   }
 
   function onExit(gen: Generation, failure: { message?: string }) {
     return (w: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void => {
       counters.forget(w.pid);
+      for (const id of [...retiringInPlace.keys()]) retiredInPlace(id, w.pid);
       const how = signal !== null ? `signal ${signal}` : `exit code ${code}`;
       if (gen.state === 'starting') {
         failure.message ??= `worker g${gen.id}#${w.index} (pid ${w.pid}) exited during startup (${how})`;
         gen.changed?.();
       } else if (gen.state === 'active' && !w.leaving && !stopping) {
+        if (gen.reconfiguring !== undefined) {
+          gen.reconfiguring.failure.message ??= `worker g${gen.id}#${w.index} (pid ${w.pid}) exited while preparing generation ${gen.reconfiguring.target} (${how})`;
+          gen.changed?.();
+        }
         log.alert(`worker g${gen.id}#${w.index} (pid ${w.pid}) exited unexpectedly (${how}); replacing it`);
         replaceWorker(gen, w);
       } else if (!w.leaving && gen.state === 'draining') {
@@ -240,12 +273,12 @@ export function createMaster(opts: MasterOptions): Master {
   }
 
   async function startGeneration(config: Config): Promise<Generation> {
-    const gen: Generation = { id: nextGenerationId++, config, size: workerCount(config), workers: [], state: 'starting', startedAt: Date.now() };
+    const gen: Generation = { id: nextGenerationId++, config, size: workerCount(config), workers: [], state: 'starting', startedAt: Date.now(), codeFingerprint: codeFingerprint() };
     const failure: { message?: string } = {};
     starting = gen;
     for (let i = 0; i < gen.size; i++) gen.workers.push(spawnInto(gen, i, failure));
     try {
-      await waitReady(gen, opts.readyTimeoutMs, failure);
+      await waitReady(gen, gen.id, opts.readyTimeoutMs, failure);
       if (stopping) throw new Error('stopping');
       return gen;
     } catch (err) {
@@ -261,11 +294,55 @@ export function createMaster(opts: MasterOptions): Master {
     }
   }
 
+  /** In-place reload: the running processes build the new configuration beside the current one
+   * (no fork, warm code), and switch to it together once every one of them is ready. */
+  async function reconfigureInPlace(gen: Generation, config: Config): Promise<number> {
+    const target = nextGenerationId++;
+    const failure: { message?: string } = {};
+    gen.reconfiguring = { target, failure };
+    const listenerKeys = [...keysOf(config)];
+    const newKeys = listenerKeys.filter((k) => !keysOf(gen.config).has(k));
+    const servers = serverStates();
+    for (const w of liveWorkers(gen)) {
+      w.send({ type: 'reconfigure', generation: target, config, listenerKeys, servers });
+      for (const key of newKeys) {
+        const l = listeners.get(key);
+        if (l !== undefined && w.child.connected) w.child.send({ type: 'listener', key }, l.handle as unknown as import('node:net').Server, () => {});
+      }
+    }
+    try {
+      await waitReady(gen, target, opts.readyTimeoutMs, failure);
+      if (stopping) throw new Error('stopping');
+    } catch (err) {
+      for (const w of liveWorkers(gen)) w.send({ type: 'discard', generation: target });
+      throw err;
+    } finally {
+      gen.reconfiguring = undefined;
+    }
+    const previous = gen.id;
+    const hardStop = hardStopAfter(gen.config);
+    for (const w of liveWorkers(gen)) w.send({ type: 'activate', generation: target, hardStopAfterMs: hardStop, maxOldGenerations: opts.maxOldGenerations });
+    retiringInPlace.set(previous, { since: Date.now(), pids: new Set(liveWorkers(gen).map((w) => w.pid)) });
+    gen.id = target;
+    gen.config = config;
+    return target;
+  }
+
+  /** Why the next reload must start new processes rather than reconfigure the running ones. */
+  function needsNewProcesses(config: Config, full: boolean): string | null {
+    if (current === undefined) return 'first start';
+    if (full) return 'requested';
+    if (codeFingerprint() !== current.codeFingerprint) return 'the code changed';
+    if (workerCount(config) !== current.size) return 'the number of workers changed';
+    if (liveWorkers(current).length !== current.size || current.workers.some((w) => w.state !== 'ready')) return 'a worker is not ready';
+    return null;
+  }
+
   const keysOf = (config: Config | undefined): Set<string> => new Set(config?.frontends.flatMap((f) => f.binds.map((b) => b.key)) ?? []);
 
   const formatDiagnostics = (ds: Diagnostic[]): string => ds.map(formatDiagnostic).join('\n');
 
-  async function performReload(): Promise<ReloadOutcome> {
+  async function performReload(full: boolean): Promise<ReloadOutcome> {
     const t0 = performance.now();
     const took = () => Math.round(performance.now() - t0);
     if (stopping) return { ok: false, message: 'the master is stopping', tookMs: took() };
@@ -278,6 +355,20 @@ export function createMaster(opts: MasterOptions): Master {
     const bindErrors = listeners.acquire(config.frontends.flatMap((f) => f.binds));
     if (bindErrors.length > 0) {
       return { ok: false, message: bindErrors.map((e) => `${e.bind.loc.file}:${e.bind.loc.line}: error: ${e.message}`).join('\n'), tookMs: took() };
+    }
+    const why = needsNewProcesses(config, full);
+    if (why === null && current !== undefined) {
+      try {
+        const id = await reconfigureInPlace(current, config);
+        inPlaceReloads++;
+        health.apply(config);
+        broadcastServers();
+        for (const key of listeners.release(keysOf(config))) log.notice(`listener ${key} closed (no longer configured)`);
+        return { ok: true, generation: id, tookMs: took(), warnings, mode: 'in-place' };
+      } catch (err) {
+        listeners.release(keysOf(current?.config));
+        return { ok: false, message: `new generation failed to start, keeping generation ${current?.id ?? '-'}: ${(err as Error).message}`, tookMs: took() };
+      }
     }
     let gen: Generation;
     try {
@@ -294,15 +385,15 @@ export function createMaster(opts: MasterOptions): Master {
     if (old !== undefined) drainGeneration(old);
     enforceMaxOld();
     for (const key of listeners.release(keysOf(config))) log.notice(`listener ${key} closed (no longer configured)`);
-    return { ok: true, generation: gen.id, tookMs: took(), warnings };
+    return { ok: true, generation: gen.id, tookMs: took(), warnings, mode: why === 'first start' ? 'start' : 'new-processes' };
   }
 
-  const queue = createReloadQueue(async () => {
-    const outcome = await performReload();
+  const queue = createReloadQueue(async (full) => {
+    const outcome = await performReload(full);
     if (outcome.ok) {
       if (outcome.generation > 1) {
         reloadsCompleted++;
-        log.notice(`reload succeeded (generation ${outcome.generation}, took ${outcome.tookMs} ms)`);
+        log.notice(`reload succeeded (generation ${outcome.generation}, took ${outcome.tookMs} ms, ${outcome.mode})`);
       }
     } else if (current !== undefined) {
       reloadsFailed++;
@@ -332,7 +423,7 @@ export function createMaster(opts: MasterOptions): Master {
       }
       return { generation: outcome.generation, warnings: outcome.warnings };
     },
-    reload: () => queue.request(),
+    reload: (full = false) => queue.request(full),
     async stop() {
       if (stopping) return waitAllExited();
       stopping = true;
@@ -360,10 +451,11 @@ export function createMaster(opts: MasterOptions): Master {
         startedAt,
         generation: current?.id ?? 0,
         reloads: reloadsCompleted,
+        reloadsInPlace: inPlaceReloads,
         reloadsFailed,
         reloadsRequested: Math.max(0, counts.requested - 1),
         workers: current ? liveWorkers(current).length : 0,
-        drainingGenerations: draining.length,
+        drainingGenerations: draining.length + retiringInPlace.size,
         configFile: opts.configFile,
         listeners: listeners.keys().map((key) => ({ key, port: listeners.get(key)?.port ?? 0 })),
       };

@@ -1,27 +1,31 @@
 // Reload requests that arrive while one is in progress coalesce: they all wait for one more
 // reload, started when the current one ends, which reads the latest configuration (latest wins).
 
+export type ReloadMode = 'start' | 'in-place' | 'new-processes';
+
 export type ReloadOutcome =
-  | { ok: true; generation: number; tookMs: number; warnings: string[] }
+  | { ok: true; generation: number; tookMs: number; warnings: string[]; mode: ReloadMode }
   | { ok: false; message: string; tookMs: number };
 
 export interface ReloadQueue {
-  request(): Promise<ReloadOutcome>;
+  /** `full`: this reload must start new worker processes; a coalesced batch is full if any asked. */
+  request(full?: boolean): Promise<ReloadOutcome>;
   /** True while a reload runs. */
   busy(): boolean;
   /** Requests made so far, and reloads actually performed (≤ requests). */
   counts(): { requested: number; performed: number };
 }
 
-export function createReloadQueue(perform: () => Promise<ReloadOutcome>): ReloadQueue {
+export function createReloadQueue(perform: (full: boolean) => Promise<ReloadOutcome>): ReloadQueue {
   let running: Promise<ReloadOutcome> | null = null;
   let pending: Promise<ReloadOutcome> | null = null;
+  let pendingFull = false;
   let requested = 0;
   let performed = 0;
 
-  const run = (): Promise<ReloadOutcome> => {
+  const run = (full: boolean): Promise<ReloadOutcome> => {
     performed++;
-    const p = perform().finally(() => {
+    const p = perform(full).finally(() => {
       running = null;
     });
     running = p;
@@ -29,20 +33,18 @@ export function createReloadQueue(perform: () => Promise<ReloadOutcome>): Reload
   };
 
   return {
-    request() {
+    request(full = false) {
       requested++;
-      if (running === null) return run();
+      if (running === null) return run(full);
+      pendingFull ||= full;
       if (pending === null) {
-        pending = running.then(
-          () => {
-            pending = null;
-            return run();
-          },
-          () => {
-            pending = null;
-            return run();
-          },
-        );
+        const next = () => {
+          pending = null;
+          const f = pendingFull;
+          pendingFull = false;
+          return run(f);
+        };
+        pending = running.then(next, next);
       }
       return pending;
     },

@@ -19,6 +19,8 @@ export interface WorkerProcess {
   readonly pid: number;
   readonly child: ChildProcess;
   state: WorkerState;
+  /** The last generation this process reported ready for (in-place reloads change it). */
+  readyGeneration: number;
   /** Set when the master asked it to go (drain or kill): its exit is expected. */
   leaving: boolean;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -57,6 +59,7 @@ export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
     pid: child.pid ?? -1,
     child,
     state: 'starting',
+    readyGeneration: 0,
     leaving: false,
     exited,
     send(msg) {

@@ -54,35 +54,47 @@ test('requests that take 2 s and straddle a reload complete normally', { timeout
   }
 });
 
-test('after 100 reloads in a row, worker processes and open descriptors are back where they started', { timeout: 120_000 }, async () => {
-  const dir = tempDir();
-  const backends = await startBackends(2);
-  const port = await freePort();
-  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '2']);
-  try {
-    await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
-    const workersBefore = (await proxy.workerPids()).length;
-    const fdsBefore = openFds(proxy.pid);
-    for (let i = 0; i < 100; i++) {
-      const r = await proxy.ctl('reload');
-      assert.ok(r.ok, r.output);
+for (const mode of ['in-place', 'full'] as const) {
+  test(`after 100 ${mode} reloads in a row, worker processes and open descriptors are back where they started`, { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const backends = await startBackends(2);
+    const port = await freePort();
+    const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '2']);
+    try {
+      await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
+      const workersBefore = await proxy.workerPids();
+      const fdsBefore = openFds(proxy.pid);
+      const workerFdsBefore = workersBefore.map(openFds);
+      for (let i = 0; i < 100; i++) {
+        const r = await proxy.ctl(mode === 'full' ? 'reload full' : 'reload');
+        assert.ok(r.ok, r.output);
+        // Traffic on every generation, so each has upstream connections to release.
+        if (i % 10 === 0) await load(`https://127.0.0.1:${port}/`, { requests: 20, concurrency: 4, keepAlive: true });
+      }
+      // Old generations drain in the background; give the last ones a moment.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && ((await proxy.info()).DrainingGenerations !== '0' || (await proxy.workerPids()).length !== workersBefore.length)) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal((await proxy.info()).Generation, '101');
+      const workersAfter = await proxy.workerPids();
+      assert.equal(workersAfter.length, workersBefore.length);
+      assert.equal(openFds(proxy.pid), fdsBefore, 'no descriptor leaked by the master');
+      if (mode === 'in-place') {
+        assert.deepEqual(workersAfter, workersBefore);
+        // Idle upstream connections of the last generation may differ; nothing grows with reloads.
+        await new Promise((r) => setTimeout(r, 500));
+        workersAfter.forEach((pid, i) => assert.ok(openFds(pid) <= (workerFdsBefore[i] ?? 0) + 4, `worker ${pid}: ${openFds(pid)} descriptors, ${workerFdsBefore[i]} before`));
+      }
+      const report = await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
+      assert.equal(report.failedRequests, 0, describeFailures(report));
+    } finally {
+      proxy.kill();
+      backends.kill();
+      await Promise.all([proxy.exited, backends.exited]);
     }
-    // Old generations drain in the background; give the last ones a moment.
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && ((await proxy.info()).DrainingGenerations !== '0' || (await proxy.workerPids()).length !== workersBefore)) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal((await proxy.info()).Generation, '101');
-    assert.equal((await proxy.workerPids()).length, workersBefore);
-    assert.equal(openFds(proxy.pid), fdsBefore, 'no descriptor leaked by the master');
-    const report = await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
-    assert.equal(report.failedRequests, 0, describeFailures(report));
-  } finally {
-    proxy.kill();
-    backends.kill();
-    await Promise.all([proxy.exited, backends.exited]);
-  }
-});
+  });
+}
 
 test('SIGTERM in the middle of a reload storm stops everything: no handoff process left, the port is free', { timeout: 60_000 }, async () => {
   const dir = tempDir();
@@ -147,51 +159,91 @@ test('legacy -sf: a new independent instance binds next to the old one, which th
   }
 });
 
-test('at most --max-old-generations drain at once; beyond that the oldest is stopped', { timeout: 60_000 }, async () => {
-  const dir = tempDir();
-  const backends = await startBackends(1, ['--delay', '4000']);
-  const port = await freePort();
-  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '1', '--max-old-generations', '2']);
-  try {
-    // Each generation gets a slow request in flight before the next reload, so none can finish draining.
-    const pending: Promise<unknown>[] = [];
-    for (let i = 0; i < 4; i++) {
-      pending.push(get(`https://127.0.0.1:${port}/`).catch(() => null));
-      await new Promise((r) => setTimeout(r, 150));
-      assert.ok((await proxy.ctl('reload')).ok);
-      const draining = Number((await proxy.info()).DrainingGenerations);
-      assert.ok(draining <= 2, `draining generations: ${draining}`);
-    }
-    assert.match(proxy.output(), /stopping generation 1 now \(more than 2 generations draining\)/);
-    await Promise.all(pending);
-  } finally {
-    proxy.kill();
-    backends.kill('SIGKILL');
-    await Promise.all([proxy.exited, backends.exited]);
-  }
-});
+for (const mode of ['in-place', 'full'] as const) {
+  const reload = mode === 'full' ? 'reload full' : 'reload';
 
-test('hard-stop-after bounds a drain: a request longer than it is cut, the old generation exits', { timeout: 60_000 }, async () => {
+  test(`${mode} reloads: at most --max-old-generations drain at once; beyond that the oldest is stopped`, { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const backends = await startBackends(1, ['--delay', '4000']);
+    const port = await freePort();
+    const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '1', '--max-old-generations', '2']);
+    try {
+      // Each generation gets a slow request in flight before the next reload, so none can finish draining.
+      const pending: Promise<unknown>[] = [];
+      for (let i = 0; i < 4; i++) {
+        pending.push(get(`https://127.0.0.1:${port}/`).catch(() => null));
+        await new Promise((r) => setTimeout(r, 150));
+        assert.ok((await proxy.ctl(reload)).ok);
+        await new Promise((r) => setTimeout(r, 100));
+        const draining = Number((await proxy.info()).DrainingGenerations);
+        assert.ok(draining <= 2, `draining generations: ${draining}`);
+      }
+      assert.match(proxy.output(), mode === 'full' ? /stopping generation 1 now \(more than 2 generations draining\)/ : /more than 2 generations draining, closing generation 1 now/);
+      await Promise.all(pending);
+    } finally {
+      proxy.kill();
+      backends.kill('SIGKILL');
+      await Promise.all([proxy.exited, backends.exited]);
+    }
+  });
+
+  test(`${mode} reloads: hard-stop-after bounds a drain, a request longer than it is cut`, { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const backends = await startBackends(1, ['--delay', '5000']);
+    const port = await freePort();
+    const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir), extraGlobal: '    hard-stop-after 500ms' }), ['--workers', '1']);
+    try {
+      const [oldWorker] = await proxy.workerPids();
+      const slow = get(`https://127.0.0.1:${port}/`).then(
+        () => 'completed',
+        () => 'cut',
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok((await proxy.ctl(reload)).ok);
+      const t0 = Date.now();
+      assert.equal(await slow, 'cut');
+      assert.ok(Date.now() - t0 < 3000, 'cut near hard-stop-after, not after the 5 s response');
+      await new Promise((r) => setTimeout(r, 200));
+      // A full reload ends the old process; an in-place one keeps it, serving the new generation.
+      assert.equal(alive(oldWorker ?? -1), mode === 'in-place');
+      assert.equal((await proxy.info()).DrainingGenerations, '0');
+    } finally {
+      proxy.kill();
+      backends.kill('SIGKILL');
+      await Promise.all([proxy.exited, backends.exited]);
+    }
+  });
+}
+
+test('a reload reconfigures the running workers in place, unless the code changed: then it starts new ones', { timeout: 60_000 }, async () => {
   const dir = tempDir();
-  const backends = await startBackends(1, ['--delay', '5000']);
+  const backends = await startBackends(1);
   const port = await freePort();
-  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir), extraGlobal: '    hard-stop-after 500ms' }), ['--workers', '1']);
+  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '2']);
+  const source = new URL('../../src/worker/errors.ts', import.meta.url);
+  const { atime, mtime } = fs.statSync(source);
   try {
-    const [oldWorker] = await proxy.workerPids();
-    const slow = get(`https://127.0.0.1:${port}/`).then(
-      () => 'completed',
-      () => 'cut',
-    );
-    await new Promise((r) => setTimeout(r, 200));
+    const first = await proxy.workerPids();
     assert.ok((await proxy.ctl('reload')).ok);
-    const t0 = Date.now();
-    assert.equal(await slow, 'cut');
-    assert.ok(Date.now() - t0 < 3000, 'cut near hard-stop-after, not after the 5 s response');
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok(!alive(oldWorker ?? -1), 'the old worker exited');
+    assert.deepEqual(await proxy.workerPids(), first, 'same processes after an in-place reload');
+    // Simulate a deployment of new code: the next reload must start processes that load it.
+    fs.utimesSync(source, atime, new Date(mtime.getTime() + 1000));
+    const r = await proxy.ctl('reload');
+    assert.ok(r.ok, r.output);
+    let second = await proxy.workerPids();
+    for (let i = 0; i < 100 && second.length !== 2; i++) {
+      await new Promise((r) => setTimeout(r, 50)); // the old processes drain and exit
+      second = await proxy.workerPids();
+    }
+    assert.equal(second.length, 2);
+    assert.ok(second.every((p) => !first.includes(p)), 'new processes after a code change');
+    assert.match(proxy.output(), /reload succeeded \(generation 3, took \d+ ms, new-processes\)/);
+    const report = await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
+    assert.equal(report.failedRequests, 0, describeFailures(report));
   } finally {
+    fs.utimesSync(source, atime, mtime);
     proxy.kill();
-    backends.kill('SIGKILL');
+    backends.kill();
     await Promise.all([proxy.exited, backends.exited]);
   }
 });

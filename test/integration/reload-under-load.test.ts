@@ -21,10 +21,16 @@ after(async () => {
   await Promise.all([proxy?.exited, backends?.exited]);
 });
 
-async function underReloads(opts: Parameters<typeof load>[1]) {
+/** SIGUSR2 reloads in place (same processes, new configuration); `reload full` forks new workers. */
+const fire = {
+  'in-place': () => process.kill(proxy.pid, 'SIGUSR2'),
+  'new-process': () => void proxy.ctl('reload full').catch(() => {}),
+};
+
+async function underReloads(opts: Parameters<typeof load>[1], mode: keyof typeof fire = 'in-place') {
   const before = Number((await proxy.info()).Reloads);
   const stop = new AbortController();
-  const reloading = every(100, stop.signal, () => process.kill(proxy.pid, 'SIGUSR2'), 400);
+  const reloading = every(100, stop.signal, fire[mode], 400);
   const report = await load(url, opts);
   stop.abort();
   const requested = await reloading;
@@ -34,7 +40,7 @@ async function underReloads(opts: Parameters<typeof load>[1]) {
   return { report, requested, completed };
 }
 
-test('TLS clients without keep-alive, a reload every 100 ms: zero failed requests', { timeout: 90_000 }, async () => {
+test('TLS clients without keep-alive, an in-place reload every 100 ms: zero failed requests', { timeout: 90_000 }, async () => {
   const { report, requested, completed } = await underReloads({ requests: 1500, concurrency: 30, keepAlive: false });
   assert.equal(report.completeRequests, 1500);
   assert.equal(report.failedRequests, 0, describeFailures(report));
@@ -43,9 +49,23 @@ test('TLS clients without keep-alive, a reload every 100 ms: zero failed request
   assert.ok(completed >= 3, `reloads completed: ${completed} of ${requested} requested`);
 });
 
-test('keep-alive TLS clients, a reload every 100 ms: zero failed requests', { timeout: 90_000 }, async () => {
+test('keep-alive TLS clients, an in-place reload every 100 ms: zero failed requests', { timeout: 90_000 }, async () => {
   const { report, requested, completed } = await underReloads({ requests: 6000, concurrency: 30, keepAlive: true });
   assert.equal(report.completeRequests, 6000);
+  assert.equal(report.failedRequests, 0, describeFailures(report));
+  assert.equal(report.non2xx, 0);
+  assert.ok(completed >= 3, `reloads completed: ${completed} of ${requested} requested`);
+});
+
+test('TLS clients without keep-alive, a full reload (new worker processes) every 100 ms: zero failed requests', { timeout: 90_000 }, async () => {
+  const { report, requested, completed } = await underReloads({ requests: 1500, concurrency: 30, keepAlive: false }, 'new-process');
+  assert.equal(report.failedRequests, 0, describeFailures(report));
+  assert.equal(report.non2xx, 0);
+  assert.ok(completed >= 3, `reloads completed: ${completed} of ${requested} requested`);
+});
+
+test('keep-alive TLS clients, a full reload (new worker processes) every 100 ms: zero failed requests', { timeout: 90_000 }, async () => {
+  const { report, requested, completed } = await underReloads({ requests: 6000, concurrency: 30, keepAlive: true }, 'new-process');
   assert.equal(report.failedRequests, 0, describeFailures(report));
   assert.equal(report.non2xx, 0);
   assert.ok(completed >= 3, `reloads completed: ${completed} of ${requested} requested`);
