@@ -1,8 +1,10 @@
 // Worker process entry: the worker side of the protocol in src/ipc/messages.ts.
 // init → one `listener` per socket → `ready`; then `servers` updates, `stats` answers,
-// in-place reloads (`reconfigure` → `ready` → `activate`: a new generation inside this process,
-// the previous one drains beside it), and at last `drain` (or a lost master) → finish in-flight
-// work → final `counters` → `drained` → exit 0.
+// in-place reloads (`reconfigure` → `ready` → `activate`: a new generation inside this process;
+// each listening socket's protocol layer is kept when its shape is unchanged, so kept-alive
+// connections carry on and their next request meets the new configuration; layers that cannot be
+// kept drain beside the new ones), and at last `drain` (or a lost master) → finish in-flight work
+// → final `counters` → `drained` → exit 0.
 import net from 'node:net';
 import type { Bind, Config } from '../config/model.ts';
 import type { MasterToWorker, ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/messages.ts';
@@ -12,8 +14,9 @@ import { createConnectionRegistry, type ConnectionRegistry } from './connections
 import { createCounterRegistry } from './counters.ts';
 import type { HttpDeps } from './http-proxy.ts';
 import { clientAddress } from './http-proxy.ts';
-import { createProtocol, type ConnectionSink } from './protocol.ts';
+import { createLayer, prepareRoute, type BindRoute, type ProtocolLayer } from './protocol.ts';
 import { applyStates, buildRuntime, type FrontendRuntime, type WorkerRuntime } from './runtime.ts';
+import { Pool } from 'undici';
 import { serveStatsPage } from './stats.ts';
 
 /** Hard stop for a worker whose master vanished and whose config sets no hard-stop-after. */
@@ -21,30 +24,34 @@ const ORPHAN_HARD_STOP_MS = 30_000;
 /** How long a kept-alive connection must have been idle before a drain closes it. */
 const DRAIN_IDLE_GRACE_MS = 1000;
 
-interface Route {
-  fe: FrontendRuntime;
-  bind: Bind;
-  sink: ConnectionSink;
-}
-
 /** One configuration's worth of runtime inside this process. */
 interface WorkerGeneration {
   id: number;
   config: Config;
   runtime: WorkerRuntime;
-  connections: ConnectionRegistry;
-  routes: Map<string, Route>;
+  routes: Map<string, BindRoute>;
   listenerKeys: string[];
+}
+
+/** Layers an activation (or the final drain) could not keep: they drain, then `generation` is done. */
+interface RetiredSet {
+  generation: number;
+  layers: ProtocolLayer[];
+  timer?: NodeJS.Timeout;
 }
 
 const counters = createCounterRegistry();
 const logResources = createSharedLogResources();
 /** Accepting servers, one per listening socket, shared by the generations of this process. */
 const accepting = new Map<string, net.Server>();
+/** The protocol layer each socket's new connections go to. */
+const layers = new Map<string, ProtocolLayer>();
 /** Handles received for a prepared generation, listened on when it is activated. */
 const parked = new Map<string, unknown>();
+/** One upstream pool per server and settings, shared by generations that name the same server. */
+const pools = new Map<string, Pool>();
 const pendingStats = new Map<number, (s: StatsSnapshot | undefined) => void>();
-const retiring = new Set<WorkerGeneration>();
+const retiring = new Set<RetiredSet>();
 let active: WorkerGeneration | undefined;
 let prepared: WorkerGeneration | undefined;
 let ticketKeys: Buffer = Buffer.alloc(48);
@@ -80,39 +87,70 @@ function reportCounters(cb?: () => void): void {
   send({ type: 'counters', deltas, gauges }, cb);
 }
 
-/** Build a generation: runtime, protocol layers per bind. Nothing accepts yet. */
+function poolFor(origin: string, options: Pool.Options): Pool {
+  const key = `${origin} ${JSON.stringify(options)}`;
+  let pool = pools.get(key);
+  if (pool === undefined || pool.closed || pool.destroyed) pools.set(key, (pool = new Pool(origin, options)));
+  return pool;
+}
+
+/** Close the pools no live generation or draining layer can use any more (gracefully: requests
+ * already on them finish). */
+function closeUnusedPools(): void {
+  const used = new Set<Pool>();
+  const runtimes = new Set<WorkerRuntime>();
+  if (active) runtimes.add(active.runtime);
+  if (prepared) runtimes.add(prepared.runtime);
+  for (const layer of layers.values()) runtimes.add(layer.route.runtime);
+  for (const set of retiring) for (const layer of set.layers) runtimes.add(layer.route.runtime);
+  for (const rt of runtimes) for (const be of rt.backends.values()) for (const srv of be.servers) used.add(srv.pool);
+  for (const [key, pool] of pools) {
+    if (used.has(pool)) continue;
+    pools.delete(key);
+    void pool.close().catch(noop);
+  }
+}
+
+function serveStats(fe: FrontendRuntime, req: Parameters<typeof serveStatsPage>[2], res: Parameters<typeof serveStatsPage>[3]): void {
+  if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, requestSnapshot, req, res);
+}
+
+/** Build a generation: runtime and, per bind, a checked route. Nothing accepts yet. */
 function buildGeneration(id: number, config: Config, listenerKeys: string[]): WorkerGeneration | string {
-  const built = buildRuntime(config, servers, counters, logResources);
+  const built = buildRuntime(config, servers, counters, logResources, poolFor);
   if (!built.ok) return built.message;
-  const connections = createConnectionRegistry();
-  const gen: WorkerGeneration = { id, config, runtime: built.runtime, connections, routes: new Map(), listenerKeys };
-  const deps: HttpDeps = {
-    runtime: built.runtime,
-    connections,
-    serveStats(fe, req, res) {
-      if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, requestSnapshot, req, res);
-    },
-  };
+  const gen: WorkerGeneration = { id, config, runtime: built.runtime, routes: new Map(), listenerKeys };
   for (const fe of built.runtime.frontends) {
     for (const bind of fe.frontend.binds) {
-      const made = createProtocol(fe, bind, deps, built.runtime, ticketKeys);
-      if (!made.ok) {
-        closeRuntime(gen.runtime);
-        return made.message;
-      }
       const other = gen.routes.get(bind.key);
-      if (other !== undefined) {
-        closeRuntime(gen.runtime);
-        return `listener ${bind.key} is used by two frontends ('${other.fe.frontend.name}' and '${fe.frontend.name}')`;
-      }
-      gen.routes.set(bind.key, { fe, bind, sink: made.sink });
+      if (other !== undefined) return `listener ${bind.key} is used by two frontends ('${other.fe.frontend.name}' and '${fe.frontend.name}')`;
+      const r = prepareRoute(fe, bind, built.runtime, serveStats);
+      if (!r.ok) return r.message;
+      gen.routes.set(bind.key, r.route);
     }
   }
   return gen;
 }
 
-function closeRuntime(rt: WorkerRuntime): void {
-  for (const be of rt.backends.values()) for (const srv of be.servers) void srv.pool.close().catch(noop);
+/** Point every socket at `gen`: keep layers of the same shape, replace (and retire) the others. */
+function adoptRoutes(gen: WorkerGeneration, previousId: number): ProtocolLayer[] {
+  const retired: ProtocolLayer[] = [];
+  for (const [key, route] of gen.routes) {
+    const layer = layers.get(key);
+    if (layer !== undefined && layer.shape === route.shape) {
+      layer.setRoute(route);
+      continue;
+    }
+    if (layer !== undefined) retired.push(layer);
+    layers.set(key, createLayer(route, ticketKeys, createConnectionRegistry()));
+  }
+  for (const [key, layer] of layers) {
+    if (gen.routes.has(key)) continue;
+    layers.delete(key);
+    retired.push(layer);
+  }
+  void previousId;
+  return retired;
 }
 
 function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {
@@ -127,6 +165,7 @@ function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {
     return;
   }
   active = gen;
+  adoptRoutes(gen, 0);
   reportTimer = setInterval(() => reportCounters(), 1000);
   reportTimer.unref();
   maybeReady();
@@ -137,30 +176,32 @@ function listen(key: string, handle: unknown, onListening: () => void): void {
   if (accepting.has(key)) return onListening();
   // allowHalfOpen as http.Server itself does: a client may send its request then shut down writes.
   const server = net.createServer({ pauseOnConnect: false, noDelay: true, allowHalfOpen: true }, (sock) => {
-    const gen = active;
-    const route = gen?.routes.get(key);
-    if (gen === undefined || route === undefined) {
+    const layer = layers.get(key);
+    if (layer === undefined) {
       sock.destroy();
       return;
     }
-    const fe = route.fe;
-    gen.connections.accepted(sock);
+    const fe = layer.route.fe;
+    // Half-open clients are an HTTP-level matter; under TLS the raw socket must close when the
+    // peer does, or a client that hung up leaves it in CLOSE-WAIT (and a drain waiting on it).
+    if (layer.shape === 'https') sock.allowHalfOpen = false;
+    layer.connections.accepted(sock);
     sock.on('error', noop);
     fe.counters.values.stot++;
     fe.counters.scur++;
     sock.once('close', () => {
       fe.counters.scur--;
-      if (sock.bytesRead === 0 && !fe.frontend.dontLogNull) logNullConnection(fe, gen.connections, sock);
+      if (sock.bytesRead === 0 && !fe.frontend.dontLogNull) logNullConnection(fe, layer.connections, sock);
     });
-    route.sink(sock);
+    layer.sink(sock);
   });
   accepting.set(key, server);
   server.on('error', (err) => {
     if (readySent) process.stderr.write(`handoff worker ${process.pid}: cannot accept on ${key}: ${err.message}\n`);
     else fail(`cannot accept on ${key}: ${err.message}`);
   });
-  const cfg = active?.config ?? prepared?.config;
-  const fe = (active ?? prepared)?.routes.get(key)?.fe.frontend;
+  const cfg = active?.config;
+  const fe = layers.get(key)?.route.fe.frontend;
   server.maxConnections = fe?.maxconn ?? cfg?.global.maxconn ?? Infinity;
   const backlog = Math.min(65535, Math.max(511, cfg?.global.maxconn ?? 0));
   server.listen(handle as net.ListenOptions, backlog, onListening);
@@ -175,7 +216,7 @@ function onListener(key: string, handle: unknown): void {
     maybePreparedReady();
     return;
   }
-  if (active?.routes.has(key) !== true) {
+  if (!layers.has(key)) {
     // A socket no frontend of ours uses: it counts as received.
     accepting.set(key, net.createServer());
     maybeReady();
@@ -233,6 +274,7 @@ function activate(id: number, hardStopAfterMs: number, maxOld: number): void {
   prepared = undefined;
   const previous = active;
   active = next;
+  const retired = adoptRoutes(next, previous?.id ?? 0);
   for (const [key, handle] of parked) listen(key, handle, noop);
   parked.clear();
   // Sockets the new configuration no longer names: stop accepting (the master closes its copy).
@@ -242,47 +284,57 @@ function activate(id: number, hardStopAfterMs: number, maxOld: number): void {
       accepting.delete(key);
     }
   }
-  if (previous !== undefined) retire(previous, hardStopAfterMs);
+  if (previous !== undefined) retire({ generation: previous.id, layers: retired }, hardStopAfterMs);
   // Bound the generations draining side by side: the oldest beyond the limit closes now.
-  for (const g of retiring) {
+  for (const set of retiring) {
     if (retiring.size <= maxOld) break;
-    process.stderr.write(`handoff worker ${process.pid}: more than ${maxOld} generations draining, closing generation ${g.id} now\n`);
-    g.connections.destroyAll();
-    finishRetired(g);
+    process.stderr.write(`handoff worker ${process.pid}: more than ${maxOld} generations draining, closing generation ${set.generation} now\n`);
+    for (const layer of set.layers) layer.connections.destroyAll();
+    finishRetired(set);
   }
+  closeUnusedPools();
 }
 
 function discard(id: number): void {
   if (prepared === undefined || prepared.id !== id) return;
-  closeRuntime(prepared.runtime);
   prepared = undefined;
   for (const handle of parked.values()) (handle as { close?: () => void }).close?.();
   parked.clear();
+  closeUnusedPools();
 }
 
-/** Let a generation finish its connections (drain rules in connections.ts), then free it. */
-function retire(gen: WorkerGeneration, hardStopAfterMs: number): void {
-  retiring.add(gen);
-  const grace = Math.min(
-    DRAIN_IDLE_GRACE_MS,
-    ...gen.runtime.frontends.map((fe) => fe.frontend.timeouts.httpKeepAlive ?? fe.frontend.timeouts.client).filter((t) => t > 0),
-  );
-  if (hardStopAfterMs > 0) {
-    const timer = setTimeout(() => {
-      if (!retiring.has(gen)) return;
-      process.stderr.write(`handoff worker ${process.pid}: hard-stop-after reached, closing ${gen.connections.openCount} connection(s) of generation ${gen.id}\n`);
-      gen.connections.destroyAll();
-      finishRetired(gen);
-    }, hardStopAfterMs);
-    timer.unref();
+/** Let retired layers finish their connections (drain rules in connections.ts), then free them. */
+function retire(set: RetiredSet, hardStopAfterMs: number): void {
+  if (set.layers.length === 0) {
+    if (!stopping) send({ type: 'generation-drained', generation: set.generation });
+    return;
   }
-  gen.connections.drain(grace, () => finishRetired(gen));
+  retiring.add(set);
+  if (hardStopAfterMs > 0) {
+    set.timer = setTimeout(() => {
+      if (!retiring.has(set)) return;
+      const open = set.layers.reduce((n, l) => n + l.connections.openCount, 0);
+      process.stderr.write(`handoff worker ${process.pid}: hard-stop-after reached, closing ${open} connection(s) of generation ${set.generation}\n`);
+      for (const layer of set.layers) layer.connections.destroyAll();
+      finishRetired(set);
+    }, hardStopAfterMs);
+    set.timer.unref();
+  }
+  let left = set.layers.length;
+  for (const layer of set.layers) {
+    const t = layer.route.fe.frontend.timeouts;
+    const grace = Math.min(DRAIN_IDLE_GRACE_MS, ...[t.httpKeepAlive ?? t.client].filter((x) => x > 0));
+    layer.connections.drain(grace, () => {
+      if (--left === 0) finishRetired(set);
+    });
+  }
 }
 
-function finishRetired(gen: WorkerGeneration): void {
-  if (!retiring.delete(gen)) return;
-  closeRuntime(gen.runtime);
-  if (!stopping) send({ type: 'generation-drained', generation: gen.id });
+function finishRetired(set: RetiredSet): void {
+  if (!retiring.delete(set)) return;
+  if (set.timer !== undefined) clearTimeout(set.timer);
+  closeUnusedPools();
+  if (!stopping) send({ type: 'generation-drained', generation: set.generation });
   else if (retiring.size === 0) exitDrained();
 }
 
@@ -306,7 +358,7 @@ function requestSnapshot(timeoutMs: number): Promise<StatsSnapshot | undefined> 
   });
 }
 
-/** The whole process goes: stop accepting, drain every generation it holds, exit. */
+/** The whole process goes: stop accepting, drain every layer it holds, exit. */
 function drain(hardStopAfterMs: number): void {
   if (stopping) return;
   stopping = true;
@@ -314,18 +366,17 @@ function drain(hardStopAfterMs: number): void {
   for (const server of accepting.values()) server.close();
   accepting.clear();
   if (prepared !== undefined) discard(prepared.id);
-  const gen = active;
-  active = undefined;
-  if (gen !== undefined) retire(gen, hardStopAfterMs);
+  const current = [...layers.values()];
+  layers.clear();
+  retire({ generation: active?.id ?? 0, layers: current }, hardStopAfterMs);
   if (hardStopAfterMs > 0) {
     // Generations already draining get the same bound as the process.
-    const timer = setTimeout(() => {
-      for (const g of retiring) {
-        g.connections.destroyAll();
-        finishRetired(g);
+    setTimeout(() => {
+      for (const set of retiring) {
+        for (const layer of set.layers) layer.connections.destroyAll();
+        finishRetired(set);
       }
-    }, hardStopAfterMs);
-    timer.unref();
+    }, hardStopAfterMs).unref();
   }
   if (retiring.size === 0) exitDrained();
 }
@@ -358,10 +409,15 @@ process.on('message', (msg: unknown, handle: unknown) => {
     case 'discard':
       discard(msg.generation);
       break;
-    case 'servers':
+    case 'servers': {
       servers = msg.servers;
-      for (const gen of [active, prepared, ...retiring]) if (gen !== undefined) applyStates(gen.runtime, msg.servers);
+      const runtimes = new Set<WorkerRuntime>();
+      for (const gen of [active, prepared]) if (gen !== undefined) runtimes.add(gen.runtime);
+      for (const layer of layers.values()) runtimes.add(layer.route.runtime);
+      for (const set of retiring) for (const layer of set.layers) runtimes.add(layer.route.runtime);
+      for (const rt of runtimes) applyStates(rt, msg.servers);
       break;
+    }
     case 'drain':
       drain(msg.hardStopAfterMs);
       break;

@@ -42,11 +42,17 @@ export interface WorkerRuntime {
 
 export type BuildResult = { ok: true; runtime: WorkerRuntime } | { ok: false; message: string };
 
+/** Hands out upstream pools; the worker shares one pool per server across in-place generations. */
+export type PoolProvider = (origin: string, options: Pool.Options) => Pool;
+
+const freshPool: PoolProvider = (origin, options) => new Pool(origin, options);
+
 export function buildRuntime(
   config: Config,
   states: ServerStates,
   counters: CounterRegistry,
   logResources: SharedLogResources,
+  pools: PoolProvider = freshPool,
 ): BuildResult {
   const backends = new Map<string, BackendRuntime>();
   for (const b of config.backends) {
@@ -70,7 +76,7 @@ export function buildRuntime(
         ...(s.maxconn !== undefined ? { maxconn: s.maxconn } : {}),
         counters: counters.server(b.name, s.name),
         // `option http-server-close` is applied per request (`reset`), so the pool is the same.
-        pool: new Pool(`http://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`, {
+        pool: pools(`http://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`, {
           connections: s.maxconn ?? null,
           pipelining: 1,
           connect: { timeout: b.timeouts.connect },

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import https from 'node:https';
+import http from 'node:http';
+import tls from 'node:tls';
 import { spawnSync } from 'node:child_process';
 import { BIN, startBackends, startHandoff, freePort, tempDir, writeCert, seedLikeConfig, load, describeFailures, alive } from '../helpers/proxy.ts';
 
@@ -159,6 +161,22 @@ test('legacy -sf: a new independent instance binds next to the old one, which th
   }
 });
 
+/** A plain or TLS GET that reports 'completed' or 'cut'. */
+function fetchOutcome(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const mod = url.startsWith('https') ? https : http;
+    mod
+      .get(url, { rejectUnauthorized: false, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve('completed'));
+        res.on('error', () => resolve('cut'));
+      })
+      .on('error', () => resolve('cut'));
+  });
+}
+
+// An in-place reload keeps a listener's protocol layer (and its connections) when the bind keeps
+// its shape; these tests switch the bind between TLS and plain so the old layer must drain.
 for (const mode of ['in-place', 'full'] as const) {
   const reload = mode === 'full' ? 'reload full' : 'reload';
 
@@ -166,20 +184,25 @@ for (const mode of ['in-place', 'full'] as const) {
     const dir = tempDir();
     const backends = await startBackends(1, ['--delay', '4000']);
     const port = await freePort();
-    const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '1', '--max-old-generations', '2']);
+    const cert = await writeCert(dir);
+    const configs = [seedLikeConfig({ port, backends: backends.ports, cert }), seedLikeConfig({ port, backends: backends.ports })];
+    const proxy = await startHandoff(dir, configs[0] ?? '', ['--workers', '1', '--max-old-generations', '2']);
     try {
       // Each generation gets a slow request in flight before the next reload, so none can finish draining.
       const pending: Promise<unknown>[] = [];
       for (let i = 0; i < 4; i++) {
-        pending.push(get(`https://127.0.0.1:${port}/`).catch(() => null));
+        pending.push(fetchOutcome(`${i % 2 === 0 ? 'https' : 'http'}://127.0.0.1:${port}/`));
         await new Promise((r) => setTimeout(r, 150));
+        fs.writeFileSync(proxy.configFile, configs[(i + 1) % 2] ?? '');
         assert.ok((await proxy.ctl(reload)).ok);
         await new Promise((r) => setTimeout(r, 100));
         const draining = Number((await proxy.info()).DrainingGenerations);
         assert.ok(draining <= 2, `draining generations: ${draining}`);
       }
       assert.match(proxy.output(), mode === 'full' ? /stopping generation 1 now \(more than 2 generations draining\)/ : /more than 2 generations draining, closing generation 1 now/);
-      await Promise.all(pending);
+      const outcomes = await Promise.all(pending);
+      assert.equal(outcomes[0], 'cut', 'the oldest generation was closed');
+      assert.equal(outcomes[3], 'completed');
     } finally {
       proxy.kill();
       backends.kill('SIGKILL');
@@ -191,14 +214,14 @@ for (const mode of ['in-place', 'full'] as const) {
     const dir = tempDir();
     const backends = await startBackends(1, ['--delay', '5000']);
     const port = await freePort();
-    const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir), extraGlobal: '    hard-stop-after 500ms' }), ['--workers', '1']);
+    const cert = await writeCert(dir);
+    const extraGlobal = '    hard-stop-after 500ms';
+    const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert, extraGlobal }), ['--workers', '1']);
     try {
       const [oldWorker] = await proxy.workerPids();
-      const slow = get(`https://127.0.0.1:${port}/`).then(
-        () => 'completed',
-        () => 'cut',
-      );
+      const slow = fetchOutcome(`https://127.0.0.1:${port}/`);
       await new Promise((r) => setTimeout(r, 200));
+      fs.writeFileSync(proxy.configFile, seedLikeConfig({ port, backends: backends.ports, extraGlobal }));
       assert.ok((await proxy.ctl(reload)).ok);
       const t0 = Date.now();
       assert.equal(await slow, 'cut');
@@ -214,6 +237,43 @@ for (const mode of ['in-place', 'full'] as const) {
     }
   });
 }
+
+test('an in-place reload keeps kept-alive connections: the next request on the same connection meets the new configuration', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  const backends = await startBackends(1, ['--delay', '1000']);
+  const port = await freePort();
+  const cert = await writeCert(dir);
+  const config = (tag: string) => seedLikeConfig({ port, backends: backends.ports, cert, extraFrontend: `    http-response set-header X-Config ${tag}` });
+  const proxy = await startHandoff(dir, config('one'), ['--workers', '1']);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+  const get1 = () =>
+    new Promise<{ tag: string; port: number }>((resolve, reject) => {
+      https
+        .get(`https://127.0.0.1:${port}/`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ tag: String(res.headers['x-config']), port: res.socket?.localPort ?? 0 }));
+        })
+        .on('error', reject);
+    });
+  try {
+    const first = await get1();
+    assert.equal(first.tag, 'one');
+    // A request in flight across the reload finishes under the configuration it started with.
+    const straddling = get1();
+    await new Promise((r) => setTimeout(r, 200));
+    fs.writeFileSync(proxy.configFile, config('two'));
+    assert.ok((await proxy.ctl('reload')).ok);
+    assert.equal((await straddling).tag, 'one');
+    const second = await get1();
+    assert.equal(second.tag, 'two');
+    assert.equal(second.port, first.port, 'the same client connection');
+  } finally {
+    agent.destroy();
+    proxy.kill();
+    backends.kill('SIGKILL');
+    await Promise.all([proxy.exited, backends.exited]);
+  }
+});
 
 test('a reload reconfigures the running workers in place, unless the code changed: then it starts new ones', { timeout: 60_000 }, async () => {
   const dir = tempDir();
@@ -245,5 +305,59 @@ test('a reload reconfigures the running workers in place, unless the code change
     proxy.kill();
     backends.kill();
     await Promise.all([proxy.exited, backends.exited]);
+  }
+});
+
+test('an in-place reload with a new certificate: new handshakes present it, the port never closes', { timeout: 30_000 }, async () => {
+  const { generateCertificate } = await import('../../src/demo/cert.ts');
+  const dir = tempDir();
+  const backends = await startBackends(1);
+  const port = await freePort();
+  const certFile = await writeCert(dir);
+  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: certFile }), ['--workers', '1']);
+  const peerCn = () =>
+    new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+        resolve(String(s.getPeerCertificate().subject?.CN));
+        s.destroy();
+      });
+      s.on('error', reject);
+    });
+  try {
+    assert.equal(await peerCn(), 'localhost');
+    fs.writeFileSync(certFile, (await generateCertificate({ commonName: 'renewed.test', ec: true })).pem);
+    assert.ok((await proxy.ctl('reload')).ok);
+    assert.equal(await peerCn(), 'renewed.test');
+  } finally {
+    proxy.kill();
+    backends.kill();
+    await Promise.all([proxy.exited, backends.exited]);
+  }
+});
+
+test('a TLS client that hangs up before its first request does not hold a graceful stop', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  const backends = await startBackends(1);
+  const port = await freePort();
+  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '1']);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+        // A bare FIN, no close_notify: what a client that simply goes away sends.
+        s.destroy();
+        resolve();
+      });
+      s.on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    proxy.kill('SIGTERM');
+    const exit = await proxy.exited;
+    assert.equal(exit.code, 0);
+    assert.ok(Date.now() - t0 < 5000, `stopped in ${Date.now() - t0} ms, not after 'timeout client'`);
+  } finally {
+    proxy.kill('SIGKILL');
+    backends.kill();
+    await backends.exited;
   }
 });
