@@ -28,6 +28,9 @@ export function validateProxies(proxies: readonly ProxyDraft[], diags: Diagnosti
         diags.push(diagnostic('error', p.loc, `${p.kind} '${p.name}' has no 'bind' line; declare it as a backend if it is not meant to listen`));
       }
       for (const b of p.binds) {
+        if (b.ssl && p.mode === 'tcp') {
+          diags.push(diagnostic('error', b.loc, `${p.kind} '${p.name}' is in tcp mode: handoff terminates TLS only in http mode; use 'mode http', or pass TLS through by removing 'ssl'`));
+        }
         const prev = bound.get(b.key);
         if (prev !== undefined) {
           diags.push(diagnostic('error', b.loc, `address ${b.key} is already bound by ${prev.proxy.kind} '${prev.proxy.name}' at ${prev.loc.file}:${prev.loc.line}`));

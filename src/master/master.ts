@@ -28,6 +28,8 @@ export interface MasterOptions {
   uid?: number;
   gid?: number;
   log: Logger;
+  /** Told when a reload starts and ends, whatever asked for it (systemd's RELOADING=1 / READY=1). */
+  onReloadState?: (state: 'reloading' | 'ready') => void;
 }
 
 export interface RuntimeServerSetting {
@@ -389,7 +391,9 @@ export function createMaster(opts: MasterOptions): Master {
   }
 
   const queue = createReloadQueue(async (full) => {
+    if (current !== undefined) opts.onReloadState?.('reloading');
     const outcome = await performReload(full);
+    if (current !== undefined) opts.onReloadState?.('ready');
     if (outcome.ok) {
       if (outcome.generation > 1) {
         reloadsCompleted++;

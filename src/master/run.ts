@@ -45,6 +45,7 @@ export async function runMaster(opts: RunOptions): Promise<number> {
     ...(priv.uid !== undefined ? { uid: priv.uid } : {}),
     ...(priv.gid !== undefined ? { gid: priv.gid } : {}),
     log,
+    onReloadState: (state) => sdNotify(state === 'reloading' ? `RELOADING=1\nMONOTONIC_USEC=${process.hrtime.bigint() / 1000n}` : 'READY=1'),
   });
 
   let stopRequested: 'graceful' | 'now' | null = null;
@@ -53,20 +54,21 @@ export async function runMaster(opts: RunOptions): Promise<number> {
   const requestStop = (how: 'graceful' | 'now') => {
     if (stopRequested === 'now') return;
     if (stopRequested === 'graceful' || how === 'now') {
+      if (stopRequested === null) sdNotify('STOPPING=1');
       stopRequested = 'now';
       log.notice('stopping now: killing every worker');
       void master.stopNow().then(stopped);
       return;
     }
     stopRequested = 'graceful';
+    sdNotify('STOPPING=1');
     log.notice('stopping gracefully: draining every generation (send SIGTERM again or SIGQUIT to stop now)');
     void master.stop().then(stopped);
   };
   const onReloadSignal = (sig: string) => {
     if (stopRequested) return;
     log.notice(`${sig} received: reloading`);
-    sdNotify('RELOADING=1');
-    void master.reload().then(() => sdNotify('READY=1'));
+    void master.reload();
   };
   process.on('SIGUSR2', () => onReloadSignal('SIGUSR2'));
   process.on('SIGHUP', () => onReloadSignal('SIGHUP'));

@@ -24,6 +24,8 @@ export interface ClientConn {
   clientPort: number;
   /** socket.bytesWritten when the last response finished (per-request `bout` without a second read). */
   bytesWrittenAtIdle: number;
+  /** Closed by us (hard-stop-after, too many generations draining): logged with termination `K`. */
+  killed: boolean;
 }
 
 /** The ClientConn rides on its socket: one property load per request instead of a Map lookup. */
@@ -87,7 +89,7 @@ export function createConnectionRegistry(): ConnectionRegistry {
       const c: ClientConn = {
         socket, active: 0, served: 0, idleSinceMs: 0, acceptMs: 0, bytesReadAtIdle: 0, tunnel: false,
         clientIp: ip.startsWith('::ffff:') ? ip.slice(7) : ip, clientPort: socket.remotePort ?? 0,
-        bytesWrittenAtIdle: 0,
+        bytesWrittenAtIdle: 0, killed: false,
       };
       (socket as WithConn)[kConn] = c;
       conns.set(socket, c);
@@ -120,6 +122,7 @@ export function createConnectionRegistry(): ConnectionRegistry {
       checkEmpty();
     },
     destroyAll() {
+      for (const c of conns.values()) c.killed = true;
       for (const s of raw) s.destroy();
       for (const c of conns.values()) c.socket.destroy();
     },

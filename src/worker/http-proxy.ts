@@ -450,7 +450,8 @@ function finish(x: Exchange): void {
   if (!completed) {
     // The client went away before the response was complete.
     x.abortUpstream?.();
-    if (x.termination === '----') x.termination = x.upstreamStarted ? 'CD--' : 'CH--';
+    // K: we closed it (hard-stop-after); C: the client went away.
+    if (x.termination === '----') x.termination = (conn.killed ? 'K' : 'C') + (x.upstreamStarted ? 'D--' : 'H--');
     if (x.srv !== undefined && x.termination.startsWith('C')) {
       x.srv.counters.values.cli_abrt++;
       x.srv.backend.counters.values.cli_abrt++;

@@ -594,3 +594,18 @@ test('truncated and garbled lines of real configurations never throw', async () 
   }
   assert.ok(count > 200);
 });
+
+test('TLS termination on a tcp-mode frontend is an error at the bind line', () => {
+  const r = compile(`defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 50s
+    timeout server 50s
+frontend www
+    bind 127.0.0.1:8443 ssl crt cert.pem
+    default_backend app
+backend app
+    server s1 127.0.0.1:9000
+`);
+  assert.ok(r.diagnostics.some((d) => d.severity === 'error' && d.line === 7 && /tcp mode: handoff terminates TLS only in http mode/.test(d.message)), JSON.stringify(r.diagnostics));
+});

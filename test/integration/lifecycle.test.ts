@@ -216,12 +216,13 @@ for (const mode of ['in-place', 'full'] as const) {
     const port = await freePort();
     const cert = await writeCert(dir);
     const extraGlobal = '    hard-stop-after 500ms';
-    const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert, extraGlobal }), ['--workers', '1']);
+    const extraFrontend = '    log stdout local0\n    option httplog';
+    const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert, extraGlobal, extraFrontend }), ['--workers', '1']);
     try {
       const [oldWorker] = await proxy.workerPids();
       const slow = fetchOutcome(`https://127.0.0.1:${port}/`);
       await new Promise((r) => setTimeout(r, 200));
-      fs.writeFileSync(proxy.configFile, seedLikeConfig({ port, backends: backends.ports, extraGlobal }));
+      fs.writeFileSync(proxy.configFile, seedLikeConfig({ port, backends: backends.ports, extraGlobal, extraFrontend }));
       assert.ok((await proxy.ctl(reload)).ok);
       const t0 = Date.now();
       assert.equal(await slow, 'cut');
@@ -230,6 +231,8 @@ for (const mode of ['in-place', 'full'] as const) {
       // A full reload ends the old process; an in-place one keeps it, serving the new generation.
       assert.equal(alive(oldWorker ?? -1), mode === 'in-place');
       assert.equal((await proxy.info()).DrainingGenerations, '0');
+      // Logged as killed by us (K), not as a client abort (C).
+      assert.match(proxy.output(), /www~ app\/s0 \S+ -1 \d+ - - KH-- /);
     } finally {
       proxy.kill();
       backends.kill('SIGKILL');
