@@ -13,7 +13,7 @@ import { createListenerRegistry } from './listeners.ts';
 import { createCounterStore } from './counters.ts';
 import { createReloadQueue, type ReloadOutcome } from './reload-queue.ts';
 import { liveWorkers, waitReady, type Generation } from './generation.ts';
-import { spawnWorker, type WorkerProcess } from './worker-process.ts';
+import { sendListener, spawnWorker, type WorkerProcess } from './worker-process.ts';
 import type { Logger } from './log.ts';
 import { codeFingerprint } from './code-fingerprint.ts';
 
@@ -309,7 +309,7 @@ export function createMaster(opts: MasterOptions): Master {
       w.send({ type: 'reconfigure', generation: target, config, listenerKeys, servers });
       for (const key of newKeys) {
         const l = listeners.get(key);
-        if (l !== undefined && w.child.connected) w.child.send({ type: 'listener', key }, l.handle as unknown as import('node:net').Server, () => {});
+        if (l !== undefined) sendListener(w, key, l.handle);
       }
     }
     try {

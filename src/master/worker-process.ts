@@ -1,6 +1,7 @@
 // One worker process as the master sees it: fork, hand over config and listening sockets, follow
 // its messages, and end it. The master decides *when*; this module knows *how*.
 import { fork, type ChildProcess } from 'node:child_process';
+import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,10 +93,15 @@ export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
   });
   for (const key of listenerKeys) {
     const l = opts.listeners.get(key);
-    if (l === undefined) continue;
-    if (child.connected) child.send({ type: 'listener', key } satisfies MasterToWorker, l.handle as unknown as import('node:net').Server, () => {});
+    if (l !== undefined) sendListener(worker, key, l.handle);
   }
   return worker;
+}
+
+/** Hand a copy of a listening socket to a worker (SCM_RIGHTS over the IPC channel). */
+export function sendListener(worker: WorkerProcess, key: string, handle: TcpHandle): void {
+  // The channel accepts raw libuv handles as well as net.Server objects; its types only say the latter.
+  if (worker.child.connected) worker.child.send({ type: 'listener', key } satisfies MasterToWorker, handle as unknown as net.Server, () => {});
 }
 
 export type { TcpHandle };

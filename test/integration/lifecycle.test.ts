@@ -364,3 +364,35 @@ test('a TLS client that hangs up before its first request does not hold a gracef
     await backends.exited;
   }
 });
+
+test('an in-place reload that adds a listener serves on it at once; one that removes it closes the port', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  const backends = await startBackends(1);
+  const [port, extra] = [await freePort(), await freePort()];
+  const base = seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) });
+  const withExtra = `${base}
+frontend plain
+    bind 127.0.0.1:${extra}
+    default_backend app
+`;
+  const proxy = await startHandoff(dir, base, ['--workers', '2']);
+  try {
+    const pids = await proxy.workerPids();
+    fs.writeFileSync(proxy.configFile, withExtra);
+    assert.ok((await proxy.ctl('reload')).ok);
+    const on = await load(`http://127.0.0.1:${extra}/`, { requests: 40, concurrency: 4 });
+    assert.equal(on.failedRequests, 0, describeFailures(on));
+    fs.writeFileSync(proxy.configFile, base);
+    assert.ok((await proxy.ctl('reload')).ok);
+    assert.deepEqual(await proxy.workerPids(), pids, 'both reloads were in place');
+    const off = await load(`http://127.0.0.1:${extra}/`, { requests: 5, concurrency: 1 });
+    assert.equal(off.failures.connect_refused, 5, 'the removed address no longer listens');
+    assert.ok(await portIsFree(extra));
+    const still = await load(`https://127.0.0.1:${port}/`, { requests: 20, concurrency: 2 });
+    assert.equal(still.failedRequests, 0, describeFailures(still));
+  } finally {
+    proxy.kill();
+    backends.kill();
+    await Promise.all([proxy.exited, backends.exited]);
+  }
+});
