@@ -147,7 +147,7 @@ const commands: Command[] = [
 function helpText(level: AccessLevel): string {
   return `The following commands are valid at this level:\n${commands
     .filter((c) => RANK[c.level] <= RANK[level])
-    .map((c) => `  ${c.usage.padEnd(52)} : ${c.help}`)
+    .map((c) => `  ${c.usage}\n      ${c.help}`)
     .join('\n')}\n`;
 }
 

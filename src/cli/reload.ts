@@ -7,8 +7,9 @@ import { defaultSocketPath } from '../master/control-socket.ts';
 export const usage = `usage: handoff reload [-S SOCKET] [--full] [--timeout DURATION]
 
 Ask the running master to reload its configuration, and wait for the outcome: the new
-configuration is validated, a new generation of workers is started on the same listening
-sockets, and only when every new worker is ready does the old generation drain.
+configuration is validated and prepared as a new generation on the same listening sockets, and
+only when every worker is ready with it does the new generation take over; what the old one still
+carries drains.
 
 By default the running worker processes build the new configuration beside the current one and
 switch to it (warm code, no fork); new processes are started when the code on disk changed since

@@ -32,6 +32,12 @@ export interface ClientConn {
 const kConn = Symbol('handoff.conn');
 type WithConn = Socket & { [kConn]?: ClientConn };
 
+/** Mark a connection as closed by us, so its log line says `K` rather than a client abort. */
+export function markKilled(socket: Socket): void {
+  const c = (socket as WithConn)[kConn];
+  if (c !== undefined) c.killed = true;
+}
+
 export interface ConnectionRegistry {
   /** A raw accepted TCP socket; counted until it closes. */
   accepted(raw: Socket): void;

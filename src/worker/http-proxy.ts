@@ -166,6 +166,7 @@ export function createHttpHandler(fe: FrontendRuntime, tls: boolean, deps: HttpD
     const conn = connections.conn(req.socket);
     if (conn.served === 0 && conn.active === 0) conn.acceptMs = acceptTimes.get(req.socket) ?? Date.now();
     connections.requestStarted(conn);
+    deps.runtime.inflight.add(req.socket);
     const x = new Exchange(req, res, fe, deps, conn, tls, Date.now());
     fe.counters.values.req_tot++;
     // Draining, or `option httpclose`: answer this one, then close the connection.
@@ -461,6 +462,8 @@ function finish(x: Exchange): void {
   const bin = conn.socket.bytesRead - conn.bytesReadAtIdle;
   const bytesWrittenBefore = conn.bytesWrittenAtIdle;
   deps.connections.requestFinished(conn);
+  const rt = deps.runtime;
+  if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
   const bout = conn.bytesWrittenAtIdle - bytesWrittenBefore;
   const fc = x.fe.counters.values;
   const status = x.status === 0 ? (completed ? res.statusCode : 0) : x.status;

@@ -10,7 +10,7 @@ import type { Bind, Config } from '../config/model.ts';
 import type { MasterToWorker, ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/messages.ts';
 import { isMasterToWorker } from '../ipc/messages.ts';
 import { createSharedLogResources } from '../log/sinks.ts';
-import { createConnectionRegistry, type ConnectionRegistry } from './connections.ts';
+import { createConnectionRegistry, markKilled, type ConnectionRegistry } from './connections.ts';
 import { createCounterRegistry } from './counters.ts';
 import type { HttpDeps } from './http-proxy.ts';
 import { clientAddress } from './http-proxy.ts';
@@ -37,6 +37,8 @@ interface WorkerGeneration {
 interface RetiredSet {
   generation: number;
   layers: ProtocolLayer[];
+  /** The retired generation's runtime: requests it still carries on kept layers finish first. */
+  runtime?: WorkerRuntime;
   timer?: NodeJS.Timeout;
 }
 
@@ -102,7 +104,10 @@ function closeUnusedPools(): void {
   if (active) runtimes.add(active.runtime);
   if (prepared) runtimes.add(prepared.runtime);
   for (const layer of layers.values()) runtimes.add(layer.route.runtime);
-  for (const set of retiring) for (const layer of set.layers) runtimes.add(layer.route.runtime);
+  for (const set of retiring) {
+    if (set.runtime !== undefined) runtimes.add(set.runtime);
+    for (const layer of set.layers) runtimes.add(layer.route.runtime);
+  }
   for (const rt of runtimes) for (const be of rt.backends.values()) for (const srv of be.servers) used.add(srv.pool);
   for (const [key, pool] of pools) {
     if (used.has(pool)) continue;
@@ -284,7 +289,7 @@ function activate(id: number, hardStopAfterMs: number, maxOld: number): void {
       accepting.delete(key);
     }
   }
-  if (previous !== undefined) retire({ generation: previous.id, layers: retired }, hardStopAfterMs);
+  if (previous !== undefined) retire({ generation: previous.id, layers: retired, runtime: previous.runtime }, hardStopAfterMs);
   // Bound the generations draining side by side: the oldest beyond the limit closes now.
   for (const set of retiring) {
     if (retiring.size <= maxOld) break;
@@ -303,9 +308,11 @@ function discard(id: number): void {
   closeUnusedPools();
 }
 
-/** Let retired layers finish their connections (drain rules in connections.ts), then free them. */
+/** Let retired layers finish their connections (drain rules in connections.ts) and the retired
+ * runtime its requests in flight on kept layers, then free them. */
 function retire(set: RetiredSet, hardStopAfterMs: number): void {
-  if (set.layers.length === 0) {
+  const rt = set.runtime;
+  if (set.layers.length === 0 && (rt === undefined || rt.inflight.size === 0)) {
     if (!stopping) send({ type: 'generation-drained', generation: set.generation });
     return;
   }
@@ -313,26 +320,40 @@ function retire(set: RetiredSet, hardStopAfterMs: number): void {
   if (hardStopAfterMs > 0) {
     set.timer = setTimeout(() => {
       if (!retiring.has(set)) return;
-      const open = set.layers.reduce((n, l) => n + l.connections.openCount, 0);
+      const open = set.layers.reduce((n, l) => n + l.connections.openCount, 0) + (rt?.inflight.size ?? 0);
       process.stderr.write(`handoff worker ${process.pid}: hard-stop-after reached, closing ${open} connection(s) of generation ${set.generation}\n`);
       for (const layer of set.layers) layer.connections.destroyAll();
+      for (const sock of rt?.inflight ?? []) {
+        markKilled(sock);
+        sock.destroy();
+      }
       finishRetired(set);
     }, hardStopAfterMs);
     set.timer.unref();
   }
-  let left = set.layers.length;
+  let left = set.layers.length + 1;
+  const done = () => {
+    if (--left === 0) finishRetired(set);
+  };
   for (const layer of set.layers) {
     const t = layer.route.fe.frontend.timeouts;
     const grace = Math.min(DRAIN_IDLE_GRACE_MS, ...[t.httpKeepAlive ?? t.client].filter((x) => x > 0));
-    layer.connections.drain(grace, () => {
-      if (--left === 0) finishRetired(set);
-    });
+    layer.connections.drain(grace, done);
   }
+  // One-shot: once the retired runtime is idle, what it could still serve is on retired layers,
+  // whose own drain waits for it.
+  if (rt === undefined || rt.inflight.size === 0) done();
+  else
+    rt.onIdle = () => {
+      rt.onIdle = undefined;
+      done();
+    };
 }
 
 function finishRetired(set: RetiredSet): void {
   if (!retiring.delete(set)) return;
   if (set.timer !== undefined) clearTimeout(set.timer);
+  if (set.runtime !== undefined) set.runtime.onIdle = undefined;
   closeUnusedPools();
   if (!stopping) send({ type: 'generation-drained', generation: set.generation });
   else if (retiring.size === 0) exitDrained();
@@ -368,7 +389,7 @@ function drain(hardStopAfterMs: number): void {
   if (prepared !== undefined) discard(prepared.id);
   const current = [...layers.values()];
   layers.clear();
-  retire({ generation: active?.id ?? 0, layers: current }, hardStopAfterMs);
+  retire({ generation: active?.id ?? 0, layers: current, ...(active ? { runtime: active.runtime } : {}) }, hardStopAfterMs);
   if (hardStopAfterMs > 0) {
     // Generations already draining get the same bound as the process.
     setTimeout(() => {

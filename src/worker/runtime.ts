@@ -1,5 +1,6 @@
 // The worker's view of one generation's config: backends with their servers' runtime state,
 // pickers and connection pools, frontends with compiled log formatters and counters.
+import type { Socket } from 'node:net';
 import { Pool } from 'undici';
 import type { Backend, Config, Frontend, Server } from '../config/model.ts';
 import type { ServerState, ServerStates } from '../ipc/messages.ts';
@@ -36,8 +37,11 @@ export interface FrontendRuntime {
 export interface WorkerRuntime {
   readonly frontends: FrontendRuntime[];
   readonly backends: Map<string, BackendRuntime>;
-  /** Client connections open in this worker (HAProxy's %ac). */
-  actconn: number;
+  /** Client sockets with a request in flight under this runtime: an in-place reload's previous
+   * generation is drained only when this is empty (or hard-stop-after cuts them). */
+  readonly inflight: Set<Socket>;
+  /** Called when `inflight` becomes empty. */
+  onIdle?: () => void;
 }
 
 export type BuildResult = { ok: true; runtime: WorkerRuntime } | { ok: false; message: string };
@@ -117,7 +121,7 @@ export function buildRuntime(
       log: f.logFormat === null || sinks.length === 0 ? undefined : { format: compileLogFormat(f.logFormat), sinks },
     });
   }
-  return { ok: true, runtime: { frontends, backends, actconn: 0 } };
+  return { ok: true, runtime: { frontends, backends, inflight: new Set() } };
 }
 
 /** Apply the master's view of a server: down/maint/drain servers get no new traffic. */

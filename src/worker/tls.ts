@@ -40,14 +40,22 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
       return { ok: false, message: `frontend '${frontend}' bind ${bind.key}: certificate ${c.path} is empty or was not loaded` };
     }
   }
+  // Certificate first, then the protocol settings, so the message names what is wrong.
   try {
-    tls.createSecureContext(options);
+    tls.createSecureContext({ cert: options.cert, key: options.key });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return {
       ok: false,
       message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): cannot use certificate ${first.path}: ${reason} — the file must hold a PEM certificate and its private key`,
     };
+  }
+  try {
+    tls.createSecureContext(options);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    const what = /cipher/i.test(reason) ? `cipher settings (ciphers '${t.ciphers ?? ''}'${t.ciphersuites !== undefined ? `, ciphersuites '${t.ciphersuites}'` : ''})` : `TLS settings (${t.minVersion}..${t.maxVersion})`;
+    return { ok: false, message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): invalid ${what}: ${reason}` };
   }
   return { ok: true, options };
 }

@@ -396,3 +396,30 @@ frontend plain
     await Promise.all([proxy.exited, backends.exited]);
   }
 });
+
+test('in-place reload on a kept listener: a request in flight keeps its generation draining, and hard-stop-after bounds it', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  const backends = await startBackends(1, ['--delay', '5000']);
+  const port = await freePort();
+  const cert = await writeCert(dir);
+  const config = (tag: string) => seedLikeConfig({ port, backends: backends.ports, cert, extraGlobal: '    hard-stop-after 800ms', extraFrontend: `    http-response set-header X-Config ${tag}` });
+  const proxy = await startHandoff(dir, config('one'), ['--workers', '1']);
+  try {
+    const slow = fetchOutcome(`https://127.0.0.1:${port}/`);
+    await new Promise((r) => setTimeout(r, 200));
+    fs.writeFileSync(proxy.configFile, config('two'));
+    assert.ok((await proxy.ctl('reload')).ok);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await proxy.info()).DrainingGenerations, '1', 'generation 1 still carries a request');
+    const t0 = Date.now();
+    assert.equal(await slow, 'cut');
+    assert.ok(Date.now() - t0 < 3000);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await proxy.info()).DrainingGenerations, '0');
+    assert.match(proxy.output(), /generation 1 finished draining in [6-9]\d\d ms/);
+  } finally {
+    proxy.kill();
+    backends.kill('SIGKILL');
+    await Promise.all([proxy.exited, backends.exited]);
+  }
+});

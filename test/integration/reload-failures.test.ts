@@ -65,6 +65,7 @@ test('a reload whose new generation cannot start is rolled back, the old one kee
     const r = reloadCli();
     assert.equal(r.status, 1, r.stdout);
     assert.match(r.stderr, /reload failed/);
+    assert.match(r.stderr, /invalid cipher settings \(ciphers 'NO-SUCH-CIPHER'\)/);
   });
   assert.equal((await proxy.info()).Generation, generation);
   fs.writeFileSync(proxy.configFile, goodConfig);
