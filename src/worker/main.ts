@@ -138,7 +138,7 @@ function buildGeneration(id: number, config: Config, listenerKeys: string[]): Wo
 }
 
 /** Point every socket at `gen`: keep layers of the same shape, replace (and retire) the others. */
-function adoptRoutes(gen: WorkerGeneration, previousId: number): ProtocolLayer[] {
+function adoptRoutes(gen: WorkerGeneration): ProtocolLayer[] {
   const retired: ProtocolLayer[] = [];
   for (const [key, route] of gen.routes) {
     const layer = layers.get(key);
@@ -154,7 +154,6 @@ function adoptRoutes(gen: WorkerGeneration, previousId: number): ProtocolLayer[]
     layers.delete(key);
     retired.push(layer);
   }
-  void previousId;
   return retired;
 }
 
@@ -170,7 +169,7 @@ function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {
     return;
   }
   active = gen;
-  adoptRoutes(gen, 0);
+  adoptRoutes(gen);
   reportTimer = setInterval(() => reportCounters(), 1000);
   reportTimer.unref();
   maybeReady();
@@ -279,14 +278,17 @@ function activate(id: number, hardStopAfterMs: number, maxOld: number): void {
   prepared = undefined;
   const previous = active;
   active = next;
-  const retired = adoptRoutes(next, previous?.id ?? 0);
+  const retired = adoptRoutes(next);
   for (const [key, handle] of parked) listen(key, handle, noop);
   parked.clear();
   // Sockets the new configuration no longer names: stop accepting (the master closes its copy).
   for (const [key, server] of accepting) {
-    if (!next.routes.has(key) && !next.listenerKeys.includes(key)) {
+    const route = next.routes.get(key);
+    if (route === undefined && !next.listenerKeys.includes(key)) {
       server.close();
       accepting.delete(key);
+    } else if (route !== undefined) {
+      server.maxConnections = route.fe.frontend.maxconn ?? next.config.global.maxconn ?? Infinity;
     }
   }
   if (previous !== undefined) retire({ generation: previous.id, layers: retired, runtime: previous.runtime }, hardStopAfterMs);
