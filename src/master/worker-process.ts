@@ -10,7 +10,7 @@ import type { MasterToWorker, ServerStates, WorkerToMaster } from '../ipc/messag
 import { isWorkerToMaster } from '../ipc/messages.ts';
 import type { ListenerRegistry, TcpHandle } from './listeners.ts';
 
-const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
+export const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
 
