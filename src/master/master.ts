@@ -13,7 +13,8 @@ import { createListenerRegistry } from './listeners.ts';
 import { createCounterStore } from './counters.ts';
 import { createReloadQueue, type ReloadOutcome } from './reload-queue.ts';
 import { liveWorkers, waitReady, type Generation } from './generation.ts';
-import { sendListener, spawnWorker, type WorkerProcess } from './worker-process.ts';
+import { forkWorkerProcess, sendListener, spawnWorker, usable, type WorkerProcess } from './worker-process.ts';
+import type { ChildProcess } from 'node:child_process';
 import type { Logger } from './log.ts';
 import { codeFingerprint } from './code-fingerprint.ts';
 
@@ -53,7 +54,7 @@ export interface MasterInfo {
 
 export interface ProcInfo {
   pid: number;
-  role: 'master' | 'worker';
+  role: 'master' | 'worker' | 'spare';
   generation: number;
   index: number;
   state: string;
@@ -192,8 +193,49 @@ export function createMaster(opts: MasterOptions): Master {
     };
   }
 
-  function spawnInto(gen: Generation, index: number, failure: { message?: string }): WorkerProcess {
+  // A warm spare: a worker process already started (code loaded), waiting for `init`. A crashed
+  // worker's replacement, or the first worker of a full reload, takes it and is ready in a few
+  // milliseconds instead of ~100; a new spare is forked a little later, off the hot moment.
+  let spare: { child: ChildProcess; fingerprint: string } | undefined;
+  let spareTimer: NodeJS.Timeout | undefined;
+
+  function scheduleSpare(): void {
+    if (stopping || spare !== undefined || spareTimer !== undefined) return;
+    spareTimer = setTimeout(() => {
+      spareTimer = undefined;
+      if (stopping || spare !== undefined) return;
+      const child = forkWorkerProcess('spare', opts.uid, opts.gid);
+      child.on('error', () => {});
+      child.on('exit', () => {
+        if (spare?.child === child) spare = undefined;
+      });
+      spare = { child, fingerprint: codeFingerprint() };
+    }, 250);
+    spareTimer.unref();
+  }
+
+  function takeSpare(): ChildProcess | undefined {
+    const s = spare;
+    spare = undefined;
+    scheduleSpare();
+    if (s === undefined) return undefined;
+    // A spare started before a code change would run the old code.
+    if (usable(s.child) && s.fingerprint === codeFingerprint()) return s.child;
+    s.child.kill('SIGKILL');
+    return undefined;
+  }
+
+  function dropSpare(): void {
+    if (spareTimer !== undefined) clearTimeout(spareTimer);
+    spareTimer = undefined;
+    spare?.child.kill('SIGKILL');
+    spare = undefined;
+  }
+
+  function spawnInto(gen: Generation, index: number, failure: { message?: string }, useSpare = false): WorkerProcess {
+    const child = useSpare ? takeSpare() : undefined;
     const w = spawnWorker({
+      ...(child !== undefined ? { child } : {}),
       generation: gen.id,
       index,
       config: gen.config,
@@ -218,7 +260,7 @@ export function createMaster(opts: MasterOptions): Master {
     const doSpawn = () => {
       if (stopping || gen.state !== 'active') return;
       const failure: { message?: string } = {};
-      const w = spawnInto(gen, dead.index, failure);
+      const w = spawnInto(gen, dead.index, failure, true);
       const i = gen.workers.indexOf(dead);
       if (i >= 0) gen.workers[i] = w;
       else gen.workers.push(w);
@@ -278,7 +320,7 @@ export function createMaster(opts: MasterOptions): Master {
     const gen: Generation = { id: nextGenerationId++, config, size: workerCount(config), workers: [], state: 'starting', startedAt: Date.now(), codeFingerprint: codeFingerprint() };
     const failure: { message?: string } = {};
     starting = gen;
-    for (let i = 0; i < gen.size; i++) gen.workers.push(spawnInto(gen, i, failure));
+    for (let i = 0; i < gen.size; i++) gen.workers.push(spawnInto(gen, i, failure, i === 0 && current !== undefined));
     try {
       await waitReady(gen, gen.id, opts.readyTimeoutMs, failure);
       if (stopping) throw new Error('stopping');
@@ -425,12 +467,14 @@ export function createMaster(opts: MasterOptions): Master {
         const l = listeners.get(key);
         if (l) log.notice(`listening on ${key}${key.endsWith(':0') ? ` (port ${l.port})` : ''}`);
       }
+      scheduleSpare();
       return { generation: outcome.generation, warnings: outcome.warnings };
     },
     reload: (full = false) => queue.request(full),
     async stop() {
       if (stopping) return waitAllExited();
       stopping = true;
+      dropSpare();
       health.stop();
       if (starting) killGeneration(starting, 'stopping');
       // Workers close their copies at once when they drain; closing ours makes the port free.
@@ -443,6 +487,7 @@ export function createMaster(opts: MasterOptions): Master {
     },
     async stopNow() {
       stopping = true;
+      dropSpare();
       health.stop();
       listeners.closeAll();
       for (const gen of generations()) killGeneration(gen, 'stop now');
@@ -471,6 +516,7 @@ export function createMaster(opts: MasterOptions): Master {
           out.push({ pid: w.pid, role: 'worker', generation: gen.id, index: w.index, state: w.state, uptimeMs: Date.now() - (workerStartedAt.get(w) ?? Date.now()) });
         }
       }
+      if (spare !== undefined && usable(spare.child)) out.push({ pid: spare.child.pid ?? -1, role: 'spare', generation: 0, index: 0, state: 'waiting', uptimeMs: 0 });
       return out;
     },
     stats,

@@ -40,18 +40,31 @@ export interface WorkerSpawnOptions {
   gid?: number;
   onMessage(worker: WorkerProcess, msg: WorkerToMaster): void;
   onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void;
+  /** A process forked earlier with forkWorkerProcess (a warm spare); otherwise one is forked. */
+  child?: ChildProcess;
 }
 
-export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
-  const child = fork(WORKER_ENTRY, [`g${opts.generation}#${opts.index}`], {
+/** Fork a worker process. It loads its code, then waits for `init`: a spare can be forked early. */
+export function forkWorkerProcess(label: string, uid?: number, gid?: number): ChildProcess {
+  return fork(WORKER_ENTRY, [label], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'json',
     execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
-    // Workers start at every reload: the compile cache (shared with the CLI) halves their start-up.
+    // Workers start at full reloads and replacements: the compile cache (shared with the CLI)
+    // halves their start-up.
     env: { ...process.env, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(os.tmpdir(), 'node-compile-cache') },
-    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
-    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+    ...(uid !== undefined ? { uid } : {}),
+    ...(gid !== undefined ? { gid } : {}),
   });
+}
+
+/** A forked process that has not exited and can still be talked to. */
+export function usable(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null && child.connected;
+}
+
+export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
+  const child = opts.child !== undefined && usable(opts.child) ? opts.child : forkWorkerProcess(`g${opts.generation}#${opts.index}`, opts.uid, opts.gid);
   let resolveExit!: (v: { code: number | null; signal: NodeJS.Signals | null }) => void;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => (resolveExit = r));
   const worker: WorkerProcess = {

@@ -64,6 +64,11 @@ for (const mode of ['in-place', 'full'] as const) {
     const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '2']);
     try {
       await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
+      // The master keeps one warm spare process; count descriptors with it in place both times.
+      const spareReady = async () => {
+        for (let i = 0; i < 100 && !/^\d+\s+spare\s/m.test((await proxy.ctl('show proc')).output); i++) await new Promise((r) => setTimeout(r, 20));
+      };
+      await spareReady();
       const workersBefore = await proxy.workerPids();
       const fdsBefore = openFds(proxy.pid);
       const workerFdsBefore = workersBefore.map(openFds);
@@ -79,6 +84,7 @@ for (const mode of ['in-place', 'full'] as const) {
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.equal((await proxy.info()).Generation, '101');
+      await spareReady();
       const workersAfter = await proxy.workerPids();
       assert.equal(workersAfter.length, workersBefore.length);
       assert.equal(openFds(proxy.pid), fdsBefore, 'no descriptor leaked by the master');
