@@ -296,8 +296,7 @@ function activate(id: number, hardStopAfterMs: number, maxOld: number): void {
   for (const set of retiring) {
     if (retiring.size <= maxOld) break;
     process.stderr.write(`handoff worker ${process.pid}: more than ${maxOld} generations draining, closing generation ${set.generation} now\n`);
-    for (const layer of set.layers) layer.connections.destroyAll();
-    finishRetired(set);
+    closeNow(set);
   }
   closeUnusedPools();
 }
@@ -324,12 +323,7 @@ function retire(set: RetiredSet, hardStopAfterMs: number): void {
       if (!retiring.has(set)) return;
       const open = set.layers.reduce((n, l) => n + l.connections.openCount, 0) + (rt?.inflight.size ?? 0);
       process.stderr.write(`handoff worker ${process.pid}: hard-stop-after reached, closing ${open} connection(s) of generation ${set.generation}\n`);
-      for (const layer of set.layers) layer.connections.destroyAll();
-      for (const sock of rt?.inflight ?? []) {
-        markKilled(sock);
-        sock.destroy();
-      }
-      finishRetired(set);
+      closeNow(set);
     }, hardStopAfterMs);
     set.timer.unref();
   }
@@ -350,6 +344,16 @@ function retire(set: RetiredSet, hardStopAfterMs: number): void {
       rt.onIdle = undefined;
       done();
     };
+}
+
+/** Stop a retired generation now: its layers' connections and its requests on kept layers. */
+function closeNow(set: RetiredSet): void {
+  for (const layer of set.layers) layer.connections.destroyAll();
+  for (const sock of set.runtime?.inflight ?? []) {
+    markKilled(sock);
+    sock.destroy();
+  }
+  finishRetired(set);
 }
 
 function finishRetired(set: RetiredSet): void {
@@ -395,10 +399,7 @@ function drain(hardStopAfterMs: number): void {
   if (hardStopAfterMs > 0) {
     // Generations already draining get the same bound as the process.
     setTimeout(() => {
-      for (const set of retiring) {
-        for (const layer of set.layers) layer.connections.destroyAll();
-        finishRetired(set);
-      }
+      for (const set of retiring) closeNow(set);
     }, hardStopAfterMs).unref();
   }
   if (retiring.size === 0) exitDrained();
