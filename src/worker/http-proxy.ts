@@ -3,9 +3,7 @@
 //   → forwardResponse → applyResponseRules → log
 // with the timing marks of the access log (%TR %Tc %Tr %Ta %Tt) taken at the phase boundaries.
 import type http from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import type { HeaderRule } from '../config/model.ts';
 import { countStatus } from './counters.ts';
 import type { ClientConn, ConnectionRegistry } from './connections.ts';
@@ -13,6 +11,14 @@ import { errorBody, errorReason, rawErrorfile } from './errors.ts';
 import { applyHeaderRules, evaluate, findRedirect, type RuleContext } from './rules.ts';
 import type { BackendRuntime, FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
 import type { LogRecord } from '../log/format.ts';
+import {
+  UPSTREAM_BODY_TIMEOUT,
+  UPSTREAM_CLOSED,
+  UPSTREAM_CONNECT_TIMEOUT,
+  UPSTREAM_HEADERS_TIMEOUT,
+  UPSTREAM_SOCKET,
+  type UpstreamHandler,
+} from './upstream.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
@@ -23,10 +29,10 @@ export interface HttpDeps {
 }
 
 /**
- * Per-request state, filled phase by phase. It is also the undici dispatch handler: undici calls
+ * Per-request state, filled phase by phase. It is also the upstream pool's handler: the pool calls
  * `onConnect`/`onHeaders`/… as methods of this object, so a request allocates no handler closures.
  */
-class Exchange implements RuleContext, Dispatcher.DispatchHandler {
+class Exchange implements RuleContext, UpstreamHandler {
   req: http.IncomingMessage;
   res: http.ServerResponse;
   fe: FrontendRuntime;
@@ -51,7 +57,7 @@ class Exchange implements RuleContext, Dispatcher.DispatchHandler {
   tried: Set<ServerRuntime> | undefined = undefined;
   retries = 0;
   staleRetried = false;
-  /** Aborts the upstream exchange (client gone); set once undici has taken the request. */
+  /** Aborts the upstream exchange (client gone); set once the pool has taken the request. */
   abortUpstream: ((err?: Error) => void) | undefined = undefined;
   upstreamStarted = false;
   /** The server slot (active/scur) is held until the upstream exchange ends. */
@@ -95,7 +101,7 @@ class Exchange implements RuleContext, Dispatcher.DispatchHandler {
     this.tConnected = performance.now();
   }
 
-  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(status: number, raw: string[], resume: () => void, statusText: string): boolean {
     if (status < 200 && status !== 101) return true; // 1xx: the client got its own 100 from Node
     this.headersSeen = true;
     this.resume = resume;
@@ -206,7 +212,7 @@ function readRequestHeaders(x: Exchange): void {
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'transfer-encoding') {
-        x.hasBody = true; // undici frames the streamed body itself (chunked when the length is unknown)
+        x.hasBody = true; // the pool frames the streamed body itself (chunked when the length is unknown)
       } else if (lower === 'connection') {
         for (const token of value.split(',')) {
           const t = token.trim().toLowerCase();
@@ -278,9 +284,9 @@ function chooseServer(x: Exchange): boolean {
 }
 
 /** Errors that only a connect can raise: no request byte reached the server, so a retry is safe. */
-const CONNECT_ONLY = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_ONLY = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', UPSTREAM_CONNECT_TIMEOUT]);
 /** A pooled connection the server closed under us (keep-alive race): retried once for safe requests. */
-const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+const STALE_CONNECTION = new Set([UPSTREAM_SOCKET, 'ECONNRESET', 'EPIPE', UPSTREAM_CLOSED]);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function connectUpstream(x: Exchange): void {
@@ -301,11 +307,11 @@ function connectUpstream(x: Exchange): void {
   try {
     srv.pool.dispatch(
       {
-        method: x.method as Dispatcher.HttpMethod,
+        method: x.method,
         path: x.req.url as string,
         headers: x.upstreamHeaders,
-        // Read lazily: undici pulls the body only once connected, so a failed connect consumed none of it.
-        body: x.hasBody ? (bodyOf(x.req) as unknown as Readable) : null,
+        // Read lazily: the pool reads the body only once connected, so a failed connect consumed none of it.
+        body: x.hasBody ? x.req : null,
         // `option http-server-close`: `Connection: close` upstream, the connection is not reused.
         reset: be.serverClose || x.fe.frontend.httpServerClose,
       },
@@ -313,7 +319,7 @@ function connectUpstream(x: Exchange): void {
     );
   } catch (err) {
     release(x, srv);
-    upstreamFailed(x, srv, (err as { code?: string }).code ?? 'UND_ERR_INVALID_ARG', false);
+    upstreamFailed(x, srv, (err as { code?: string }).code ?? 'ERR_INVALID_ARG', false);
   }
 }
 
@@ -326,10 +332,6 @@ function release(x: Exchange, srv: ServerRuntime): void {
   srv.backend.counters.scur--;
 }
 
-async function* bodyOf(req: http.IncomingMessage): AsyncGenerator<Buffer> {
-  for await (const chunk of req) yield chunk as Buffer;
-}
-
 function upstreamFailed(x: Exchange, srv: ServerRuntime, code: string, headersSeen: boolean): void {
   const be = srv.backend;
   if (x.done) return;
@@ -337,11 +339,11 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, code: string, headersSe
     // The server went away mid-body: the client cannot get a complete response.
     srv.counters.values.srv_abrt++;
     be.counters.values.srv_abrt++;
-    x.termination = code === 'UND_ERR_BODY_TIMEOUT' ? 'sD--' : 'SD--';
+    x.termination = code === UPSTREAM_BODY_TIMEOUT ? 'sD--' : 'SD--';
     x.res.destroy();
     return;
   }
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+  if (code === UPSTREAM_HEADERS_TIMEOUT) {
     srv.counters.values.eresp++;
     be.counters.values.eresp++;
     sendError(x, 504, 'sH--');
@@ -354,7 +356,7 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, code: string, headersSe
       retry(x, srv);
       return;
     }
-    sendError(x, 503, code === 'UND_ERR_CONNECT_TIMEOUT' ? 'sC--' : 'SC--');
+    sendError(x, 503, code === UPSTREAM_CONNECT_TIMEOUT ? 'sC--' : 'SC--');
     return;
   }
   if (STALE_CONNECTION.has(code) && !x.hasBody && !x.staleRetried && SAFE_METHODS.has(x.method) && x.tConnected < 0) {
@@ -391,14 +393,14 @@ function retry(x: Exchange, failed: ServerRuntime): void {
   connectUpstream(x);
 }
 
-function forwardResponse(x: Exchange, status: number, statusText: string, raw: Buffer[]): void {
+function forwardResponse(x: Exchange, status: number, statusText: string, raw: string[]): void {
   x.status = status;
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as Buffer).toString('latin1');
-    // undici hands us the decoded body: Node re-frames it (same length, or chunked when unknown).
+    const name = raw[i] as string;
+    // The pool hands us the decoded body: Node re-frames it (same length, or chunked when unknown).
     if (RESPONSE_SPECIAL_LENGTHS.has(name.length) && HOP_BY_HOP.has(name.toLowerCase())) continue;
-    headers.push(name, (raw[i + 1] as Buffer).toString('latin1'));
+    headers.push(name, raw[i + 1] as string);
   }
   applyResponseRules(x, headers);
   if (x.res.destroyed) return;

@@ -16,7 +16,7 @@ import type { HttpDeps } from './http-proxy.ts';
 import { clientAddress } from './http-proxy.ts';
 import { createLayer, prepareRoute, type BindRoute, type ProtocolLayer } from './protocol.ts';
 import { applyStates, buildRuntime, type FrontendRuntime, type WorkerRuntime } from './runtime.ts';
-import { Pool } from 'undici';
+import { UpstreamPool, type UpstreamOptions } from './upstream.ts';
 import { serveStatsPage } from './stats.ts';
 
 /** Hard stop for a worker whose master vanished and whose config sets no hard-stop-after. */
@@ -51,7 +51,7 @@ const layers = new Map<string, ProtocolLayer>();
 /** Handles received for a prepared generation, listened on when it is activated. */
 const parked = new Map<string, unknown>();
 /** One upstream pool per server and settings, shared by generations that name the same server. */
-const pools = new Map<string, Pool>();
+const pools = new Map<string, UpstreamPool>();
 const pendingStats = new Map<number, (s: StatsSnapshot | undefined) => void>();
 const retiring = new Set<RetiredSet>();
 let active: WorkerGeneration | undefined;
@@ -89,17 +89,17 @@ function reportCounters(cb?: () => void): void {
   send({ type: 'counters', deltas, gauges }, cb);
 }
 
-function poolFor(origin: string, options: Pool.Options): Pool {
-  const key = `${origin} ${JSON.stringify(options)}`;
+function poolFor(options: UpstreamOptions): UpstreamPool {
+  const key = JSON.stringify(options);
   let pool = pools.get(key);
-  if (pool === undefined || pool.closed || pool.destroyed) pools.set(key, (pool = new Pool(origin, options)));
+  if (pool === undefined || pool.closed || pool.destroyed) pools.set(key, (pool = new UpstreamPool(options)));
   return pool;
 }
 
 /** Close the pools no live generation or draining layer can use any more (gracefully: requests
  * already on them finish). */
 function closeUnusedPools(): void {
-  const used = new Set<Pool>();
+  const used = new Set<UpstreamPool>();
   const runtimes = new Set<WorkerRuntime>();
   if (active) runtimes.add(active.runtime);
   if (prepared) runtimes.add(prepared.runtime);

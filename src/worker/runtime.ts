@@ -1,7 +1,7 @@
 // The worker's view of one generation's config: backends with their servers' runtime state,
 // pickers and connection pools, frontends with compiled log formatters and counters.
 import type { Socket } from 'node:net';
-import { Pool } from 'undici';
+import { UpstreamPool, type UpstreamOptions } from './upstream.ts';
 import type { Backend, Config, Frontend, Server } from '../config/model.ts';
 import type { ServerState, ServerStates } from '../ipc/messages.ts';
 import { createPicker, type Candidate, type Picker } from '../balance/algorithms.ts';
@@ -14,7 +14,7 @@ export interface ServerRuntime extends Candidate {
   readonly backend: BackendRuntime;
   readonly counters: CounterObject<BackendField>;
   /** Keep-alive connection pool to this server (HTTP backends); see upstream choice in docs/data-path.md. */
-  readonly pool: Pool;
+  readonly pool: UpstreamPool;
 }
 
 export interface BackendRuntime {
@@ -47,9 +47,9 @@ export interface WorkerRuntime {
 export type BuildResult = { ok: true; runtime: WorkerRuntime } | { ok: false; message: string };
 
 /** Hands out upstream pools; the worker shares one pool per server across in-place generations. */
-export type PoolProvider = (origin: string, options: Pool.Options) => Pool;
+export type PoolProvider = (options: UpstreamOptions) => UpstreamPool;
 
-const freshPool: PoolProvider = (origin, options) => new Pool(origin, options);
+const freshPool: PoolProvider = (options) => new UpstreamPool(options);
 
 export function buildRuntime(
   config: Config,
@@ -80,16 +80,16 @@ export function buildRuntime(
         ...(s.maxconn !== undefined ? { maxconn: s.maxconn } : {}),
         counters: counters.server(b.name, s.name),
         // `option http-server-close` is applied per request (`reset`), so the pool is the same.
-        pool: pools(`http://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`, {
+        pool: pools({
+          host: s.host,
+          port: s.port,
           connections: s.maxconn ?? null,
-          pipelining: 1,
-          connect: { timeout: b.timeouts.connect },
-          headersTimeout: b.timeouts.server,
-          bodyTimeout: b.timeouts.server,
-          // Without a Keep-Alive hint from the server, drop idle connections before a typical
-          // server (Node: 5 s) does, so a request rarely meets a connection being closed.
+          connectTimeout: b.timeouts.connect,
+          serverTimeout: b.timeouts.server,
+          // Without a Keep-Alive hint from the server (then: its timeout minus 1 s), drop idle
+          // connections before a typical server (Node: 5 s) does, so a request rarely meets a
+          // connection being closed.
           keepAliveTimeout: 4000,
-          keepAliveTimeoutThreshold: 1000,
         }),
       };
       applyState(srv, states[s.id]);

@@ -1,0 +1,677 @@
+// A small keep-alive HTTP/1.1 client for the HTTP data path: one pool per server, one request at a
+// time per connection (no pipelining), idle connections reused last-in first-out. It replaces
+// undici's Pool on the hot path (see docs/data-path.md, "Measuring"): the request head goes out as
+// one write, the response head is parsed with indexOf, the body is framed by Content-Length,
+// chunked encoding or the connection's end.
+import net from 'node:net';
+import type { Readable } from 'node:stream';
+
+/** Error codes raised by this client (connect errors keep the system's codes: ECONNREFUSED, …). */
+export const UPSTREAM_CONNECT_TIMEOUT = 'UPSTREAM_CONNECT_TIMEOUT';
+/** `timeout server` expired before the response head was complete. */
+export const UPSTREAM_HEADERS_TIMEOUT = 'UPSTREAM_HEADERS_TIMEOUT';
+/** `timeout server` expired while the response body was arriving. */
+export const UPSTREAM_BODY_TIMEOUT = 'UPSTREAM_BODY_TIMEOUT';
+/** The server closed the connection before the response was complete. */
+export const UPSTREAM_SOCKET = 'UPSTREAM_SOCKET';
+/** The pool is closed: no new request is taken. */
+export const UPSTREAM_CLOSED = 'UPSTREAM_CLOSED';
+/** The server's answer is not HTTP/1.x or its framing is invalid. */
+export const UPSTREAM_PARSE = 'UPSTREAM_PARSE';
+/** The request was aborted by its owner (the client went away). */
+export const UPSTREAM_ABORTED = 'UPSTREAM_ABORTED';
+
+export type UpstreamError = Error & { code: string };
+
+function upstreamError(code: string, message: string): UpstreamError {
+  const err = new Error(message) as UpstreamError;
+  err.code = code;
+  return err;
+}
+
+/** What the pool calls during one exchange; exactly one of onComplete/onError ends it. */
+export interface UpstreamHandler {
+  /** Called at dispatch: `abort` cancels the exchange (then onError(UPSTREAM_ABORTED) follows). */
+  onConnect(abort: (err?: Error) => void): void;
+  /** The whole request (head and body) was written. */
+  onRequestSent(): void;
+  /** The final response head (1xx other than 101 are skipped); `headers` are name, value pairs.
+   * Return false to pause reading until `resume` is called. */
+  onHeaders(status: number, headers: string[], resume: () => void, statusText: string): boolean;
+  /** A piece of the decoded body; return false to pause reading until `resume` is called. */
+  onData(chunk: Buffer): boolean;
+  onComplete(): void;
+  onError(err: Error & { code?: string }): void;
+}
+
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  /** Name, value pairs, hop-by-hop headers already removed. */
+  headers: string[];
+  /** Streamed after the connect; framed by the Content-Length header if any, else chunked. */
+  body: Readable | null;
+  /** `Connection: close` upstream: the connection is not reused after this exchange. */
+  reset: boolean;
+}
+
+export interface UpstreamOptions {
+  host: string;
+  port: number;
+  /** Most connections at once (`maxconn`); further requests wait in order. */
+  connections: number | null;
+  /** `timeout connect`, ms. */
+  connectTimeout: number;
+  /** `timeout server`: inactivity while a request is in progress, ms. */
+  serverTimeout: number;
+  /** An idle connection is closed after this (or the server's Keep-Alive hint minus 1 s), ms. */
+  keepAliveTimeout?: number;
+  /** Largest response head accepted, bytes. */
+  maxHeaderSize?: number;
+}
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+const ST_HEAD = 0;
+const ST_LENGTH = 1;
+const ST_CHUNK_SIZE = 2;
+const ST_CHUNK_DATA = 3;
+const ST_CHUNK_CRLF = 4;
+const ST_TRAILERS = 5;
+const ST_CLOSE = 6;
+
+/** One upstream request and its handler, waiting or in progress. */
+class Pending {
+  req: UpstreamRequest;
+  handler: UpstreamHandler;
+  pool: UpstreamPool;
+  conn: UpstreamConnection | undefined = undefined;
+  ended = false;
+  constructor(pool: UpstreamPool, req: UpstreamRequest, handler: UpstreamHandler) {
+    this.pool = pool;
+    this.req = req;
+    this.handler = handler;
+  }
+
+  abort = (err?: Error): void => {
+    if (this.ended) return;
+    const conn = this.conn;
+    if (conn === undefined) {
+      const q = this.pool.queue;
+      const i = q.indexOf(this);
+      if (i !== -1) q.splice(i, 1);
+      this.fail(upstreamError(UPSTREAM_ABORTED, err?.message ?? 'request aborted'));
+      this.pool.settle();
+      return;
+    }
+    conn.fail(upstreamError(UPSTREAM_ABORTED, err?.message ?? 'request aborted'));
+  };
+
+  fail(err: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.handler.onError(err);
+  }
+}
+
+/** One connection to the server and the response parser state of the exchange on it. */
+export class UpstreamConnection {
+  readonly pool: UpstreamPool;
+  readonly socket: net.Socket;
+  connected = false;
+  dead = false;
+  current: Pending | undefined = undefined;
+  /** Idle-list bookkeeping. */
+  idleSince = 0;
+  idleLimit: number;
+  connectTimer: NodeJS.Timeout | undefined = undefined;
+  // Request side.
+  requestWritten = false;
+  bodyChunked = false;
+  bodyListening = false;
+  // Response side.
+  state = ST_HEAD;
+  head: Buffer | undefined = undefined;
+  headSeen = false;
+  noBody = false;
+  keepAlive = true;
+  remaining = 0;
+  line: Buffer | undefined = undefined;
+  paused = false;
+  /** Bytes followed the head just parsed (a bodiless response then leaves the connection unusable). */
+  extraAfterHead = false;
+
+  constructor(pool: UpstreamPool) {
+    this.pool = pool;
+    this.idleLimit = pool.keepAliveTimeout;
+    const o = pool.options;
+    const socket = net.connect({ host: o.host, port: o.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
+    this.socket = socket;
+    this.connectTimer = setTimeout(this.onConnectTimeout, o.connectTimeout);
+    socket.once('connect', this.onConnect);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.on('timeout', this.onTimeout);
+    socket.on('drain', this.onDrain);
+    if (o.serverTimeout > 0) socket.setTimeout(o.serverTimeout);
+  }
+
+  onConnectTimeout = (): void => {
+    this.connectTimer = undefined;
+    this.fail(upstreamError(UPSTREAM_CONNECT_TIMEOUT, 'connect timeout'));
+  };
+
+  onConnect = (): void => {
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.connected = true;
+    const p = this.current;
+    if (p !== undefined) this.start(p);
+    else this.pool.release(this);
+  };
+
+  /** Begin `p` on this (connected) connection. */
+  start(p: Pending): void {
+    this.current = p;
+    p.conn = this;
+    this.state = ST_HEAD;
+    this.head = undefined;
+    this.headSeen = false;
+    this.keepAlive = !p.req.reset;
+    this.requestWritten = false;
+    const req = p.req;
+    let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+    const h = req.headers;
+    let hasLength = false;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i] as string;
+      if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
+      head += `${name}: ${h[i + 1] as string}\r\n`;
+    }
+    if (req.reset) head += 'connection: close\r\n';
+    const body = req.body;
+    this.noBody = req.method === 'HEAD';
+    if (body === null) {
+      this.socket.write(head + '\r\n', 'latin1');
+      this.requestSent();
+      return;
+    }
+    this.bodyChunked = !hasLength;
+    if (this.bodyChunked) head += 'transfer-encoding: chunked\r\n';
+    this.socket.write(head + '\r\n', 'latin1');
+    this.bodyListening = true;
+    body.on('data', this.onBodyData);
+    body.on('end', this.onBodyEnd);
+    body.on('close', this.onBodyClose);
+    body.on('error', this.onBodyError);
+    if (body.readableEnded) this.onBodyEnd();
+  }
+
+  onBodyData = (chunk: Buffer): void => {
+    const s = this.socket;
+    if (chunk.length === 0) return;
+    let ok: boolean;
+    if (this.bodyChunked) {
+      s.cork();
+      s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      s.write(chunk);
+      ok = s.write('\r\n', 'latin1');
+      s.uncork();
+    } else {
+      ok = s.write(chunk);
+    }
+    if (!ok) this.current?.req.body?.pause();
+  };
+
+  onDrain = (): void => {
+    if (this.bodyListening) this.current?.req.body?.resume();
+  };
+
+  onBodyEnd = (): void => {
+    if (!this.bodyListening) return;
+    this.stopBody();
+    if (this.bodyChunked) this.socket.write('0\r\n\r\n', 'latin1');
+    this.requestSent();
+  };
+
+  onBodyClose = (): void => {
+    // The client's request stream closed before its end: the request cannot be completed.
+    if (this.bodyListening) this.fail(upstreamError(UPSTREAM_ABORTED, 'request body aborted'));
+  };
+
+  onBodyError = (err: Error): void => {
+    if (this.bodyListening) this.fail(upstreamError(UPSTREAM_ABORTED, err.message));
+  };
+
+  stopBody(p: Pending | undefined = this.current): void {
+    if (!this.bodyListening) return;
+    this.bodyListening = false;
+    const body = p?.req.body;
+    if (body === undefined || body === null) return;
+    body.off('data', this.onBodyData);
+    body.off('end', this.onBodyEnd);
+    body.off('close', this.onBodyClose);
+    body.off('error', this.onBodyError);
+    // The response ended before the request body (an early answer): discard the rest, so the
+    // client's connection is not left stalled on a paused stream.
+    if (!body.readableEnded && !body.destroyed) body.resume();
+  }
+
+  requestSent(): void {
+    this.requestWritten = true;
+    const p = this.current;
+    if (p !== undefined && !p.ended && this.state !== -1) p.handler.onRequestSent();
+  }
+
+  resume = (): void => {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.dead) this.socket.resume();
+  };
+
+  onData = (chunk: Buffer): void => {
+    if (this.current === undefined) {
+      // Bytes on an idle connection: nothing asked for them.
+      this.destroy();
+      return;
+    }
+    this.parse(chunk);
+  };
+
+  /** Feed response bytes; completes or fails the current exchange as they decide. */
+  parse(chunk: Buffer): void {
+    let off = 0;
+    const len = chunk.length;
+    while (off < len) {
+      const p = this.current;
+      if (p === undefined || p.ended) {
+        // Bytes beyond the response: the connection cannot be trusted any more.
+        this.destroy();
+        return;
+      }
+      switch (this.state) {
+        case ST_HEAD: {
+          const buf = this.head === undefined ? (off === 0 ? chunk : chunk.subarray(off)) : Buffer.concat([this.head, chunk.subarray(off)]);
+          const prev = this.head === undefined ? 0 : this.head.length;
+          const end = buf.indexOf(CRLF2, prev > 3 ? prev - 3 : 0);
+          if (end === -1) {
+            if (buf.length > this.pool.maxHeaderSize) {
+              this.fail(upstreamError(UPSTREAM_PARSE, 'response head too large'));
+              return;
+            }
+            this.head = buf === chunk ? Buffer.from(chunk) : buf;
+            return;
+          }
+          this.head = undefined;
+          const consumed = end + 4 - prev;
+          off += consumed;
+          this.extraAfterHead = off < len;
+          if (!this.onHead(buf.toString('latin1', 0, end))) return;
+          break;
+        }
+        case ST_LENGTH: {
+          const n = Math.min(this.remaining, len - off);
+          const piece = off === 0 && n === len ? chunk : chunk.subarray(off, off + n);
+          off += n;
+          this.remaining -= n;
+          this.deliver(piece);
+          if (this.remaining === 0) {
+            this.complete(off < len);
+            return;
+          }
+          break;
+        }
+        case ST_CLOSE: {
+          this.deliver(off === 0 ? chunk : chunk.subarray(off));
+          return;
+        }
+        case ST_CHUNK_DATA: {
+          const n = Math.min(this.remaining, len - off);
+          const piece = chunk.subarray(off, off + n);
+          off += n;
+          this.remaining -= n;
+          this.deliver(piece);
+          if (this.remaining === 0) {
+            this.state = ST_CHUNK_CRLF;
+            this.remaining = 2;
+          }
+          break;
+        }
+        case ST_CHUNK_CRLF: {
+          const b = chunk[off] as number;
+          if ((this.remaining === 2 && b !== 13) || (this.remaining === 1 && b !== 10)) {
+            this.fail(upstreamError(UPSTREAM_PARSE, 'invalid chunk end'));
+            return;
+          }
+          off++;
+          if (--this.remaining === 0) this.state = ST_CHUNK_SIZE;
+          break;
+        }
+        case ST_CHUNK_SIZE:
+        case ST_TRAILERS: {
+          const nl = chunk.indexOf(10, off);
+          const piece = nl === -1 ? chunk.subarray(off) : chunk.subarray(off, nl + 1);
+          off += piece.length;
+          const line = this.line === undefined ? piece : Buffer.concat([this.line, piece]);
+          if (nl === -1) {
+            if (line.length > this.pool.maxHeaderSize) {
+              this.fail(upstreamError(UPSTREAM_PARSE, 'chunk line too long'));
+              return;
+            }
+            this.line = Buffer.from(line);
+            break;
+          }
+          this.line = undefined;
+          const text = line.toString('latin1', 0, line.length - (line.length >= 2 && line[line.length - 2] === 13 ? 2 : 1));
+          if (this.state === ST_TRAILERS) {
+            if (text === '') {
+              this.complete(off < len);
+              return;
+            }
+            break; // trailers are dropped (Node re-frames the body)
+          }
+          const semi = text.indexOf(';');
+          const hex = (semi === -1 ? text : text.slice(0, semi)).trim();
+          if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) {
+            this.fail(upstreamError(UPSTREAM_PARSE, 'invalid chunk size'));
+            return;
+          }
+          const size = parseInt(hex, 16);
+          if (size === 0) this.state = ST_TRAILERS;
+          else {
+            this.state = ST_CHUNK_DATA;
+            this.remaining = size;
+          }
+          break;
+        }
+        default:
+          return;
+      }
+    }
+  }
+
+  /** A complete head (without its final CRLF CRLF). False when the exchange ended here. */
+  onHead(text: string): boolean {
+    const p = this.current as Pending;
+    let eol = text.indexOf('\r\n');
+    const statusLine = eol === -1 ? text : text.slice(0, eol);
+    // "HTTP/1.x SSS reason"
+    if (statusLine.length < 12 || !statusLine.startsWith('HTTP/1.') || statusLine.charCodeAt(8) !== 32) {
+      this.fail(upstreamError(UPSTREAM_PARSE, 'invalid status line'));
+      return false;
+    }
+    const minor = statusLine.charCodeAt(7) - 48;
+    const status = parseInt(statusLine.slice(9, 12), 10);
+    if (!(status >= 100 && status <= 999) || (statusLine.length > 12 && statusLine.charCodeAt(12) !== 32)) {
+      this.fail(upstreamError(UPSTREAM_PARSE, 'invalid status code'));
+      return false;
+    }
+    const statusText = statusLine.length > 13 ? statusLine.slice(13) : '';
+    const headers: string[] = [];
+    let contentLength = -1;
+    let chunked = false;
+    let hasTE = false;
+    let connClose = minor === 0;
+    while (eol !== -1) {
+      const start = eol + 2;
+      eol = text.indexOf('\r\n', start);
+      const line = eol === -1 ? text.slice(start) : text.slice(start, eol);
+      const colon = line.indexOf(':');
+      if (colon <= 0 || line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) {
+        this.fail(upstreamError(UPSTREAM_PARSE, 'invalid header line'));
+        return false;
+      }
+      const name = line.slice(0, colon);
+      const value = line.slice(colon + 1).trim();
+      headers.push(name, value);
+      const n = name.length;
+      if (n === 14 || n === 17 || n === 10) {
+        const lower = name.toLowerCase();
+        if (lower === 'content-length') {
+          if (!/^\d{1,15}$/.test(value) || (contentLength !== -1 && contentLength !== Number(value))) {
+            this.fail(upstreamError(UPSTREAM_PARSE, 'invalid content-length'));
+            return false;
+          }
+          contentLength = Number(value);
+        } else if (lower === 'transfer-encoding') {
+          hasTE = true;
+          const codings = value.toLowerCase().split(',');
+          chunked = (codings[codings.length - 1] as string).trim() === 'chunked';
+        } else if (lower === 'connection') {
+          for (const token of value.toLowerCase().split(',')) {
+            const t = token.trim();
+            if (t === 'close') connClose = true;
+            else if (t === 'keep-alive' && minor === 0) connClose = false;
+          }
+        } else if (lower === 'keep-alive') {
+          const m = /timeout\s*=\s*(\d+)/i.exec(value);
+          if (m !== null) this.idleLimit = Math.min(this.pool.keepAliveTimeout, Number(m[1]) * 1000 - 1000);
+        }
+      }
+    }
+    if (status < 200 && status !== 101) {
+      // 1xx: informational, the final response follows on the same connection.
+      this.state = ST_HEAD;
+      return true;
+    }
+    if (connClose) this.keepAlive = false;
+    this.headSeen = true;
+    const ok = p.handler.onHeaders(status, headers, this.resume, statusText);
+    if (p.ended || this.current !== p) return false;
+    if (!ok) this.pause();
+    if (status === 101) {
+      this.keepAlive = false;
+      this.state = ST_CLOSE;
+    } else if (this.noBody || status === 204 || status === 304 || (status >= 100 && status < 200)) {
+      this.complete(this.extraAfterHead);
+      return false;
+    } else if (hasTE) {
+      if (chunked) this.state = ST_CHUNK_SIZE;
+      else {
+        this.keepAlive = false;
+        this.state = ST_CLOSE;
+      }
+    } else if (contentLength >= 0) {
+      if (contentLength === 0) {
+        this.complete(this.extraAfterHead);
+        return false;
+      }
+      this.state = ST_LENGTH;
+      this.remaining = contentLength;
+    } else {
+      this.keepAlive = false;
+      this.state = ST_CLOSE;
+    }
+    return true;
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  deliver(piece: Buffer): void {
+    const p = this.current as Pending;
+    if (piece.length === 0 || p.ended) return;
+    if (!p.handler.onData(piece)) this.pause();
+  }
+
+  /** The response is complete; `extra`: bytes followed it (the connection is not reused). */
+  complete(extra: boolean): void {
+    const p = this.current as Pending;
+    this.current = undefined;
+    this.state = -1;
+    p.ended = true;
+    const reusable = this.keepAlive && !extra && this.requestWritten && !this.dead;
+    this.stopBody(p);
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    if (reusable) {
+      this.idleLimit = Math.min(this.idleLimit, this.pool.keepAliveTimeout);
+      this.pool.release(this);
+    } else {
+      this.destroy();
+    }
+    p.handler.onComplete();
+  }
+
+  /** End the exchange in progress (if any) with `err` and drop the connection. */
+  fail(err: UpstreamError): void {
+    const p = this.current;
+    this.stopBody(p);
+    this.current = undefined;
+    this.destroy();
+    if (p !== undefined) p.fail(err);
+  }
+
+  onEnd = (): void => {
+    const p = this.current;
+    if (p !== undefined && this.state === ST_CLOSE && !p.ended) {
+      this.keepAlive = false;
+      this.complete(false);
+      return;
+    }
+    this.fail(upstreamError(UPSTREAM_SOCKET, 'other side closed'));
+  };
+
+  onError = (err: Error & { code?: string }): void => {
+    this.fail(upstreamError(err.code ?? UPSTREAM_SOCKET, err.message));
+  };
+
+  onClose = (): void => {
+    this.fail(upstreamError(UPSTREAM_SOCKET, 'socket closed'));
+  };
+
+  onTimeout = (): void => {
+    if (this.current === undefined) {
+      // Idle past `timeout server`: not worth keeping.
+      if (this.connected) this.destroy();
+      return;
+    }
+    if (!this.connected) return; // the connect timer decides
+    this.fail(upstreamError(this.headSeen ? UPSTREAM_BODY_TIMEOUT : UPSTREAM_HEADERS_TIMEOUT, 'server timeout'));
+  };
+
+  destroy(): void {
+    if (this.dead) return;
+    this.dead = true;
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.socket.destroy();
+    this.pool.forget(this);
+  }
+}
+
+/** Keep-alive connections to one server. */
+export class UpstreamPool {
+  readonly options: UpstreamOptions;
+  readonly keepAliveTimeout: number;
+  readonly maxHeaderSize: number;
+  readonly idle: UpstreamConnection[] = [];
+  readonly queue: Pending[] = [];
+  /** Connections open or opening. */
+  count = 0;
+  closed = false;
+  destroyed = false;
+  private sweeper: NodeJS.Timeout | undefined = undefined;
+  private closeWaiters: (() => void)[] = [];
+
+  constructor(options: UpstreamOptions) {
+    this.options = options;
+    this.keepAliveTimeout = options.keepAliveTimeout ?? 4000;
+    this.maxHeaderSize = options.maxHeaderSize ?? 65536;
+  }
+
+  dispatch(req: UpstreamRequest, handler: UpstreamHandler): void {
+    const p = new Pending(this, req, handler);
+    handler.onConnect(p.abort);
+    if (this.closed) {
+      p.fail(upstreamError(UPSTREAM_CLOSED, 'pool closed'));
+      return;
+    }
+    const conn = this.idle.pop();
+    if (conn !== undefined) {
+      conn.start(p);
+      return;
+    }
+    const max = this.options.connections;
+    if (max === null || this.count < max) {
+      this.open(p);
+      return;
+    }
+    this.queue.push(p);
+  }
+
+  private open(p: Pending): void {
+    this.count++;
+    const conn = new UpstreamConnection(this);
+    conn.current = p;
+    p.conn = conn;
+  }
+
+  /** A connection free for the next request: the oldest waiting one, else the idle list. */
+  release(conn: UpstreamConnection): void {
+    const next = this.queue.shift();
+    if (next !== undefined) {
+      conn.start(next);
+      return;
+    }
+    if (this.closed) {
+      conn.destroy();
+      return;
+    }
+    conn.idleSince = performance.now();
+    this.idle.push(conn);
+    this.sweeper ??= setInterval(this.sweep, 1000).unref();
+  }
+
+  /** A connection is gone. */
+  forget(conn: UpstreamConnection): void {
+    this.count--;
+    const i = this.idle.lastIndexOf(conn);
+    if (i !== -1) this.idle.splice(i, 1);
+    this.settle();
+  }
+
+  /** Open connections for waiting requests if room was made; resolve close() when empty. */
+  settle(): void {
+    const max = this.options.connections;
+    while (this.queue.length > 0 && (max === null || this.count < max)) this.open(this.queue.shift() as Pending);
+    if (this.closed && this.count === 0 && this.queue.length === 0) {
+      this.destroyed = true;
+      if (this.sweeper !== undefined) clearInterval(this.sweeper);
+      this.sweeper = undefined;
+      const waiters = this.closeWaiters;
+      this.closeWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private sweep = (): void => {
+    const now = performance.now();
+    // Oldest first: the list is LIFO, so stale connections sit at the front.
+    while (this.idle.length > 0) {
+      const c = this.idle[0] as UpstreamConnection;
+      if (now - c.idleSince < c.idleLimit) break;
+      c.destroy();
+    }
+    if (this.idle.length === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  };
+
+  /** Take no new request; let the ones in progress or waiting finish, close idle connections. */
+  close(): Promise<void> {
+    this.closed = true;
+    for (const c of [...this.idle]) c.destroy();
+    return new Promise<void>((resolve) => {
+      this.closeWaiters.push(resolve);
+      this.settle();
+    });
+  }
+}
