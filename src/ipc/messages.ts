@@ -77,6 +77,8 @@ export type WorkerToMaster =
   | { type: 'reconfigure-error'; generation: number; message: string }
   | { type: 'counters'; deltas: CounterDeltas; gauges: Gauges }
   | { type: 'drained' }
+  /** The worker now accepts with `generation` (answer to `activate`). */
+  | { type: 'activated'; generation: number }
   /** An in-process generation this worker was draining has finished (or was stopped). */
   | { type: 'generation-drained'; generation: number }
   | { type: 'stats-request'; requestId: number };

@@ -128,7 +128,11 @@ export function createMaster(opts: MasterOptions): Master {
     return (w: WorkerProcess, msg: WorkerToMaster): void => {
       switch (msg.type) {
         case 'ready':
-          if (w.state === 'starting') w.state = gen.state === 'draining' ? 'draining' : 'ready';
+          // A worker started with `init` accepts with that generation as soon as it is ready.
+          if (w.state === 'starting') {
+            w.state = gen.state === 'draining' ? 'draining' : 'ready';
+            w.activeGeneration = msg.generation;
+          }
           w.readyGeneration = msg.generation;
           gen.changed?.();
           break;
@@ -154,6 +158,10 @@ export function createMaster(opts: MasterOptions): Master {
           break;
         case 'generation-drained':
           retiredInPlace(msg.generation, w.pid);
+          break;
+        case 'activated':
+          w.activeGeneration = msg.generation;
+          gen.changed?.();
           break;
       }
     };
@@ -369,7 +377,28 @@ export function createMaster(opts: MasterOptions): Master {
     retiringInPlace.set(previous, { since: Date.now(), pids: new Set(liveWorkers(gen).map((w) => w.pid)) });
     gen.id = target;
     gen.config = config;
+    // `reload succeeded` means the new configuration is what accepts: wait for every worker's word.
+    await waitActivated(gen, target, opts.readyTimeoutMs);
     return target;
+  }
+
+  function waitActivated(gen: Generation, target: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        gen.changed = undefined;
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        log.warning(`generation ${target}: not every worker confirmed activation within ${timeoutMs} ms`);
+        finish();
+      }, timeoutMs);
+      gen.changed = () => {
+        // A worker that exited meanwhile is replaced with the new configuration: it does not block.
+        if (liveWorkers(gen).every((w) => w.activeGeneration >= target || w.state !== 'ready')) finish();
+      };
+      gen.changed();
+    });
   }
 
   /** Why the next reload must start new processes rather than reconfigure the running ones. */

@@ -8,11 +8,7 @@ import { resolvePrivileges } from './privileges.ts';
 import { sdNotify } from './sd-notify.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatDiagnostic } from '../config/diagnostics.ts';
-import { createRequire } from 'node:module';
 import { WORKER_ENTRY } from './worker-process.ts';
-
-// The worker's heaviest dependency; readable by the workers' user means node_modules is too.
-const UNDICI_ENTRY = createRequire(import.meta.url).resolve('undici');
 
 export interface RunOptions {
   configFile: string;
@@ -38,7 +34,7 @@ export async function runMaster(opts: RunOptions): Promise<number> {
     log.alert(`configuration ${opts.configFile} has errors; not starting`);
     return 1;
   }
-  const priv = resolvePrivileges(first.config.global.user, first.config.global.group, [WORKER_ENTRY, UNDICI_ENTRY, process.execPath]);
+  const priv = resolvePrivileges(first.config.global.user, first.config.global.group, [WORKER_ENTRY, process.execPath]);
   for (const w of priv.warnings) log.warning(w);
 
   const master = createMaster({

@@ -22,6 +22,8 @@ export interface WorkerProcess {
   state: WorkerState;
   /** The last generation this process reported ready for (in-place reloads change it). */
   readyGeneration: number;
+  /** The last generation this process confirmed it accepts with (`activated`). */
+  activeGeneration: number;
   /** Set when the master asked it to go (drain or kill): its exit is expected. */
   leaving: boolean;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -74,6 +76,7 @@ export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
     child,
     state: 'starting',
     readyGeneration: 0,
+    activeGeneration: 0,
     leaving: false,
     exited,
     send(msg) {

@@ -299,6 +299,7 @@ function activate(id: number, hardStopAfterMs: number, maxOld: number): void {
     closeNow(set);
   }
   closeUnusedPools();
+  send({ type: 'activated', generation: id });
 }
 
 function discard(id: number): void {
