@@ -168,3 +168,32 @@ test('a client that goes away mid-response counts as cli_abrt and does not distu
   await w.exited;
   assert.equal(w.counter('be/app', 'cli_abrt'), 1);
 });
+
+test('a server that never accepts: timeout connect, then 503 (and a retry to the next server succeeds)', async (t) => {
+  // Node always accepts, so the stuck server is a tiny python3 listener with a full backlog.
+  const { spawn } = await import('node:child_process');
+  const py = spawn('python3', ['-c', 'import socket,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  cleanups.push(() => void py.kill());
+  const stuck = await new Promise<number | undefined>((resolve) => {
+    py.once('error', () => resolve(undefined));
+    py.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+  });
+  if (stuck === undefined) {
+    t.skip('python3 is not installed');
+    return;
+  }
+  // Fill the listener's backlog so that further connects hang in SYN_SENT.
+  const { default: net } = await import('node:net');
+  const fillers = Array.from({ length: 4 }, () => net.connect(stuck, '127.0.0.1').on('error', () => {}));
+  cleanups.push(() => fillers.forEach((s) => s.destroy()));
+  await new Promise((r) => setTimeout(r, 100));
+  const timeouts = { ...defaultTimeouts(), connect: 200 };
+  const alone = await proxy(makeBackend('app', [stuck], { timeouts }));
+  const t0 = Date.now();
+  const r = await get(alone.port, '/');
+  assert.equal(r.status, 503);
+  assert.ok(Date.now() - t0 >= 180, 'waited for timeout connect');
+  const u = await upstream('ok');
+  const both = await proxy(makeBackend('app2', [stuck, u.port], { timeouts, retries: 1, redispatch: true }));
+  for (let i = 0; i < 2; i++) assert.equal((await get(both.port, '/')).status, 200);
+});
