@@ -359,7 +359,9 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, code: string, headersSe
     sendError(x, 503, code === UPSTREAM_CONNECT_TIMEOUT ? 'sC--' : 'SC--');
     return;
   }
-  if (STALE_CONNECTION.has(code) && !x.hasBody && !x.staleRetried && SAFE_METHODS.has(x.method) && x.tConnected < 0) {
+  // The server closed before answering — typically a kept-alive connection it timed out just as we
+  // reused it. A safe request without a body that got no response byte is sent again, once.
+  if (STALE_CONNECTION.has(code) && !x.hasBody && !x.staleRetried && SAFE_METHODS.has(x.method) && !x.headersSeen) {
     x.staleRetried = true;
     connectUpstream(x);
     return;

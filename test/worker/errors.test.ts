@@ -197,3 +197,29 @@ test('a server that never accepts: timeout connect, then 503 (and a retry to the
   const both = await proxy(makeBackend('app2', [stuck, u.port], { timeouts, retries: 1, redispatch: true }));
   for (let i = 0; i < 2; i++) assert.equal((await get(both.port, '/')).status, 200);
 });
+
+test('a kept-alive upstream connection closed just as it is reused: the GET is sent again, the client sees 200', async () => {
+  const { default: net } = await import('node:net');
+  let connections = 0;
+  // Answers the first request of each connection (keep-alive), then hangs up on the second
+  // without a byte of response: the race with a server's keep-alive timeout.
+  const server = net.createServer((sock) => {
+    connections++;
+    let served = 0;
+    sock.on('data', () => {
+      served++;
+      if (served === 1) sock.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nkeep-alive: timeout=60\r\n\r\nok');
+      else sock.destroy();
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => void server.close());
+  const { port } = await proxy(makeBackend('app', [(server.address() as import('node:net').AddressInfo).port]));
+  for (let i = 0; i < 3; i++) {
+    const r = await get(port, '/');
+    assert.equal(r.status, 200, `request ${i}`);
+    assert.equal(r.body, 'ok');
+  }
+  assert.ok(connections >= 2, 'the stale connection was replaced');
+});
