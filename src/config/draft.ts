@@ -117,6 +117,11 @@ export function newGlobalDraft(): GlobalDraft {
   };
 }
 
+/** What every proxy section starts empty, whatever the defaults in force. */
+function ownLists(): Pick<ProxyDraft, 'binds' | 'useBackends' | 'acls' | 'requestRules' | 'responseRules' | 'redirects' | 'servers'> {
+  return { binds: [], useBackends: [], acls: {}, requestRules: [], responseRules: [], redirects: [], servers: [] };
+}
+
 /** HAProxy's built-in defaults: what a proxy gets when no `defaults` section precedes it. */
 export function builtinDefaults(loc: Location): ProxyDraft {
   return {
@@ -125,12 +130,7 @@ export function builtinDefaults(loc: Location): ProxyDraft {
     loc,
     // HAProxy's own default is tcp; `mode http` is almost always set in `defaults`.
     mode: 'tcp',
-    binds: [],
-    useBackends: [],
-    acls: {},
-    requestRules: [],
-    responseRules: [],
-    redirects: [],
+    ...ownLists(),
     forwardFor: false,
     httpConnectionMode: 'keep-alive',
     redispatch: false,
@@ -141,7 +141,6 @@ export function builtinDefaults(loc: Location): ProxyDraft {
     errorfiles: {},
     stats: { enabled: false, auth: [] },
     balance: 'roundrobin',
-    servers: [],
     defaultServer: { check: false, inter: 2000, rise: 2, fall: 3, weight: 1, backup: false, disabled: false },
     healthCheck: {},
   };
@@ -152,17 +151,5 @@ export function proxyFromDefaults(defaults: ProxyDraft, kind: ProxyKind, name: s
   const copy = structuredClone(defaults);
   if (copy.logFormat !== undefined) copy.logFormat.inherited = true;
   if (copy.defaultBackend !== undefined) copy.defaultBackend.inherited = true;
-  return {
-    ...copy,
-    kind,
-    name,
-    loc,
-    binds: [],
-    useBackends: [],
-    acls: {},
-    requestRules: [],
-    responseRules: [],
-    redirects: [],
-    servers: [],
-  };
+  return { ...copy, kind, name, loc, ...ownLists() };
 }
