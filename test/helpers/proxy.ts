@@ -17,12 +17,21 @@ export function tempDir(prefix = 'handoff-it-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** A port below the ephemeral range (32768+) that is free now: an outgoing connection can never
+ * take it between this check and the test's own bind. */
 export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const s = net.createServer();
+    const ok = await new Promise<boolean>((r) => {
+      s.once('error', () => r(false));
+      s.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (!ok) continue;
+    await new Promise<void>((r) => s.close(() => r()));
+    return port;
+  }
+  throw new Error('no free port below 32768');
 }
 
 export async function writeCert(dir: string): Promise<string> {
@@ -40,8 +49,8 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): void;
 }
 
-function startProc(args: string[], opts: { cwd?: string } = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd });
+function startProc(args: string[], opts: { cwd?: string; stdout?: 'pipe' | number } = {}): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'], cwd: opts.cwd });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -88,12 +97,13 @@ export interface Handoff extends Proc {
   workerPids(): Promise<number[]>;
 }
 
-export async function startHandoff(dir: string, config: string, args: string[] = []): Promise<Handoff> {
+/** `opts.stdout`: an open fd to give the process as its stdout (e.g. /dev/full) instead of a pipe. */
+export async function startHandoff(dir: string, config: string, args: string[] = [], opts: { stdout?: 'pipe' | number } = {}): Promise<Handoff> {
   const configFile = path.join(dir, 'handoff.cfg');
   fs.writeFileSync(configFile, config);
   const socket = path.join(dir, `master-${Date.now()}-${Math.random().toString(36).slice(2)}.sock`);
   const pidFile = path.join(dir, 'handoff.pid');
-  const p = startProc(['run', '-f', configFile, '-S', socket, '-p', pidFile, ...args]);
+  const p = startProc(['run', '-f', configFile, '-S', socket, '-p', pidFile, ...args], opts.stdout !== undefined ? { stdout: opts.stdout } : {});
   const ctl = (command: string) => sendCommand(socket, command, 30_000);
   await waitFor('handoff ready', () => fs.existsSync(pidFile) && /generation \d+ ready/.test(p.output()), 20_000, p);
   return {
