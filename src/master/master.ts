@@ -17,6 +17,7 @@ import { forkWorkerProcess, sendListener, spawnWorker, usable, type WorkerProces
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from './log.ts';
 import { codeFingerprint } from './code-fingerprint.ts';
+import { createWatchdog, silenceLimit } from './watchdog.ts';
 
 export interface MasterOptions {
   configFile: string;
@@ -106,6 +107,17 @@ export function createMaster(opts: MasterOptions): Master {
 
   const generations = (): Generation[] => [...(starting ? [starting] : []), ...(current ? [current] : []), ...draining];
 
+  // A worker silent for longer than `timeout client` is hung (SIGSTOP, a stuck loop): killed, and
+  // replaced like any worker that died, so its clients are not left waiting on it.
+  const watchdog = createWatchdog<WorkerProcess>({
+    workers: () => generations().flatMap((g) => g.workers.filter((w) => w.state === 'ready' || w.state === 'draining')),
+    limitMs: () => silenceLimit(current?.config.frontends ?? []),
+    onHung: (w, silentMs) => {
+      log.alert(`worker g${w.generation}#${w.index} (pid ${w.pid}) has not reported for ${silentMs} ms (more than timeout client): killing it`);
+      w.kill('SIGKILL');
+    },
+  });
+
   const serverStates = (): ServerStates => {
     const out: ServerStates = {};
     for (const [id, e] of health.states()) out[id] = { up: e.up, admin: 'ready' };
@@ -126,6 +138,7 @@ export function createMaster(opts: MasterOptions): Master {
 
   function onMessage(gen: Generation, failure: { message?: string }) {
     return (w: WorkerProcess, msg: WorkerToMaster): void => {
+      watchdog.seen(w);
       switch (msg.type) {
         case 'ready':
           // A worker started with `init` accepts with that generation as soon as it is ready.
@@ -180,6 +193,7 @@ export function createMaster(opts: MasterOptions): Master {
 
   function onExit(gen: Generation, failure: { message?: string }) {
     return (w: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void => {
+      watchdog.forget(w);
       counters.forget(w.pid);
       for (const id of [...retiringInPlace.keys()]) retiredInPlace(id, w.pid);
       const how = signal !== null ? `signal ${signal}` : `exit code ${code}`;
@@ -505,6 +519,7 @@ export function createMaster(opts: MasterOptions): Master {
       stopping = true;
       dropSpare();
       health.stop();
+      watchdog.stop();
       if (starting) killGeneration(starting, 'stopping');
       // Workers close their copies at once when they drain; closing ours makes the port free.
       listeners.closeAll();
@@ -518,6 +533,7 @@ export function createMaster(opts: MasterOptions): Master {
       stopping = true;
       dropSpare();
       health.stop();
+      watchdog.stop();
       listeners.closeAll();
       for (const gen of generations()) killGeneration(gen, 'stop now');
       await Promise.all(generations().flatMap((g) => g.workers.map((w) => w.exited)));

@@ -182,6 +182,13 @@ export function createHttpHandler(fe: FrontendRuntime, tls: boolean, deps: HttpD
     req.on('error', noop);
     res.on('error', noop);
 
+    if (req.httpVersionMajor !== 1) {
+      // A request line without a version (HTTP/0.9) or of another major version: HAProxy answers
+      // 400 rather than guess. Node reports both a missing version and `HTTP/0.9` as 0.9.
+      res.shouldKeepAlive = false;
+      sendError(x, 400, 'PR--');
+      return;
+    }
     readRequestHeaders(x);
     if (statsUri !== undefined && (req.url as string).startsWith(statsUri)) {
       x.termination = 'PR--';
