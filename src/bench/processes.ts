@@ -74,16 +74,21 @@ export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** A port the kernel just handed out (bind to 0, read, close): for configs that need a number. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** A port below the ephemeral range (32768+) that is free now, for configs that need a number: an
+ * outgoing connection can never take it between this check and the proxy's own bind. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
+    const ok = await new Promise<boolean>((resolve) => {
+      srv.once('error', () => resolve(false));
+      srv.listen(port, host, () => resolve(true));
     });
-  });
+    if (!ok) continue;
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    return port;
+  }
+  throw new Error('no free port found below 32768');
 }
 
 export function canConnect(host: string, port: number, timeoutMs = 500): Promise<boolean> {

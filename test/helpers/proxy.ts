@@ -17,22 +17,7 @@ export function tempDir(prefix = 'handoff-it-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** A port below the ephemeral range (32768+) that is free now: an outgoing connection can never
- * take it between this check and the test's own bind. */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const s = net.createServer();
-    const ok = await new Promise<boolean>((r) => {
-      s.once('error', () => r(false));
-      s.listen(port, '127.0.0.1', () => r(true));
-    });
-    if (!ok) continue;
-    await new Promise<void>((r) => s.close(() => r()));
-    return port;
-  }
-  throw new Error('no free port below 32768');
-}
+export { freePort } from '../../src/bench/processes.ts';
 
 export async function writeCert(dir: string): Promise<string> {
   const c = await testCert();
