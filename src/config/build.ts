@@ -279,6 +279,7 @@ function toModel(global: GlobalDraft, proxies: ProxyDraft[], opts: BuildOptions,
 
   const bindModel = (b: BindDraft): Bind => {
     const bind: Bind = { key: b.key, host: b.host, port: b.port, loc: b.loc };
+    if (b.maxconn !== undefined && b.maxconn > 0) bind.maxconn = b.maxconn;
     if (!b.ssl) return bind;
     const merged = mergeTlsOptions(global.sslDefaultBind, b.tls);
     const versions = resolveTlsVersions(merged);

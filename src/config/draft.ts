@@ -34,6 +34,7 @@ export interface BindDraft {
   crts: { path: string; loc: Location }[];
   tls: TlsOptionsDraft;
   alpn?: string[];
+  maxconn?: number;
   loc: Location;
 }
 

@@ -79,6 +79,8 @@ export interface Bind {
   host: string;
   port: number;
   tls?: TlsBind;
+  /** Bind-line `maxconn`: connections at once on this socket, over the whole process tree. */
+  maxconn?: number;
   loc: Location;
 }
 

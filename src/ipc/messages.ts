@@ -44,6 +44,8 @@ export type MasterToWorker =
       type: 'init';
       generation: number;
       index: number;
+      /** Workers in this process generation: each maxconn is split into this many shares. */
+      workers: number;
       config: Config;
       /** Keys of every listener the worker must receive before it may report ready. */
       listenerKeys: string[];
@@ -51,7 +53,8 @@ export type MasterToWorker =
       /** Base64 of 48 bytes: TLS session-ticket keys shared by every worker and generation. */
       ticketKeys: string;
     }
-  | { type: 'listener'; key: string }
+  /** `spare`: the answer to a `listener-request` (another copy of a socket the worker accepts on). */
+  | { type: 'listener'; key: string; spare?: true }
   /**
    * In-place reload: build generation `generation` from `config` inside this running process
    * (same code, warm JIT, no fork), answer `ready` or `reconfigure-error`, and switch to it only on
@@ -81,7 +84,10 @@ export type WorkerToMaster =
   | { type: 'activated'; generation: number }
   /** An in-process generation this worker was draining has finished (or was stopped). */
   | { type: 'generation-drained'; generation: number }
-  | { type: 'stats-request'; requestId: number };
+  | { type: 'stats-request'; requestId: number }
+  /** The worker closed its copy of socket `key` at its share of maxconn and wants another, to
+   * accept again once below it; answered with `listener {key, spare}` + handle. */
+  | { type: 'listener-request'; key: string };
 
 export function isWorkerToMaster(value: unknown): value is WorkerToMaster {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

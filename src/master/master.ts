@@ -167,6 +167,12 @@ export function createMaster(opts: MasterOptions): Master {
         case 'stats-request':
           w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats() });
           break;
+        case 'listener-request': {
+          // A worker at its share of maxconn closed its copy; another for when it is below again.
+          const l = listeners.get(msg.key);
+          if (l !== undefined) sendListener(w, msg.key, l.handle, true);
+          break;
+        }
         case 'drained':
           break;
         case 'generation-drained':
@@ -260,6 +266,7 @@ export function createMaster(opts: MasterOptions): Master {
       ...(child !== undefined ? { child } : {}),
       generation: gen.id,
       index,
+      workers: gen.size,
       config: gen.config,
       listeners,
       servers: serverStates(),

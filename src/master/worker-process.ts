@@ -34,6 +34,8 @@ export interface WorkerProcess {
 export interface WorkerSpawnOptions {
   generation: number;
   index: number;
+  /** Workers in the process generation (maxconn is split into this many shares). */
+  workers: number;
   config: Config;
   listeners: ListenerRegistry;
   servers: ServerStates;
@@ -102,6 +104,7 @@ export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
     type: 'init',
     generation: opts.generation,
     index: opts.index,
+    workers: opts.workers,
     config: opts.config,
     listenerKeys,
     servers: opts.servers,
@@ -114,10 +117,12 @@ export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
   return worker;
 }
 
-/** Hand a copy of a listening socket to a worker (SCM_RIGHTS over the IPC channel). */
-export function sendListener(worker: WorkerProcess, key: string, handle: TcpHandle): void {
+/** Hand a copy of a listening socket to a worker (SCM_RIGHTS over the IPC channel); `spare`
+ * answers its `listener-request`. */
+export function sendListener(worker: WorkerProcess, key: string, handle: TcpHandle, spare = false): void {
+  const msg: MasterToWorker = spare ? { type: 'listener', key, spare: true } : { type: 'listener', key };
   // The channel accepts raw libuv handles as well as net.Server objects; its types only say the latter.
-  if (worker.child.connected) worker.child.send({ type: 'listener', key } satisfies MasterToWorker, handle as unknown as net.Server, () => {});
+  if (worker.child.connected) worker.child.send(msg, handle as unknown as net.Server, () => {});
 }
 
 export type { TcpHandle };

@@ -11,6 +11,7 @@ import { errorBody, errorReason, rawErrorfile } from './errors.ts';
 import { applyHeaderRules, evaluate, findRedirect, type RuleContext } from './rules.ts';
 import type { BackendRuntime, FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
 import type { LogRecord } from '../log/format.ts';
+import { UPSTREAM_QUEUE_TIMEOUT } from './upstream.ts';
 import {
   UPSTREAM_BODY_TIMEOUT,
   UPSTREAM_CLOSED,
@@ -49,6 +50,9 @@ class Exchange implements RuleContext, UpstreamHandler {
   t0: number;
   tConnected = -1;
   tResponse = -1;
+  /** Time spent waiting for a slot of the server's maxconn (%Tw), and when the wait began. */
+  queuedMs = 0;
+  tQueued = -1;
   TR: number;
   hasBody = false;
   upstreamHeaders: string[] = [];
@@ -97,6 +101,14 @@ class Exchange implements RuleContext, UpstreamHandler {
     this.abortUpstream = abort;
   }
 
+  onQueued(): void {
+    this.tQueued = performance.now();
+  }
+
+  onDequeue(): void {
+    this.queuedMs += performance.now() - this.tQueued;
+  }
+
   onRequestSent(): void {
     this.tConnected = performance.now();
   }
@@ -136,6 +148,12 @@ class Exchange implements RuleContext, UpstreamHandler {
   onError(err: Error & { code?: string }): void {
     const srv = this.srv as ServerRuntime;
     release(this, srv);
+    if (err.code === UPSTREAM_QUEUE_TIMEOUT) {
+      // No slot of the server's maxconn freed within `timeout queue`: HAProxy's 503 sQ, no retry.
+      this.queuedMs += performance.now() - this.tQueued;
+      if (!this.done) sendError(this, 503, 'sQ--');
+      return;
+    }
     upstreamFailed(this, srv, err.code ?? '', this.headersSeen);
   }
 }
@@ -506,8 +524,8 @@ function finish(x: Exchange): void {
     backend: x.be?.backend.name ?? x.fe.frontend.name,
     server: x.srv?.name ?? '<NOSRV>',
     TR: x.TR,
-    Tw: x.srv === undefined ? -1 : 0,
-    Tc: x.tConnected < 0 ? -1 : Math.round(x.tConnected - x.t0),
+    Tw: x.srv === undefined ? -1 : Math.round(x.queuedMs),
+    Tc: x.tConnected < 0 ? -1 : Math.round(x.tConnected - x.t0 - x.queuedMs),
     Tr: x.tResponse < 0 || x.tConnected < 0 ? -1 : Math.round(x.tResponse - x.tConnected),
     Ta: Math.round(end - x.t0) + x.TR,
     Tt: Date.now() - x.acceptMs,

@@ -15,6 +15,7 @@ import { createCounterRegistry } from './counters.ts';
 import type { HttpDeps } from './http-proxy.ts';
 import { clientAddress } from './http-proxy.ts';
 import { createLayer, prepareRoute, type BindRoute, type ProtocolLayer } from './protocol.ts';
+import { createAcceptLoop, shareOf, type ConnLimit, type SocketLimits } from './accept-limit.ts';
 import { applyStates, buildRuntime, type FrontendRuntime, type WorkerRuntime } from './runtime.ts';
 import { UpstreamPool, type UpstreamOptions } from './upstream.ts';
 import { serveStatsPage } from './stats.ts';
@@ -44,8 +45,9 @@ interface RetiredSet {
 
 const counters = createCounterRegistry();
 const logResources = createSharedLogResources();
-/** Accepting servers, one per listening socket, shared by the generations of this process. */
-const accepting = new Map<string, net.Server>();
+/** This process's share of each maxconn (`global`, `fe:NAME`, `bind:KEY`), kept across reloads
+ * so that connections already open keep counting. */
+const connLimits = new Map<string, ConnLimit>();
 /** The protocol layer each socket's new connections go to. */
 const layers = new Map<string, ProtocolLayer>();
 /** Handles received for a prepared generation, listened on when it is activated. */
@@ -59,6 +61,8 @@ let prepared: WorkerGeneration | undefined;
 let ticketKeys: Buffer = Buffer.alloc(48);
 let servers: ServerStates = {};
 let index = 0;
+/** Workers in this process generation: each limit is split into this many shares. */
+let workers = 1;
 let initialised = false;
 let readySent = false;
 let stopping = false;
@@ -89,7 +93,11 @@ function reportCounters(cb?: () => void): void {
   send({ type: 'counters', deltas, gauges }, cb);
 }
 
-function poolFor(options: UpstreamOptions): UpstreamPool {
+function poolFor(given: UpstreamOptions): UpstreamPool {
+  // A server's maxconn is split over the workers like the others, but never below 1: requests
+  // cannot move to another worker's pool, so a share of 0 would starve this worker's clients.
+  const max = given.connections;
+  const options = max === null ? given : { ...given, connections: Math.max(1, shareOf(max, index, workers)) };
   const key = JSON.stringify(options);
   let pool = pools.get(key);
   if (pool === undefined || pool.closed || pool.destroyed) pools.set(key, (pool = new UpstreamPool(options)));
@@ -161,6 +169,7 @@ function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {
   if (initialised) return;
   initialised = true;
   index = msg.index;
+  workers = msg.workers;
   servers = msg.servers;
   ticketKeys = Buffer.from(msg.ticketKeys, 'base64');
   const gen = buildGeneration(msg.generation, msg.config, msg.listenerKeys);
@@ -175,11 +184,31 @@ function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {
   maybeReady();
 }
 
-/** Accept on `handle` for listener `key`; each connection goes to the generation active *now*. */
-function listen(key: string, handle: unknown, onListening: () => void): void {
-  if (accepting.has(key)) return onListening();
-  // allowHalfOpen as http.Server itself does: a client may send its request then shut down writes.
-  const server = net.createServer({ pauseOnConnect: false, noDelay: true, allowHalfOpen: true }, (sock) => {
+/** This process's limits for socket `key` under `gen`: global, frontend (0: the global one) and
+ * bind `maxconn`, each split over the workers; the backlog is the frontend's maxconn (HAProxy's). */
+function socketLimits(gen: WorkerGeneration, key: string): SocketLimits {
+  const route = gen.routes.get(key);
+  // A socket none of our frontends uses: held, never accepted on.
+  if (route === undefined) return { limits: [{ share: 0, count: 0 }], backlog: 511 };
+  const g = gen.config.global.maxconn;
+  const fe = route.fe.frontend;
+  const feMax = fe.maxconn || g;
+  const bindMax = fe.binds.find((b) => b.key === key)?.maxconn;
+  const limits = [limitOf('global', g), limitOf(`fe:${fe.name}`, feMax)];
+  if (bindMax !== undefined) limits.push(limitOf(`bind:${key}`, bindMax));
+  return { limits, backlog: Math.min(65535, Math.max(511, bindMax ?? feMax ?? 0)) };
+}
+
+function limitOf(id: string, total: number | undefined): ConnLimit {
+  let l = connLimits.get(id);
+  if (l === undefined) connLimits.set(id, (l = { share: Infinity, count: 0 }));
+  l.share = shareOf(total, index, workers);
+  return l;
+}
+
+/** Each accepted connection goes to the generation active *now*. */
+const acceptLoop = createAcceptLoop({
+  onConnection(key, sock) {
     const layer = layers.get(key);
     if (layer === undefined) {
       sock.destroy();
@@ -198,35 +227,37 @@ function listen(key: string, handle: unknown, onListening: () => void): void {
       if (sock.bytesRead === 0 && !fe.frontend.dontLogNull) logNullConnection(fe, layer.connections, sock);
     });
     layer.sink(sock);
-  });
-  accepting.set(key, server);
-  server.on('error', (err) => {
+  },
+  requestHandle(key) {
+    if (!stopping) send({ type: 'listener-request', key });
+  },
+  onError(key, err) {
     if (readySent) process.stderr.write(`handoff worker ${process.pid}: cannot accept on ${key}: ${err.message}\n`);
     else fail(`cannot accept on ${key}: ${err.message}`);
-  });
-  const cfg = active?.config;
-  const fe = layers.get(key)?.route.fe.frontend;
-  server.maxConnections = fe?.maxconn ?? cfg?.global.maxconn ?? Infinity;
-  const backlog = Math.min(65535, Math.max(511, cfg?.global.maxconn ?? 0));
-  server.listen(handle as net.ListenOptions, backlog, onListening);
-}
+  },
+});
 
-function onListener(key: string, handle: unknown): void {
-  if (stopping) return;
+function onListener(key: string, handle: unknown, spare: boolean): void {
   if (handle === undefined || handle === null) return;
+  if (stopping || (spare && !acceptLoop.has(key))) {
+    (handle as { close?: () => void }).close?.();
+    return;
+  }
+  if (spare || acceptLoop.has(key)) {
+    // Another copy of a socket we accept on: the answer to a listener-request.
+    const gen = active;
+    if (gen === undefined) return;
+    acceptLoop.addHandle(key, handle, socketLimits(gen, key));
+    return;
+  }
   if (readySent && prepared !== undefined) {
     // For a prepared generation: listen only once it is activated.
     parked.set(key, handle);
     maybePreparedReady();
     return;
   }
-  if (!layers.has(key)) {
-    // A socket no frontend of ours uses: it counts as received.
-    accepting.set(key, net.createServer());
-    maybeReady();
-    return;
-  }
-  listen(key, handle, maybeReady);
+  if (active === undefined) return;
+  acceptLoop.addHandle(key, handle, socketLimits(active, key), maybeReady);
 }
 
 function noop(): void {}
@@ -247,7 +278,7 @@ function logNullConnection(fe: FrontendRuntime, connections: ConnectionRegistry,
 
 function maybeReady(): void {
   if (readySent || active === undefined) return;
-  for (const key of active.listenerKeys) if (!accepting.has(key)) return;
+  for (const key of active.listenerKeys) if (!acceptLoop.has(key)) return;
   readySent = true;
   send({ type: 'ready', generation: active.id, index, pid: process.pid });
 }
@@ -268,7 +299,7 @@ function onReconfigure(msg: Extract<MasterToWorker, { type: 'reconfigure' }>): v
 function maybePreparedReady(): void {
   const gen = prepared;
   if (gen === undefined) return;
-  for (const key of gen.listenerKeys) if (!accepting.has(key) && !parked.has(key)) return;
+  for (const key of gen.listenerKeys) if (!acceptLoop.has(key) && !parked.has(key)) return;
   send({ type: 'ready', generation: gen.id, index, pid: process.pid });
 }
 
@@ -279,18 +310,14 @@ function activate(id: number, hardStopAfterMs: number, maxOld: number): void {
   const previous = active;
   active = next;
   const retired = adoptRoutes(next);
-  for (const [key, handle] of parked) listen(key, handle, noop);
-  parked.clear();
   // Sockets the new configuration no longer names: stop accepting (the master closes its copy).
-  for (const [key, server] of accepting) {
-    const route = next.routes.get(key);
-    if (route === undefined && !next.listenerKeys.includes(key)) {
-      server.close();
-      accepting.delete(key);
-    } else if (route !== undefined) {
-      server.maxConnections = route.fe.frontend.maxconn ?? next.config.global.maxconn ?? Infinity;
-    }
+  // The others take the new shares of maxconn (a lower one pauses accepting, never closes).
+  for (const key of acceptLoop.keys()) {
+    if (!next.listenerKeys.includes(key)) acceptLoop.close(key);
+    else acceptLoop.setLimits(key, socketLimits(next, key));
   }
+  for (const [key, handle] of parked) acceptLoop.addHandle(key, handle, socketLimits(next, key));
+  parked.clear();
   if (previous !== undefined) retire({ generation: previous.id, layers: retired, runtime: previous.runtime }, hardStopAfterMs);
   // Bound the generations draining side by side: the oldest beyond the limit closes now.
   for (const set of retiring) {
@@ -391,8 +418,7 @@ function drain(hardStopAfterMs: number): void {
   if (stopping) return;
   stopping = true;
   // Stop accepting at once; the master keeps the sockets, the new processes accept from them.
-  for (const server of accepting.values()) server.close();
-  accepting.clear();
+  acceptLoop.closeAll();
   if (prepared !== undefined) discard(prepared.id);
   const current = [...layers.values()];
   layers.clear();
@@ -423,7 +449,7 @@ process.on('message', (msg: unknown, handle: unknown) => {
       onInit(msg);
       break;
     case 'listener':
-      onListener(msg.key, handle);
+      onListener(msg.key, handle, msg.spare === true);
       break;
     case 'reconfigure':
       onReconfigure(msg);

@@ -69,6 +69,20 @@ export function buildRuntime(
       serverClose: b.httpServerClose,
     };
     for (const s of b.servers) {
+      // `option http-server-close` is applied per request (`reset`), so the pool is the same.
+      const pool = pools({
+        host: s.host,
+        port: s.port,
+        connections: s.maxconn ?? null,
+        connectTimeout: b.timeouts.connect,
+        serverTimeout: b.timeouts.server,
+        // HAProxy: `timeout queue` defaults to `timeout connect`.
+        queueTimeout: b.timeouts.queue ?? b.timeouts.connect,
+        // Without a Keep-Alive hint from the server (then: its timeout minus 1 s), drop idle
+        // connections before a typical server (Node: 5 s) does, so a request rarely meets a
+        // connection being closed.
+        keepAliveTimeout: 4000,
+      });
       const srv: ServerRuntime = {
         server: s,
         backend: rt,
@@ -77,20 +91,10 @@ export function buildRuntime(
         usable: !s.disabled,
         backup: s.backup,
         active: 0,
-        ...(s.maxconn !== undefined ? { maxconn: s.maxconn } : {}),
+        // This process's share of the server's maxconn, as the pool enforces it.
+        ...(pool.options.connections !== null ? { maxconn: pool.options.connections } : {}),
         counters: counters.server(b.name, s.name),
-        // `option http-server-close` is applied per request (`reset`), so the pool is the same.
-        pool: pools({
-          host: s.host,
-          port: s.port,
-          connections: s.maxconn ?? null,
-          connectTimeout: b.timeouts.connect,
-          serverTimeout: b.timeouts.server,
-          // Without a Keep-Alive hint from the server (then: its timeout minus 1 s), drop idle
-          // connections before a typical server (Node: 5 s) does, so a request rarely meets a
-          // connection being closed.
-          keepAliveTimeout: 4000,
-        }),
+        pool,
       };
       applyState(srv, states[s.id]);
       servers.push(srv);

@@ -20,6 +20,8 @@ export const UPSTREAM_CLOSED = 'UPSTREAM_CLOSED';
 export const UPSTREAM_PARSE = 'UPSTREAM_PARSE';
 /** The request was aborted by its owner (the client went away). */
 export const UPSTREAM_ABORTED = 'UPSTREAM_ABORTED';
+/** `timeout queue` expired while the request waited for a connection slot (`maxconn`). */
+export const UPSTREAM_QUEUE_TIMEOUT = 'UPSTREAM_QUEUE_TIMEOUT';
 
 export type UpstreamError = Error & { code: string };
 
@@ -33,6 +35,10 @@ function upstreamError(code: string, message: string): UpstreamError {
 export interface UpstreamHandler {
   /** Called at dispatch: `abort` cancels the exchange (then onError(UPSTREAM_ABORTED) follows). */
   onConnect(abort: (err?: Error) => void): void;
+  /** No connection slot is free (`maxconn`): the request waits in the queue. */
+  onQueued?(): void;
+  /** The request waited in the queue and now has a connection. */
+  onDequeue?(): void;
   /** The whole request (head and body) was written. */
   onRequestSent(): void;
   /** The final response head (1xx other than 101 are skipped); `headers` are name, value pairs.
@@ -60,6 +66,8 @@ export interface UpstreamOptions {
   port: number;
   /** Most connections at once (`maxconn`); further requests wait in order. */
   connections: number | null;
+  /** `timeout queue`: longest wait for a connection slot, ms (0: no limit). */
+  queueTimeout?: number;
   /** `timeout connect`, ms. */
   connectTimeout: number;
   /** `timeout server`: inactivity while a request is in progress, ms. */
@@ -86,6 +94,8 @@ class Pending {
   pool: UpstreamPool;
   conn: UpstreamConnection | undefined = undefined;
   ended = false;
+  /** `timeout queue` while it waits for a slot. */
+  queueTimer: NodeJS.Timeout | undefined = undefined;
   constructor(pool: UpstreamPool, req: UpstreamRequest, handler: UpstreamHandler) {
     this.pool = pool;
     this.req = req;
@@ -96,9 +106,7 @@ class Pending {
     if (this.ended) return;
     const conn = this.conn;
     if (conn === undefined) {
-      const q = this.pool.queue;
-      const i = q.indexOf(this);
-      if (i !== -1) q.splice(i, 1);
+      this.pool.unqueue(this);
       this.fail(upstreamError(UPSTREAM_ABORTED, err?.message ?? 'request aborted'));
       this.pool.settle();
       return;
@@ -604,6 +612,34 @@ export class UpstreamPool {
       return;
     }
     this.queue.push(p);
+    handler.onQueued?.();
+    const t = this.options.queueTimeout ?? 0;
+    if (t > 0) {
+      p.queueTimer = setTimeout(() => {
+        p.queueTimer = undefined;
+        this.unqueue(p);
+        p.fail(upstreamError(UPSTREAM_QUEUE_TIMEOUT, 'timeout queue'));
+        this.settle();
+      }, t);
+    }
+  }
+
+  /** Take `p` out of the queue (timed out or aborted). */
+  unqueue(p: Pending): void {
+    if (p.queueTimer !== undefined) clearTimeout(p.queueTimer);
+    p.queueTimer = undefined;
+    const i = this.queue.indexOf(p);
+    if (i !== -1) this.queue.splice(i, 1);
+  }
+
+  /** The oldest waiting request, leaving the queue for a connection. */
+  private dequeue(): Pending | undefined {
+    const p = this.queue.shift();
+    if (p === undefined) return undefined;
+    if (p.queueTimer !== undefined) clearTimeout(p.queueTimer);
+    p.queueTimer = undefined;
+    p.handler.onDequeue?.();
+    return p;
   }
 
   private open(p: Pending): void {
@@ -615,7 +651,7 @@ export class UpstreamPool {
 
   /** A connection free for the next request: the oldest waiting one, else the idle list. */
   release(conn: UpstreamConnection): void {
-    const next = this.queue.shift();
+    const next = this.dequeue();
     if (next !== undefined) {
       conn.start(next);
       return;
@@ -640,7 +676,7 @@ export class UpstreamPool {
   /** Open connections for waiting requests if room was made; resolve close() when empty. */
   settle(): void {
     const max = this.options.connections;
-    while (this.queue.length > 0 && (max === null || this.count < max)) this.open(this.queue.shift() as Pending);
+    while (this.queue.length > 0 && (max === null || this.count < max)) this.open(this.dequeue() as Pending);
     if (this.closed && this.count === 0 && this.queue.length === 0) {
       this.destroyed = true;
       if (this.sweeper !== undefined) clearInterval(this.sweeper);

@@ -138,6 +138,7 @@ export async function startWorker(opts: StartOptions): Promise<WorkerHandle> {
     type: 'init',
     generation: opts.generation ?? 1,
     index: 0,
+    workers: 1,
     config: opts.config,
     listenerKeys: [...opts.handles.keys()],
     servers: opts.servers ?? {},

@@ -312,3 +312,20 @@ test('close() lets an in-flight request finish', async () => {
   assert.equal((await request(p)).error, 'UPSTREAM_CLOSED');
   await srv.close();
 });
+
+test('timeout queue: a request waiting for a maxconn slot longer than queueTimeout fails with UPSTREAM_QUEUE_TIMEOUT, nothing sent', async () => {
+  // The first request is never answered: it holds the only slot.
+  const srv = await rawServer((n) => (n === 1 ? undefined : [b('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')]));
+  const p = pool(srv.port, { connections: 1, queueTimeout: 100 });
+  const held = request(p);
+  const t0 = performance.now();
+  const queued = await request(p);
+  const waited = performance.now() - t0;
+  assert.equal(queued.error, 'UPSTREAM_QUEUE_TIMEOUT');
+  assert.equal(queued.sent, false);
+  assert.ok(waited >= 95 && waited < 1000, `waited ${waited} ms`);
+  assert.equal(p.queue.length, 0);
+  await srv.close();
+  assert.ok((await held).error !== undefined);
+  await p.close();
+});

@@ -154,7 +154,8 @@ export function applyBindOptions(ctx: ProxyContext, binds: BindDraft[], words: r
         ctx.error("'maxconn' on a bind line expects an integer");
         return false;
       }
-      ctx.warn("'maxconn' on a bind line is ignored; set it on the frontend");
+      // HAProxy: 0 or unset means the frontend's maxconn.
+      template.maxconn = Number(value);
       i += 2;
       continue;
     }

@@ -1,0 +1,261 @@
+// The accept loop of a worker, with `maxconn` as a limit on the whole process tree.
+//
+// Every worker accepts from the same kernel socket (a copy of the master's descriptor). A worker
+// holds a share of each limit (global `maxconn`, frontend `maxconn`, bind `maxconn`): the shares of
+// the workers of a process generation add up to the limit. At its share a worker stops accepting by
+// closing its own copy of the socket — Node cannot pause a listening handle, and accepting then
+// closing (net.Server.maxConnections) is what we must not do. The kernel socket stays listening
+// (the master and the other workers hold it), so further clients wait in its backlog, or are taken
+// by a worker below its share. The worker asks the master for a new copy at once
+// (`listener-request`) and listens on it again once it is back below its share (with hysteresis).
+import net from 'node:net';
+
+/** One limit as this process sees it: its share, and the connections counted against it now. */
+export interface ConnLimit {
+  /** Connections this process may hold (Infinity: no limit, 0: never accept here). */
+  share: number;
+  count: number;
+}
+
+/** What a listening socket counts its connections against, and its listen() backlog. */
+export interface SocketLimits {
+  limits: ConnLimit[];
+  backlog: number;
+}
+
+export interface AcceptLoopDeps {
+  /** An accepted connection within every limit of socket `key`. */
+  onConnection(key: string, sock: net.Socket): void;
+  /** Ask the master for another copy of socket `key`; it arrives through `addHandle`. */
+  requestHandle(key: string): void;
+  onError(key: string, err: Error): void;
+}
+
+export interface AcceptLoop {
+  /** A copy of socket `key` (at start, for a reload, or the answer to a `requestHandle`). Listened
+   * on now if the limits allow, else kept for later. `onReady` once it accepts or is kept. */
+  addHandle(key: string, handle: unknown, limits: SocketLimits, onReady?: () => void): void;
+  /** Limits changed (reload): pause or resume accordingly. */
+  setLimits(key: string, limits: SocketLimits): void;
+  has(key: string): boolean;
+  keys(): string[];
+  /** Socket `key` is no longer ours: stop accepting, drop the copy held. */
+  close(key: string): void;
+  closeAll(): void;
+  /** Counts for `show`-style reporting and tests: listening, paused, waiting. */
+  state(): { listening: number; paused: number; waiting: number };
+}
+
+interface Entry {
+  key: string;
+  limits: ConnLimit[];
+  backlog: number;
+  /** Accepting now. */
+  server: net.Server | undefined;
+  /** A copy of the socket not listened on (the next resume uses it). */
+  spare: unknown;
+  /** A `listener-request` is outstanding. */
+  requested: boolean;
+  /** Stopped at a limit: resumes only below the low-water mark. */
+  paused: boolean;
+}
+
+/** Worker `index`'s share of `total` over `workers`: floor or ceil, summing to exactly `total`. */
+export function shareOf(total: number | undefined, index: number, workers: number): number {
+  if (total === undefined || !Number.isFinite(total)) return Infinity;
+  const n = Math.max(1, workers);
+  const i = ((index % n) + n) % n;
+  return Math.floor(total / n) + (i < total % n ? 1 : 0);
+}
+
+/** Resume below share minus this: a worker hovering at its limit does not close and re-listen on
+ * every connection that ends (each pause costs a close and a message to the master). */
+export function hysteresis(share: number): number {
+  if (!Number.isFinite(share)) return 0;
+  return Math.max(1, Math.min(32, Math.floor(share / 20)));
+}
+
+const full = (limits: ConnLimit[]): boolean => limits.some((l) => l.count >= l.share);
+const belowLowWater = (limits: ConnLimit[]): boolean => limits.every((l) => l.count <= l.share - hysteresis(l.share));
+
+function closeHandle(handle: unknown): void {
+  try {
+    (handle as { close?: () => void }).close?.();
+  } catch {
+    // already closed
+  }
+}
+
+export function createAcceptLoop(deps: AcceptLoopDeps): AcceptLoop {
+  const entries = new Map<string, Entry>();
+  /** Accepted while a limit was reached: held unread, admitted in order as slots free. A limit is
+   * checked and the socket closed synchronously in the accept callback, before libuv accepts the
+   * next connection of its loop, so this stays empty in practice; it is the safe answer if not. */
+  const waiting: { entry: Entry; sock: net.Socket }[] = [];
+  let anyPaused = false;
+
+  function admit(entry: Entry, sock: net.Socket): void {
+    const limits = entry.limits;
+    for (const l of limits) l.count++;
+    sock.once('close', () => {
+      for (const l of limits) l.count--;
+      slotFreed();
+    });
+    if (full(limits)) pauseFull();
+    deps.onConnection(entry.key, sock);
+  }
+
+  function onAccept(entry: Entry, sock: net.Socket): void {
+    if (full(entry.limits)) {
+      sock.pause();
+      sock.on('error', noop);
+      waiting.push({ entry, sock });
+      sock.once('close', () => {
+        const i = waiting.findIndex((w) => w.sock === sock);
+        if (i !== -1) waiting.splice(i, 1);
+      });
+      pauseFull();
+      return;
+    }
+    admit(entry, sock);
+  }
+
+  /** Stop accepting on every socket one of whose limits is reached (a global limit stops all). */
+  function pauseFull(): void {
+    for (const e of entries.values()) if (e.server !== undefined && full(e.limits)) pause(e);
+  }
+
+  function pause(e: Entry): void {
+    const server = e.server;
+    e.server = undefined;
+    e.paused = true;
+    anyPaused = true;
+    // Our copy of the descriptor only: the kernel socket stays listening, its backlog intact, and
+    // the connections accepted from it are untouched.
+    server?.close();
+    want(e);
+  }
+
+  /** Make sure a copy will be there when the socket resumes. */
+  function want(e: Entry): void {
+    if (e.spare !== undefined || e.requested) return;
+    e.requested = true;
+    deps.requestHandle(e.key);
+  }
+
+  function slotFreed(): void {
+    while (waiting.length > 0) {
+      const i = waiting.findIndex((w) => !full(w.entry.limits) && entries.get(w.entry.key) === w.entry);
+      if (i === -1) break;
+      const [w] = waiting.splice(i, 1);
+      if (w === undefined || w.sock.destroyed) continue;
+      admit(w.entry, w.sock);
+      w.sock.resume();
+    }
+    if (anyPaused) resumeAll();
+  }
+
+  function resumeAll(): void {
+    let still = false;
+    for (const e of entries.values()) {
+      if (e.server === undefined) evaluate(e);
+      if (e.paused) still = true;
+    }
+    anyPaused = still;
+  }
+
+  /** Listen if the limits allow, else stay paused with a copy at hand. */
+  function evaluate(e: Entry, onReady?: () => void): void {
+    if (e.server !== undefined) {
+      if (full(e.limits)) pause(e);
+      onReady?.();
+      return;
+    }
+    const canAccept = e.paused ? belowLowWater(e.limits) && !full(e.limits) : !full(e.limits);
+    if (!canAccept) {
+      if (!e.paused) {
+        e.paused = true;
+        anyPaused = true;
+      }
+      if (e.limits.every((l) => l.share > 0)) want(e);
+      onReady?.();
+      return;
+    }
+    if (e.spare === undefined) {
+      want(e);
+      onReady?.();
+      return;
+    }
+    const handle = e.spare;
+    e.spare = undefined;
+    e.paused = false;
+    // allowHalfOpen as http.Server itself does: a client may send its request then shut down writes.
+    const server = net.createServer({ pauseOnConnect: false, noDelay: true, allowHalfOpen: true }, (sock) => onAccept(e, sock));
+    server.on('error', (err) => deps.onError(e.key, err));
+    e.server = server;
+    server.listen(handle as net.ListenOptions, e.backlog, onReady);
+  }
+
+  return {
+    addHandle(key, handle, limits, onReady) {
+      let e = entries.get(key);
+      if (e === undefined) {
+        e = { key, limits: limits.limits, backlog: limits.backlog, server: undefined, spare: undefined, requested: false, paused: false };
+        entries.set(key, e);
+      } else {
+        e.limits = limits.limits;
+        e.backlog = limits.backlog;
+      }
+      e.requested = false;
+      if (e.spare !== undefined || e.server !== undefined) {
+        // One copy at hand is enough.
+        if (e.spare === undefined) e.spare = handle;
+        else closeHandle(handle);
+      } else {
+        e.spare = handle;
+      }
+      evaluate(e, onReady);
+    },
+    setLimits(key, limits) {
+      const e = entries.get(key);
+      if (e === undefined) return;
+      e.limits = limits.limits;
+      e.backlog = limits.backlog;
+      if (e.server !== undefined && full(e.limits)) pause(e);
+      else if (e.server === undefined) evaluate(e);
+      slotFreed();
+    },
+    has: (key) => entries.has(key),
+    keys: () => [...entries.keys()],
+    close(key) {
+      const e = entries.get(key);
+      if (e === undefined) return;
+      entries.delete(key);
+      e.server?.close();
+      e.server = undefined;
+      if (e.spare !== undefined) closeHandle(e.spare);
+      e.spare = undefined;
+      // Accepted, so served: over the limit for a moment rather than closed unanswered.
+      for (const w of waiting.filter((x) => x.entry === e)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        if (w.sock.destroyed) continue;
+        admit(e, w.sock);
+        w.sock.resume();
+      }
+    },
+    closeAll() {
+      for (const key of [...entries.keys()]) this.close(key);
+    },
+    state() {
+      let listening = 0;
+      let paused = 0;
+      for (const e of entries.values()) {
+        if (e.server !== undefined) listening++;
+        else paused++;
+      }
+      return { listening, paused, waiting: waiting.length };
+    },
+  };
+}
+
+function noop(): void {}
