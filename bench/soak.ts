@@ -7,7 +7,7 @@
 // processes alive at once, and per process role the RSS at start and end and its slope (MB/min,
 // least squares over the samples after the first minute, or all when the run is shorter).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -162,9 +162,11 @@ ${p.backends.map((port, i) => `    server demo${i + 1} ${HOST}:${port}`).join('\
 
 async function startProxy(dir: string, cfg: string, socket: string): Promise<Proc> {
   const log = join(dir, 'handoff.log');
-  const p = spawnLogged(process.execPath, [CLI, 'run', '-f', cfg, '-S', socket, '-p', join(dir, 'handoff.pid')], log);
+  const pidFile = join(dir, 'handoff.pid');
+  const p = spawnLogged(process.execPath, [CLI, 'run', '-f', cfg, '-S', socket, '-p', pidFile], log);
   for (let i = 0; i < 200; i++) {
-    if (/generation \d+ ready/.test(readFileSync(log, 'utf8'))) return p;
+    // The pid file is written once the workers are ready and the master socket is open.
+    if (existsSync(pidFile)) return p;
     if (!p.alive()) break;
     await sleep(50);
   }
@@ -196,8 +198,8 @@ async function soak(o: { seconds: number; intervalMs: number; sampleS: number; w
     const infoReloads = async () => Number(/^Reloads: (\d+)/m.exec((await sendCommand(socket, 'show info', 5000)).output)?.[1] ?? NaN);
     const before = await infoReloads();
     const loads = Promise.all([
-      loadProcess(['-k', '-c', '20', '--rate', String(o.kaRate), '-t', `${o.seconds}s`, '-s', '10', `http://${HOST}:${plainPort}/`]),
-      loadProcess(['-c', '10', '--rate', String(o.tlsRate), '-t', `${o.seconds}s`, '-s', '10', '-f', 'TLS1.2', `https://${HOST}:${tlsPort}/`]),
+      loadProcess(['-l', '-k', '-c', '20', '--rate', String(o.kaRate), '-t', `${o.seconds}s`, '-s', '10', `http://${HOST}:${plainPort}/`]),
+      loadProcess(['-l', '-c', '10', '--rate', String(o.tlsRate), '-t', `${o.seconds}s`, '-s', '10', '-f', 'TLS1.2', `https://${HOST}:${tlsPort}/`]),
     ]);
     const driver = o.reloads
       ? startReloadDriver({ intervalMs: o.intervalMs, fire: () => sendCommand(socket, 'reload', 30_000), maxReloads: Math.ceil((o.seconds * 1000) / o.intervalMs) })
