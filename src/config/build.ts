@@ -352,9 +352,14 @@ function toModel(global: GlobalDraft, proxies: ProxyDraft[], opts: BuildOptions,
           fall: s.fall,
           backup: s.backup,
           disabled: s.disabled,
+          observe: s.observe,
+          errorLimit: s.errorLimit,
+          onError: s.onError,
           loc: s.loc,
         };
         if (s.maxconn !== undefined) server.maxconn = s.maxconn;
+        if (s.fastinter !== undefined) server.fastinter = s.fastinter;
+        if (s.downinter !== undefined) server.downinter = s.downinter;
         servers.push(server);
       }
       const be: Backend = {
@@ -363,7 +368,9 @@ function toModel(global: GlobalDraft, proxies: ProxyDraft[], opts: BuildOptions,
         balance: p.balance,
         servers,
         retries: p.retries,
+        retryOn: p.retryOn,
         redispatch: p.redispatch,
+        redispatchInterval: p.redispatchInterval,
         forwardFor: p.forwardFor,
         httpServerClose,
         // A listen's rules run once, in its frontend half.

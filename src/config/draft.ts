@@ -3,7 +3,7 @@
 // paths can be resolved).
 import type {
   BalanceAlgorithm, Condition, GlobalConfig, HeaderRule, HealthCheck, Location, LogTarget, Mode,
-  Predicate, Redirect, Timeouts, TlsVersion,
+  Observe, OnError, Predicate, Redirect, RetryOn, Timeouts, TlsVersion,
 } from './model.ts';
 
 export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
@@ -47,6 +47,11 @@ export interface ServerParams {
   backup: boolean;
   disabled: boolean;
   maxconn?: number;
+  fastinter?: number;
+  downinter?: number;
+  observe: Observe;
+  errorLimit: number;
+  onError: OnError;
 }
 
 export interface ServerDraft extends ServerParams {
@@ -91,6 +96,8 @@ export interface ProxyDraft {
   /** HAProxy's HTTP connection modes: the last `option` among them wins. */
   httpConnectionMode: 'keep-alive' | 'server-close' | 'close';
   redispatch: boolean;
+  redispatchInterval: number;
+  retryOn: RetryOn;
   logs: LogEntry[];
   /** `inherited`: came from a `defaults` section (a proxy's own log option then replaces it). */
   logFormat?: { format: string; loc: Location; inherited?: boolean };
@@ -135,6 +142,8 @@ export function builtinDefaults(loc: Location): ProxyDraft {
     forwardFor: false,
     httpConnectionMode: 'keep-alive',
     redispatch: false,
+    redispatchInterval: -1,
+    retryOn: { conditions: ['conn-failure'], statuses: [] },
     logs: [],
     dontLogNull: false,
     timeouts: {},
@@ -142,7 +151,10 @@ export function builtinDefaults(loc: Location): ProxyDraft {
     errorfiles: {},
     stats: { enabled: false, auth: [] },
     balance: 'roundrobin',
-    defaultServer: { check: false, inter: 2000, rise: 2, fall: 3, weight: 1, backup: false, disabled: false },
+    defaultServer: {
+      check: false, inter: 2000, rise: 2, fall: 3, weight: 1, backup: false, disabled: false,
+      observe: 'none', errorLimit: 10, onError: 'fail-check',
+    },
     healthCheck: {},
   };
 }

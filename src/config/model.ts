@@ -185,7 +185,30 @@ export interface Server {
   backup: boolean;
   disabled: boolean;
   maxconn?: number;
+  /** Check interval while the server is transitional (going up or down), else `inter`. */
+  fastinter?: number;
+  /** Check interval while the server is fully down, else `inter`. */
+  downinter?: number;
+  /** Passive health (`observe`): which errors of real traffic count; `none` by default. */
+  observe: Observe;
+  /** `error-limit`: consecutive observed errors that trigger `on-error` (default 10). */
+  errorLimit: number;
+  /** `on-error`: what the master does when `error-limit` is reached (default fail-check). */
+  onError: OnError;
   loc: Location;
+}
+
+export type Observe = 'none' | 'layer4' | 'layer7';
+export type OnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
+
+/** `retry-on` events other than status codes. */
+export type RetryCondition = 'conn-failure' | 'empty-response' | 'junk-response' | 'response-timeout' | '0rtt-rejected';
+
+/** `retry-on`, expanded (`all-retryable-errors` is replaced by what it stands for). */
+export interface RetryOn {
+  conditions: RetryCondition[];
+  /** Response status codes that are retried (the response head is held until decided). */
+  statuses: number[];
 }
 
 export interface HealthCheck {
@@ -199,7 +222,12 @@ export interface Backend {
   balance: BalanceAlgorithm;
   servers: Server[];
   retries: number;
+  /** `retry-on` (HTTP mode; `mode tcp` retries connection failures only). Default: conn-failure. */
+  retryOn: RetryOn;
   redispatch: boolean;
+  /** `option redispatch <interval>`: >0 every Nth retry, <0 the Nth retry before the last
+   * (default -1: the last), 0 only when the server is down or the algorithm is not a hash. */
+  redispatchInterval: number;
   forwardFor: boolean;
   /** `option forwardfor header NAME`: header name when it is not `X-Forwarded-For`. */
   forwardForHeader?: string;

@@ -85,6 +85,12 @@ export type WorkerToMaster =
   /** An in-process generation this worker was draining has finished (or was stopped). */
   | { type: 'generation-drained'; generation: number }
   | { type: 'stats-request'; requestId: number }
+  /**
+   * Passive health (`observe`): this worker saw `errors` consecutive errors on server `id`
+   * (`error-limit` reached; `last` describes the last one). The master applies `on-error` and
+   * answers with `servers`; meanwhile the worker does not pick that server.
+   */
+  | { type: 'server-errors'; id: string; errors: number; last: string }
   /** The worker closed its copy of socket `key` at its share of maxconn and wants another, to
    * accept again once below it; answered with `listener {key, spare}` + handle. */
   | { type: 'listener-request'; key: string };

@@ -167,6 +167,15 @@ export function createMaster(opts: MasterOptions): Master {
         case 'stats-request':
           w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats() });
           break;
+        case 'server-errors':
+          // Passive health: on-error applies through the checker (a DOWN is logged and broadcast by
+          // its onChange). Answer with the states anyway: the worker stopped picking the server
+          // until it hears the master's decision.
+          if (health.observedErrors(msg.id, `detected ${msg.errors} consecutive errors, last one was: ${msg.last}`)) {
+            log.warning(`server ${msg.id}: worker g${gen.id}#${w.index} saw ${msg.errors} consecutive errors (last: ${msg.last})`);
+          }
+          broadcastServers();
+          break;
         case 'listener-request': {
           // A worker at its share of maxconn closed its copy; another for when it is below again.
           const l = listeners.get(msg.key);

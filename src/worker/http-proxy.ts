@@ -11,15 +11,16 @@ import { errorBody, errorReason, rawErrorfile } from './errors.ts';
 import { applyHeaderRules, evaluate, findRedirect, type RuleContext } from './rules.ts';
 import type { BackendRuntime, FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
 import type { LogRecord } from '../log/format.ts';
-import { UPSTREAM_QUEUE_TIMEOUT } from './upstream.ts';
 import {
+  UPSTREAM_ABORTED,
   UPSTREAM_BODY_TIMEOUT,
-  UPSTREAM_CLOSED,
   UPSTREAM_CONNECT_TIMEOUT,
-  UPSTREAM_HEADERS_TIMEOUT,
-  UPSTREAM_SOCKET,
+  UPSTREAM_QUEUE_TIMEOUT,
+  type UpstreamError,
   type UpstreamHandler,
 } from './upstream.ts';
+import { classifyUpstreamError, decideRetry, isReplayable, usableActive, type Failure, type Retry } from './retry.ts';
+import { healthyStatus, observe } from './passive-health.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
@@ -59,8 +60,13 @@ class Exchange implements RuleContext, UpstreamHandler {
   be: BackendRuntime | undefined = undefined;
   srv: ServerRuntime | undefined = undefined;
   tried: Set<ServerRuntime> | undefined = undefined;
+  /** RetryState: retries counted against `retries`, and the one stale-connection retry. */
   retries = 0;
   staleRetried = false;
+  /** A held response's status is retried: the abort that follows is not a failure. */
+  retryAfterAbort: Retry | undefined = undefined;
+  /** The turn-around wait before reconnecting to a server that refused. */
+  retryTimer: NodeJS.Timeout | undefined = undefined;
   /** Aborts the upstream exchange (client gone); set once the pool has taken the request. */
   abortUpstream: ((err?: Error) => void) | undefined = undefined;
   upstreamStarted = false;
@@ -111,10 +117,16 @@ class Exchange implements RuleContext, UpstreamHandler {
 
   onRequestSent(): void {
     this.tConnected = performance.now();
+    const srv = this.srv as ServerRuntime;
+    observe(srv, 'l4-ok', 'L4 successful connection', this.deps.runtime.reportServerErrors);
   }
 
   onHeaders(status: number, raw: string[], resume: () => void, statusText: string): boolean {
     if (status < 200 && status !== 101) return true; // 1xx: the client got its own 100 from Node
+    const srv = this.srv as ServerRuntime;
+    const healthy = healthyStatus(status);
+    observe(srv, healthy ? 'l7-ok' : 'l7-error', healthy ? 'Correct http response' : `Wrong http response (${status})`, this.deps.runtime.reportServerErrors);
+    if (heldForRetry(this, srv, status)) return false;
     this.headersSeen = true;
     this.resume = resume;
     this.tResponse = performance.now();
@@ -154,7 +166,13 @@ class Exchange implements RuleContext, UpstreamHandler {
       if (!this.done) sendError(this, 503, 'sQ--');
       return;
     }
-    upstreamFailed(this, srv, err.code ?? '', this.headersSeen);
+    const held = this.retryAfterAbort;
+    if (held !== undefined && err.code === UPSTREAM_ABORTED) {
+      this.retryAfterAbort = undefined;
+      retry(this, srv, held);
+      return;
+    }
+    upstreamFailed(this, srv, err as Partial<UpstreamError>, this.headersSeen);
   }
 }
 
@@ -308,12 +326,6 @@ function chooseServer(x: Exchange): boolean {
   return true;
 }
 
-/** Errors that only a connect can raise: no request byte reached the server, so a retry is safe. */
-const CONNECT_ONLY = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', UPSTREAM_CONNECT_TIMEOUT]);
-/** A pooled connection the server closed under us (keep-alive race): retried once for safe requests. */
-const STALE_CONNECTION = new Set([UPSTREAM_SOCKET, 'ECONNRESET', 'EPIPE', UPSTREAM_CLOSED]);
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 function connectUpstream(x: Exchange): void {
   const srv = x.srv as ServerRuntime;
   const be = srv.backend;
@@ -344,7 +356,7 @@ function connectUpstream(x: Exchange): void {
     );
   } catch (err) {
     release(x, srv);
-    upstreamFailed(x, srv, (err as { code?: string }).code ?? 'ERR_INVALID_ARG', false);
+    upstreamFailed(x, srv, { code: (err as { code?: string }).code ?? 'ERR_INVALID_ARG' }, false);
   }
 }
 
@@ -357,55 +369,89 @@ function release(x: Exchange, srv: ServerRuntime): void {
   srv.backend.counters.scur--;
 }
 
-function upstreamFailed(x: Exchange, srv: ServerRuntime, code: string, headersSeen: boolean): void {
+/** How an attempt that got no response head ended, for passive health (HAProxy's wording). */
+const OBSERVED: Record<Failure['kind'], string> = {
+  'conn-failure': 'L4 unsuccessful connection',
+  'empty-response': 'Close from server (http)',
+  'junk-response': 'Invalid http response',
+  'response-timeout': 'Read timeout (http)',
+  '0rtt-rejected': 'Read error (http)',
+  status: 'Wrong http response',
+};
+
+/** An attempt failed: retry it (the one decision in retry.ts) or answer the client's error. */
+function upstreamFailed(x: Exchange, srv: ServerRuntime, err: Partial<UpstreamError>, headersSeen: boolean): void {
   const be = srv.backend;
   if (x.done) return;
+  const code = err.code ?? '';
+  const report = x.deps.runtime.reportServerErrors;
   if (headersSeen) {
     // The server went away mid-body: the client cannot get a complete response.
+    if (code !== UPSTREAM_ABORTED) observe(srv, 'l7-error', 'Read error (http)', report);
     srv.counters.values.srv_abrt++;
     be.counters.values.srv_abrt++;
     x.termination = code === UPSTREAM_BODY_TIMEOUT ? 'sD--' : 'SD--';
     x.res.destroy();
     return;
   }
-  if (code === UPSTREAM_HEADERS_TIMEOUT) {
+  const failure = classifyUpstreamError(code, err.info);
+  if (failure === undefined) {
     srv.counters.values.eresp++;
     be.counters.values.eresp++;
-    sendError(x, 504, 'sH--');
+    sendError(x, 502, 'SH--');
     return;
   }
-  if (CONNECT_ONLY.has(code)) {
-    srv.counters.values.econ++;
-    be.counters.values.econ++;
-    if (x.retries < be.backend.retries && !x.res.destroyed) {
-      retry(x, srv);
-      return;
-    }
-    sendError(x, 503, code === UPSTREAM_CONNECT_TIMEOUT ? 'sC--' : 'SC--');
+  const conn = failure.kind === 'conn-failure';
+  // A reused connection closed before any answer is the keep-alive race, not evidence against the server.
+  if (!(failure.kind === 'empty-response' && failure.reused)) observe(srv, conn ? 'l4-error' : 'l7-error', `${OBSERVED[failure.kind]} (${code})`, report);
+  const replayable = isReplayable(x.method, x.hasBody);
+  const decision = decideRetry(be.backend, failure, x, { replayable, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
+  // The stale kept-alive connection (the server closed it as we reused it) is not the server's error.
+  const stale = decision.retry && !decision.counted;
+  if (!stale) {
+    const field = conn ? 'econ' : 'eresp';
+    srv.counters.values[field]++;
+    be.counters.values[field]++;
+  }
+  if (decision.retry && !x.res.destroyed) {
+    retry(x, srv, decision);
     return;
   }
-  // The server closed before answering — typically a kept-alive connection it timed out just as we
-  // reused it. A safe request without a body that got no response byte is sent again, once.
-  if (STALE_CONNECTION.has(code) && !x.hasBody && !x.staleRetried && SAFE_METHODS.has(x.method) && !x.headersSeen) {
-    x.staleRetried = true;
-    connectUpstream(x);
-    return;
-  }
-  srv.counters.values.eresp++;
-  be.counters.values.eresp++;
-  sendError(x, 502, 'SH--');
+  if (conn) sendError(x, 503, code === UPSTREAM_CONNECT_TIMEOUT ? 'sC--' : 'SC--');
+  else if (failure.kind === 'response-timeout') sendError(x, 504, 'sH--');
+  else sendError(x, 502, 'SH--');
 }
 
-function retry(x: Exchange, failed: ServerRuntime): void {
-  x.retries++;
+/** A response whose status `retry-on` names is held, not forwarded, when it will be retried. */
+function heldForRetry(x: Exchange, srv: ServerRuntime, status: number): boolean {
+  const be = srv.backend;
+  const statuses = be.backend.retryOn.statuses;
+  if (statuses.length === 0 || !statuses.includes(status) || x.res.destroyed) return false;
+  const decision = decideRetry(be.backend, { kind: 'status', status, reused: false }, x, {
+    replayable: isReplayable(x.method, x.hasBody),
+    serverUsable: srv.usable,
+    usableActive: usableActive(be.servers),
+  });
+  if (!decision.retry) return false;
+  // Drop this exchange (and its connection); onError then sends the request again.
+  x.retryAfterAbort = decision;
+  x.abortUpstream?.();
+  return true;
+}
+
+/** Send the request again, to the server the decision names. */
+function retry(x: Exchange, failed: ServerRuntime, d: Retry): void {
+  if (d.counted) x.retries++;
+  else x.staleRetried = true;
+  const be = failed.backend;
   failed.counters.values.wretr++;
-  failed.backend.counters.values.wretr++;
-  if (failed.backend.backend.redispatch) {
+  be.counters.values.wretr++;
+  if (d.target === 'other') {
     (x.tried ??= new Set()).add(failed);
-    let next = failed.backend.pick({ clientIp: x.conn.clientIp, exclude: x.tried });
+    let next = be.pick({ clientIp: x.conn.clientIp, exclude: x.tried });
     if (next === undefined) {
       x.tried.clear();
-      next = failed.backend.pick({ clientIp: x.conn.clientIp });
+      next = be.pick({ clientIp: x.conn.clientIp });
     }
     if (next === undefined) {
       sendError(x, 503, 'SC--');
@@ -413,11 +459,18 @@ function retry(x: Exchange, failed: ServerRuntime): void {
     }
     if (next !== failed) {
       failed.counters.values.wredis++;
-      failed.backend.counters.values.wredis++;
+      be.counters.values.wredis++;
     }
     x.srv = next;
   }
-  connectUpstream(x);
+  if (d.delayMs === 0) {
+    connectUpstream(x);
+    return;
+  }
+  x.retryTimer = setTimeout(() => {
+    x.retryTimer = undefined;
+    if (!x.done && !x.res.destroyed) connectUpstream(x);
+  }, d.delayMs);
 }
 
 function forwardResponse(x: Exchange, status: number, statusText: string, raw: string[]): void {
@@ -473,6 +526,7 @@ export function sendError(x: { res: http.ServerResponse; req: http.IncomingMessa
 function finish(x: Exchange): void {
   if (x.done) return;
   x.done = true;
+  if (x.retryTimer !== undefined) clearTimeout(x.retryTimer);
   const deps = x.deps;
   const conn = x.conn;
   const res = x.res;

@@ -8,6 +8,7 @@ import { createPicker, type Candidate, type Picker } from '../balance/algorithms
 import { compileLogFormat, type LogFormatter } from '../log/format.ts';
 import { createSinks, type LogSink, type SharedLogResources } from '../log/sinks.ts';
 import type { BackendField, CounterObject, CounterRegistry, FrontendField } from './counters.ts';
+import { reportToMaster, type PassiveState, type ServerErrorReporter } from './passive-health.ts';
 
 export interface ServerRuntime extends Candidate {
   readonly server: Server;
@@ -15,6 +16,8 @@ export interface ServerRuntime extends Candidate {
   readonly counters: CounterObject<BackendField>;
   /** Keep-alive connection pool to this server (HTTP backends); see upstream choice in docs/data-path.md. */
   readonly pool: UpstreamPool;
+  /** Consecutive errors seen on real traffic (`observe`). */
+  readonly passive: PassiveState;
 }
 
 export interface BackendRuntime {
@@ -42,6 +45,8 @@ export interface WorkerRuntime {
   readonly inflight: Set<Socket>;
   /** Called when `inflight` becomes empty. */
   onIdle?: () => void;
+  /** Passive health: tells the master a server reached its `error-limit`. */
+  readonly reportServerErrors: ServerErrorReporter;
 }
 
 export type BuildResult = { ok: true; runtime: WorkerRuntime } | { ok: false; message: string };
@@ -57,6 +62,7 @@ export function buildRuntime(
   counters: CounterRegistry,
   logResources: SharedLogResources,
   pools: PoolProvider = freshPool,
+  reportServerErrors: ServerErrorReporter = reportToMaster,
 ): BuildResult {
   const backends = new Map<string, BackendRuntime>();
   for (const b of config.backends) {
@@ -94,6 +100,7 @@ export function buildRuntime(
         // This process's share of the server's maxconn, as the pool enforces it.
         ...(pool.options.connections !== null ? { maxconn: pool.options.connections } : {}),
         counters: counters.server(b.name, s.name),
+        passive: { errors: 0 },
         pool,
       };
       applyState(srv, states[s.id]);
@@ -125,7 +132,7 @@ export function buildRuntime(
       log: f.logFormat === null || sinks.length === 0 ? undefined : { format: compileLogFormat(f.logFormat), sinks },
     });
   }
-  return { ok: true, runtime: { frontends, backends, inflight: new Set() } };
+  return { ok: true, runtime: { frontends, backends, inflight: new Set(), reportServerErrors } };
 }
 
 /** Apply the master's view of a server: down/maint/drain servers get no new traffic. */

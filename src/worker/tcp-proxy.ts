@@ -1,9 +1,10 @@
-// `mode tcp`: a byte pipe from the client to the chosen server, with connect timeout and retries.
+// `mode tcp`: a byte pipe from the client to the chosen server, with connect timeout and retries
+// (connection failures only: the retry decision is retry.ts's, shared with HTTP).
 import net from 'node:net';
 import type { FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
 import { clientAddress } from './http-proxy.ts';
-
-const RETRYABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETIMEDOUT', 'ECONNRESET']);
+import { decideRetry, usableActive, type RetryState } from './retry.ts';
+import { observe } from './passive-health.ts';
 
 export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime): (client: net.Socket) => void {
   const f = fe.frontend;
@@ -18,7 +19,7 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime): (
     const clientTimeout = f.timeouts.tunnel ?? f.timeouts.client;
     if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
     client.pause();
-    let retries = 0;
+    const state: RetryState = { retries: 0, staleRetried: false };
     const tried = new Set<ServerRuntime>();
     const attempt = (srv: ServerRuntime | undefined): void => {
       if (srv === undefined || client.destroyed) {
@@ -34,6 +35,7 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime): (
       upstream.once('connect', () => {
         clearTimeout(timer);
         connected = true;
+        observe(srv, 'l4-ok', 'L4 successful connection', runtime.reportServerErrors);
         srv.counters.values.stot++;
         be.counters.values.stot++;
         const serverTimeout = b.timeouts.tunnel ?? b.timeouts.server;
@@ -47,18 +49,27 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime): (
         if (connected) return;
         srv.counters.values.econ++;
         be.counters.values.econ++;
-        if (retries < b.retries && RETRYABLE.has(err.code ?? '') && !client.destroyed) {
-          retries++;
-          srv.counters.values.wretr++;
-          let next: ServerRuntime | undefined = srv;
-          if (b.redispatch) {
-            tried.add(srv);
-            next = be.pick({ clientIp: ip, exclude: tried }) ?? be.pick({ clientIp: ip });
-          }
-          attempt(next);
+        observe(srv, 'l4-error', `L4 unsuccessful connection (${err.code ?? err.message})`, runtime.reportServerErrors);
+        // Nothing of the client's bytes was sent (the client is paused until connected).
+        const d = decideRetry(b, { kind: 'conn-failure', reused: false }, state, { replayable: true, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
+        if (!d.retry || client.destroyed) {
+          client.destroy();
           return;
         }
-        client.destroy();
+        state.retries++;
+        srv.counters.values.wretr++;
+        be.counters.values.wretr++;
+        let next: ServerRuntime | undefined = srv;
+        if (d.target === 'other') {
+          tried.add(srv);
+          next = be.pick({ clientIp: ip, exclude: tried }) ?? be.pick({ clientIp: ip });
+          if (next !== undefined && next !== srv) {
+            srv.counters.values.wredis++;
+            be.counters.values.wredis++;
+          }
+        }
+        if (d.delayMs === 0) attempt(next);
+        else setTimeout(() => attempt(next), d.delayMs);
       });
       upstream.once('close', () => {
         clearTimeout(timer);

@@ -23,7 +23,17 @@ export const UPSTREAM_ABORTED = 'UPSTREAM_ABORTED';
 /** `timeout queue` expired while the request waited for a connection slot (`maxconn`). */
 export const UPSTREAM_QUEUE_TIMEOUT = 'UPSTREAM_QUEUE_TIMEOUT';
 
-export type UpstreamError = Error & { code: string };
+export type UpstreamError = Error & { code: string; info?: UpstreamFailureInfo };
+
+/** What the connection had been through when an exchange on it failed (for the retry decision). */
+export interface UpstreamFailureInfo {
+  /** The TCP connection was established (else: a connect failure, nothing was sent). */
+  connected: boolean;
+  /** The connection had carried an earlier exchange (a kept-alive connection reused). */
+  reused: boolean;
+  /** Some response byte had arrived for this exchange. */
+  received: boolean;
+}
 
 function upstreamError(code: string, message: string): UpstreamError {
   const err = new Error(message) as UpstreamError;
@@ -147,6 +157,9 @@ export class UpstreamConnection {
   paused = false;
   /** Bytes followed the head just parsed (a bodiless response then leaves the connection unusable). */
   extraAfterHead = false;
+  /** Exchanges started on this connection, and whether the current one received a byte. */
+  exchanges = 0;
+  received = false;
 
   constructor(pool: UpstreamPool) {
     this.pool = pool;
@@ -188,6 +201,8 @@ export class UpstreamConnection {
     this.headSeen = false;
     this.keepAlive = !p.req.reset;
     this.requestWritten = false;
+    this.exchanges++;
+    this.received = false;
     const req = p.req;
     let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
     const h = req.headers;
@@ -279,6 +294,7 @@ export class UpstreamConnection {
   };
 
   onData = (chunk: Buffer): void => {
+    this.received = true;
     if (this.current === undefined) {
       // Bytes on an idle connection: nothing asked for them.
       this.destroy();
@@ -533,7 +549,9 @@ export class UpstreamConnection {
     this.stopBody(p);
     this.current = undefined;
     this.destroy();
-    if (p !== undefined) p.fail(err);
+    if (p === undefined) return;
+    err.info = { connected: this.connected, reused: this.exchanges > 1, received: this.received };
+    p.fail(err);
   }
 
   onEnd = (): void => {

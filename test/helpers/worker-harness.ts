@@ -32,7 +32,7 @@ export const defaultTimeouts = (): Timeouts => ({ connect: 1000, client: 10_000,
 export function makeServer(backend: string, name: string, port: number, extra: Partial<Server> = {}): Server {
   return {
     id: `${backend}/${name}`, name, host: '127.0.0.1', port, weight: 1, check: false, inter: 2000, rise: 2, fall: 3,
-    backup: false, disabled: false, loc: LOC, ...extra,
+    backup: false, disabled: false, observe: 'none', errorLimit: 10, onError: 'fail-check', loc: LOC, ...extra,
   };
 }
 
@@ -40,7 +40,8 @@ export function makeBackend(name: string, ports: number[], extra: Partial<Backen
   return {
     name, mode: 'http', balance: 'roundrobin',
     servers: ports.map((p, i) => makeServer(name, `s${i + 1}`, p)),
-    retries: 0, redispatch: false, forwardFor: false, httpServerClose: false,
+    retries: 0, retryOn: { conditions: ['conn-failure'], statuses: [] }, redispatch: false, redispatchInterval: -1,
+    forwardFor: false, httpServerClose: false,
     requestRules: [], responseRules: [], timeouts: defaultTimeouts(), healthCheck: {}, errorfiles: {}, loc: LOC,
     ...extra,
   };

@@ -101,8 +101,12 @@ export const proxyKeywords: ProxyKeyword[] = [
     sections: BACKEND_SIDE,
     negatable: true,
     parse(ctx) {
-      if (ctx.args.length > 0 && !/^-?\d+$/.test(ctx.args[0] as string)) return ctx.error("'option redispatch' accepts an optional retry interval only");
+      const [interval, ...extra] = ctx.args;
+      if ((interval !== undefined && !/^-?\d{1,6}$/.test(interval)) || extra.length > 0) {
+        return ctx.error(`'option redispatch' accepts an optional retry interval only (an integer: 1 every retry, -1 the last), got '${ctx.args.join(' ')}'`);
+      }
       ctx.proxy.redispatch = !ctx.negated;
+      ctx.proxy.redispatchInterval = interval === undefined || ctx.negated ? -1 : Number(interval);
     },
   },
   { name: 'option httpchk', sections: BACKEND_SIDE, negatable: true, parse: parseHttpChk },

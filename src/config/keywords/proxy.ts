@@ -1,7 +1,9 @@
 // Proxy-wide keywords: mode, limits, routing to backends, ACL definitions, errorfiles, and the
 // common HAProxy keywords handoff accepts with a warning.
 import { addAcl, parsePredicate, splitCondition } from '../condition.ts';
+import type { RetryCondition, RetryOn } from '../model.ts';
 import { parseInteger } from '../units.ts';
+import type { Parsed } from '../units.ts';
 import type { ProxyKeyword } from './types.ts';
 import { ALL_PROXIES, BACKEND_SIDE, FRONTEND_ONLY, FRONTEND_SIDE, PROXIES_ONLY, ignored, unsupported } from './types.ts';
 
@@ -9,6 +11,35 @@ import { ALL_PROXIES, BACKEND_SIDE, FRONTEND_ONLY, FRONTEND_SIDE, PROXIES_ONLY, 
 export const ERRORFILE_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
+
+const RETRY_CONDITIONS: readonly RetryCondition[] = ['conn-failure', 'empty-response', 'junk-response', 'response-timeout', '0rtt-rejected'];
+/** Status codes HAProxy 2.6 accepts in `retry-on`. */
+export const RETRY_STATUSES = [401, 403, 404, 408, 425, 500, 501, 502, 503, 504];
+const ALL_RETRYABLE: RetryOn = { conditions: [...RETRY_CONDITIONS], statuses: [500, 502, 503, 504] };
+
+/** `retry-on` words → the expanded set; not cumulative: a new line replaces the previous one. */
+export function parseRetryOn(words: readonly string[]): Parsed<RetryOn> {
+  if (words.length === 0) return { ok: false, error: "'retry-on' expects at least one event, e.g. 'retry-on conn-failure empty-response 503'" };
+  const conditions = new Set<RetryCondition>();
+  const statuses = new Set<number>();
+  for (const w of words) {
+    if (w === 'none') {
+      if (words.length > 1) return { ok: false, error: "'retry-on none' must be used alone" };
+      return { ok: true, value: { conditions: [], statuses: [] } };
+    }
+    if (w === 'all-retryable-errors') {
+      for (const c of ALL_RETRYABLE.conditions) conditions.add(c);
+      for (const st of ALL_RETRYABLE.statuses) statuses.add(st);
+    } else if ((RETRY_CONDITIONS as readonly string[]).includes(w)) {
+      conditions.add(w as RetryCondition);
+    } else if (/^\d{3}$/.test(w) && RETRY_STATUSES.includes(Number(w))) {
+      statuses.add(Number(w));
+    } else {
+      return { ok: false, error: `'retry-on': unknown event '${w}' (expected none, ${RETRY_CONDITIONS.join(', ')}, all-retryable-errors or a status among ${RETRY_STATUSES.join(' ')})` };
+    }
+  }
+  return { ok: true, value: { conditions: RETRY_CONDITIONS.filter((c) => conditions.has(c)), statuses: [...statuses].sort((a, b) => a - b) } };
+}
 
 export const proxyKeywords: ProxyKeyword[] = [
   {
@@ -38,6 +69,15 @@ export const proxyKeywords: ProxyKeyword[] = [
       const n = parseInteger(ctx.args[0], 0, 1000);
       if (!n.ok || ctx.args.length !== 1) return ctx.error(`'retries' ${n.ok ? 'expects one integer' : n.error}`);
       ctx.proxy.retries = n.value;
+    },
+  },
+  {
+    name: 'retry-on',
+    sections: BACKEND_SIDE,
+    parse(ctx) {
+      const r = parseRetryOn(ctx.args);
+      if (!r.ok) return ctx.error(r.error);
+      ctx.proxy.retryOn = r.value;
     },
   },
   {

@@ -46,13 +46,11 @@ export function parseServerAddress(text: string): Parsed<ServerAddress> {
   return { ok: true, value: { host, port } };
 }
 
-const IGNORED_WITH_VALUE = new Set(['id', 'observe', 'error-limit', 'on-error', 'on-marked-down', 'on-marked-up', 'slowstart', 'minconn', 'maxqueue', 'resolve-prefer', 'resolve-opts', 'init-addr', 'pool-max-conn', 'pool-purge-delay', 'max-reuse', 'tfo']);
+const IGNORED_WITH_VALUE = new Set(['id', 'on-marked-down', 'on-marked-up', 'slowstart', 'minconn', 'maxqueue', 'resolve-prefer', 'resolve-opts', 'init-addr', 'pool-max-conn', 'pool-purge-delay', 'max-reuse', 'tfo']);
 const WARN_WITH_VALUE: Record<string, string> = {
   cookie: 'is ignored: cookie persistence is not supported',
   port: "is ignored: health checks use the server's own port",
   addr: "is ignored: health checks use the server's own address",
-  fastinter: "is ignored: checks run every 'inter'",
-  downinter: "is ignored: checks run every 'inter'",
   resolvers: 'is ignored: addresses are resolved by the system resolver on each connection',
   'agent-port': 'is ignored: agent checks are not supported',
   'agent-inter': 'is ignored: agent checks are not supported',
@@ -134,6 +132,37 @@ export function applyServerOptions(ctx: ProxyContext, params: ServerParams, word
         i += 2;
         continue;
       }
+      case 'fastinter':
+      case 'downinter': {
+        const t = parseTime(value);
+        if (!t.ok) return fail(`'${w}': ${t.error}`);
+        if (t.value < 1) return fail(`'${w}' must be at least 1ms`);
+        params[w] = t.value;
+        i += 2;
+        continue;
+      }
+      case 'observe': {
+        if (value !== 'none' && value !== 'layer4' && value !== 'layer7') return fail(`'observe' expects none, layer4 or layer7, got '${value ?? ''}'`);
+        if (value === 'layer7' && ctx.proxy.mode !== 'http') return fail("'observe layer7' needs 'mode http' (use 'observe layer4' in mode tcp)");
+        params.observe = value;
+        i += 2;
+        continue;
+      }
+      case 'error-limit': {
+        const n = parseInteger(value, 1, 1_000_000);
+        if (!n.ok) return fail(`'error-limit' ${n.error} (consecutive errors, at least 1)`);
+        params.errorLimit = n.value;
+        i += 2;
+        continue;
+      }
+      case 'on-error': {
+        if (value !== 'fastinter' && value !== 'fail-check' && value !== 'sudden-death' && value !== 'mark-down') {
+          return fail(`'on-error' expects fastinter, fail-check, sudden-death or mark-down, got '${value ?? ''}'`);
+        }
+        params.onError = value;
+        i += 2;
+        continue;
+      }
       case 'maxconn': {
         const n = parseInteger(value, 0, 10_000_000);
         if (!n.ok) return fail(`'maxconn' ${n.error}`);
@@ -171,6 +200,8 @@ function parseServer(ctx: ProxyContext): void {
   if (!parsed.ok) return ctx.error(parsed.error);
   const params = structuredClone(ctx.proxy.defaultServer);
   if (!applyServerOptions(ctx, params, opts)) return;
+  // As in HAProxy, observing needs the server's health checks: the master owns its state.
+  if (params.observe !== 'none' && !params.check) ctx.warn(`server '${name}': 'observe ${params.observe}' has no effect without 'check'`);
   ctx.proxy.servers.push({ ...params, name, host: parsed.value.host, ...(parsed.value.port === undefined ? {} : { port: parsed.value.port }), loc: ctx.loc });
 }
 
