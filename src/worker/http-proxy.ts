@@ -432,10 +432,11 @@ function heldForRetry(x: Exchange, srv: ServerRuntime, status: number): boolean 
     serverUsable: srv.usable,
     usableActive: usableActive(be.servers),
   });
-  if (!decision.retry) return false;
+  const abort = x.abortUpstream;
+  if (!decision.retry || abort === undefined) return false;
   // Drop this exchange (and its connection); onError then sends the request again.
   x.retryAfterAbort = decision;
-  x.abortUpstream?.();
+  abort();
   return true;
 }
 
