@@ -3,6 +3,7 @@
 // timeout queue → 503 sQ). Nothing is accepted and then closed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
 import { startBackends, startHandoff, freePort, tempDir } from '../helpers/proxy.ts';
 
@@ -170,6 +171,46 @@ test('server maxconn 2 over 2 workers with timeout queue 200ms: one request at a
     const answers = clients.map((c) => Number(/^HTTP\/1\.1 (\d+)/.exec(c.data)?.[1]));
     assert.equal(answers.filter((s) => s === 503).length, refused.length);
     assert.equal(answers.filter((s) => s === 200).length, served.length);
+  } finally {
+    for (const c of clients) closeByUs(c);
+    h.kill('SIGTERM');
+    backends.kill('SIGTERM');
+    await Promise.all([h.exited, backends.exited]);
+  }
+});
+
+test('an in-place reload raising global maxconn 100 → 150 answers exactly 50 more waiting clients; lowering it to 50 closes nothing', { timeout: 60_000 }, async () => {
+  const backends = await startBackends(1, []);
+  const dir = tempDir();
+  const port = await freePort();
+  const backend = backends.ports[0] as number;
+  const h = await startHandoff(dir, config(port, backend, { global: 'maxconn 100' }), ['--workers', '2']);
+  const clients: Client[] = [];
+  try {
+    for (let i = 0; i < 300; i++) clients.push(openClient(port));
+    await until('100 answered', () => summary(clients).answered >= 100, 10_000, () => JSON.stringify(summary(clients)));
+    await sleep(500);
+    assert.deepEqual(summary(clients), { answered: 100, unansweredClosed: 0, reset: 0 });
+
+    fs.writeFileSync(h.configFile, config(port, backend, { global: 'maxconn 150' }));
+    const up = await h.ctl('reload');
+    assert.ok(up.ok && /in-place|succeeded/.test(up.output), up.output);
+    await until('150 answered', () => summary(clients).answered >= 150, 10_000, () => JSON.stringify(summary(clients)));
+    await sleep(500);
+    assert.deepEqual(summary(clients), { answered: 150, unansweredClosed: 0, reset: 0 }, 'after raising maxconn');
+
+    // Lower than what is open: the open connections stay, nobody new is answered.
+    fs.writeFileSync(h.configFile, config(port, backend, { global: 'maxconn 50' }));
+    assert.ok((await h.ctl('reload')).ok);
+    const answeredBefore = clients.filter((c) => c.answered);
+    for (const c of answeredBefore.slice(0, 50)) closeByUs(c);
+    await sleep(700);
+    assert.deepEqual(summary(clients), { answered: 150, unansweredClosed: 0, reset: 0 }, 'after lowering maxconn: 100 still open, over the new limit');
+    // Below 50 again: the waiting clients come in, 50 at a time.
+    for (const c of answeredBefore.slice(50)) closeByUs(c);
+    await until('50 more answered', () => summary(clients).answered >= 200, 10_000, () => JSON.stringify(summary(clients)));
+    await sleep(500);
+    assert.deepEqual(summary(clients), { answered: 200, unansweredClosed: 0, reset: 0 }, 'below the lowered limit');
   } finally {
     for (const c of clients) closeByUs(c);
     h.kill('SIGTERM');
