@@ -42,8 +42,6 @@ export interface AcceptLoop {
   /** Socket `key` is no longer ours: stop accepting, drop the copy held. */
   close(key: string): void;
   closeAll(): void;
-  /** Counts for `show`-style reporting and tests: listening, paused, waiting. */
-  state(): { listening: number; paused: number; waiting: number };
 }
 
 interface Entry {
@@ -245,15 +243,6 @@ export function createAcceptLoop(deps: AcceptLoopDeps): AcceptLoop {
     },
     closeAll() {
       for (const key of [...entries.keys()]) this.close(key);
-    },
-    state() {
-      let listening = 0;
-      let paused = 0;
-      for (const e of entries.values()) {
-        if (e.server !== undefined) listening++;
-        else paused++;
-      }
-      return { listening, paused, waiting: waiting.length };
     },
   };
 }
