@@ -19,6 +19,10 @@ export function sendCommand(socketPath: string, line: string, timeoutMs: number)
     conn.on('data', (d: string) => (data += d));
     conn.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      // The master closes a connection it refuses (too many clients, line too long) after its
+      // answer; a reset that follows a complete answer is not a failure to reach it.
+      const m = /\0(ok|error)\n$/.exec(data);
+      if (m) return resolve({ ok: m[1] === 'ok', output: data.slice(0, m.index) });
       const hint = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is handoff running? use -S to name its master socket)' : '';
       reject(new Error(`cannot reach the master socket ${socketPath}: ${e.code ?? e.message}${hint}`));
     });

@@ -9,7 +9,8 @@ interface Command {
   usage: string;
   help: string;
   level: AccessLevel;
-  run(master: Master, args: string[]): Promise<string> | string;
+  /** `level` is the socket's: a command may show less to a lower level. */
+  run(master: Master, args: string[], level: AccessLevel): Promise<string> | string;
 }
 
 const RANK: Record<AccessLevel, number> = { user: 0, operator: 1, admin: 2 };
@@ -45,7 +46,7 @@ const commands: Command[] = [
     usage: 'show info',
     help: 'process information: generation, reloads, workers, listeners',
     level: 'user',
-    run(master) {
+    run(master, _args, level) {
       const i = master.info();
       return [
         'Name: handoff',
@@ -60,7 +61,9 @@ const commands: Command[] = [
         `ReloadsRequested: ${i.reloadsRequested}`,
         `Workers: ${i.workers}`,
         `DrainingGenerations: ${i.drainingGenerations}`,
-        `ConfigFile: ${i.configFile}`,
+        `DroppedLogs: ${master.stats().droppedLogs ?? 0}`,
+        // A path is not a statistic: as HAProxy's `show env`, operator and admin only.
+        ...(RANK[level] >= RANK.operator ? [`ConfigFile: ${i.configFile}`] : []),
         ...i.listeners.map((l) => `Listener: ${l.key} port ${l.port}`),
         '',
       ].join('\n');
@@ -174,7 +177,7 @@ export async function executeCommand(master: Master, line: string, level: Access
   if (cmd.usage === 'help') return { ok: true, output: helpText(level) };
   if (RANK[cmd.level] > RANK[level]) return { ok: false, output: `Permission denied: '${cmd.usage}' needs level ${cmd.level}\n` };
   try {
-    return { ok: true, output: await cmd.run(master, words) };
+    return { ok: true, output: await cmd.run(master, words, level) };
   } catch (err) {
     if (err instanceof CommandError) return { ok: false, output: `${err.message}\n` };
     return { ok: false, output: `internal error: ${(err as Error).message}\n` };

@@ -11,9 +11,11 @@ workers that accept on those sockets and proxy. Runs in the foreground (systemd:
 
 options:
   -f, --config FILE          configuration file (HAProxy syntax; see docs/config.md)      [required]
-  -p, --pidfile FILE         write the master's pid (first line) to FILE
-  -S, --socket PATH          master socket for 'handoff reload' and 'handoff ctl'
-                             (default: ${defaultSocketPath()})
+  -p, --pidfile FILE         write the master's pid (first line) to FILE once serving; a FILE
+                             that cannot be created is refused before anything starts
+  -S, --socket PATH          master socket for 'handoff reload' and 'handoff ctl' (level
+                             admin, mode 600); its directory must exist, else handoff refuses
+                             to start (default: ${defaultSocketPath()}, directory created)
   -w, --workers N            workers per generation (overrides nbthread; default: CPU count)
   --max-old-generations N    generations allowed to drain at once; beyond, the oldest is
                              stopped (default 4)
@@ -69,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     configFile: path.resolve(values.config),
     ...(values.pidfile !== undefined ? { pidFile: path.resolve(values.pidfile) } : {}),
     socketPath: path.resolve(values.socket ?? defaultSocketPath()),
+    defaultSocket: values.socket === undefined,
     ...(workers !== undefined ? { workers } : {}),
     maxOldGenerations: intFlag('--max-old-generations', values['max-old-generations'], 1, 1000) ?? 4,
     readyTimeoutMs: durationFlag('--ready-timeout', values['ready-timeout'], 'ms') ?? 10_000,

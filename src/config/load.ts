@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { buildConfig } from './build.ts';
 import type { CertRef } from './build.ts';
 import { checkCertificatePem, hasPrivateKey } from './certs.ts';
+import { checkStatsSockets } from './stats-sockets.ts';
 import { diagnostic, hasErrors, sortDiagnostics } from './diagnostics.ts';
 import type { Diagnostic, LoadResult, TlsCertificate } from './model.ts';
 import { parseConfig } from './parse.ts';
@@ -77,15 +78,21 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
   }
 
   await loadCertificates(built.certRefs, diagnostics);
+  diagnostics.push(...(await checkStatsSockets(built.config.global.statsSockets)));
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted)) return { diagnostics: sorted };
   return { config: built.config, diagnostics: sorted };
 }
 
+/** Whether `path` (symlinks followed) is a regular file: a device or a FIFO would never end. */
+async function isRegularFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() === true;
+}
+
 async function readPem(path: string): Promise<string> {
   let pem = await readFile(path, 'utf8');
   // HAProxy looks for the key in FILE.key when the PEM holds only the certificate.
-  if (!hasPrivateKey(pem)) {
+  if (!hasPrivateKey(pem) && (await isRegularFile(`${path}.key`))) {
     const key = await readFile(`${path}.key`, 'utf8').catch(() => undefined);
     if (key !== undefined) pem = `${pem.trimEnd()}\n${key}`;
   }
@@ -98,10 +105,15 @@ async function loadCertificates(refs: readonly CertRef[], diagnostics: Diagnosti
     try {
       const st = await stat(ref.cert.path);
       if (st.isDirectory()) {
+        // As HAProxy: regular files only (symlinks followed), no recursion into subdirectories.
         const names = (await readdir(ref.cert.path)).filter((n) => !NOT_CERTS.test(n) && !n.startsWith('.')).sort();
-        if (names.length === 0) diagnostics.push(diagnostic('error', ref.loc, `certificate directory '${ref.cert.path}' contains no certificate`));
-        paths.push(...names.map((n) => join(ref.cert.path, n)));
-      } else paths.push(ref.cert.path);
+        for (const n of names) if (await isRegularFile(join(ref.cert.path, n))) paths.push(join(ref.cert.path, n));
+        if (paths.length === 0) diagnostics.push(diagnostic('error', ref.loc, `certificate directory '${ref.cert.path}' contains no certificate (no regular file)`));
+      } else if (st.isFile()) paths.push(ref.cert.path);
+      else {
+        diagnostics.push(diagnostic('error', ref.loc, `cannot read certificate '${ref.cert.path}': not a regular file`));
+        continue;
+      }
     } catch (err) {
       diagnostics.push(diagnostic('error', ref.loc, `cannot read certificate '${ref.cert.path}': ${ioMessage(err)}`));
       continue;

@@ -28,6 +28,10 @@ export interface StatsSocket {
   mode?: number;
   level: 'user' | 'operator' | 'admin';
   exposeFdListeners: boolean;
+  /** `maxconn` on the socket line: clients served at once (default: `stats maxconn`). */
+  maxconn?: number;
+  /** `backlog` on the socket line: clients waiting for a slot (default: its maxconn). */
+  backlog?: number;
   loc: Location;
 }
 
@@ -38,7 +42,10 @@ export interface GlobalConfig {
   /** `hard-stop-after`: upper bound on a draining generation's life. */
   hardStopAfter?: number;
   statsSockets: StatsSocket[];
+  /** `stats timeout`: a runtime-API client idle this long is closed (default 10 s). */
   statsTimeout?: number;
+  /** `stats maxconn`: runtime-API clients served at once per socket (default 10). */
+  statsMaxconn?: number;
   logTargets: LogTarget[];
   user?: string;
   group?: string;

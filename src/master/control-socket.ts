@@ -2,60 +2,210 @@
 // `stats socket` of the configuration. One command per connection line; the answer, then close
 // (as HAProxy's non-interactive CLI). The first byte of the answer tells success: handoff's
 // clients read a trailing status line `\0ok` / `\0error` that HAProxy clients would ignore.
+//
+// A client of a `mode 666` socket is anyone on the host, and the master is root and runs reloads
+// and health checks: whatever a client does costs the master a bounded amount of memory and time.
+// A line is at most MAX_LINE bytes, kept as the chunks received (no concatenation per read); at
+// most `maxconn` clients are served per socket, `backlog` more wait unread, others are refused;
+// a client that sends nothing, or does not read its answer, for `timeoutMs` is closed; nothing
+// is read from a client while its command runs.
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Master } from './master.ts';
 import { executeCommand, type AccessLevel } from '../admin/commands.ts';
+import { cannotBind, MAX_UNIX_PATH, reasonOf, unixPathProblem } from '../config/stats-sockets.ts';
 
 export const STATUS_OK = '\0ok\n';
 export const STATUS_ERROR = '\0error\n';
 
+/** A command line, newline included: HAProxy's default tune.bufsize, the most its CLI reads. */
+export const MAX_LINE = 16_384;
+/** HAProxy's defaults for `stats maxconn` and `stats timeout`. */
+export const DEFAULT_MAXCONN = 10;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+export interface SocketSettings {
+  level: AccessLevel;
+  mode?: number;
+  /** Clients served at once. */
+  maxconn: number;
+  /** Clients accepted but not read until a slot frees; beyond, a client is refused at once. */
+  backlog: number;
+  /** Idle limit: nothing received while waiting for the line, nothing read of the answer. 0: none. */
+  timeoutMs: number;
+}
+
 export interface ControlSocket {
   path: string;
+  settings(): SocketSettings;
+  /** New settings for the next clients (a reload); the mode is applied to the socket file now. */
+  update(settings: SocketSettings): void;
+  clients(): { served: number; waiting: number };
+  /** Put the socket at its path (atomically replacing a previous instance's). */
+  publish(): void;
+  /** Stop accepting and remove the path; clients already connected finish (bounded by the timeout). */
   close(): void;
 }
 
-export async function openControlSocket(master: Master, socketPath: string, level: AccessLevel, mode?: number): Promise<ControlSocket> {
-  fs.mkdirSync(path.dirname(socketPath), { recursive: true });
-  // A leftover socket file is replaced. A legacy `-sf` successor takes the path over while the old
-  // master keeps serving on its already-open socket until it exits.
-  try {
-    fs.unlinkSync(socketPath);
-  } catch {
-    /* absent */
-  }
-  const server = net.createServer((conn) => {
-    let buf = '';
-    conn.setEncoding('utf8');
-    conn.on('error', () => {});
-    conn.on('data', async (chunk: string) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      const line = buf.slice(0, nl);
-      buf = '';
-      conn.pause();
-      const r = await executeCommand(master, line, level);
-      conn.end(r.output + (r.ok ? STATUS_OK : STATUS_ERROR));
+export interface OpenOptions extends SocketSettings {
+  /** Commands wait for it: the sockets are bound before the first generation is started. */
+  ready?: Promise<unknown>;
+  /** Create a missing directory (only the default master socket's, never a configured path). */
+  mkdir?: boolean;
+  /** Bind now but leave the path to whoever has it until `publish()` (after a successful start). */
+  deferPublish?: boolean;
+}
+
+/** Rejects with HAProxy's wording: `cannot bind UNIX socket (No such file or directory) [PATH]`. */
+export async function openControlSocket(master: Master, socketPath: string, opts: OpenOptions): Promise<ControlSocket> {
+  if (opts.mkdir === true) fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+  const problem = await unixPathProblem(socketPath);
+  if (problem !== null) throw new Error(problem);
+  let settings: SocketSettings = { level: opts.level, maxconn: opts.maxconn, backlog: opts.backlog, timeoutMs: opts.timeoutMs, ...(opts.mode !== undefined ? { mode: opts.mode } : {}) };
+  const ready = opts.ready ?? Promise.resolve();
+  const served = new Set<net.Socket>();
+  const waiting: net.Socket[] = [];
+
+  // Called with the answer: the client must read it within the idle limit, then it is closed.
+  const finish = (conn: net.Socket, text: string) => {
+    if (conn.destroyed) return;
+    conn.setTimeout(settings.timeoutMs);
+    conn.end(text, () => conn.destroy());
+  };
+
+  const serve = (conn: net.Socket) => {
+    served.add(conn);
+    conn.once('close', () => {
+      served.delete(conn);
+      admitWaiting();
     });
+    conn.setTimeout(settings.timeoutMs);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stopReading = () => {
+      conn.off('data', onData);
+      conn.off('end', onEnd);
+      conn.pause();
+    };
+    const run = async (line: string) => {
+      stopReading();
+      conn.setTimeout(0); // a reload may take longer than the idle limit
+      await ready;
+      const r = await executeCommand(master, line, settings.level);
+      finish(conn, r.output + (r.ok ? STATUS_OK : STATUS_ERROR));
+    };
+    const onData = (chunk: Buffer) => {
+      const nl = chunk.indexOf(10);
+      const lineBytes = size + (nl < 0 ? chunk.length : nl + 1);
+      if (lineBytes > MAX_LINE) {
+        stopReading();
+        chunks.length = 0;
+        finish(conn, `request too long: a command line is limited to ${MAX_LINE} bytes (HAProxy's tune.bufsize); closing\n${STATUS_ERROR}`);
+        return;
+      }
+      if (nl < 0) {
+        chunks.push(chunk);
+        size += chunk.length;
+        return;
+      }
+      chunks.push(chunk.subarray(0, nl));
+      void run(Buffer.concat(chunks).toString('utf8'));
+    };
+    // A client that half-closes after a line without its newline (`printf 'show info' | socat`).
+    const onEnd = () => {
+      if (size > 0) void run(Buffer.concat(chunks).toString('utf8'));
+      else conn.destroy();
+    };
+    conn.on('data', onData);
+    conn.on('end', onEnd);
+    conn.resume();
+  };
+
+  const admitWaiting = () => {
+    while (served.size < settings.maxconn && waiting.length > 0) {
+      const conn = waiting.shift() as net.Socket;
+      if (!conn.destroyed) serve(conn);
+    }
+  };
+
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (conn) => {
+    conn.on('error', () => {});
+    conn.on('timeout', () => conn.destroy());
+    if (served.size < settings.maxconn) return serve(conn);
+    if (waiting.length < settings.backlog) {
+      // Not read until admitted (it could still be sending); the wait is bounded too.
+      waiting.push(conn);
+      conn.setTimeout(settings.timeoutMs);
+      conn.once('close', () => {
+        const i = waiting.indexOf(conn);
+        if (i !== -1) waiting.splice(i, 1);
+      });
+      return;
+    }
+    conn.setTimeout(1000);
+    conn.end(`too many clients on this socket (stats maxconn ${settings.maxconn}, ${settings.backlog} waiting); try again later\n${STATUS_ERROR}`, () => conn.destroy());
   });
+  // As HAProxy: bind a temporary name, set its mode, rename it over the path. A client never sees
+  // the socket with the wrong mode, and a legacy `-sf` successor that fails to start leaves the
+  // running instance's socket in place. (libuv unlinks the bound name on close: the temporary one.)
+  const tmp = `${socketPath}.${process.pid}.tmp`;
+  const bindPath = Buffer.byteLength(tmp) <= MAX_UNIX_PATH ? tmp : socketPath;
+  try {
+    fs.rmSync(bindPath, { force: true });
+  } catch {
+    /* listen reports it */
+  }
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => {
-      server.off('error', reject);
+    server.once('error', (err) => reject(new Error(cannotBind(socketPath, reasonOf(err)))));
+    server.listen(bindPath, () => {
+      server.removeAllListeners('error');
+      server.on('error', () => {});
       resolve();
     });
   });
-  if (mode !== undefined) fs.chmodSync(socketPath, mode);
-  const ino = fs.statSync(socketPath).ino;
+  let ino: number | undefined;
+  try {
+    if (settings.mode !== undefined) fs.chmodSync(bindPath, settings.mode);
+  } catch (err) {
+    server.close();
+    throw new Error(cannotBind(socketPath, reasonOf(err)));
+  }
+  const publish = () => {
+    if (ino !== undefined) return;
+    if (bindPath !== socketPath) fs.renameSync(bindPath, socketPath);
+    ino = fs.statSync(socketPath).ino;
+  };
+  if (opts.deferPublish !== true) {
+    try {
+      publish();
+    } catch (err) {
+      server.close();
+      throw new Error(cannotBind(socketPath, reasonOf(err)));
+    }
+  }
   return {
     path: socketPath,
+    publish,
+    settings: () => settings,
+    update(next) {
+      if (next.mode !== undefined && next.mode !== settings.mode) {
+        try {
+          fs.chmodSync(ino !== undefined ? socketPath : bindPath, next.mode);
+        } catch {
+          /* replaced by a successor */
+        }
+      }
+      settings = next;
+      admitWaiting();
+    },
+    clients: () => ({ served: served.size, waiting: waiting.length }),
     close() {
       server.close();
+      for (const conn of waiting.splice(0)) conn.destroy();
       // Only remove the path if it is still ours (a legacy successor may have replaced it).
       try {
-        if (fs.statSync(socketPath).ino === ino) fs.unlinkSync(socketPath);
+        if (ino !== undefined && fs.statSync(socketPath).ino === ino) fs.unlinkSync(socketPath);
       } catch {
         /* gone */
       }

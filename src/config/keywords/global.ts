@@ -70,13 +70,19 @@ function parseStatsSocket(ctx: LineContext): void {
         i++;
         break;
       }
+      case 'maxconn':
+      case 'backlog': {
+        const n = parseInteger(value ?? '', w === 'maxconn' ? 1 : 0, 100_000);
+        if (!n.ok) return ctx.error(`'stats socket … ${w}' ${n.error}`);
+        socket[w] = n.value;
+        i++;
+        break;
+      }
       case 'user':
       case 'group':
       case 'uid':
       case 'gid':
       case 'name':
-      case 'maxconn':
-      case 'backlog':
         if (value === undefined) return ctx.error(`'stats socket … ${w}' expects a value`);
         if (w !== 'name') ctx.warn(`'stats socket … ${w}' is ignored: the socket is created by the user running handoff`);
         i++;
@@ -102,7 +108,7 @@ const IGNORED_GLOBAL = [
   'ssl-default-server-options', 'tune.ssl.cachesize', 'tune.ssl.lifetime', 'tune.ssl.maxrecord',
   'tune.bufsize', 'tune.maxrewrite', 'tune.http.maxhdr', 'tune.maxaccept', 'tune.maxpollevents',
   'tune.rcvbuf.client', 'tune.rcvbuf.server', 'tune.sndbuf.client', 'tune.sndbuf.server',
-  'expose-experimental-directives', 'busy-polling', 'max-spread-checks', 'stats maxconn',
+  'expose-experimental-directives', 'busy-polling', 'max-spread-checks',
 ];
 
 const WARN_GLOBAL: Record<string, string> = {
@@ -157,6 +163,9 @@ export const globalKeywords: GlobalKeyword[] = [
     ctx.warn("'tune.ssl.default-dh-param' is accepted but has no effect: Node.js uses ECDHE or automatic DH parameters");
   }),
   { name: 'stats socket', parse: parseStatsSocket },
+  // Per socket in handoff (HAProxy shares it between every stats socket): a flood of one socket
+  // does not lock out another.
+  intKeyword('stats maxconn', 1, 100_000, (ctx, v) => (ctx.global.config.statsMaxconn = v)),
   {
     name: 'stats timeout',
     parse(ctx) {
