@@ -134,9 +134,9 @@ export async function openControlSocket(master: Master, socketPath: string, opts
     conn.on('timeout', () => conn.destroy());
     if (served.size < settings.maxconn) return serve(conn);
     if (waiting.length < settings.backlog) {
-      // Not read until admitted (it could still be sending); the wait is bounded too.
+      // As HAProxy's listen backlog: not read, no timer, until a slot frees (at the latest when
+      // a served client reaches the timeout). It costs a descriptor, no buffer.
       waiting.push(conn);
-      conn.setTimeout(settings.timeoutMs);
       conn.once('close', () => {
         const i = waiting.indexOf(conn);
         if (i !== -1) waiting.splice(i, 1);

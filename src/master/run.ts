@@ -74,12 +74,6 @@ function createStatsSockets(master: Master, log: Logger, masterSocketPath: strin
     apply(global: GlobalConfig): Promise<void> {
       applying = applying.then(async () => {
         const next = new Map(wanted(global).map((s) => [s.path, s]));
-        for (const [p, sock] of open) {
-          if (next.has(p)) continue;
-          sock.close();
-          open.delete(p);
-          log.notice(`stats socket ${p} closed (no longer configured)`);
-        }
         for (const [p, s] of next) {
           const have = open.get(p);
           if (have !== undefined) {
@@ -92,6 +86,12 @@ function createStatsSockets(master: Master, log: Logger, masterSocketPath: strin
           } catch (err) {
             log.alert(`${s.loc.file}:${s.loc.line}: stats socket: ${(err as Error).message}; not opened`);
           }
+        }
+        for (const [p, sock] of open) {
+          if (next.has(p)) continue;
+          sock.close();
+          open.delete(p);
+          log.notice(`stats socket ${p} closed (no longer configured)`);
         }
       });
       return applying;
