@@ -39,6 +39,15 @@ export function eligible<S extends Candidate>(servers: readonly S[], exclude?: R
   return backups;
 }
 
+/** Servers below their maxconn, when any is: as HAProxy, a full server is skipped while another
+ * has a free slot; when all are full the request waits in the chosen server's queue. */
+export function withFreeSlot<S extends Candidate>(list: S[]): S[] {
+  let full = 0;
+  for (const s of list) if (s.maxconn !== undefined && s.active >= s.maxconn) full++;
+  if (full === 0 || full === list.length) return list;
+  return list.filter((s) => s.maxconn === undefined || s.active < s.maxconn);
+}
+
 export function createPicker<S extends Candidate>(algorithm: BalanceAlgorithm, servers: readonly S[]): Picker<S> {
   switch (algorithm) {
     case 'roundrobin':
@@ -60,7 +69,7 @@ export function createPicker<S extends Candidate>(algorithm: BalanceAlgorithm, s
 function smoothRoundRobin<S extends Candidate>(servers: readonly S[]): Picker<S> {
   const current = new Map<Candidate, number>();
   return (ctx) => {
-    const list = eligible(servers, ctx.exclude);
+    const list = withFreeSlot(eligible(servers, ctx.exclude));
     let total = 0;
     let best: S | undefined;
     let bestValue = -Infinity;
@@ -83,7 +92,7 @@ function staticRoundRobin<S extends Candidate>(servers: readonly S[]): Picker<S>
   let index = 0;
   let served = 0;
   return (ctx) => {
-    const list = eligible(servers, ctx.exclude);
+    const list = withFreeSlot(eligible(servers, ctx.exclude));
     if (list.length === 0) return undefined;
     if (index >= list.length) {
       index = 0;
@@ -104,7 +113,7 @@ function staticRoundRobin<S extends Candidate>(servers: readonly S[]): Picker<S>
 function leastConn<S extends Candidate>(servers: readonly S[]): Picker<S> {
   let rotate = 0;
   return (ctx) => {
-    const list = eligible(servers, ctx.exclude);
+    const list = withFreeSlot(eligible(servers, ctx.exclude));
     const n = list.length;
     if (n === 0) return undefined;
     rotate = (rotate + 1) % n;
@@ -122,7 +131,8 @@ function leastConn<S extends Candidate>(servers: readonly S[]): Picker<S> {
   };
 }
 
-/** FNV-1a of the client address, mapped onto the weighted list: same client, same server. */
+/** FNV-1a of the client address, mapped onto the weighted list: same client, same server (even a
+ * full one: the request waits in its queue, as HAProxy's hash-based algorithms do). */
 function sourceHash<S extends Candidate>(servers: readonly S[]): Picker<S> {
   return (ctx) => {
     const list = eligible(servers, ctx.exclude);
@@ -149,7 +159,7 @@ function firstAvailable<S extends Candidate>(servers: readonly S[]): Picker<S> {
 
 function weightedRandom<S extends Candidate>(servers: readonly S[]): Picker<S> {
   return (ctx) => {
-    const list = eligible(servers, ctx.exclude);
+    const list = withFreeSlot(eligible(servers, ctx.exclude));
     if (list.length === 0) return undefined;
     let total = 0;
     for (const s of list) total += s.weight;

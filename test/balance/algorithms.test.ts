@@ -104,3 +104,28 @@ test('an excluded (already failed) server is skipped for redispatch', () => {
   const exclude = new Set([list[0]!]);
   for (let i = 0; i < 5; i++) assert.equal(pick({ clientIp: '', exclude })?.name, 'b');
 });
+
+test('a server at its maxconn is skipped while another has a free slot; all full → still one is chosen (its queue)', () => {
+  for (const algo of ['roundrobin', 'static-rr', 'leastconn', 'random', 'first'] as const) {
+    const list: Candidate[] = [
+      { name: 'a', weight: 1, usable: true, backup: false, active: 2, maxconn: 2 },
+      { name: 'b', weight: 1, usable: true, backup: false, active: 5, maxconn: 10 },
+    ];
+    const pick = createPicker(algo, list);
+    assert.deepEqual(tally(() => pick({ clientIp: '1.1.1.1' }), 20), { b: 20 }, algo);
+    list[1]!.active = 10;
+    const all = tally(() => pick({ clientIp: '1.1.1.1' }), 20);
+    assert.equal(all.none, undefined, `${algo}: someone is chosen when all are full`);
+  }
+});
+
+test('source hashing keeps a client on its server even when that server is full', () => {
+  const list: Candidate[] = [
+    { name: 'a', weight: 1, usable: true, backup: false, active: 0, maxconn: 1 },
+    { name: 'b', weight: 1, usable: true, backup: false, active: 0, maxconn: 1 },
+  ];
+  const pick = createPicker('source', list);
+  const first = pick({ clientIp: '10.1.2.3' });
+  (first as Candidate).active = 1;
+  assert.equal(pick({ clientIp: '10.1.2.3' }), first);
+});
