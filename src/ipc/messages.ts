@@ -18,6 +18,7 @@ export type ServerStates = Record<string, ServerState>;
  * Counter deltas since the worker's previous report, keyed by object then field:
  * objects are `fe/NAME`, `be/NAME`, `srv/BACKEND/SERVER`; fields follow HAProxy's CSV names
  * (`req_tot`, `hrsp_2xx`, `hrsp_5xx`, `bin`, `bout`, `econ`, `eresp`, `wretr`, `stot`, …).
+ * Object `proc` holds whole-process counters (`dropped_logs`).
  */
 export type CounterDeltas = Record<string, Record<string, number>>;
 
@@ -37,6 +38,8 @@ export interface StatsSnapshot {
   workers: number;
   uptimeMs: number;
   rows: StatsRow[];
+  /** Log lines dropped by every worker ever, because a log target failed or blocked. */
+  droppedLogs?: number;
 }
 
 export type MasterToWorker =

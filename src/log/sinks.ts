@@ -1,9 +1,11 @@
-// Where access-log lines go: stdout/stderr (one write per line, so lines from several workers
-// never interleave), UDP syslog (RFC 3164) through one dgram socket per worker, or a unix
-// datagram socket — which Node cannot open, so that falls back to stderr with one warning.
-import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+// Where access-log lines go: stdout/stderr, UDP syslog (RFC 3164) through one connected dgram
+// socket per target, or a unix datagram socket — which Node cannot open, so that falls back to
+// stderr with one warning. Every target drops rather than waits (fd-writer.ts, udp-target.ts):
+// a log target that fails or blocks never slows or stops traffic, and dropped lines are counted.
 import type { LogTarget } from '../config/model.ts';
+import { createLineWriter, openTarget, type LineWriter } from './fd-writer.ts';
+import { noticeLine } from './notice.ts';
+import { createUdpTarget, type UdpTarget } from './udp-target.ts';
 
 export type LogSink = (line: string) => void;
 
@@ -28,67 +30,97 @@ export function syslogFrame(line: string, facility: string, pid: number, now: Da
   return `<${pri}>${stamp} handoff[${pid}]: ${line}`;
 }
 
-/** Build sinks for log targets; udp sockets are shared per worker through `udpSocket`. */
+/** Build sinks for log targets; writers and sockets are shared per process through `shared`. */
 export function createSinks(targets: readonly LogTarget[], shared: SharedLogResources): LogSink[] {
   const sinks: LogSink[] = [];
   for (const t of targets) {
     if (t.level !== undefined && (LEVELS[t.level] ?? 7) < ACCESS_LEVEL) continue;
     switch (t.kind) {
-      case 'stdout':
-        sinks.push((line) => void process.stdout.write(line + '\n'));
-        break;
-      case 'stderr':
-        sinks.push((line) => void process.stderr.write(line + '\n'));
-        break;
-      case 'udp': {
-        const socket = shared.udp(isIPv6(t.host) ? 'udp6' : 'udp4');
-        const { host, port, facility } = t;
-        sinks.push((line) => {
-          const msg = Buffer.from(syslogFrame(line, facility, process.pid));
-          socket.send(msg, port, host, () => {});
-        });
+      case 'stdout': {
+        const out = shared.stdout();
+        sinks.push((line) => void out.write(line + '\n'));
         break;
       }
-      case 'unix':
-        shared.warnOnce(
-          `log target ${t.path}: Node.js cannot send to unix datagram sockets; access logs go to stderr instead ` +
-            `(use 'log 127.0.0.1:514 ${t.facility}' to reach syslog over UDP)`,
-        );
-        sinks.push((line) => void process.stderr.write(line + '\n'));
+      case 'stderr':
+      case 'unix': {
+        if (t.kind === 'unix') {
+          shared.warnOnce(
+            `log target ${t.path}: Node.js cannot send to unix datagram sockets; access logs go to stderr instead ` +
+              `(use 'log 127.0.0.1:514 ${t.facility}' to reach syslog over UDP)`,
+          );
+        }
+        const err = shared.stderr();
+        sinks.push((line) => void err.write(line + '\n'));
         break;
+      }
+      case 'udp': {
+        const target = shared.udp(t.host, t.port);
+        const { facility } = t;
+        sinks.push((line) => target.send(syslogFrame(line, facility, process.pid)));
+        break;
+      }
     }
   }
   return sinks;
 }
 
+/** What the sinks of every generation in one process share: one writer per fd, one socket per
+ * UDP target, the drop count. Created by the process entry point. */
 export interface SharedLogResources {
-  udp(type: 'udp4' | 'udp6'): dgram.Socket;
+  stdout(): LineWriter;
+  /** Also where the process's own messages go (`message`). */
+  stderr(): LineWriter;
+  udp(host: string, port: number): UdpTarget;
+  /** The process's own message on stderr, HAProxy-shaped (`[ALERT]    (pid) : …`). */
+  message(level: 'NOTICE' | 'WARNING' | 'ALERT', text: string): void;
   warnOnce(message: string): void;
-  close(): void;
+  /** Lines dropped so far by every target (access logs and the process's own messages). */
+  readonly dropped: number;
+  /** Wait (at most `timeoutMs`) for queued lines to be written, then close everything. */
+  close(timeoutMs?: number): Promise<void>;
 }
 
-export function createSharedLogResources(): SharedLogResources {
-  const sockets = new Map<string, dgram.Socket>();
+export function createSharedLogResources(opts: { onDrop?: (lines: number) => void } = {}): SharedLogResources {
+  const udpTargets = new Map<string, UdpTarget>();
   const warned = new Set<string>();
-  return {
-    udp(type) {
-      let socket = sockets.get(type);
-      if (socket === undefined) {
-        socket = dgram.createSocket(type);
-        socket.on('error', () => {}); // logging must never take the worker down
-        socket.unref();
-        sockets.set(type, socket);
-      }
-      return socket;
+  const writers: (LineWriter | undefined)[] = [];
+  let dropped = 0;
+  const onDrop = (n: number): void => {
+    dropped += n;
+    opts.onDrop?.(n);
+  };
+  const report = (level: 'alert' | 'notice', message: string): void => {
+    resources.message(level === 'alert' ? 'ALERT' : 'NOTICE', message);
+  };
+  const writer = (fd: 1 | 2): LineWriter =>
+    (writers[fd] ??= createLineWriter({ name: fd === 1 ? 'stdout' : 'stderr', target: openTarget(fd), report, onDrop }));
+  const resources: SharedLogResources = {
+    stdout: () => writer(1),
+    stderr: () => writer(2),
+    udp(host, port) {
+      const key = `${host} ${port}`;
+      let target = udpTargets.get(key);
+      if (target === undefined) udpTargets.set(key, (target = createUdpTarget({ host, port, report, onDrop })));
+      return target;
+    },
+    message(level, text) {
+      writer(2).write(noticeLine(level, text));
     },
     warnOnce(message) {
       if (warned.has(message)) return;
       warned.add(message);
-      process.stderr.write(`handoff worker ${process.pid}: warning: ${message}\n`);
+      writer(2).write(`handoff worker ${process.pid}: warning: ${message}\n`);
     },
-    close() {
-      for (const s of sockets.values()) s.close();
-      sockets.clear();
+    get dropped() {
+      return dropped;
+    },
+    async close(timeoutMs = 500) {
+      for (const t of udpTargets.values()) t.close();
+      udpTargets.clear();
+      const open = writers.filter((w) => w !== undefined);
+      await Promise.all(open.map((w) => w.flush(timeoutMs)));
+      for (const w of open) w.close();
     },
   };
+  return resources;
 }

@@ -52,7 +52,8 @@ export function createCounterStore(): CounterStore {
         }
         rows.push({ pxname: be.name, svname: 'BACKEND', kind: 'backend', status: up > 0 || be.servers.length === 0 ? 'UP' : 'DOWN', values: values(`be/${be.name}`) });
       }
-      return { generation: meta.generation, workers: meta.workers, uptimeMs: Date.now() - meta.startedAt, rows };
+      const droppedLogs = totals.get('proc')?.get('dropped_logs') ?? 0;
+      return { generation: meta.generation, workers: meta.workers, uptimeMs: Date.now() - meta.startedAt, rows, droppedLogs };
     },
   };
 }

@@ -10,7 +10,11 @@ export const BACKEND_FIELDS = [
   'econ', 'eresp', 'wretr', 'wredis', 'cli_abrt', 'srv_abrt',
 ] as const;
 
+/** Whole-process counters (object `proc`): log lines dropped by a failing or blocked target. */
+export const PROCESS_FIELDS = ['dropped_logs'] as const;
+
 export type FrontendField = (typeof FRONTEND_FIELDS)[number];
+export type ProcessField = (typeof PROCESS_FIELDS)[number];
 export type BackendField = (typeof BACKEND_FIELDS)[number];
 
 /** Cumulative counters plus the `scur` gauge of one object. */
@@ -24,6 +28,7 @@ export interface CounterRegistry {
   frontend(name: string): CounterObject<FrontendField>;
   backend(name: string): CounterObject<BackendField>;
   server(backend: string, server: string): CounterObject<BackendField>;
+  proc(): CounterObject<ProcessField>;
   /** Deltas since the previous call (only non-zero fields) and the current gauges. */
   take(): { deltas: CounterDeltas; gauges: Gauges };
 }
@@ -47,6 +52,7 @@ export function createCounterRegistry(): CounterRegistry {
     frontend: (name) => make(`fe/${name}`, FRONTEND_FIELDS),
     backend: (name) => make(`be/${name}`, BACKEND_FIELDS),
     server: (backend, server) => make(`srv/${backend}/${server}`, BACKEND_FIELDS),
+    proc: () => make('proc', PROCESS_FIELDS),
     take() {
       const deltas: CounterDeltas = {};
       const gauges: Gauges = {};

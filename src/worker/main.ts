@@ -44,7 +44,9 @@ interface RetiredSet {
 }
 
 const counters = createCounterRegistry();
-const logResources = createSharedLogResources();
+const droppedLogs = counters.proc();
+/** Log writers never block or throw: a failing stdout/stderr/syslog drops lines (counted). */
+const logResources = createSharedLogResources({ onDrop: (n) => (droppedLogs.values.dropped_logs += n) });
 /** This process's share of each maxconn (`global`, `fe:NAME`, `bind:KEY`), kept across reloads
  * so that connections already open keep counting. */
 const connLimits = new Map<string, ConnLimit>();
@@ -82,8 +84,13 @@ function send(msg: WorkerToMaster, cb?: () => void): void {
   }
 }
 
+/** This worker's own message on stderr (through the writer that cannot block or throw). */
+function say(message: string): void {
+  logResources.stderr().write(`handoff worker ${process.pid}: ${message}\n`);
+}
+
 function fail(message: string): void {
-  process.stderr.write(`handoff worker ${process.pid}: ${message}\n`);
+  say(message);
   send({ type: 'startup-error', message }, () => process.exit(1));
   setTimeout(() => process.exit(1), 1000).unref();
 }
@@ -232,7 +239,7 @@ const acceptLoop = createAcceptLoop({
     if (!stopping) send({ type: 'listener-request', key });
   },
   onError(key, err) {
-    if (readySent) process.stderr.write(`handoff worker ${process.pid}: cannot accept on ${key}: ${err.message}\n`);
+    if (readySent) say(`cannot accept on ${key}: ${err.message}`);
     else fail(`cannot accept on ${key}: ${err.message}`);
   },
 });
@@ -322,7 +329,7 @@ function activate(id: number, hardStopAfterMs: number, maxOld: number): void {
   // Bound the generations draining side by side: the oldest beyond the limit closes now.
   for (const set of retiring) {
     if (retiring.size <= maxOld) break;
-    process.stderr.write(`handoff worker ${process.pid}: more than ${maxOld} generations draining, closing generation ${set.generation} now\n`);
+    say(`more than ${maxOld} generations draining, closing generation ${set.generation} now`);
     closeNow(set);
   }
   closeUnusedPools();
@@ -350,7 +357,7 @@ function retire(set: RetiredSet, hardStopAfterMs: number): void {
     set.timer = setTimeout(() => {
       if (!retiring.has(set)) return;
       const open = set.layers.reduce((n, l) => n + l.connections.openCount, 0) + (rt?.inflight.size ?? 0);
-      process.stderr.write(`handoff worker ${process.pid}: hard-stop-after reached, closing ${open} connection(s) of generation ${set.generation}\n`);
+      say(`hard-stop-after reached, closing ${open} connection(s) of generation ${set.generation}`);
       closeNow(set);
     }, hardStopAfterMs);
     set.timer.unref();
@@ -436,8 +443,8 @@ function exitDrained(): void {
   if (exiting) return;
   exiting = true;
   if (reportTimer !== undefined) clearInterval(reportTimer);
-  logResources.close();
-  reportCounters(() => send({ type: 'drained' }, () => process.exit(0)));
+  // Queued log lines get a moment to be written; what is still queued is dropped (and counted).
+  void logResources.close(500).then(() => reportCounters(() => send({ type: 'drained' }, () => process.exit(0))));
   // If the channel is stuck, do not linger.
   setTimeout(() => process.exit(0), 2000).unref();
 }
@@ -489,6 +496,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 process.on('uncaughtException', (err) => {
-  process.stderr.write(`handoff worker ${process.pid}: uncaught exception, exiting: ${err.stack ?? String(err)}\n`);
+  say(`uncaught exception, exiting: ${err.stack ?? String(err)}`);
+  logResources.stderr().flushSync();
   process.exit(1);
 });
