@@ -67,11 +67,19 @@ export async function openControlSocket(master: Master, socketPath: string, opts
   const served = new Set<net.Socket>();
   const waiting: net.Socket[] = [];
 
-  // Called with the answer: the client must read it within the idle limit, then it is closed.
+  // Called with the answer: the client must read it within the idle limit. The connection closes
+  // when both sides are done (the client closes its side on the end of the answer) or at the
+  // limit; what the client still sends is discarded, beyond a line's worth it is cut at once.
   const finish = (conn: net.Socket, text: string) => {
     if (conn.destroyed) return;
     conn.setTimeout(settings.timeoutMs);
-    conn.end(text, () => conn.destroy());
+    conn.end(text);
+    let discarded = 0;
+    conn.on('data', (d: Buffer) => {
+      discarded += d.length;
+      if (discarded > MAX_LINE) conn.destroy();
+    });
+    conn.resume();
   };
 
   const serve = (conn: net.Socket) => {
