@@ -63,7 +63,7 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
   for (const ref of built.errorfileRefs) {
     let pending = errorfileCache.get(ref.path);
     if (pending === undefined) {
-      pending = readFile(ref.path, 'utf8').catch((err: unknown) => new Error(ioMessage(err)));
+      pending = readRegularFile(ref.path).catch((err: unknown) => new Error(ioMessage(err)));
       errorfileCache.set(ref.path, pending);
     }
     const content = await pending;
@@ -87,6 +87,14 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
 /** Whether `path` (symlinks followed) is a regular file: a device or a FIFO would never end. */
 async function isRegularFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() === true;
+}
+
+/** The text of a regular file; anything else (a device such as /dev/zero, a FIFO nobody writes)
+ * is refused rather than read forever, which would hold the reload. */
+async function readRegularFile(path: string): Promise<string> {
+  const st = await stat(path);
+  if (!st.isFile()) throw Object.assign(new Error(st.isDirectory() ? 'is a directory' : 'not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'ENOTREG' });
+  return readFile(path, 'utf8');
 }
 
 async function readPem(path: string): Promise<string> {

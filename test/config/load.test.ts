@@ -148,6 +148,20 @@ test('a missing certificate or errorfile is an error at the line that names it',
   ]);
 });
 
+test('an errorfile naming a device, a FIFO or a directory is an error at its line, not a hung reload', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const fifo = join(dir, 'errors.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const text = MINIMAL('bind *:80').replace('\nbackend app', `\nbackend app\n    errorfile 503 /dev/zero\n    errorfile 502 ${fifo}\n    errorfile 504 ${dir}`);
+  const file = await write('devices.cfg', text);
+  const r = await loadConfig(file);
+  assert.deepEqual(fmt(r), [
+    `${file}:10: error: cannot read errorfile '/dev/zero': not a regular file`,
+    `${file}:11: error: cannot read errorfile '${fifo}': not a regular file`,
+    `${file}:12: error: cannot read errorfile '${dir}': is a directory`,
+  ]);
+});
+
 test('crt-base applies to relative crt paths; absolute paths are used as written', async () => {
   await write('base/site.pem', pem);
   const text = `global\n    crt-base base\n${MINIMAL('bind *:443 ssl crt site.pem')}`;
