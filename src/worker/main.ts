@@ -91,6 +91,7 @@ function say(message: string): void {
 
 function fail(message: string): void {
   say(message);
+  logResources.stderr().flushSync();
   send({ type: 'startup-error', message }, () => process.exit(1));
   setTimeout(() => process.exit(1), 1000).unref();
 }
