@@ -2,11 +2,10 @@
 // src/worker/main.ts, runs the init/listener protocol, and captures what the worker reports.
 import { fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Backend, Bind, Config, Frontend, Server, Timeouts } from '../../src/config/model.ts';
 import type { MasterToWorker, ServerStates, StatsSnapshot, WorkerToMaster } from '../../src/ipc/messages.ts';
 
-const WORKER_ENTRY = fileURLToPath(new URL('../../src/worker/main.ts', import.meta.url));
+import { WORKER_ENTRY, WORKER_V8_FLAGS } from '../../src/master/worker-process.ts';
 const LOC = { file: 'test.cfg', line: 1 };
 
 /** libuv TCP handle as returned by net._createServerHandle (internal, typed here for tests). */
@@ -99,7 +98,7 @@ export const TEST_TICKET_KEYS = Buffer.alloc(48, 7).toString('base64');
 export async function startWorker(opts: StartOptions): Promise<WorkerHandle> {
   const child = fork(WORKER_ENTRY, [], {
     execPath: process.execPath,
-    ...(opts.execArgv !== undefined ? { execArgv: [...process.execArgv, ...opts.execArgv] } : {}),
+    execArgv: [...WORKER_V8_FLAGS, ...process.execArgv, ...(opts.execArgv ?? [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
   });
