@@ -7,10 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { startBackends, startHandoff, freePort, tempDir, type Handoff, type Backends } from '../helpers/proxy.ts';
+import { startBackends, startHandoff, freePort, tempDir, type Handoff, type Backends, sleep } from '../helpers/proxy.ts';
 import { sendCommand } from '../../src/admin/client.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function config(port: number, backend: number, global: string, servers = 1): string {
   return `global

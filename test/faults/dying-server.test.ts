@@ -4,9 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startBackends, startHandoff, freePort, tempDir, seedLikeConfig, load, describeFailures, type Backends } from '../helpers/proxy.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { startBackends, startHandoff, freePort, tempDir, seedLikeConfig, load, describeFailures, type Backends, sleep } from '../helpers/proxy.ts';
 
 /** A server that reads the request and answers with a TCP reset. */
 async function resettingServer(): Promise<{ port: number; connections: () => number; close: () => void }> {

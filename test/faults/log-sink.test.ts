@@ -7,18 +7,10 @@ import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, describeFailures, freePort, load, seedLikeConfig, startBackends, startHandoff, tempDir, type Handoff } from '../helpers/proxy.ts';
+import { BIN, describeFailures, freePort, load, seedLikeConfig, startBackends, startHandoff, tempDir, type Handoff, until, stopAll } from '../helpers/proxy.ts';
 import { sendCommand } from '../../src/admin/client.ts';
 
 const LOGGED = '    log global\n    option httplog\n';
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Reports per worker pid of the lines matching `re` in the process's stderr. */
 function reportsByPid(output: string, re: RegExp): Map<number, number> {
@@ -58,9 +50,7 @@ test('log stdout on a full device (/dev/full): 3000 requests at 1000/s all answe
     await until('DroppedLogs counted', async () => (await droppedLogs(proxy)) >= 2900);
     assertOncePerWorker(proxy.output(), /log target stdout: .*ENOSPC/, before);
   } finally {
-    proxy.kill();
-    backends.kill();
-    await Promise.all([proxy.exited, backends.exited]);
+    await stopAll([proxy, backends]);
   }
 });
 
@@ -89,9 +79,7 @@ test('log stdout into a pipe closed after 300 bytes (EPIPE): every request answe
     const again = await load(`http://127.0.0.1:${port}/`, { requests: 200, concurrency: 5 });
     assert.equal(again.failedRequests, 0, describeFailures(again));
   } finally {
-    proxy.kill();
-    backends.kill();
-    await Promise.all([proxy.exited, backends.exited]);
+    await stopAll([proxy, backends]);
   }
 });
 
@@ -119,9 +107,7 @@ test('log stdout into a pipe nobody reads: requests unaffected, queue bounded (l
     await until('a recovery notice from every worker', () => reportsByPid(proxy.output(), /log target stdout: writing again/).size === before.length);
     assertOncePerWorker(proxy.output(), /log target stdout: writing again/, before);
   } finally {
-    proxy.kill();
-    backends.kill();
-    await Promise.all([proxy.exited, backends.exited]);
+    await stopAll([proxy, backends]);
   }
 });
 
@@ -151,9 +137,7 @@ test('UDP syslog target nothing listens on (ECONNREFUSED): every request answere
     assert.ok(received > 0);
   } finally {
     receiver.close();
-    proxy.kill();
-    backends.kill();
-    await Promise.all([proxy.exited, backends.exited]);
+    await stopAll([proxy, backends]);
   }
 });
 

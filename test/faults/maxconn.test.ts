@@ -5,17 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startBackends, startHandoff, freePort, tempDir } from '../helpers/proxy.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, timeoutMs: number, detail: () => string = () => ''): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${detail()}`);
-    await sleep(20);
-  }
-}
+import { startBackends, startHandoff, freePort, tempDir, sleep, until, stopAll } from '../helpers/proxy.ts';
 
 /** A client that connects, sends one keep-alive request and keeps the connection. */
 interface Client {
@@ -120,9 +110,7 @@ async function limitScenario(label: string, limits: { global?: string; frontend?
     assert.deepEqual(summary(clients), { answered: 300, unansweredClosed: 0, reset: 0 }, `${label}: in the end`);
   } finally {
     for (const c of clients) closeByUs(c);
-    h.kill('SIGTERM');
-    backends.kill('SIGTERM');
-    await Promise.all([h.exited, backends.exited]);
+    await stopAll([h, backends]);
   }
 }
 
@@ -173,9 +161,7 @@ test('server maxconn 2 over 2 workers with timeout queue 200ms: one request at a
     assert.equal(answers.filter((s) => s === 200).length, served.length);
   } finally {
     for (const c of clients) closeByUs(c);
-    h.kill('SIGTERM');
-    backends.kill('SIGTERM');
-    await Promise.all([h.exited, backends.exited]);
+    await stopAll([h, backends]);
   }
 });
 
@@ -213,8 +199,6 @@ test('an in-place reload raising global maxconn 100 → 150 answers exactly 50 m
     assert.deepEqual(summary(clients), { answered: 200, unansweredClosed: 0, reset: 0 }, 'below the lowered limit');
   } finally {
     for (const c of clients) closeByUs(c);
-    h.kill('SIGTERM');
-    backends.kill('SIGTERM');
-    await Promise.all([h.exited, backends.exited]);
+    await stopAll([h, backends]);
   }
 });

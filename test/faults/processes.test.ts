@@ -6,18 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { BIN, startBackends, startHandoff, freePort, tempDir, writeCert, seedLikeConfig, load, describeFailures, alive } from '../helpers/proxy.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-  return Date.now() - t0;
-}
+import { BIN, startBackends, startHandoff, freePort, tempDir, writeCert, seedLikeConfig, load, describeFailures, alive, sleep, until, stopAll } from '../helpers/proxy.ts';
 
 /** One raw request on `sock`; resolves with the status, or 0 when the connection closed first. */
 function requestOn(sock: net.Socket): Promise<number> {
@@ -53,25 +42,28 @@ async function keptAliveClients(port: number, n: number): Promise<net.Socket[]> 
   return socks;
 }
 
-test('a worker killed with SIGKILL under load: 0 failed requests, it is replaced', { timeout: 60_000 }, async () => {
+test('a worker killed with SIGKILL under load: only what it held fails, the socket never refuses, it is replaced', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const backends = await startBackends(3);
   const port = await freePort();
   const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports }), ['--workers', '2']);
   try {
     const [victim] = await proxy.workerPids();
-    // Paced load, a new connection per request: a request in flight at the kill would be lost,
-    // at 200/s with sub-millisecond answers one rarely is; the kernel queue holds the rest.
-    const loading = load(`http://127.0.0.1:${port}/`, { requests: 1000, concurrency: 5, rate: 200 });
+    // Paced load, a new connection per request. A request the victim holds at the kill dies with
+    // it (at 200/s with sub-millisecond answers, usually none; at most one per connection of the
+    // load); everything else is served: the kernel socket stays up, the other worker accepts.
+    // HAProxy 2.6 master-worker, the same kill: the master stops everything (exit-on-failure).
+    const concurrency = 5;
+    const loading = load(`http://127.0.0.1:${port}/`, { requests: 1000, concurrency, rate: 200 });
     await sleep(1500);
     process.kill(victim ?? -1, 'SIGKILL');
     const report = await loading;
-    assert.equal(report.failedRequests, 0, describeFailures(report));
+    const f = report.failures;
+    assert.ok(report.failedRequests <= concurrency, describeFailures(report));
+    assert.equal(f.connect_refused + f.connect_error + f.connect_timeout, 0, describeFailures(report));
     await until('two workers again', async () => (await proxy.workerPids()).filter((p) => p !== victim).length === 2, 5000);
   } finally {
-    proxy.kill('SIGTERM');
-    backends.kill('SIGTERM');
-    await Promise.all([proxy.exited, backends.exited]);
+    await stopAll([proxy, backends]);
   }
 });
 
@@ -132,9 +124,7 @@ test('a worker frozen by SIGSTOP for 3 s: its kept-alive clients wait no longer 
   } finally {
     for (const c of clients) c.destroy();
     if (alive(victim ?? -1)) process.kill(victim ?? -1, 'SIGCONT');
-    proxy.kill('SIGTERM');
-    backends.kill('SIGTERM');
-    await Promise.all([proxy.exited, backends.exited]);
+    await stopAll([proxy, backends]);
   }
 });
 
@@ -161,9 +151,7 @@ test('a server that accepts and never answers: 504 after timeout server, the oth
   } finally {
     for (const s of held) s.destroy();
     silent.close();
-    proxy.kill('SIGTERM');
-    backends.kill('SIGTERM');
-    await Promise.all([proxy.exited, backends.exited]);
+    await stopAll([proxy, backends]);
   }
 });
 
@@ -184,9 +172,7 @@ test('a reload whose certificate file was deleted is refused with FILE:LINE; the
     const report = await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
     assert.equal(report.failedRequests, 0, describeFailures(report));
   } finally {
-    proxy.kill('SIGTERM');
-    backends.kill('SIGTERM');
-    await Promise.all([proxy.exited, backends.exited]);
+    await stopAll([proxy, backends]);
   }
 });
 

@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { BIN, startBackends, startHandoff, freePort, tempDir, seedLikeConfig } from '../helpers/proxy.ts';
+import { BIN, startBackends, startHandoff, freePort, tempDir, seedLikeConfig, sleep, stopAll } from '../helpers/proxy.ts';
 import { sendCommand } from '../../src/admin/client.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Run the CLI to its exit (or kill it after `timeoutMs`); stdout and stderr together. */
 function runCli(args: string[], timeoutMs = 15_000): Promise<{ code: number | null; output: string; killed: boolean }> {
@@ -116,8 +114,6 @@ test('a reload naming a stats socket in a missing directory is refused and the o
     assert.equal(fs.existsSync(oldSock), false, 'a stats socket no longer configured is closed');
     assert.match(proxy.output(), /stats socket .*old\.sock closed \(no longer configured\)/);
   } finally {
-    proxy.kill();
-    backends.kill();
-    await Promise.all([proxy.exited, backends.exited]);
+    await stopAll([proxy, backends]);
   }
 });

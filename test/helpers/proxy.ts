@@ -164,6 +164,24 @@ export async function every(intervalMs: number, stop: AbortSignal, fn: () => voi
   return n;
 }
 
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `cond` every 20 ms until it holds; returns the ms it took, throws after `timeoutMs`. */
+export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, detail: () => string = () => ''): Promise<number> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${detail()}`.trimEnd());
+    await sleep(20);
+  }
+  return Date.now() - t0;
+}
+
+/** End what a test started (SIGTERM, or `signal`) and wait until every one has exited. */
+export async function stopAll(procs: (Proc | undefined)[], signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  for (const p of procs) p?.kill(signal);
+  await Promise.all(procs.map((p) => p?.exited));
+}
+
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
