@@ -1,6 +1,6 @@
 // `handoff check -f FILE [-f FILE…] [-q] [--dump]`: validate a configuration like `haproxy -c`.
 import { formatDiagnostic } from '../config/diagnostics.ts';
-import { loadConfig } from '../config/load.ts';
+import { hasListener, loadConfig } from '../config/load.ts';
 import { redactConfig } from '../config/redact.ts';
 import { parseFlags, UsageError } from './args.ts';
 
@@ -11,7 +11,8 @@ line, check references between sections, read every certificate and errorfile.
 
 Every problem is printed on stderr as FILE:LINE: error|warning: message. When there is no
 error, 'Configuration file is valid' is printed on stdout. Several -f files are read in order,
-as one configuration (like haproxy -f a.cfg -f b.cfg).
+as one configuration (like haproxy -f a.cfg -f b.cfg); a directory reads its *.cfg files in
+lexical order.
 
 options:
   -f, --file FILE   configuration file (repeatable)
@@ -20,7 +21,8 @@ options:
       --workers N   override nbthread/nbproc, as 'handoff run --workers' does
   -h, --help        show this help
 
-exit status: 0 valid (warnings allowed), 1 errors, 2 usage error
+exit status: 0 valid (warnings allowed), 1 errors, 2 usage error or no listener (no 'bind',
+no 'stats socket': valid but would not start, as haproxy -c)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -49,6 +51,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`Configuration file has ${n} error${n === 1 ? '' : 's'}\n`);
     }
     return 1;
+  }
+  if (!hasListener(result.config)) {
+    // HAProxy's code and words: valid, but nothing would ever accept a connection.
+    if (values.quiet !== true) process.stderr.write('Configuration file has no error but will not start (no listener) => exit(2).\n');
+    return 2;
   }
   if (values.dump === true) process.stdout.write(`${JSON.stringify(redactConfig(result.config), null, 2)}\n`);
   if (values.quiet !== true) process.stdout.write('Configuration file is valid\n');

@@ -1,6 +1,7 @@
 // `handoff COMMAND …`: dispatch to one module per command. Each command module exports
 // `main(argv): Promise<number>` (the exit status) and `usage` (its --help text).
 import { UsageError } from './args.ts';
+import { haproxyUsage } from './haproxy-args.ts';
 
 interface CommandModule {
   main(argv: string[]): Promise<number>;
@@ -29,7 +30,14 @@ ${Object.entries(commands)
   .join('\n')}
 
 Run 'handoff COMMAND --help' for a command's options.
-`;
+
+HAProxy's command line works too when the first argument is an option, so units and scripts
+written for haproxy run with handoff in its place (docs/operations.md, "Switching from HAProxy"):
+  handoff -f /etc/handoff/handoff.cfg -c -q           # = handoff check -q -f …
+  handoff -Ws -f /etc/handoff/handoff.cfg -p PIDFILE  # = handoff run -f … -p PIDFILE
+  handoff -vv                                         # versions and features
+
+${haproxyUsage}`;
 
 async function dispatch(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -37,10 +45,12 @@ async function dispatch(argv: string[]): Promise<number> {
     process.stdout.write(topUsage);
     return name === undefined ? 2 : 0;
   }
-  if (name === '--version' || name === '-v') {
+  if (name === '--version') {
     process.stdout.write('handoff 0.1.0\n');
     return 0;
   }
+  // An option first: HAProxy's command line (`handoff -f CFG -c -q`, `handoff -vv`).
+  if (name.startsWith('-')) return (await import('./haproxy.ts')).main(argv);
   const entry = commands[name];
   if (entry === undefined) {
     process.stderr.write(`handoff: unknown command '${name}'\n\n${topUsage}`);

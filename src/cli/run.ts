@@ -10,7 +10,9 @@ Start the load balancer: a master that binds every listener once and keeps it, a
 workers that accept on those sockets and proxy. Runs in the foreground (systemd: Type=notify).
 
 options:
-  -f, --config FILE          configuration file (HAProxy syntax; see docs/config.md)      [required]
+  -f, --config FILE|DIR      configuration file (HAProxy syntax; see docs/config.md); repeatable,
+                             read in order as one; a DIR reads its *.cfg files in lexical order,
+                             again at every reload                                         [required]
   -p, --pidfile FILE         write the master's pid (first line) to FILE once serving; a FILE
                              that cannot be created is refused before anything starts
   -S, --socket PATH          master socket for 'handoff reload' and 'handoff ctl' (level
@@ -21,6 +23,8 @@ options:
                              stopped (default 4)
   --ready-timeout DURATION   how long a new generation may take to be ready (default 10s)
   --hard-stop-after DURATION upper bound of a drain (overrides hard-stop-after; default none)
+  --maxconn N                overrides the global maxconn (haproxy -n)
+  --default-maxconn N        maxconn of a frontend that sets none (haproxy -N)
   -q, --quiet                no notices, only warnings and alerts
   -sf PID…                   legacy reload: start a new independent instance (SO_REUSEPORT),
                              then tell the instances PID… to finish gracefully
@@ -52,13 +56,15 @@ export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
     rest,
     {
-      config: { type: 'string', short: 'f' },
+      config: { type: 'string', short: 'f', multiple: true },
       pidfile: { type: 'string', short: 'p' },
       socket: { type: 'string', short: 'S' },
       workers: { type: 'string', short: 'w' },
       'max-old-generations': { type: 'string' },
       'ready-timeout': { type: 'string' },
       'hard-stop-after': { type: 'string' },
+      maxconn: { type: 'string' },
+      'default-maxconn': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
     },
     false,
@@ -66,9 +72,15 @@ export async function main(argv: string[]): Promise<number> {
   void positionals;
   if (values.config === undefined) throw new UsageError('missing -f CONFIG');
   const workers = intFlag('--workers', values.workers, 1, 1024);
+  const maxconn = intFlag('--maxconn', values.maxconn, 1, 10_000_000);
+  const defaultMaxconn = intFlag('--default-maxconn', values['default-maxconn'], 1, 10_000_000);
   const hardStop = durationFlag('--hard-stop-after', values['hard-stop-after'], 'ms');
   const code = await runMaster({
-    configFile: path.resolve(values.config),
+    configFiles: values.config.map((f) => path.resolve(f)),
+    loadOptions: {
+      ...(maxconn !== undefined ? { maxconnOverride: maxconn } : {}),
+      ...(defaultMaxconn !== undefined ? { defaultProxyMaxconn: defaultMaxconn } : {}),
+    },
     ...(values.pidfile !== undefined ? { pidFile: path.resolve(values.pidfile) } : {}),
     socketPath: path.resolve(values.socket ?? defaultSocketPath()),
     defaultSocket: values.socket === undefined,

@@ -25,6 +25,10 @@ export interface BuildOptions {
   /** Absolute path recorded as `Config.file`. */
   file: string;
   workersOverride?: number;
+  /** `haproxy -n`: overrides the global `maxconn`. */
+  maxconnOverride?: number;
+  /** `haproxy -N`: the `maxconn` of a frontend that sets none. */
+  defaultProxyMaxconn?: number;
 }
 
 export interface CertRef {
@@ -268,6 +272,7 @@ function toModel(global: GlobalDraft, proxies: ProxyDraft[], opts: BuildOptions,
   const errorfileRefs: ErrorfileRef[] = [];
   const g = global.config;
   if (opts.workersOverride !== undefined) g.workers = opts.workersOverride;
+  if (opts.maxconnOverride !== undefined) g.maxconn = opts.maxconnOverride;
 
   const errorfiles = (proxy: ProxyDraft): Record<string, string> => {
     const target: Record<string, string> = {};
@@ -329,7 +334,8 @@ function toModel(global: GlobalDraft, proxies: ProxyDraft[], opts: BuildOptions,
       const defaultBackend = p.kind === 'listen' && (p.defaultBackend === undefined || p.defaultBackend.inherited === true) ? p.name : p.defaultBackend?.name;
       if (defaultBackend !== undefined) fe.defaultBackend = defaultBackend;
       if (p.forwardForHeader !== undefined) fe.forwardForHeader = p.forwardForHeader;
-      if (p.maxconn !== undefined) fe.maxconn = p.maxconn;
+      const maxconn = p.maxconn ?? opts.defaultProxyMaxconn;
+      if (maxconn !== undefined) fe.maxconn = maxconn;
       if (p.stats.enabled) {
         fe.stats = { uri: p.stats.uri ?? DEFAULT_STATS_URI, realm: p.stats.realm ?? DEFAULT_STATS_REALM, auth: p.stats.auth };
         if (p.stats.refresh !== undefined) fe.stats.refresh = p.stats.refresh;

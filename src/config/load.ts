@@ -8,13 +8,17 @@ import type { CertRef } from './build.ts';
 import { checkCertificatePem, hasPrivateKey } from './certs.ts';
 import { checkStatsSockets } from './stats-sockets.ts';
 import { diagnostic, hasErrors, sortDiagnostics } from './diagnostics.ts';
-import type { Diagnostic, LoadResult, TlsCertificate } from './model.ts';
+import type { Config, Diagnostic, LoadResult, TlsCertificate } from './model.ts';
 import { parseConfig } from './parse.ts';
 import type { ParsedConfig } from './parse.ts';
 
 export interface LoadOptions {
   /** `--workers`: overrides `nbthread` / `nbproc`. */
   workersOverride?: number;
+  /** `-n`: overrides the global `maxconn`. */
+  maxconnOverride?: number;
+  /** `-N`: the `maxconn` of a frontend that sets none. */
+  defaultProxyMaxconn?: number;
   /** Environment for `"${VAR}"` expansion; defaults to process.env. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -30,12 +34,34 @@ function ioMessage(err: unknown): string {
 /** Files HAProxy skips when `crt` names a directory. */
 const NOT_CERTS = /\.(key|ocsp|issuer|sctl|dh)$/;
 
+/** Whether the configuration would accept anything: a `bind` or a `stats socket` (HAProxy's "no listener" rule). */
+export function hasListener(config: Config): boolean {
+  return config.frontends.some((f) => f.binds.length > 0) || config.global.statsSockets.length > 0;
+}
+
+/** A directory among the paths stands for its `*.cfg` regular files in lexical order, as `haproxy -f DIR` reads it; read at every load, so a reload sees files added since. */
+async function expandDirectories(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    if ((await stat(p).catch(() => undefined))?.isDirectory() !== true) {
+      out.push(p);
+      continue;
+    }
+    const names = (await readdir(p)).filter((n) => n.endsWith('.cfg')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const n of names) if (await isRegularFile(join(p, n))) out.push(join(p, n));
+  }
+  return out;
+}
+
 /**
- * Load one configuration, or several concatenated in order (`-f a.cfg -f b.cfg`, like HAProxy).
- * Relative paths in the files resolve against the first file's directory.
+ * Load one configuration, or several concatenated in order (`-f a.cfg -f b.cfg`, like HAProxy);
+ * a directory loads its `*.cfg` files in lexical order. Relative paths in the files resolve
+ * against the first file's directory.
  */
 export async function loadConfig(file: string | readonly string[], opts: LoadOptions = {}): Promise<LoadResult> {
-  const files = typeof file === 'string' ? [file] : [...file];
+  const given = typeof file === 'string' ? [file] : [...file];
+  const files = await expandDirectories(given);
+  if (given.length > 0 && files.length === 0) return { diagnostics: [{ severity: 'error', file: given.join(' '), line: 0, message: 'no *.cfg file in the configuration directory' }] };
   const diagnostics: Diagnostic[] = [];
   const parsed: ParsedConfig[] = [];
   const env = opts.env ?? process.env;
@@ -56,6 +82,8 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
     baseDir: dirname(mainFile),
     file: mainFile,
     ...(opts.workersOverride === undefined ? {} : { workersOverride: opts.workersOverride }),
+    ...(opts.maxconnOverride === undefined ? {} : { maxconnOverride: opts.maxconnOverride }),
+    ...(opts.defaultProxyMaxconn === undefined ? {} : { defaultProxyMaxconn: opts.defaultProxyMaxconn }),
   });
   diagnostics.push(...built.diagnostics);
 

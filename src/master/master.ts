@@ -5,7 +5,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Config, Diagnostic } from '../config/model.ts';
-import { loadConfig } from '../config/load.ts';
+import { hasListener, loadConfig, type LoadOptions } from '../config/load.ts';
 import { formatDiagnostic } from '../config/diagnostics.ts';
 import type { ServerState, ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/messages.ts';
 import { createHealthChecker, type HealthEntry } from '../health/checker.ts';
@@ -20,7 +20,10 @@ import { codeFingerprint } from './code-fingerprint.ts';
 import { createWatchdog, silenceLimit } from './watchdog.ts';
 
 export interface MasterOptions {
-  configFile: string;
+  /** Read in order as one configuration at every reload (a directory: its `*.cfg` files). */
+  configFiles: readonly string[];
+  /** Command-line overrides applied at every load (`-n`, `-N`); `workers` is added to them. */
+  loadOptions?: LoadOptions;
   /** `--workers`: overrides `nbthread`; default CPU count. */
   workers?: number;
   maxOldGenerations: number;
@@ -449,12 +452,13 @@ export function createMaster(opts: MasterOptions): Master {
     const t0 = performance.now();
     const took = () => Math.round(performance.now() - t0);
     if (stopping) return { ok: false, message: 'the master is stopping', tookMs: took() };
-    const result = await loadConfig(opts.configFile, opts.workers !== undefined ? { workersOverride: opts.workers } : {});
+    const result = await loadConfig(opts.configFiles, { ...opts.loadOptions, ...(opts.workers !== undefined ? { workersOverride: opts.workers } : {}) });
     const warnings = result.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
     if (result.config === undefined) {
       return { ok: false, message: `configuration has errors, keeping generation ${current?.id ?? '-'}:\n${formatDiagnostics(result.diagnostics.filter((d) => d.severity === 'error'))}`, tookMs: took() };
     }
     const config = result.config;
+    if (!hasListener(config)) return { ok: false, message: `configuration has no listener (no 'bind', no 'stats socket'), keeping generation ${current?.id ?? '-'}`, tookMs: took() };
     const bindErrors = listeners.acquire(config.frontends.flatMap((f) => f.binds));
     if (bindErrors.length > 0) {
       return { ok: false, message: bindErrors.map((e) => `${e.bind.loc.file}:${e.bind.loc.line}: error: ${e.message}`).join('\n'), tookMs: took() };
@@ -566,7 +570,7 @@ export function createMaster(opts: MasterOptions): Master {
         reloadsRequested: Math.max(0, counts.requested - 1),
         workers: current ? liveWorkers(current).length : 0,
         drainingGenerations: draining.length + retiringInPlace.size,
-        configFile: opts.configFile,
+        configFile: opts.configFiles.join(' '),
         listeners: listeners.keys().map((key) => ({ key, port: listeners.get(key)?.port ?? 0 })),
       };
     },

@@ -5,15 +5,18 @@ import { createMaster, type Master } from './master.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DEFAULT_MAXCONN, DEFAULT_TIMEOUT_MS, openControlSocket, type ControlSocket, type SocketSettings } from './control-socket.ts';
 import { resolvePrivileges } from './privileges.ts';
-import { sdNotify } from './sd-notify.ts';
-import { loadConfig } from '../config/load.ts';
+import { createSdNotifier, notifyDaemonParent, takeDaemonReadyFd } from './sd-notify.ts';
+import { hasListener, loadConfig, type LoadOptions } from '../config/load.ts';
 import { formatDiagnostic } from '../config/diagnostics.ts';
 import { reasonOf } from '../config/stats-sockets.ts';
 import type { GlobalConfig, StatsSocket } from '../config/model.ts';
 import { WORKER_ENTRY } from './worker-process.ts';
 
 export interface RunOptions {
-  configFile: string;
+  /** `-f` in order; a directory stands for its `*.cfg` files. */
+  configFiles: string[];
+  /** `-n` / `-N` overrides, applied at every load. */
+  loadOptions?: LoadOptions;
   pidFile?: string;
   socketPath: string;
   /** The master socket is the default path (`-S` not given): its directory may be created. */
@@ -108,13 +111,19 @@ function createStatsSockets(master: Master, log: Logger, masterSocketPath: strin
 
 export async function runMaster(opts: RunOptions): Promise<number> {
   const log = createLogger(undefined, opts.quiet);
+  const daemonReadyFd = takeDaemonReadyFd();
+  const sdNotify = createSdNotifier();
 
   // Validate once up front to report every diagnostic (warnings included) the way `check` does,
   // and to learn user/group before forking anything.
-  const first = await loadConfig(opts.configFile, opts.workers !== undefined ? { workersOverride: opts.workers } : {});
+  const first = await loadConfig(opts.configFiles, { ...opts.loadOptions, ...(opts.workers !== undefined ? { workersOverride: opts.workers } : {}) });
   for (const d of first.diagnostics) (d.severity === 'error' ? log.alert : log.warning)(formatDiagnostic(d));
   if (first.config === undefined) {
-    log.alert(`configuration ${opts.configFile} has errors; not starting`);
+    log.alert(`configuration ${opts.configFiles.join(' ')} has errors; not starting`);
+    return 1;
+  }
+  if (!hasListener(first.config)) {
+    log.alert("no enabled listener found (check for 'bind' directives); not starting");
     return 1;
   }
   // What HAProxy refuses at startup is refused here too, before a worker is forked.
@@ -127,7 +136,8 @@ export async function runMaster(opts: RunOptions): Promise<number> {
   for (const w of priv.warnings) log.warning(w);
 
   const master = createMaster({
-    configFile: opts.configFile,
+    configFiles: opts.configFiles,
+    ...(opts.loadOptions !== undefined ? { loadOptions: opts.loadOptions } : {}),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     maxOldGenerations: opts.maxOldGenerations,
     readyTimeoutMs: opts.readyTimeoutMs,
@@ -241,6 +251,7 @@ export async function runMaster(opts: RunOptions): Promise<number> {
     }
   }
   sdNotify('READY=1');
+  if (daemonReadyFd !== undefined) notifyDaemonParent(daemonReadyFd);
 
   if (opts.legacy !== undefined) {
     // Legacy reload: we bound our own sockets next to the old instance's (SO_REUSEPORT); tell it
