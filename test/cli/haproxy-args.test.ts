@@ -81,3 +81,20 @@ test('-S with bind options or a non-unix address is refused', () => {
   err(['-f', 'a.cfg', '-S', '/run/m.sock,mode,600'], /bind options/);
   err(['-f', 'a.cfg', '-S', 'ipv4@127.0.0.1:9999'], /only a unix socket path/);
 });
+
+test('-n and -N (run --maxconn / --default-maxconn) reach the loaded configuration', async () => {
+  const { loadConfig } = await import('../../src/config/load.ts');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-nN-'));
+  try {
+    const cfg = path.join(dir, 'a.cfg');
+    fs.writeFileSync(cfg, 'global\n    maxconn 100\nfrontend a\n    bind 127.0.0.1:1\n    maxconn 5\nfrontend b\n    bind 127.0.0.1:2\n');
+    const r = await loadConfig(cfg, { maxconnOverride: 1234, defaultProxyMaxconn: 77 });
+    assert.equal(r.config?.global.maxconn, 1234);
+    assert.deepEqual(r.config?.frontends.map((f) => f.maxconn), [5, 77]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
