@@ -133,6 +133,14 @@ test('the seed unit: -Ws -f CFG -p PIDFILE serves; check -x SOCK then kill -USR2
     assert.ok(statuses.length > 5, `only ${statuses.length} requests`);
     assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every request during the reload is answered 200');
 
+    // A configuration emptied by mistake: the unit's check stops the reload (exit 2); a signal
+    // sent anyway is refused by the master, which keeps serving.
+    fs.writeFileSync(cfg, '');
+    assert.equal((await handoff(['-f', cfg, '-c', '-q', '-x', sock])).code, 2);
+    process.kill(mainPid, 'SIGUSR2');
+    await until('reload refused', () => /reload failed: configuration has no listener/.test(out), 30_000, () => out);
+    assert.equal(await get(port), 200);
+
     process.kill(mainPid, 'SIGTERM');
     assert.equal(await exited, 0);
     assert.equal(fs.existsSync(pidFile), false, 'the pid file is removed on stop');
