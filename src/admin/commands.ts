@@ -2,6 +2,7 @@
 // answered as text. Names follow HAProxy's CLI where a counterpart exists.
 import type { Master } from '../master/master.ts';
 import { formatStatCsv } from '../master/counters.ts';
+import { VERSION } from '../version.ts';
 
 export type AccessLevel = 'user' | 'operator' | 'admin';
 
@@ -50,7 +51,7 @@ const commands: Command[] = [
       const i = master.info();
       return [
         'Name: handoff',
-        'Version: 0.1.0',
+        `Version: ${VERSION}`,
         `Pid: ${i.pid}`,
         `Uptime: ${fmtDuration(Date.now() - i.startedAt)}`,
         `Uptime_sec: ${Math.floor((Date.now() - i.startedAt) / 1000)}`,

@@ -14,6 +14,7 @@ import { startReloadDriver } from './reload-driver.ts';
 import { bucketize, bucketSize } from './timeline.ts';
 import { oneLine } from './table.ts';
 import type { ProxyKind, ScenarioName, ScenarioResult } from './types.ts';
+import { VERSION } from '../version.ts';
 
 export interface ReloadBenchOptions {
   requests: number;
@@ -174,7 +175,7 @@ export async function runReloadBench(o: ReloadBenchOptions): Promise<ReloadBench
       haproxyPath = bin;
       proxies.push({ kind, version, unavailable: null });
     } else {
-      proxies.push({ kind, version: 'handoff 0.1.0', unavailable: handoffRunUnavailable(o.cliBin) });
+      proxies.push({ kind, version: `handoff ${VERSION}`, unavailable: handoffRunUnavailable(o.cliBin) });
     }
   }
 

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { UsageError } from './args.ts';
 import { HAPROXY_USAGE_EXIT, HaproxyArgsError, haproxyUsage, parseHaproxyArgs } from './haproxy-args.ts';
+import { VERSION } from '../version.ts';
 
-const VERSION = '0.1.0';
 
 /** `-v` / `-vv` in HAProxy's layout; every figure comes from the running Node.js. */
 export function versionText(verbose: boolean): string {

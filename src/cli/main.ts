@@ -2,6 +2,7 @@
 // `main(argv): Promise<number>` (the exit status) and `usage` (its --help text).
 import { UsageError } from './args.ts';
 import { haproxyUsage } from './haproxy-args.ts';
+import { VERSION } from '../version.ts';
 
 interface CommandModule {
   main(argv: string[]): Promise<number>;
@@ -46,7 +47,7 @@ async function dispatch(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
-    process.stdout.write('handoff 0.1.0\n');
+    process.stdout.write(`handoff ${VERSION}\n`);
     return 0;
   }
   // An option first: HAProxy's command line (`handoff -f CFG -c -q`, `handoff -vv`).

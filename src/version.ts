@@ -1,0 +1,4 @@
+// handoff's version, from package.json: one place for `-v`, `--version`, `show info` and the bench.
+import { readFileSync } from 'node:fs';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
