@@ -15,10 +15,11 @@ export const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.ts', import.me
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
 
 export interface WorkerProcess {
+  /** The generation it was started with (in-place reloads move it on: see readyGeneration). */
   readonly generation: number;
   readonly index: number;
   readonly pid: number;
-  readonly child: ChildProcess;
+  readonly startedAt: number;
   state: WorkerState;
   /** The last generation this process reported ready for (in-place reloads change it). */
   readyGeneration: number;
@@ -28,13 +29,15 @@ export interface WorkerProcess {
   leaving: boolean;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   send(msg: MasterToWorker): void;
+  /** Hand it a copy of a listening socket; `spare` answers its `listener-request`. */
+  sendListener(key: string, handle: TcpHandle, spare?: boolean): void;
   kill(signal?: NodeJS.Signals): void;
 }
 
 export interface WorkerSpawnOptions {
   generation: number;
   index: number;
-  /** Workers in the process generation (maxconn is split into this many shares). */
+  /** Workers in the cohort (maxconn is split into this many shares). */
   workers: number;
   config: Config;
   listeners: ListenerRegistry;
@@ -81,7 +84,7 @@ export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
     generation: opts.generation,
     index: opts.index,
     pid: child.pid ?? -1,
-    child,
+    startedAt: Date.now(),
     state: 'starting',
     readyGeneration: 0,
     activeGeneration: 0,
@@ -89,6 +92,9 @@ export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
     exited,
     send(msg) {
       if (child.connected) child.send(msg, undefined, undefined, () => {});
+    },
+    sendListener(key, handle, spare = false) {
+      sendListener(child, key, handle, spare);
     },
     kill(signal = 'SIGKILL') {
       if (worker.state !== 'exited') child.kill(signal);
@@ -118,17 +124,16 @@ export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
   });
   for (const key of listenerKeys) {
     const l = opts.listeners.get(key);
-    if (l !== undefined) sendListener(worker, key, l.handle);
+    if (l !== undefined) worker.sendListener(key, l.handle);
   }
   return worker;
 }
 
-/** Hand a copy of a listening socket to a worker (SCM_RIGHTS over the IPC channel); `spare`
- * answers its `listener-request`. */
-export function sendListener(worker: WorkerProcess, key: string, handle: TcpHandle, spare = false): void {
+/** A copy of a listening socket over the IPC channel (SCM_RIGHTS). */
+function sendListener(child: ChildProcess, key: string, handle: TcpHandle, spare: boolean): void {
   const msg: MasterToWorker = spare ? { type: 'listener', key, spare: true } : { type: 'listener', key };
   // The channel accepts raw libuv handles as well as net.Server objects; its types only say the latter.
-  if (worker.child.connected) worker.child.send(msg, handle as unknown as net.Server, () => {});
+  if (child.connected) child.send(msg, handle as unknown as net.Server, () => {});
 }
 
 export type { TcpHandle };
