@@ -3,7 +3,6 @@
 //   → forwardResponse → applyResponseRules → log
 // with the timing marks of the access log (%TR %Tc %Tr %Ta %Tt) taken at the phase boundaries.
 import type http from 'node:http';
-import type { Socket } from 'node:net';
 import type { HeaderRule } from '../config/model.ts';
 import { countStatus } from './counters.ts';
 import type { ClientConn, ConnectionRegistry } from './connections.ts';
@@ -11,6 +10,7 @@ import { errorBody, errorReason, rawErrorfile } from './errors.ts';
 import { applyHeaderRules, evaluate, findRedirect, type RuleContext } from './rules.ts';
 import type { BackendRuntime, FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
 import type { LogRecord } from '../log/format.ts';
+import { acceptTimes, logRecord, writeLog } from './log-record.ts';
 import {
   UPSTREAM_ABORTED,
   UPSTREAM_BODY_TIMEOUT,
@@ -19,8 +19,11 @@ import {
   type UpstreamError,
   type UpstreamHandler,
 } from './upstream.ts';
-import { classifyUpstreamError, decideRetry, isReplayable, usableActive, type Failure, type Retry } from './retry.ts';
+import { classifyUpstreamError, decideRetry, isReplayable, nextServer, spendRetry, usableActive, type Failure, type Retry } from './retry.ts';
 import { healthyStatus, observe } from './passive-health.ts';
+
+// Their home is log-record.ts; re-exported for the modules that import them from here.
+export { acceptTimes, clientAddress } from './log-record.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
@@ -184,14 +187,6 @@ const HOP_BY_HOP = new Set([
 const REQUEST_SPECIAL_LENGTHS = new Set(['host', 'content-length', ...HOP_BY_HOP].map((h) => h.length));
 const RESPONSE_SPECIAL_LENGTHS = new Set([...HOP_BY_HOP].map((h) => h.length));
 
-/** Accept time per client socket, for %t / %Tt / %TR of the first request. */
-export const acceptTimes = new WeakMap<Socket, number>();
-
-export function clientAddress(socket: Socket): { ip: string; port: number } {
-  const ip = socket.remoteAddress ?? '-';
-  return { ip: ip.startsWith('::ffff:') ? ip.slice(7) : ip, port: socket.remotePort ?? 0 };
-}
-
 const kExchange = Symbol('handoff.exchange');
 type WithExchange = http.ServerResponse & { [kExchange]?: Exchange };
 
@@ -317,7 +312,7 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
 
 function chooseServer(x: Exchange): boolean {
   const be = x.be as BackendRuntime;
-  const srv = be.pick(x.tried === undefined ? { clientIp: x.conn.clientIp } : { clientIp: x.conn.clientIp, exclude: x.tried });
+  const srv = be.pick({ clientIp: x.conn.clientIp });
   if (srv === undefined) {
     sendError(x, 503, 'SC--');
     return false;
@@ -442,28 +437,13 @@ function heldForRetry(x: Exchange, srv: ServerRuntime, status: number): boolean 
 
 /** Send the request again, to the server the decision names. */
 function retry(x: Exchange, failed: ServerRuntime, d: Retry): void {
-  if (d.counted) x.retries++;
-  else x.staleRetried = true;
-  const be = failed.backend;
-  failed.counters.values.wretr++;
-  be.counters.values.wretr++;
-  if (d.target === 'other') {
-    (x.tried ??= new Set()).add(failed);
-    let next = be.pick({ clientIp: x.conn.clientIp, exclude: x.tried });
-    if (next === undefined) {
-      x.tried.clear();
-      next = be.pick({ clientIp: x.conn.clientIp });
-    }
-    if (next === undefined) {
-      sendError(x, 503, 'SC--');
-      return;
-    }
-    if (next !== failed) {
-      failed.counters.values.wredis++;
-      be.counters.values.wredis++;
-    }
-    x.srv = next;
+  spendRetry(x, d);
+  const next = nextServer(failed.backend, x.conn.clientIp, failed, (x.tried ??= new Set()), d);
+  if (next === undefined) {
+    sendError(x, 503, 'SC--');
+    return;
   }
+  x.srv = next;
   if (d.delayMs === 0) {
     connectUpstream(x);
     return;
@@ -528,29 +508,36 @@ function finish(x: Exchange): void {
   if (x.done) return;
   x.done = true;
   if (x.retryTimer !== undefined) clearTimeout(x.retryTimer);
-  const deps = x.deps;
-  const conn = x.conn;
   const res = x.res;
   const completed = res.writableFinished;
-  if (!completed) {
-    // The client went away before the response was complete.
-    x.abortUpstream?.();
-    // K: we closed it (hard-stop-after); C: the client went away.
-    if (x.termination === '----') x.termination = (conn.killed ? 'K' : 'C') + (x.upstreamStarted ? 'D--' : 'H--');
-    if (x.srv !== undefined && x.termination.startsWith('C')) {
-      x.srv.counters.values.cli_abrt++;
-      x.srv.backend.counters.values.cli_abrt++;
-    }
-  }
+  if (!completed) clientAborted(x);
   // Bytes since the previous response of this connection: this request (head and body) and its answer.
+  const conn = x.conn;
   const bin = conn.socket.bytesRead - conn.bytesReadAtIdle;
   const bytesWrittenBefore = conn.bytesWrittenAtIdle;
-  deps.connections.requestFinished(conn);
-  const rt = deps.runtime;
+  x.deps.connections.requestFinished(conn);
+  const rt = x.deps.runtime;
   if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
   const bout = conn.bytesWrittenAtIdle - bytesWrittenBefore;
-  const fc = x.fe.counters.values;
   const status = x.status === 0 ? (completed ? res.statusCode : 0) : x.status;
+  countExchange(x, status, bin, bout);
+  if (x.fe.log !== undefined) writeLog(x.fe, requestRecord(x, status, bin, bout));
+}
+
+/** The client went away before the response was complete. */
+function clientAborted(x: Exchange): void {
+  x.abortUpstream?.();
+  // K: we killed it (hard-stop-after); C: the client went away.
+  if (x.termination === '----') x.termination = (x.conn.killed ? 'K' : 'C') + (x.upstreamStarted ? 'D--' : 'H--');
+  if (x.srv !== undefined && x.termination.startsWith('C')) {
+    x.srv.counters.values.cli_abrt++;
+    x.srv.backend.counters.values.cli_abrt++;
+  }
+}
+
+/** Status class and bytes, on the frontend, the backend and (once it answered) the server. */
+function countExchange(x: Exchange, status: number, bin: number, bout: number): void {
+  const fc = x.fe.counters.values;
   if (status !== 0) countStatus(fc, status);
   fc.bin += bin;
   fc.bout += bout;
@@ -566,38 +553,27 @@ function finish(x: Exchange): void {
     sc.bin += bin;
     sc.bout += bout;
   }
-  const log = x.fe.log;
-  if (log === undefined) return;
-  const end = performance.now();
-  const record: LogRecord = {
-    clientIp: conn.clientIp,
-    clientPort: conn.clientPort,
-    acceptMs: x.acceptMs,
+}
+
+/** The access-log record of one request, its timers taken from the phase marks. */
+function requestRecord(x: Exchange, status: number, bin: number, bout: number): LogRecord {
+  const conn = x.conn;
+  const origin = { fe: x.fe, clientIp: conn.clientIp, clientPort: conn.clientPort, acceptMs: x.acceptMs, actconn: x.deps.connections.openCount, be: x.be, srv: x.srv };
+  return logRecord(origin, {
     requestMs: x.requestMs,
-    frontend: x.fe.frontend.name,
     tls: x.ssl,
-    backend: x.be?.backend.name ?? x.fe.frontend.name,
-    server: x.srv?.name ?? '<NOSRV>',
     TR: x.TR,
     Tw: x.srv === undefined ? -1 : Math.round(x.queuedMs),
     Tc: x.tConnected < 0 ? -1 : Math.round(x.tConnected - x.t0 - x.queuedMs),
     Tr: x.tResponse < 0 || x.tConnected < 0 ? -1 : Math.round(x.tResponse - x.tConnected),
-    Ta: Math.round(end - x.t0) + x.TR,
-    Tt: Date.now() - x.acceptMs,
+    Ta: Math.round(performance.now() - x.t0) + x.TR,
     status: status === 0 ? -1 : status,
     bytesOut: bout,
     bytesIn: bin,
     termination: x.termination,
-    actconn: deps.connections.openCount,
-    feconn: x.fe.counters.scur,
-    beconn: x.be?.counters.scur ?? 0,
-    srvconn: x.srv?.counters.scur ?? 0,
     retries: x.retries,
     method: x.method,
     uri: x.req.url ?? '/',
     httpVersion: x.req.httpVersion,
-    pid: process.pid,
-  };
-  const line = log.format(record);
-  for (const sink of log.sinks) sink(line);
+  });
 }

@@ -1,8 +1,8 @@
-// One retry decision for every data path (HTTP requests and TCP sessions): what kind of failure an
-// attempt ended with, whether it may be retried, and whether the next attempt goes to the same
-// server or to another one. HAProxy's `retries`, `retry-on` and `option redispatch [interval]`.
+// One retry decision for every data path (HTTP requests, Upgrade tunnels and TCP sessions): what
+// kind of failure an attempt ended with, whether it may be retried, and which server the next
+// attempt goes to. HAProxy's `retries`, `retry-on` and `option redispatch [interval]`.
 import type { Backend, RetryCondition, RetryOn } from '../config/model.ts';
-import type { Candidate } from '../balance/algorithms.ts';
+import type { Candidate, Picker } from '../balance/algorithms.ts';
 import { UPSTREAM_CLOSED, UPSTREAM_HEADERS_TIMEOUT, UPSTREAM_PARSE, type UpstreamFailureInfo } from './upstream.ts';
 
 /** How one attempt failed, in `retry-on`'s words; `status` is a response whose code is retried. */
@@ -115,4 +115,37 @@ export function decideRetry(policy: RetryPolicy, failure: Failure, state: RetryS
   const turnAround = failure.kind === 'conn-failure' && !failure.reused && (target === 'same' || ctx.usableActive <= 1);
   const connect = policy.timeouts.connect;
   return { retry: true, target, counted: true, delayMs: turnAround ? (connect > 0 ? Math.min(connect, 1000) : 1000) : 0 };
+}
+
+/** What nextServer counts on (a ServerRuntime and a BackendRuntime are). */
+export interface Counted {
+  readonly counters: { readonly values: { wretr: number; wredis: number } };
+}
+
+/** Spend the retry `d` from `state`: one of `retries`, or the one stale-connection retry. */
+export function spendRetry(state: RetryState, d: Retry): void {
+  if (d.counted) state.retries++;
+  else state.staleRetried = true;
+}
+
+/**
+ * The server the retry `d` of an attempt that failed on `failed` goes to: the same one, or (a
+ * redispatch) the balancer's pick outside `tried`, starting over once every server was tried.
+ * Counts the retry (wretr) and a move to another server (wredis). Undefined: no server is left.
+ */
+export function nextServer<S extends Candidate & Counted>(be: Counted & { pick: Picker<S> }, clientIp: string, failed: S, tried: Set<S>, d: Retry): S | undefined {
+  failed.counters.values.wretr++;
+  be.counters.values.wretr++;
+  if (d.target === 'same') return failed;
+  tried.add(failed);
+  let next = be.pick({ clientIp, exclude: tried });
+  if (next === undefined) {
+    tried.clear();
+    next = be.pick({ clientIp });
+  }
+  if (next !== undefined && next !== failed) {
+    failed.counters.values.wredis++;
+    be.counters.values.wredis++;
+  }
+  return next;
 }

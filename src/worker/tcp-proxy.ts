@@ -1,93 +1,109 @@
 // `mode tcp`: a byte pipe from the client to the chosen server, with connect timeout and retries
-// (connection failures only: the retry decision is retry.ts's, shared with HTTP).
+// (connection failures only: the retry decision is retry.ts's, shared with HTTP and tunnels).
 import net from 'node:net';
-import type { FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
-import { clientAddress } from './http-proxy.ts';
-import { decideRetry, usableActive, type RetryState } from './retry.ts';
+import type { BackendRuntime, FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
+import { clientAddress } from './log-record.ts';
+import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
+
+/** One client's session, across its connect attempts. */
+interface TcpSession extends RetryState {
+  fe: FrontendRuntime;
+  be: BackendRuntime;
+  runtime: WorkerRuntime;
+  client: net.Socket;
+  clientIp: string;
+  tried: Set<ServerRuntime>;
+}
+
+function noop(): void {}
 
 export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime): (client: net.Socket) => void {
   const f = fe.frontend;
   return (client) => {
     const be = f.defaultBackend === undefined ? undefined : runtime.backends.get(f.defaultBackend);
-    client.on('error', () => {});
+    client.on('error', noop);
     if (be === undefined) {
       client.destroy();
       return;
     }
-    const { ip } = clientAddress(client);
     const clientTimeout = f.timeouts.tunnel ?? f.timeouts.client;
     if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
+    // Nothing of the client's bytes is read until a server accepted: a failed connect can be retried.
     client.pause();
-    const state: RetryState = { retries: 0, staleRetried: false };
-    const tried = new Set<ServerRuntime>();
-    const attempt = (srv: ServerRuntime | undefined): void => {
-      if (srv === undefined || client.destroyed) {
-        client.destroy();
-        return;
-      }
-      const b = be.backend;
-      srv.active++;
-      srv.counters.scur++;
-      let connected = false;
-      const upstream = net.connect({ host: srv.server.host, port: srv.server.port });
-      const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), b.timeouts.connect);
-      upstream.once('connect', () => {
-        clearTimeout(timer);
-        connected = true;
-        observe(srv, 'l4-ok', 'L4 successful connection', runtime.reportServerErrors);
-        srv.counters.values.stot++;
-        be.counters.values.stot++;
-        const serverTimeout = b.timeouts.tunnel ?? b.timeouts.server;
-        if (serverTimeout > 0) upstream.setTimeout(serverTimeout, () => upstream.destroy());
-        client.pipe(upstream);
-        upstream.pipe(client);
-        client.resume();
-      });
-      upstream.on('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        if (connected) return;
-        srv.counters.values.econ++;
-        be.counters.values.econ++;
-        observe(srv, 'l4-error', `L4 unsuccessful connection (${err.code ?? err.message})`, runtime.reportServerErrors);
-        // Nothing of the client's bytes was sent (the client is paused until connected).
-        const d = decideRetry(b, { kind: 'conn-failure', reused: false }, state, { replayable: true, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
-        if (!d.retry || client.destroyed) {
-          client.destroy();
-          return;
-        }
-        state.retries++;
-        srv.counters.values.wretr++;
-        be.counters.values.wretr++;
-        let next: ServerRuntime | undefined = srv;
-        if (d.target === 'other') {
-          tried.add(srv);
-          next = be.pick({ clientIp: ip, exclude: tried }) ?? be.pick({ clientIp: ip });
-          if (next !== undefined && next !== srv) {
-            srv.counters.values.wredis++;
-            be.counters.values.wredis++;
-          }
-        }
-        if (d.delayMs === 0) attempt(next);
-        else setTimeout(() => attempt(next), d.delayMs);
-      });
-      upstream.once('close', () => {
-        clearTimeout(timer);
-        srv.active--;
-        srv.counters.scur--;
-        if (!connected) return;
-        const up = upstream.bytesRead;
-        const down = upstream.bytesWritten;
-        srv.counters.values.bout += up;
-        srv.counters.values.bin += down;
-        be.counters.values.bout += up;
-        be.counters.values.bin += down;
-        fe.counters.values.bout += up;
-        fe.counters.values.bin += down;
-        client.destroySoon();
-      });
-      client.once('close', () => upstream.destroySoon());
-    };
-    attempt(be.pick({ clientIp: ip }));
+    const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set() };
+    connectServer(s, be.pick({ clientIp: s.clientIp }));
   };
+}
+
+function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
+  const client = s.client;
+  if (srv === undefined || client.destroyed) {
+    client.destroy();
+    return;
+  }
+  srv.active++;
+  srv.counters.scur++;
+  let connected = false;
+  const upstream = net.connect({ host: srv.server.host, port: srv.server.port });
+  const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), s.be.backend.timeouts.connect);
+  upstream.once('connect', () => {
+    clearTimeout(timer);
+    connected = true;
+    splice(s, srv, upstream);
+  });
+  upstream.on('error', (err: NodeJS.ErrnoException) => {
+    clearTimeout(timer);
+    if (!connected) connectFailed(s, srv, err);
+  });
+  upstream.once('close', () => {
+    clearTimeout(timer);
+    srv.active--;
+    srv.counters.scur--;
+    if (connected) sessionEnded(s, srv, upstream);
+  });
+  client.once('close', () => upstream.destroySoon());
+}
+
+/** The server accepted: pipe both ways. */
+function splice(s: TcpSession, srv: ServerRuntime, upstream: net.Socket): void {
+  observe(srv, 'l4-ok', 'L4 successful connection', s.runtime.reportServerErrors);
+  srv.counters.values.stot++;
+  s.be.counters.values.stot++;
+  const b = s.be.backend;
+  const serverTimeout = b.timeouts.tunnel ?? b.timeouts.server;
+  if (serverTimeout > 0) upstream.setTimeout(serverTimeout, () => upstream.destroy());
+  s.client.pipe(upstream);
+  upstream.pipe(s.client);
+  s.client.resume();
+}
+
+/** A connect failed: retry it (the one decision in retry.ts) or close the client's socket. */
+function connectFailed(s: TcpSession, srv: ServerRuntime, err: NodeJS.ErrnoException): void {
+  const be = s.be;
+  srv.counters.values.econ++;
+  be.counters.values.econ++;
+  observe(srv, 'l4-error', `L4 unsuccessful connection (${err.code ?? err.message})`, s.runtime.reportServerErrors);
+  const d = decideRetry(be.backend, { kind: 'conn-failure', reused: false }, s, { replayable: true, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
+  if (!d.retry || s.client.destroyed) {
+    s.client.destroy();
+    return;
+  }
+  spendRetry(s, d);
+  const next = nextServer(be, s.clientIp, srv, s.tried, d);
+  if (d.delayMs === 0) connectServer(s, next);
+  else setTimeout(() => connectServer(s, next), d.delayMs);
+}
+
+/** The server side closed: count the bytes and let the client's side finish writing. */
+function sessionEnded(s: TcpSession, srv: ServerRuntime, upstream: net.Socket): void {
+  const up = upstream.bytesRead;
+  const down = upstream.bytesWritten;
+  srv.counters.values.bout += up;
+  srv.counters.values.bin += down;
+  s.be.counters.values.bout += up;
+  s.be.counters.values.bin += down;
+  s.fe.counters.values.bout += up;
+  s.fe.counters.values.bin += down;
+  s.client.destroySoon();
 }

@@ -1,5 +1,6 @@
 // The retry decision inside a real worker: status retries with the response head held, what is
-// never replayed, and the turn-around wait before reconnecting to a server that refused.
+// never replayed, the turn-around wait before reconnecting to a server that refused, and Upgrade
+// tunnels retried like any connection failure.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -91,4 +92,59 @@ test('retry-on empty-response without redispatch stays on the server; with it, a
   await both.w.exited;
   assert.equal(both.w.counter('be/two', 'wredis'), 1);
   assert.equal(both.w.counter('be/two', 'eresp'), 2);
+});
+
+/** A server that switches every Upgrade request to an echo tunnel. */
+async function echoTunnelServer(): Promise<number> {
+  const server = http.createServer((_req, res) => res.end('not an upgrade'));
+  server.on('upgrade', (_req, sock: net.Socket, head: Buffer) => {
+    sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+    if (head.length > 0) sock.write(head);
+    sock.pipe(sock);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** An Upgrade request: 101 and what the tunnel echoed of `ping`, or the status of the refusal. */
+function upgrade(port: number): Promise<{ status: number; echo: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/ws', agent: false, headers: { connection: 'Upgrade', upgrade: 'echo' } });
+    req.on('upgrade', (res, sock: net.Socket) => {
+      sock.once('data', (d: Buffer) => {
+        sock.destroy();
+        resolve({ status: res.statusCode ?? 0, echo: d.toString() });
+      });
+      sock.write('ping');
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, echo: '' });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('an Upgrade whose server refuses the connect is retried on another with retries 1 and redispatch; without them it fails', async () => {
+  const dead = await refusedPort();
+  const live = await echoTunnelServer();
+  const retried = await proxy(makeBackend('ws', [dead, live], { retries: 1, redispatch: true }));
+  const plain = await proxy(makeBackend('ws0', [dead, live]));
+  // Round robin over two servers: of four tunnels, two are first sent to the refusing one.
+  const withRetry: { status: number; echo: string }[] = [];
+  const without: { status: number; echo: string }[] = [];
+  for (let i = 0; i < 4; i++) withRetry.push(await upgrade(retried.port));
+  for (let i = 0; i < 4; i++) without.push(await upgrade(plain.port));
+  assert.deepEqual(withRetry, Array(4).fill({ status: 101, echo: 'ping' }), 'every tunnel opened, the refused connects redispatched');
+  assert.equal(without.filter((r) => r.status === 503).length, 2, 'no retry: the tunnels sent to the refusing server fail');
+  assert.equal(without.filter((r) => r.status === 101 && r.echo === 'ping').length, 2);
+  retried.w.drain();
+  await retried.w.exited;
+  assert.equal(retried.w.counter('be/ws', 'wredis'), 2);
+  assert.equal(retried.w.counter('be/ws', 'econ'), 2);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyUpstreamError, decideRetry, isReplayable, redispatchNow, usableActive, type RetryPolicy } from '../../src/worker/retry.ts';
+import { classifyUpstreamError, decideRetry, isReplayable, nextServer, redispatchNow, spendRetry, usableActive, type Retry, type RetryPolicy } from '../../src/worker/retry.ts';
+import { createPicker } from '../../src/balance/algorithms.ts';
 import { healthyStatus, observe, type ServerErrorsMessage } from '../../src/worker/passive-health.ts';
 import { makeServer } from '../helpers/worker-harness.ts';
 import type { RetryOn } from '../../src/config/model.ts';
@@ -139,4 +140,30 @@ test('passive health: layer4 counts connection errors, layer7 responses too; err
   observe(unchecked, 'l4-error', 'refused', (m) => sent.push(m));
   assert.equal(sent.length, 2, 'without check, observe does nothing (as in HAProxy)');
   assert.deepEqual([200, 404, 499, 500, 501, 502, 503, 505].map(healthyStatus), [true, true, true, false, true, false, false, true]);
+});
+
+test('nextServer: the same server, or another one outside those tried, starting over once all were; wretr and wredis counted', () => {
+  const counted = () => ({ values: { wretr: 0, wredis: 0 } });
+  const servers = ['a', 'b', 'c'].map((name) => ({ name, weight: 1, usable: true, backup: false, active: 0, maxconn: 0, counters: counted() }));
+  const be = { pick: createPicker('roundrobin', servers), counters: counted() };
+  const [a, b, c] = servers as [typeof servers[0], typeof servers[0], typeof servers[0]];
+  const same: Retry = { retry: true, target: 'same', counted: true, delayMs: 0 };
+  const other: Retry = { ...same, target: 'other' };
+  const tried = new Set<typeof a>();
+  assert.equal(nextServer(be, '1.2.3.4', a, tried, same), a);
+  assert.equal(tried.size, 0, 'a retry on the same server tries nothing new');
+  const second = nextServer(be, '1.2.3.4', a, tried, other);
+  assert.ok(second !== undefined && second !== a);
+  const third = nextServer(be, '1.2.3.4', second, tried, other);
+  assert.ok(third !== undefined && third !== a && third !== second);
+  const fourth = nextServer(be, '1.2.3.4', third, tried, other);
+  assert.ok(fourth !== undefined && tried.size === 0, 'all tried: the balancer starts over');
+  assert.deepEqual([be.counters.values.wretr, be.counters.values.wredis], [4, fourth === third ? 2 : 3]);
+  assert.equal(a.counters.values.wretr + b.counters.values.wretr + c.counters.values.wretr, 4);
+  for (const s of servers) s.usable = false;
+  assert.equal(nextServer(be, '1.2.3.4', a, new Set(), other), undefined, 'no server left');
+  const state = { retries: 0, staleRetried: false };
+  spendRetry(state, same);
+  spendRetry(state, { ...same, counted: false });
+  assert.deepEqual(state, { retries: 1, staleRetried: true });
 });
