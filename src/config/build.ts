@@ -1,23 +1,22 @@
-// Pure second stage: sections → drafts (through the keyword tables) → the plain-data model.
-// Paths are resolved here but files are not read: load.ts fills certificates and errorfiles in.
+// Pure second stage: sections → drafts (through the keyword tables) → validation → the plain-data
+// model. Paths are resolved here but files are not read: load.ts fills certificates and errorfiles in.
 import { isAbsolute, resolve } from 'node:path';
-import type { BindDraft, GlobalDraft, ProxyDraft, ProxyKind } from './draft.ts';
-import { builtinDefaults, newGlobalDraft, proxyFromDefaults } from './draft.ts';
+import type { BindDraft, GlobalDraft, ProxyDraft, ProxyKind, ResolvedTls, ServerDraft } from './draft.ts';
+import { builtinDefaults, DEFAULT_TIMEOUTS, defaultBackendOf, emptyTlsOptions, hasBackend, hasFrontend, newGlobalDraft, proxyFromDefaults } from './draft.ts';
 import { diagnostic } from './diagnostics.ts';
 import type {
-  Backend, Bind, Config, Diagnostic, Frontend, Location, LogTarget, Server, Timeouts, TlsBind, TlsCertificate,
+  Backend, Bind, Config, Diagnostic, Frontend, GlobalConfig, Location, LogTarget, Server, StatsPage, Timeouts, TlsBind,
+  TlsCertificate,
 } from './model.ts';
 import type { ParsedConfig, RawLine, RawSection } from './parse.ts';
 import { CLF_FORMAT, HTTPLOG_FORMAT, TCPLOG_FORMAT } from './logformat.ts';
 import { FAMILIES, GLOBAL_KEYWORDS, lookup, PROXY_KEYWORDS } from './keywords/index.ts';
 import { applyBindOptions, parseBindAddresses } from './keywords/bind.ts';
 import { DEFAULT_STATS_REALM, DEFAULT_STATS_URI } from './keywords/stats.ts';
-import { mergeTlsOptions, resolveTlsVersions } from './keywords/tls.ts';
 import type { LineContext, ProxyContext, Reporter } from './keywords/types.ts';
 import { validateProxies } from './validate.ts';
 
-/** Used when a proxy sets no timeout, as HAProxy's sample configurations do (documented). */
-export const DEFAULT_TIMEOUTS = { connect: 5000, client: 50_000, server: 50_000 } as const;
+export { DEFAULT_TIMEOUTS };
 
 export interface BuildOptions {
   /** Directory relative paths resolve against (the main config file's directory). */
@@ -108,7 +107,13 @@ function runProxyLine(global: GlobalDraft, proxy: ProxyDraft, line: RawLine, dia
 }
 
 /** Section header arguments: `NAME [ADDR] [from DEFAULTS]`. */
-function sectionHeader(section: RawSection, diags: Diagnostic[]): { name: string; addr?: string; from?: string } | undefined {
+interface SectionHeader {
+  name: string;
+  addr?: string;
+  from?: string;
+}
+
+function sectionHeader(section: RawSection, diags: Diagnostic[]): SectionHeader | undefined {
   const args = [...section.args];
   let from: string | undefined;
   const fromIdx = args.indexOf('from');
@@ -143,78 +148,82 @@ function sectionHeader(section: RawSection, diags: Diagnostic[]): { name: string
   return { name, ...(addr === undefined ? {} : { addr }), ...(from === undefined ? {} : { from }) };
 }
 
-const CAPS: Record<ProxyKind, { fe: boolean; be: boolean }> = {
-  defaults: { fe: false, be: false },
-  frontend: { fe: true, be: false },
-  backend: { fe: false, be: true },
-  listen: { fe: true, be: true },
-};
-
 export function buildConfig(parsed: readonly ParsedConfig[], opts: BuildOptions): BuildResult {
   const diags: Diagnostic[] = parsed.flatMap((p) => p.diagnostics);
-  const global = newGlobalDraft();
-  const firstLoc = { file: opts.file, line: 0 };
-  let defaults = builtinDefaults(firstLoc);
-  const named = new Map<string, ProxyDraft>();
-  const proxies: ProxyDraft[] = [];
+  const drafts: Drafts = { global: newGlobalDraft(), proxies: [], defaults: builtinDefaults({ file: opts.file, line: 0 }), named: new Map(), diags };
+  for (const file of parsed) for (const section of file.sections) readSection(drafts, section);
+  validateProxies(drafts.global, drafts.proxies, diags);
+  return { ...toModel(drafts.global, drafts.proxies, opts), diagnostics: dedupe(diags) };
+}
 
-  for (const file of parsed) {
-    for (const section of file.sections) {
-      if (section.kind === 'global') {
-        for (const line of section.lines) runGlobalLine(global, line, diags);
-        continue;
-      }
-      const header = sectionHeader(section, diags);
-      if (header === undefined) continue;
-      let base = defaults;
-      if (header.from !== undefined) {
-        const found = named.get(header.from);
-        if (found === undefined) {
-          diags.push(diagnostic('error', section.loc, `no defaults section named '${header.from}' before this line`));
-          continue;
-        }
-        base = found;
-      }
-      if (section.kind === 'defaults') {
-        // A new defaults section starts from HAProxy's built-in values (or from its `from`).
-        const d = header.from === undefined ? builtinDefaults(section.loc) : proxyFromDefaults(base, 'defaults', header.name, section.loc);
-        d.name = header.name;
-        d.loc = section.loc;
-        for (const line of section.lines) runProxyLine(global, d, line, diags);
-        if (header.name !== '') {
-          const prev = named.get(header.name);
-          if (prev !== undefined) diags.push(diagnostic('warning', section.loc, `defaults section '${header.name}' is already declared at ${prev.loc.file}:${prev.loc.line}; this one replaces it`));
-          named.set(header.name, d);
-        }
-        defaults = d;
-        continue;
-      }
-      const caps = CAPS[section.kind];
-      const clash = proxies.find((p) => p.name === header.name && ((CAPS[p.kind].fe && caps.fe) || (CAPS[p.kind].be && caps.be)));
-      if (clash !== undefined) {
-        diags.push(diagnostic('error', section.loc, `${section.kind} '${header.name}' has the same name as ${clash.kind} '${clash.name}' declared at ${clash.loc.file}:${clash.loc.line}`));
-        continue;
-      }
-      const proxy = proxyFromDefaults(base, section.kind, header.name, section.loc);
-      if (header.addr !== undefined) {
-        // `listen NAME ADDR` (HAProxy 1.x) declares a bind on the header line.
-        proxy.hasBindLine = true;
-        const addrs = parseBindAddresses(header.addr);
-        if (!addrs.ok) diags.push(diagnostic('error', section.loc, addrs.error));
-        else {
-          const binds: BindDraft[] = addrs.value.map((a) => ({ ...a, ssl: false, crts: [], tls: { disabled: [], noTlsTickets: false }, loc: section.loc }));
-          const ctx: ProxyContext = { ...reporter(diags, section.loc), keyword: section.kind, args: [], negated: false, loc: section.loc, global, proxy };
-          if (applyBindOptions(ctx, binds, [])) proxy.binds.push(...binds);
-        }
-      }
-      for (const line of section.lines) runProxyLine(global, proxy, line, diags);
-      proxies.push(proxy);
-    }
+/** What reading the sections in order builds up. */
+interface Drafts {
+  global: GlobalDraft;
+  proxies: ProxyDraft[];
+  /** The defaults in force: the last defaults section read, else HAProxy's built-in values. */
+  defaults: ProxyDraft;
+  /** Named defaults sections, for `from NAME`. */
+  named: Map<string, ProxyDraft>;
+  diags: Diagnostic[];
+}
+
+function readSection(d: Drafts, section: RawSection): void {
+  if (section.kind === 'global') {
+    for (const line of section.lines) runGlobalLine(d.global, line, d.diags);
+    return;
   }
+  const header = sectionHeader(section, d.diags);
+  if (header === undefined) return;
+  let base = d.defaults;
+  if (header.from !== undefined) {
+    const found = d.named.get(header.from);
+    if (found === undefined) {
+      d.diags.push(diagnostic('error', section.loc, `no defaults section named '${header.from}' before this line`));
+      return;
+    }
+    base = found;
+  }
+  if (section.kind === 'defaults') readDefaults(d, section, header, base);
+  else readProxy(d, section, section.kind, header, base);
+}
 
-  validateProxies(proxies, diags);
-  const out = toModel(global, proxies, opts, diags);
-  return { ...out, diagnostics: dedupe(diags) };
+function readDefaults(d: Drafts, section: RawSection, header: SectionHeader, base: ProxyDraft): void {
+  // A new defaults section starts from HAProxy's built-in values (or from its `from`).
+  const draft = header.from === undefined ? builtinDefaults(section.loc) : proxyFromDefaults(base, 'defaults', header.name, section.loc);
+  draft.name = header.name;
+  draft.loc = section.loc;
+  for (const line of section.lines) runProxyLine(d.global, draft, line, d.diags);
+  if (header.name !== '') {
+    const prev = d.named.get(header.name);
+    if (prev !== undefined) d.diags.push(diagnostic('warning', section.loc, `defaults section '${header.name}' is already declared at ${prev.loc.file}:${prev.loc.line}; this one replaces it`));
+    d.named.set(header.name, draft);
+  }
+  d.defaults = draft;
+}
+
+function readProxy(d: Drafts, section: RawSection, kind: Exclude<ProxyKind, 'defaults'>, header: SectionHeader, base: ProxyDraft): void {
+  const clash = d.proxies.find((p) => p.name === header.name && ((hasFrontend(p.kind) && hasFrontend(kind)) || (hasBackend(p.kind) && hasBackend(kind))));
+  if (clash !== undefined) {
+    d.diags.push(diagnostic('error', section.loc, `${kind} '${header.name}' has the same name as ${clash.kind} '${clash.name}' declared at ${clash.loc.file}:${clash.loc.line}`));
+    return;
+  }
+  const proxy = proxyFromDefaults(base, kind, header.name, section.loc);
+  if (header.addr !== undefined) readHeaderBind(d, proxy, section, header.addr);
+  for (const line of section.lines) runProxyLine(d.global, proxy, line, d.diags);
+  d.proxies.push(proxy);
+}
+
+/** `listen NAME ADDR` (HAProxy 1.x) declares a bind on the header line. */
+function readHeaderBind(d: Drafts, proxy: ProxyDraft, section: RawSection, addr: string): void {
+  proxy.hasBindLine = true;
+  const addrs = parseBindAddresses(addr);
+  if (!addrs.ok) {
+    d.diags.push(diagnostic('error', section.loc, addrs.error));
+    return;
+  }
+  const binds: BindDraft[] = addrs.value.map((a) => ({ ...a, ssl: false, crts: [], tls: emptyTlsOptions(), loc: section.loc }));
+  const ctx: ProxyContext = { ...reporter(d.diags, section.loc), keyword: section.kind, args: [], negated: false, loc: section.loc, global: d.global, proxy };
+  if (applyBindOptions(ctx, binds, [])) proxy.binds.push(...binds);
 }
 
 function dedupe(diags: Diagnostic[]): Diagnostic[] {
@@ -227,9 +236,155 @@ function dedupe(diags: Diagnostic[]): Diagnostic[] {
   });
 }
 
+/** What the model builders share: the options, the global draft, and the files load.ts reads in. */
+interface ModelContext {
+  opts: BuildOptions;
+  global: GlobalDraft;
+  certRefs: CertRef[];
+  errorfileRefs: ErrorfileRef[];
+}
+
+/** The validated drafts as the model: a listen section becomes a frontend and a backend. */
+function toModel(global: GlobalDraft, proxies: readonly ProxyDraft[], opts: BuildOptions): Omit<BuildResult, 'diagnostics'> {
+  const ctx: ModelContext = { opts, global, certRefs: [], errorfileRefs: [] };
+  const config: Config = { file: opts.file, global: globalModel(global, opts), frontends: [], backends: [] };
+  for (const p of proxies) {
+    if (hasFrontend(p.kind)) config.frontends.push(frontendModel(p, ctx));
+    if (hasBackend(p.kind)) config.backends.push(backendModel(p, ctx));
+  }
+  return { config, certRefs: ctx.certRefs, errorfileRefs: ctx.errorfileRefs };
+}
+
+/** The global section with the command line's `--workers` and `-n` applied. */
+function globalModel(global: GlobalDraft, opts: BuildOptions): GlobalConfig {
+  const g = global.config;
+  if (opts.workersOverride !== undefined) g.workers = opts.workersOverride;
+  if (opts.maxconnOverride !== undefined) g.maxconn = opts.maxconnOverride;
+  return g;
+}
+
+function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
+  const targets = logTargets(p, ctx.global);
+  const fe: Frontend = {
+    name: p.name,
+    mode: p.mode,
+    binds: p.binds.map((b) => bindModel(b, ctx)),
+    useBackends: p.useBackends.map((u) => (u.cond === undefined ? { backend: u.backend } : { backend: u.backend, cond: u.cond })),
+    requestRules: p.requestRules,
+    responseRules: p.responseRules,
+    redirects: p.redirects,
+    forwardFor: p.forwardFor,
+    httpServerClose: p.httpConnectionMode === 'server-close',
+    clientKeepAlive: p.httpConnectionMode !== 'close',
+    logFormat: logFormat(p, targets),
+    logTargets: targets,
+    dontLogNull: p.dontLogNull,
+    timeouts: timeoutsModel(p),
+    errorfiles: errorfilesModel(p, ctx),
+    loc: p.loc,
+  };
+  const defaultBackend = defaultBackendOf(p)?.name;
+  if (defaultBackend !== undefined) fe.defaultBackend = defaultBackend;
+  if (p.forwardForHeader !== undefined) fe.forwardForHeader = p.forwardForHeader;
+  const maxconn = p.maxconn ?? ctx.opts.defaultProxyMaxconn;
+  if (maxconn !== undefined) fe.maxconn = maxconn;
+  const stats = statsModel(p);
+  if (stats !== undefined) fe.stats = stats;
+  return fe;
+}
+
+function bindModel(b: BindDraft, ctx: ModelContext): Bind {
+  const bind: Bind = { key: b.key, host: b.host, port: b.port, loc: b.loc };
+  if (b.maxconn !== undefined && b.maxconn > 0) bind.maxconn = b.maxconn;
+  // An ssl bind without resolvedTls has an error validation reported: no Config is loaded.
+  if (b.resolvedTls !== undefined) bind.tls = tlsModel(b, b.resolvedTls, ctx);
+  return bind;
+}
+
+/** Certificate paths are resolved against `crt-base`; load.ts reads them through `certRefs`. */
+function tlsModel(b: BindDraft, resolved: ResolvedTls, ctx: ModelContext): TlsBind {
+  const { options, versions } = resolved;
+  const tls: TlsBind = { certificates: [], minVersion: versions.min, maxVersion: versions.max };
+  if (options.ciphers !== undefined) tls.ciphers = options.ciphers;
+  if (options.ciphersuites !== undefined) tls.ciphersuites = options.ciphersuites;
+  if (b.alpn !== undefined) tls.alpn = b.alpn;
+  if (options.noTlsTickets) tls.noTlsTickets = true;
+  for (const crt of b.crts) {
+    const cert: TlsCertificate = { path: resolvePath(ctx.opts.baseDir, ctx.global.config.crtBase, crt.path), pem: '' };
+    tls.certificates.push(cert);
+    ctx.certRefs.push({ cert, tls, loc: crt.loc });
+  }
+  return tls;
+}
+
+function statsModel(p: ProxyDraft): StatsPage | undefined {
+  if (!p.stats.enabled) return undefined;
+  const page: StatsPage = { uri: p.stats.uri ?? DEFAULT_STATS_URI, realm: p.stats.realm ?? DEFAULT_STATS_REALM, auth: p.stats.auth };
+  if (p.stats.refresh !== undefined) page.refresh = p.stats.refresh;
+  return page;
+}
+
+function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
+  const be: Backend = {
+    name: p.name,
+    mode: p.mode,
+    balance: p.balance,
+    // A server without a port has an error validation reported: no Config is loaded.
+    servers: p.servers.flatMap((s) => (s.port === undefined ? [] : [serverModel(p.name, s, s.port)])),
+    retries: p.retries,
+    retryOn: p.retryOn,
+    redispatch: p.redispatch,
+    redispatchInterval: p.redispatchInterval,
+    forwardFor: p.forwardFor,
+    httpServerClose: p.httpConnectionMode === 'server-close',
+    // A listen's rules run once, in its frontend half.
+    requestRules: p.kind === 'listen' ? [] : p.requestRules,
+    responseRules: p.kind === 'listen' ? [] : p.responseRules,
+    timeouts: timeoutsModel(p),
+    healthCheck: p.healthCheck,
+    errorfiles: errorfilesModel(p, ctx),
+    loc: p.loc,
+  };
+  if (p.forwardForHeader !== undefined) be.forwardForHeader = p.forwardForHeader;
+  return be;
+}
+
+function serverModel(backend: string, s: ServerDraft, port: number): Server {
+  const server: Server = {
+    id: `${backend}/${s.name}`,
+    name: s.name,
+    host: s.host,
+    port,
+    weight: s.weight,
+    check: s.check,
+    inter: s.inter,
+    rise: s.rise,
+    fall: s.fall,
+    backup: s.backup,
+    disabled: s.disabled,
+    observe: s.observe,
+    errorLimit: s.errorLimit,
+    onError: s.onError,
+    loc: s.loc,
+  };
+  if (s.maxconn !== undefined) server.maxconn = s.maxconn;
+  if (s.fastinter !== undefined) server.fastinter = s.fastinter;
+  if (s.downinter !== undefined) server.downinter = s.downinter;
+  return server;
+}
+
 function resolvePath(baseDir: string, base: string | undefined, path: string): string {
   if (isAbsolute(path)) return path;
   return base === undefined ? resolve(baseDir, path) : resolve(baseDir, base, path);
+}
+
+/** Each errorfile is left empty for load.ts to read through `errorfileRefs`. */
+function errorfilesModel(p: ProxyDraft, ctx: ModelContext): Record<string, string> {
+  const target: Record<string, string> = {};
+  for (const [code, ref] of Object.entries(p.errorfiles)) {
+    ctx.errorfileRefs.push({ target, code, path: resolvePath(ctx.opts.baseDir, undefined, ref.path), loc: ref.loc });
+  }
+  return target;
 }
 
 function logTargets(proxy: ProxyDraft, global: GlobalDraft): LogTarget[] {
@@ -249,147 +404,16 @@ function logFormat(proxy: ProxyDraft, targets: LogTarget[]): string | null {
   }
 }
 
-function timeouts(proxy: ProxyDraft, need: ('connect' | 'client' | 'server')[], diags: Diagnostic[]): Timeouts {
-  const missing = need.filter((k) => proxy.timeouts[k] === undefined);
-  if (missing.length > 0) {
-    const list = missing.map((k) => `'timeout ${k}' (using ${DEFAULT_TIMEOUTS[k] / 1000}s)`).join(', ');
-    diags.push(diagnostic('warning', proxy.loc, `missing timeouts for ${proxy.kind} '${proxy.name}': ${list}; set them, e.g. in the defaults section`));
-  }
+/** Every proxy has connect, client and server timeouts; validation warned about missing ones. */
+function timeoutsModel(p: ProxyDraft): Timeouts {
   const t: Timeouts = {
-    connect: proxy.timeouts.connect ?? DEFAULT_TIMEOUTS.connect,
-    client: proxy.timeouts.client ?? DEFAULT_TIMEOUTS.client,
-    server: proxy.timeouts.server ?? DEFAULT_TIMEOUTS.server,
+    connect: p.timeouts.connect ?? DEFAULT_TIMEOUTS.connect,
+    client: p.timeouts.client ?? DEFAULT_TIMEOUTS.client,
+    server: p.timeouts.server ?? DEFAULT_TIMEOUTS.server,
   };
   for (const k of ['httpRequest', 'httpKeepAlive', 'tunnel', 'queue', 'check'] as const) {
-    const v = proxy.timeouts[k];
+    const v = p.timeouts[k];
     if (v !== undefined) t[k] = v;
   }
   return t;
-}
-
-function toModel(global: GlobalDraft, proxies: ProxyDraft[], opts: BuildOptions, diags: Diagnostic[]): Omit<BuildResult, 'diagnostics'> {
-  const certRefs: CertRef[] = [];
-  const errorfileRefs: ErrorfileRef[] = [];
-  const g = global.config;
-  if (opts.workersOverride !== undefined) g.workers = opts.workersOverride;
-  if (opts.maxconnOverride !== undefined) g.maxconn = opts.maxconnOverride;
-
-  const errorfiles = (proxy: ProxyDraft): Record<string, string> => {
-    const target: Record<string, string> = {};
-    for (const [code, ref] of Object.entries(proxy.errorfiles)) {
-      errorfileRefs.push({ target, code, path: resolvePath(opts.baseDir, undefined, ref.path), loc: ref.loc });
-    }
-    return target;
-  };
-
-  const bindModel = (b: BindDraft): Bind => {
-    const bind: Bind = { key: b.key, host: b.host, port: b.port, loc: b.loc };
-    if (b.maxconn !== undefined && b.maxconn > 0) bind.maxconn = b.maxconn;
-    if (!b.ssl) return bind;
-    const merged = mergeTlsOptions(global.sslDefaultBind, b.tls);
-    const versions = resolveTlsVersions(merged);
-    if (!versions.ok) {
-      diags.push(diagnostic('error', b.loc, versions.error));
-      return bind;
-    }
-    if (versions.warning !== undefined) diags.push(diagnostic('warning', b.loc, versions.warning));
-    const tls: TlsBind = { certificates: [], minVersion: versions.value.min, maxVersion: versions.value.max };
-    if (merged.ciphers !== undefined) tls.ciphers = merged.ciphers;
-    if (merged.ciphersuites !== undefined) tls.ciphersuites = merged.ciphersuites;
-    if (b.alpn !== undefined) tls.alpn = b.alpn;
-    if (merged.noTlsTickets) tls.noTlsTickets = true;
-    for (const crt of b.crts) {
-      const cert: TlsCertificate = { path: resolvePath(opts.baseDir, g.crtBase, crt.path), pem: '' };
-      tls.certificates.push(cert);
-      certRefs.push({ cert, tls, loc: crt.loc });
-    }
-    bind.tls = tls;
-    return bind;
-  };
-
-  const frontends: Frontend[] = [];
-  const backends: Backend[] = [];
-  for (const p of proxies) {
-    const httpServerClose = p.httpConnectionMode === 'server-close';
-    if (p.kind === 'frontend' || p.kind === 'listen') {
-      const targets = logTargets(p, global);
-      const fe: Frontend = {
-        name: p.name,
-        mode: p.mode,
-        binds: p.binds.map(bindModel),
-        useBackends: p.useBackends.map((u) => (u.cond === undefined ? { backend: u.backend } : { backend: u.backend, cond: u.cond })),
-        requestRules: p.requestRules,
-        responseRules: p.responseRules,
-        redirects: p.redirects,
-        forwardFor: p.forwardFor,
-        httpServerClose,
-        clientKeepAlive: p.httpConnectionMode !== 'close',
-        logFormat: logFormat(p, targets),
-        logTargets: targets,
-        dontLogNull: p.dontLogNull,
-        timeouts: timeouts(p, p.kind === 'listen' ? ['connect', 'client', 'server'] : ['client'], diags),
-        errorfiles: errorfiles(p),
-        loc: p.loc,
-      };
-      const defaultBackend = p.kind === 'listen' && (p.defaultBackend === undefined || p.defaultBackend.inherited === true) ? p.name : p.defaultBackend?.name;
-      if (defaultBackend !== undefined) fe.defaultBackend = defaultBackend;
-      if (p.forwardForHeader !== undefined) fe.forwardForHeader = p.forwardForHeader;
-      const maxconn = p.maxconn ?? opts.defaultProxyMaxconn;
-      if (maxconn !== undefined) fe.maxconn = maxconn;
-      if (p.stats.enabled) {
-        fe.stats = { uri: p.stats.uri ?? DEFAULT_STATS_URI, realm: p.stats.realm ?? DEFAULT_STATS_REALM, auth: p.stats.auth };
-        if (p.stats.refresh !== undefined) fe.stats.refresh = p.stats.refresh;
-      }
-      frontends.push(fe);
-    }
-    if (p.kind === 'backend' || p.kind === 'listen') {
-      const servers: Server[] = [];
-      for (const s of p.servers) {
-        if (s.port === undefined) continue; // reported by validation
-        const server: Server = {
-          id: `${p.name}/${s.name}`,
-          name: s.name,
-          host: s.host,
-          port: s.port,
-          weight: s.weight,
-          check: s.check,
-          inter: s.inter,
-          rise: s.rise,
-          fall: s.fall,
-          backup: s.backup,
-          disabled: s.disabled,
-          observe: s.observe,
-          errorLimit: s.errorLimit,
-          onError: s.onError,
-          loc: s.loc,
-        };
-        if (s.maxconn !== undefined) server.maxconn = s.maxconn;
-        if (s.fastinter !== undefined) server.fastinter = s.fastinter;
-        if (s.downinter !== undefined) server.downinter = s.downinter;
-        servers.push(server);
-      }
-      const be: Backend = {
-        name: p.name,
-        mode: p.mode,
-        balance: p.balance,
-        servers,
-        retries: p.retries,
-        retryOn: p.retryOn,
-        redispatch: p.redispatch,
-        redispatchInterval: p.redispatchInterval,
-        forwardFor: p.forwardFor,
-        httpServerClose,
-        // A listen's rules run once, in its frontend half.
-        requestRules: p.kind === 'listen' ? [] : p.requestRules,
-        responseRules: p.kind === 'listen' ? [] : p.responseRules,
-        timeouts: timeouts(p, p.kind === 'listen' ? [] : ['connect', 'server'], diags),
-        healthCheck: p.healthCheck,
-        errorfiles: errorfiles(p),
-        loc: p.loc,
-      };
-      if (p.forwardForHeader !== undefined) be.forwardForHeader = p.forwardForHeader;
-      backends.push(be);
-    }
-  }
-  return { config: { file: opts.file, global: g, frontends, backends }, certRefs, errorfileRefs };
 }

@@ -1,12 +1,25 @@
-// The mutable, per-section state keyword parsers fill in. build.ts turns drafts into the
-// plain-data model once every line is read (when `log global`, TLS defaults and errorfile
-// paths can be resolved).
+// The mutable, per-section state keyword parsers fill in. Once every line is read, validate.ts
+// checks the drafts and resolves what needs the whole configuration (TLS defaults), and build.ts
+// turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type {
   BalanceAlgorithm, Condition, GlobalConfig, HeaderRule, HealthCheck, Location, LogTarget, Mode,
   Observe, OnError, Predicate, Redirect, RetryOn, Timeouts, TlsVersion,
 } from './model.ts';
 
 export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
+
+/** Used when a proxy sets no timeout, as HAProxy's sample configurations do (documented). */
+export const DEFAULT_TIMEOUTS = { connect: 5000, client: 50_000, server: 50_000 } as const;
+
+/** A frontend or listen section: it accepts connections. */
+export function hasFrontend(kind: ProxyKind): boolean {
+  return kind === 'frontend' || kind === 'listen';
+}
+
+/** A backend or listen section: it has servers (a listen is a frontend and a backend of one name). */
+export function hasBackend(kind: ProxyKind): boolean {
+  return kind === 'backend' || kind === 'listen';
+}
 
 /** TLS protocol options as written (`ssl-default-bind-options`, or on a `bind` line). */
 export interface TlsOptionsDraft {
@@ -36,6 +49,15 @@ export interface BindDraft {
   alpn?: string[];
   maxconn?: number;
   loc: Location;
+  /** Set by validation on an `ssl` bind whose TLS versions resolve. */
+  resolvedTls?: ResolvedTls;
+}
+
+export interface ResolvedTls {
+  /** The bind's options over `ssl-default-bind-*`. */
+  options: TlsOptionsDraft;
+  /** The contiguous range Node.js enables. */
+  versions: { min: TlsVersion; max: TlsVersion };
 }
 
 export interface ServerParams {
@@ -157,6 +179,13 @@ export function builtinDefaults(loc: Location): ProxyDraft {
     },
     healthCheck: {},
   };
+}
+
+/** Where a frontend half sends what no rule routes: a listen's own backend half (`own`), unless
+ * the listen names one itself (one inherited from `defaults` does not count). */
+export function defaultBackendOf(p: ProxyDraft): { name: string; loc: Location; own: boolean } | undefined {
+  if (p.kind === 'listen' && (p.defaultBackend === undefined || p.defaultBackend.inherited === true)) return { name: p.name, loc: p.loc, own: true };
+  return p.defaultBackend === undefined ? undefined : { name: p.defaultBackend.name, loc: p.defaultBackend.loc, own: false };
 }
 
 /** A new proxy section starts as a copy of the defaults in force; per-proxy lists start empty. */

@@ -1,10 +1,51 @@
-// Cross-section checks that need the whole configuration: references between proxies, modes,
-// listening addresses, and server addresses.
-import type { ProxyDraft } from './draft.ts';
+// Every check made once all lines are read: references between proxies, modes, listening
+// addresses, server ports, then what needs the global section (TLS versions) and missing timeouts.
+// Problems are reported here with their location; build.ts's toModel then assumes checked drafts.
+import { isIP } from 'node:net';
+import type { BindDraft, GlobalDraft, ProxyDraft, ProxyKind } from './draft.ts';
+import { DEFAULT_TIMEOUTS, defaultBackendOf, hasBackend, hasFrontend } from './draft.ts';
 import { diagnostic } from './diagnostics.ts';
 import type { Diagnostic, Location } from './model.ts';
-import { isIP } from 'node:net';
 import { bindKey } from './keywords/bind.ts';
+import { mergeTlsOptions, resolveTlsVersions } from './keywords/tls.ts';
+
+/** Listening keys taken so far, and by whom. */
+type Bound = Map<string, { proxy: ProxyDraft; loc: Location; host: string; port: number }>;
+
+/** The timeouts a section serves with; a missing one falls back to DEFAULT_TIMEOUTS with a warning. */
+const NEEDED_TIMEOUTS: Record<ProxyKind, readonly (keyof typeof DEFAULT_TIMEOUTS)[]> = {
+  defaults: [],
+  frontend: ['client'],
+  backend: ['connect', 'server'],
+  listen: ['connect', 'client', 'server'],
+};
+
+export function validateProxies(global: GlobalDraft, proxies: readonly ProxyDraft[], diags: Diagnostic[]): void {
+  const backends = new Map<string, ProxyDraft>();
+  for (const p of proxies) if (hasBackend(p.kind)) backends.set(p.name, p);
+  const bound: Bound = new Map();
+  for (const p of proxies) {
+    if (hasFrontend(p.kind)) {
+      checkBinds(p, bound, diags);
+      checkRoutes(p, backends, diags);
+      if (p.mode === 'tcp') dropHttpOnly(p, diags);
+    }
+    // HTTP-only options inherited by a tcp proxy have no meaning there (HAProxy ignores them too).
+    if (p.mode === 'tcp') {
+      p.forwardFor = false;
+      delete p.forwardForHeader;
+    }
+    if (p.kind === 'backend' && p.stats.enabled && p.stats.loc !== undefined && p.stats.loc.line > p.loc.line) {
+      diags.push(diagnostic('warning', p.stats.loc, "the stats page is served by frontend and listen sections only; in a backend it is ignored"));
+    }
+    if (hasBackend(p.kind)) checkServerPorts(p, diags);
+  }
+  // A second pass: TLS versions and missing timeouts are reported after every cross-check.
+  for (const p of proxies) {
+    if (hasFrontend(p.kind)) for (const b of p.binds) if (b.ssl) resolveBindTls(global, b, diags);
+    warnMissingTimeouts(p, diags);
+  }
+}
 
 /** Two different hosts on one port collide when one is a wildcard covering the other. */
 function overlaps(a: string, b: string): boolean {
@@ -16,82 +57,92 @@ function overlaps(a: string, b: string): boolean {
   return false;
 }
 
-export function validateProxies(proxies: readonly ProxyDraft[], diags: Diagnostic[]): void {
-  const backends = new Map<string, ProxyDraft>();
-  for (const p of proxies) if (p.kind === 'backend' || p.kind === 'listen') backends.set(p.name, p);
-  const bound = new Map<string, { proxy: ProxyDraft; loc: Location; host: string; port: number }>();
+/** A frontend listens somewhere, TLS only in http mode, and each listening key is taken once. */
+function checkBinds(p: ProxyDraft, bound: Bound, diags: Diagnostic[]): void {
+  if (p.binds.length === 0 && p.hasBindLine !== true) {
+    diags.push(diagnostic('error', p.loc, `${p.kind} '${p.name}' has no 'bind' line; declare it as a backend if it is not meant to listen`));
+  }
+  for (const b of p.binds) {
+    if (b.ssl && p.mode === 'tcp') {
+      diags.push(diagnostic('error', b.loc, `${p.kind} '${p.name}' is in tcp mode: handoff terminates TLS only in http mode; use 'mode http', or pass TLS through by removing 'ssl'`));
+    }
+    const prev = bound.get(b.key);
+    if (prev !== undefined) {
+      diags.push(diagnostic('error', b.loc, `address ${b.key} is already bound by ${prev.proxy.kind} '${prev.proxy.name}' at ${prev.loc.file}:${prev.loc.line}`));
+      continue;
+    }
+    const overlap = [...bound.values()].find((o) => o.port === b.port && overlaps(o.host, b.host));
+    if (overlap !== undefined) {
+      diags.push(
+        diagnostic(
+          'warning',
+          b.loc,
+          `address ${b.key} overlaps ${bindKey(overlap.host, overlap.port)} bound by ${overlap.proxy.kind} '${overlap.proxy.name}' at ${overlap.loc.file}:${overlap.loc.line}; Linux refuses to bind both (EADDRINUSE) unless SO_REUSEPORT is used`,
+        ),
+      );
+    }
+    bound.set(b.key, { proxy: p, loc: b.loc, host: b.host, port: b.port });
+  }
+}
 
-  for (const p of proxies) {
-    const isFrontend = p.kind === 'frontend' || p.kind === 'listen';
-    if (isFrontend) {
-      if (p.binds.length === 0 && p.hasBindLine !== true) {
-        diags.push(diagnostic('error', p.loc, `${p.kind} '${p.name}' has no 'bind' line; declare it as a backend if it is not meant to listen`));
-      }
-      for (const b of p.binds) {
-        if (b.ssl && p.mode === 'tcp') {
-          diags.push(diagnostic('error', b.loc, `${p.kind} '${p.name}' is in tcp mode: handoff terminates TLS only in http mode; use 'mode http', or pass TLS through by removing 'ssl'`));
-        }
-        const prev = bound.get(b.key);
-        if (prev !== undefined) {
-          diags.push(diagnostic('error', b.loc, `address ${b.key} is already bound by ${prev.proxy.kind} '${prev.proxy.name}' at ${prev.loc.file}:${prev.loc.line}`));
-        } else {
-          const overlap = [...bound.values()].find((o) => o.port === b.port && overlaps(o.host, b.host));
-          if (overlap !== undefined) {
-            diags.push(
-              diagnostic(
-                'warning',
-                b.loc,
-                `address ${b.key} overlaps ${bindKey(overlap.host, overlap.port)} bound by ${overlap.proxy.kind} '${overlap.proxy.name}' at ${overlap.loc.file}:${overlap.loc.line}; Linux refuses to bind both (EADDRINUSE) unless SO_REUSEPORT is used`,
-              ),
-            );
-          }
-          bound.set(b.key, { proxy: p, loc: b.loc, host: b.host, port: b.port });
-        }
-      }
-      const refs: { name: string; loc: Location; what: string }[] = [];
-      const ownDefault = p.kind === 'listen' && (p.defaultBackend === undefined || p.defaultBackend.inherited === true);
-      if (p.defaultBackend !== undefined && !ownDefault) refs.push({ name: p.defaultBackend.name, loc: p.defaultBackend.loc, what: 'default_backend' });
-      for (const u of p.useBackends) refs.push({ name: u.backend, loc: u.loc, what: 'use_backend' });
-      for (const r of refs) {
-        const be = backends.get(r.name);
-        if (be === undefined) {
-          diags.push(diagnostic('error', r.loc, `${r.what} '${r.name}' of ${p.kind} '${p.name}': no such backend`));
-          continue;
-        }
-        if (be.mode !== p.mode) {
-          diags.push(
-            diagnostic('error', r.loc, `${p.kind} '${p.name}' is in ${p.mode} mode but ${r.what} '${r.name}' is in ${be.mode} mode; both must use the same mode`),
-          );
-        }
-      }
-      const routes = refs.length > 0 || ownDefault || p.redirects.some((r) => r.cond === undefined) || p.stats.enabled;
-      if (!routes && p.binds.length > 0) {
-        diags.push(diagnostic('warning', p.loc, `${p.kind} '${p.name}' has no default_backend: requests no rule routes get a 503`));
-      }
-      if (p.mode === 'tcp') {
-        const httpOnly = [...p.requestRules, ...p.responseRules].map((r) => r.loc).concat(p.redirects.map((r) => r.loc));
-        for (const loc of httpOnly) diags.push(diagnostic('warning', loc, `HTTP rule ignored: ${p.kind} '${p.name}' is in tcp mode`));
-        p.requestRules = [];
-        p.responseRules = [];
-        p.redirects = [];
-        if (p.stats.enabled) diags.push(diagnostic('warning', p.stats.loc ?? p.loc, `stats page ignored: ${p.kind} '${p.name}' is in tcp mode`));
-        p.stats.enabled = false;
-      }
+/** `default_backend` and every `use_backend` name a backend of the frontend's mode. */
+function checkRoutes(p: ProxyDraft, backends: ReadonlyMap<string, ProxyDraft>, diags: Diagnostic[]): void {
+  const refs: { name: string; loc: Location; what: string }[] = [];
+  const byDefault = defaultBackendOf(p);
+  if (byDefault !== undefined && !byDefault.own) refs.push({ name: byDefault.name, loc: byDefault.loc, what: 'default_backend' });
+  for (const u of p.useBackends) refs.push({ name: u.backend, loc: u.loc, what: 'use_backend' });
+  for (const r of refs) {
+    const be = backends.get(r.name);
+    if (be === undefined) {
+      diags.push(diagnostic('error', r.loc, `${r.what} '${r.name}' of ${p.kind} '${p.name}': no such backend`));
+      continue;
     }
-    // HTTP-only options inherited by a tcp proxy have no meaning there (HAProxy ignores them too).
-    if (p.mode === 'tcp') {
-      p.forwardFor = false;
-      delete p.forwardForHeader;
-    }
-    if (p.kind === 'backend' && p.stats.enabled && p.stats.loc !== undefined && p.stats.loc.line > p.loc.line) {
-      diags.push(diagnostic('warning', p.stats.loc, "the stats page is served by frontend and listen sections only; in a backend it is ignored"));
-    }
-    if (p.kind === 'backend' || p.kind === 'listen') {
-      for (const s of p.servers) {
-        if (s.port === undefined) {
-          diags.push(diagnostic('error', s.loc, `server '${s.name}' has no port; write '${s.host}:PORT' (handoff always needs the server port${p.mode === 'http' ? ' in http mode' : ''})`));
-        }
-      }
+    if (be.mode !== p.mode) {
+      diags.push(
+        diagnostic('error', r.loc, `${p.kind} '${p.name}' is in ${p.mode} mode but ${r.what} '${r.name}' is in ${be.mode} mode; both must use the same mode`),
+      );
     }
   }
+  const routes = refs.length > 0 || byDefault?.own === true || p.redirects.some((r) => r.cond === undefined) || p.stats.enabled;
+  if (!routes && p.binds.length > 0) {
+    diags.push(diagnostic('warning', p.loc, `${p.kind} '${p.name}' has no default_backend: requests no rule routes get a 503`));
+  }
+}
+
+/** A tcp frontend has no HTTP rules, redirects or stats page: each is dropped with a warning. */
+function dropHttpOnly(p: ProxyDraft, diags: Diagnostic[]): void {
+  const httpOnly = [...p.requestRules, ...p.responseRules].map((r) => r.loc).concat(p.redirects.map((r) => r.loc));
+  for (const loc of httpOnly) diags.push(diagnostic('warning', loc, `HTTP rule ignored: ${p.kind} '${p.name}' is in tcp mode`));
+  p.requestRules = [];
+  p.responseRules = [];
+  p.redirects = [];
+  if (p.stats.enabled) diags.push(diagnostic('warning', p.stats.loc ?? p.loc, `stats page ignored: ${p.kind} '${p.name}' is in tcp mode`));
+  p.stats.enabled = false;
+}
+
+function checkServerPorts(p: ProxyDraft, diags: Diagnostic[]): void {
+  for (const s of p.servers) {
+    if (s.port === undefined) {
+      diags.push(diagnostic('error', s.loc, `server '${s.name}' has no port; write '${s.host}:PORT' (handoff always needs the server port${p.mode === 'http' ? ' in http mode' : ''})`));
+    }
+  }
+}
+
+/** An ssl bind's options over `ssl-default-bind-*`, resolved into `b.resolvedTls` when they leave a version range. */
+function resolveBindTls(global: GlobalDraft, b: BindDraft, diags: Diagnostic[]): void {
+  const options = mergeTlsOptions(global.sslDefaultBind, b.tls);
+  const versions = resolveTlsVersions(options);
+  if (!versions.ok) {
+    diags.push(diagnostic('error', b.loc, versions.error));
+    return;
+  }
+  if (versions.warning !== undefined) diags.push(diagnostic('warning', b.loc, versions.warning));
+  b.resolvedTls = { options, versions: versions.value };
+}
+
+function warnMissingTimeouts(p: ProxyDraft, diags: Diagnostic[]): void {
+  const missing = NEEDED_TIMEOUTS[p.kind].filter((k) => p.timeouts[k] === undefined);
+  if (missing.length === 0) return;
+  const list = missing.map((k) => `'timeout ${k}' (using ${DEFAULT_TIMEOUTS[k] / 1000}s)`).join(', ');
+  diags.push(diagnostic('warning', p.loc, `missing timeouts for ${p.kind} '${p.name}': ${list}; set them, e.g. in the defaults section`));
 }
