@@ -1,8 +1,10 @@
 // The runtime API: commands accepted on the master socket (`-S`) and on `stats socket` paths,
 // answered as text. Names follow HAProxy's CLI where a counterpart exists.
-import type { Master } from '../master/master.ts';
-import { formatStatCsv } from '../master/counters.ts';
+import type { AdminTarget } from './target.ts';
+import { renderShowStat } from './stat-csv.ts';
 import { VERSION } from '../version.ts';
+
+export type { AdminTarget } from './target.ts';
 
 export type AccessLevel = 'user' | 'operator' | 'admin';
 
@@ -11,7 +13,7 @@ interface Command {
   help: string;
   level: AccessLevel;
   /** `level` is the socket's: a command may show less to a lower level. */
-  run(master: Master, args: string[], level: AccessLevel): Promise<string> | string;
+  run(target: AdminTarget, args: string[], level: AccessLevel): Promise<string> | string;
 }
 
 const RANK: Record<AccessLevel, number> = { user: 0, operator: 1, admin: 2 };
@@ -36,9 +38,9 @@ const commands: Command[] = [
     usage: 'reload [full]',
     help: 'reload the configuration; answers when the new generation serves (or why it does not); full: new worker processes even if the code is unchanged',
     level: 'admin',
-    async run(master, args) {
+    async run(target, args) {
       if (args.length > 2 || (args[1] !== undefined && args[1] !== 'full')) throw new CommandError(`usage: reload [full], got '${args.join(' ')}'`);
-      const r = await master.reload(args[1] === 'full');
+      const r = await target.reload(args[1] === 'full');
       if (r.ok) return `reload succeeded (generation ${r.generation}, took ${r.tookMs} ms)\n${r.warnings.map((w) => w + '\n').join('')}`;
       throw new CommandError(`reload failed (took ${r.tookMs} ms): ${r.message}`);
     },
@@ -47,8 +49,8 @@ const commands: Command[] = [
     usage: 'show info',
     help: 'process information: generation, reloads, workers, listeners',
     level: 'user',
-    run(master, _args, level) {
-      const i = master.info();
+    run(target, _args, level) {
+      const i = target.info();
       return [
         'Name: handoff',
         `Version: ${VERSION}`,
@@ -62,7 +64,7 @@ const commands: Command[] = [
         `ReloadsRequested: ${i.reloadsRequested}`,
         `Workers: ${i.workers}`,
         `DrainingGenerations: ${i.drainingGenerations}`,
-        `DroppedLogs: ${master.stats().droppedLogs ?? 0}`,
+        `DroppedLogs: ${target.stats().droppedLogs ?? 0}`,
         // A path is not a statistic: as HAProxy's `show env`, operator and admin only.
         ...(RANK[level] >= RANK.operator ? [`ConfigFile: ${i.configFile}`] : []),
         ...i.listeners.map((l) => `Listener: ${l.key} port ${l.port}`),
@@ -74,19 +76,19 @@ const commands: Command[] = [
     usage: 'show proc',
     help: 'master and worker processes with their generation and state',
     level: 'user',
-    run(master) {
-      const rows = master.procs().map((p) => `${String(p.pid).padEnd(8)}${p.role.padEnd(8)}${String(p.generation).padEnd(12)}${String(p.index).padEnd(7)}${p.state.padEnd(10)}${fmtDuration(p.uptimeMs)}`);
+    run(target) {
+      const rows = target.procs().map((p) => `${String(p.pid).padEnd(8)}${p.role.padEnd(8)}${String(p.generation).padEnd(12)}${String(p.index).padEnd(7)}${p.state.padEnd(10)}${fmtDuration(p.uptimeMs)}`);
       return `#${'pid'.padEnd(7)}${'role'.padEnd(8)}${'generation'.padEnd(12)}${'index'.padEnd(7)}${'state'.padEnd(10)}uptime\n${rows.join('\n')}\n`;
     },
   },
-  { usage: 'show stat', help: 'counters per frontend, backend and server (HAProxy CSV columns)', level: 'user', run: (master) => formatStatCsv(master.stats()) },
-  { usage: 'show stat json', help: 'the same as JSON', level: 'user', run: (master) => JSON.stringify(master.stats(), null, 2) + '\n' },
+  { usage: 'show stat', help: 'counters per frontend, backend and server (HAProxy CSV columns)', level: 'user', run: (target) => renderShowStat(target.stats()) },
+  { usage: 'show stat json', help: 'the same as JSON', level: 'user', run: (target) => JSON.stringify(target.stats(), null, 2) + '\n' },
   {
     usage: 'show servers state',
     help: 'health and admin state of every server',
     level: 'user',
-    run(master) {
-      const rows = master.servers().map((s) => `${s.id} ${s.state.up ? 'UP' : 'DOWN'} ${s.state.admin} ${s.state.weight ?? '-'} ${s.check}`);
+    run(target) {
+      const rows = target.servers().map((s) => `${s.id} ${s.state.up ? 'UP' : 'DOWN'} ${s.state.admin} ${s.state.weight ?? '-'} ${s.check}`);
       return `# id health admin weight last_check\n${rows.join('\n')}\n`;
     },
   },
@@ -94,19 +96,19 @@ const commands: Command[] = [
     usage: 'set server BACKEND/SERVER state ready|drain|maint | weight N',
     help: 'change a server admin state or weight (survives reloads)',
     level: 'admin',
-    run(master, args) {
+    run(target, args) {
       const id = serverArg(args[2]);
       if (args[3] === 'state') {
         const st = args[4];
         if (st !== 'ready' && st !== 'drain' && st !== 'maint') throw new CommandError(`state must be ready, drain or maint, got '${st ?? ''}'`);
-        const err = master.setServer(id, { admin: st });
+        const err = target.setServer(id, { admin: st });
         if (err) throw new CommandError(err);
         return '';
       }
       if (args[3] === 'weight') {
         const w = Number(args[4]);
         if (!/^\d+$/.test(args[4] ?? '') || w > 256) throw new CommandError(`weight must be an integer 0..256, got '${args[4] ?? ''}'`);
-        const err = master.setServer(id, { weight: w });
+        const err = target.setServer(id, { weight: w });
         if (err) throw new CommandError(err);
         return '';
       }
@@ -117,11 +119,11 @@ const commands: Command[] = [
     usage: 'set weight BACKEND/SERVER N',
     help: 'change a server weight (survives reloads)',
     level: 'admin',
-    run(master, args) {
+    run(target, args) {
       const id = serverArg(args[2]);
       const w = Number(args[3]);
       if (!/^\d+$/.test(args[3] ?? '') || w > 256) throw new CommandError(`weight must be an integer 0..256, got '${args[3] ?? ''}'`);
-      const err = master.setServer(id, { weight: w });
+      const err = target.setServer(id, { weight: w });
       if (err) throw new CommandError(err);
       return '';
     },
@@ -130,8 +132,8 @@ const commands: Command[] = [
     usage: 'disable server BACKEND/SERVER',
     help: 'put a server in maintenance',
     level: 'admin',
-    run(master, args) {
-      const err = master.setServer(serverArg(args[2]), { admin: 'maint' });
+    run(target, args) {
+      const err = target.setServer(serverArg(args[2]), { admin: 'maint' });
       if (err) throw new CommandError(err);
       return '';
     },
@@ -140,8 +142,8 @@ const commands: Command[] = [
     usage: 'enable server BACKEND/SERVER',
     help: 'take a server out of maintenance',
     level: 'admin',
-    run(master, args) {
-      const err = master.setServer(serverArg(args[2]), { admin: 'ready' });
+    run(target, args) {
+      const err = target.setServer(serverArg(args[2]), { admin: 'ready' });
       if (err) throw new CommandError(err);
       return '';
     },
@@ -170,7 +172,7 @@ function matches(usage: string, words: string[]): boolean {
 }
 
 /** Run one command line. Errors come back as `{ ok: false }` with a message naming the problem. */
-export async function executeCommand(master: Master, line: string, level: AccessLevel): Promise<{ ok: boolean; output: string }> {
+export async function executeCommand(target: AdminTarget, line: string, level: AccessLevel): Promise<{ ok: boolean; output: string }> {
   const words = line.trim().split(/\s+/).filter((w) => w !== '');
   if (words.length === 0) return { ok: false, output: 'empty command; try help\n' };
   const cmd = commands.find((c) => matches(c.usage, words));
@@ -178,7 +180,7 @@ export async function executeCommand(master: Master, line: string, level: Access
   if (cmd.usage === 'help') return { ok: true, output: helpText(level) };
   if (RANK[cmd.level] > RANK[level]) return { ok: false, output: `Permission denied: '${cmd.usage}' needs level ${cmd.level}\n` };
   try {
-    return { ok: true, output: await cmd.run(master, words, level) };
+    return { ok: true, output: await cmd.run(target, words, level) };
   } catch (err) {
     if (err instanceof CommandError) return { ok: false, output: `${err.message}\n` };
     return { ok: false, output: `internal error: ${(err as Error).message}\n` };

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { parseFlags, durationFlag, UsageError } from './args.ts';
 import { sendCommand } from '../admin/client.ts';
-import { defaultSocketPath } from '../master/control-socket.ts';
+import { defaultSocketPath } from '../admin/control-socket.ts';
 
 export const usage = `usage: handoff ctl [-S SOCKET] 'COMMAND'
 

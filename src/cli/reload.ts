@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { parseFlags, durationFlag } from './args.ts';
 import { sendCommand } from '../admin/client.ts';
-import { defaultSocketPath } from '../master/control-socket.ts';
+import { defaultSocketPath } from '../admin/control-socket.ts';
 
 export const usage = `usage: handoff reload [-S SOCKET] [--full] [--timeout DURATION]
 

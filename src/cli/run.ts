@@ -1,7 +1,7 @@
 // `handoff run`: argument parsing only; the master lives in src/master/.
 import { parseFlags, intFlag, durationFlag, UsageError } from './args.ts';
 import { runMaster } from '../master/run.ts';
-import { defaultSocketPath } from '../master/control-socket.ts';
+import { defaultSocketPath } from '../admin/control-socket.ts';
 import path from 'node:path';
 
 export const usage = `usage: handoff run -f CONFIG [options] [-sf PID… | -st PID…]

@@ -1,7 +1,11 @@
 // Counters live in the master so that they outlive generations: workers send deltas, the master
 // sums them; gauges (current sessions) are the sum of the last value each live worker reported.
+// Field names are the stat table's (src/admin/stat-fields.ts), which renders the rows.
 import type { Config } from '../config/model.ts';
 import type { CounterDeltas, Gauges, ServerStates, StatsRow, StatsSnapshot } from '../ipc/messages.ts';
+import type { ProcessCounter } from '../admin/stat-fields.ts';
+
+const DROPPED_LOGS: ProcessCounter = 'dropped_logs';
 
 export interface CounterStore {
   add(pid: number, deltas: CounterDeltas, gauges: Gauges): void;
@@ -52,16 +56,8 @@ export function createCounterStore(): CounterStore {
         }
         rows.push({ pxname: be.name, svname: 'BACKEND', kind: 'backend', status: up > 0 || be.servers.length === 0 ? 'UP' : 'DOWN', values: values(`be/${be.name}`) });
       }
-      const droppedLogs = totals.get('proc')?.get('dropped_logs') ?? 0;
+      const droppedLogs = totals.get('proc')?.get(DROPPED_LOGS) ?? 0;
       return { generation: meta.generation, workers: meta.workers, uptimeMs: Date.now() - meta.startedAt, rows, droppedLogs };
     },
   };
-}
-
-const CSV_FIELDS = ['scur', 'stot', 'bin', 'bout', 'ereq', 'econ', 'eresp', 'wretr', 'wredis', 'weight', 'req_tot', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'cli_abrt', 'srv_abrt'];
-
-/** `show stat` in HAProxy's CSV shape (a subset of its columns, same names). */
-export function formatStatCsv(s: StatsSnapshot): string {
-  const head = `# pxname,svname,status,${CSV_FIELDS.join(',')}\n`;
-  return head + s.rows.map((r) => [r.pxname, r.svname, r.status, ...CSV_FIELDS.map((f) => String(r.values[f] ?? 0))].join(',')).join('\n') + '\n';
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/model.ts';
 import { loadConfig, type LoadOptions } from '../config/load.ts';
-import type { ServerState, ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/messages.ts';
+import type { ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/messages.ts';
 import { createHealthChecker, type HealthChecker, type HealthEntry } from '../health/checker.ts';
 import { createListenerRegistry, type ListenerRegistry } from './listeners.ts';
 import { createCounterStore, type CounterStore } from './counters.ts';
@@ -15,6 +15,7 @@ import { createSupervisor, type Supervisor } from './supervisor.ts';
 import { liveWorkers, type Cohort } from './cohort.ts';
 import type { WorkerProcess } from './worker-process.ts';
 import type { Logger } from './log.ts';
+import type { AdminTarget, MasterInfo, ProcInfo, RuntimeServerSetting, ServerReport } from '../admin/target.ts';
 
 export interface MasterOptions {
   /** Read in order as one configuration at every reload (a directory: its `*.cfg` files). */
@@ -34,48 +35,15 @@ export interface MasterOptions {
   onReloadState?: (state: 'reloading' | 'ready') => void;
 }
 
-export interface RuntimeServerSetting {
-  admin?: ServerState['admin'];
-  weight?: number;
-}
-
-export interface MasterInfo {
-  pid: number;
-  startedAt: number;
-  generation: number;
-  reloads: number;
-  reloadsInPlace: number;
-  reloadsFailed: number;
-  reloadsRequested: number;
-  workers: number;
-  drainingGenerations: number;
-  configFile: string;
-  listeners: { key: string; port: number }[];
-}
-
-export interface ProcInfo {
-  pid: number;
-  role: 'master' | 'worker' | 'spare';
-  generation: number;
-  index: number;
-  state: string;
-  uptimeMs: number;
-}
-
-export interface Master {
+export interface Master extends AdminTarget {
   /** Load the configuration, bind, start generation 1. Rejects with a user-facing message. */
   start(): Promise<{ generation: number; warnings: string[] }>;
   /** Reload; `full` forces new worker processes (otherwise only when the code changed). */
   reload(full?: boolean): Promise<ReloadOutcome>;
-  /** Graceful: stop accepting, drain every generation, resolve when every worker has exited. */
+  /** Soft stop: stop accepting, drain every cohort, resolve when every worker has exited. */
   stop(): Promise<void>;
   /** Now: kill every worker. */
   stopNow(): Promise<void>;
-  info(): MasterInfo;
-  procs(): ProcInfo[];
-  stats(): StatsSnapshot;
-  servers(): { id: string; state: ServerState; check: string }[];
-  setServer(id: string, setting: RuntimeServerSetting): string | null;
   currentConfig(): Config | undefined;
 }
 
@@ -249,7 +217,7 @@ function procs(p: Parts): ProcInfo[] {
   return out;
 }
 
-function servers(p: Parts): { id: string; state: ServerState; check: string }[] {
+function servers(p: Parts): ServerReport[] {
   const states = p.serverStates();
   const config = p.supervisor.current()?.config;
   if (config === undefined) return [];
@@ -262,4 +230,4 @@ function servers(p: Parts): { id: string; state: ServerState; check: string }[] 
   );
 }
 
-export type { HealthEntry };
+export type { HealthEntry, MasterInfo, ProcInfo, RuntimeServerSetting };

@@ -3,13 +3,14 @@
 import fs from 'node:fs';
 import { createMaster, type Master } from './master.ts';
 import { createLogger, type Logger } from './log.ts';
-import { DEFAULT_MAXCONN, DEFAULT_TIMEOUT_MS, openControlSocket, type ControlSocket, type SocketSettings } from './control-socket.ts';
 import { resolvePrivileges } from './privileges.ts';
 import { createSdNotifier, notifyDaemonParent, takeDaemonReadyFd } from './sd-notify.ts';
+import { openControlSocket } from '../admin/control-socket.ts';
+import { createStatsSockets, socketSettings } from '../admin/stats-sockets.ts';
 import { hasListener, loadConfig, type LoadOptions } from '../config/load.ts';
 import { formatDiagnostic } from '../config/diagnostics.ts';
 import { reasonOf } from '../config/stats-sockets.ts';
-import type { GlobalConfig, StatsSocket } from '../config/model.ts';
+import type { Config, GlobalConfig } from '../config/model.ts';
 import { WORKER_ENTRY } from './worker-process.ts';
 
 export interface RunOptions {
@@ -30,18 +31,6 @@ export interface RunOptions {
   quiet: boolean;
 }
 
-/** The runtime-API limits of a socket: the `stats socket` line's, else the global `stats …`. */
-function socketSettings(global: GlobalConfig, s?: StatsSocket): SocketSettings {
-  const maxconn = s?.maxconn ?? global.statsMaxconn ?? DEFAULT_MAXCONN;
-  return {
-    level: s?.level ?? 'admin',
-    mode: s === undefined ? 0o600 : s.mode,
-    maxconn,
-    backlog: s?.backlog ?? maxconn,
-    timeoutMs: global.statsTimeout ?? DEFAULT_TIMEOUT_MS,
-  };
-}
-
 /** Why the pid file cannot be written, checked before anything is forked (HAProxy: "Cannot create pidfile"). */
 function pidFileProblem(file: string): string | null {
   const existed = fs.existsSync(file);
@@ -54,59 +43,123 @@ function pidFileProblem(file: string): string | null {
   return null;
 }
 
-/** The `stats socket`s of the configuration being served: opened, kept, updated, closed at reloads. */
-function createStatsSockets(master: Master, log: Logger, masterSocketPath: string, ready: Promise<unknown>) {
-  const open = new Map<string, ControlSocket>();
-  let applying: Promise<void> = Promise.resolve();
-  const wanted = (global: GlobalConfig) => global.statsSockets.filter((s) => s.path !== masterSocketPath);
+/** The first load, validated as `check` does, with every diagnostic logged; null: do not start. */
+async function validateFirstLoad(opts: RunOptions, log: Logger): Promise<Config | null> {
+  const first = await loadConfig(opts.configFiles, { ...opts.loadOptions, ...(opts.workers !== undefined ? { workersOverride: opts.workers } : {}) });
+  for (const d of first.diagnostics) (d.severity === 'error' ? log.alert : log.warning)(formatDiagnostic(d));
+  if (first.config === undefined) {
+    log.alert(`configuration ${opts.configFiles.join(' ')} has errors; not starting`);
+    return null;
+  }
+  if (!hasListener(first.config)) {
+    log.alert("no enabled listener found (check for 'bind' directives); not starting");
+    return null;
+  }
+  // What HAProxy refuses at startup is refused here too, before a worker is forked.
+  const pidProblem = opts.pidFile !== undefined ? pidFileProblem(opts.pidFile) : null;
+  if (pidProblem !== null) {
+    log.alert(`cannot create pidfile ${opts.pidFile} (${pidProblem}); not starting`);
+    return null;
+  }
+  return first.config;
+}
+
+/** The master socket and the `stats socket`s, handled as one. */
+interface RuntimeSockets {
+  /** The settings of a configuration now served (after a reload). */
+  apply(global: GlobalConfig): Promise<void>;
+  /** Point the paths at this instance. */
+  publish(): void;
+  close(): void;
+}
+
+/** Bind every runtime-API socket before the first generation starts; commands wait for `ready`. */
+async function openRuntimeSockets(master: Master, log: Logger, opts: RunOptions, global: GlobalConfig, ready: Promise<void>): Promise<RuntimeSockets | null> {
+  const statsSockets = createStatsSockets(master, log, opts.socketPath, ready);
+  const masterSocket = await openControlSocket(master, opts.socketPath, { ...socketSettings(global), ready, mkdir: opts.defaultSocket === true, deferPublish: true }).catch((err: unknown) => {
+    log.alert(`master socket (-S): ${(err as Error).message}; not starting`);
+    return null;
+  });
+  if (masterSocket === null) return null;
+  const statsError = await statsSockets.openAll(global);
+  if (statsError !== null) {
+    log.alert(`${statsError}; not starting`);
+    masterSocket.close();
+    return null;
+  }
   return {
-    /** First start: every configured socket must open, or none is kept and the error is returned. */
-    async openAll(global: GlobalConfig): Promise<string | null> {
-      for (const s of global.statsSockets) if (s.path === masterSocketPath) log.warning(`${s.loc.file}:${s.loc.line}: stats socket ${s.path} is the master socket (-S); declaration ignored`);
-      for (const s of wanted(global)) {
-        try {
-          open.set(s.path, await openControlSocket(master, s.path, { ...socketSettings(global, s), ready, deferPublish: true }));
-        } catch (err) {
-          this.closeAll();
-          return `${s.loc.file}:${s.loc.line}: stats socket: ${(err as Error).message}`;
-        }
-      }
-      return null;
+    apply(next) {
+      masterSocket.update(socketSettings(next));
+      return statsSockets.apply(next);
     },
-    /** After a reload: the configuration validated the new paths; one that still fails is reported and the others serve on. */
-    apply(global: GlobalConfig): Promise<void> {
-      applying = applying.then(async () => {
-        const next = new Map(wanted(global).map((s) => [s.path, s]));
-        for (const [p, s] of next) {
-          const have = open.get(p);
-          if (have !== undefined) {
-            have.update(socketSettings(global, s));
-            continue;
-          }
-          try {
-            open.set(p, await openControlSocket(master, p, { ...socketSettings(global, s), ready }));
-            log.notice(`stats socket ${p} opened (level ${s.level})`);
-          } catch (err) {
-            log.alert(`${s.loc.file}:${s.loc.line}: stats socket: ${(err as Error).message}; not opened`);
-          }
-        }
-        for (const [p, sock] of open) {
-          if (next.has(p)) continue;
-          sock.close();
-          open.delete(p);
-          log.notice(`stats socket ${p} closed (no longer configured)`);
-        }
-      });
-      return applying;
+    publish() {
+      masterSocket.publish();
+      statsSockets.publishAll();
     },
-    publishAll() {
-      for (const sock of open.values()) sock.publish();
-    },
-    closeAll() {
-      for (const sock of open.values()) sock.close();
-      open.clear();
+    close() {
+      masterSocket.close();
+      statsSockets.closeAll();
     },
   };
+}
+
+type StopMode = 'graceful' | 'now';
+
+/** Signals as HAProxy's master-worker mode: reload, drain and exit, or kill every worker now. */
+function handleSignals(master: Master, log: Logger, sdNotify: (state: string) => void) {
+  let requested: StopMode | null = null;
+  let stopped!: () => void;
+  const done = new Promise<void>((r) => (stopped = r));
+  const requestStop = (how: StopMode) => {
+    if (requested === 'now') return;
+    if (requested === 'graceful' || how === 'now') {
+      if (requested === null) sdNotify('STOPPING=1');
+      requested = 'now';
+      log.notice('stopping now: killing every worker');
+      void master.stopNow().then(stopped);
+      return;
+    }
+    requested = 'graceful';
+    sdNotify('STOPPING=1');
+    log.notice('stopping gracefully: draining every generation (send SIGTERM again or SIGQUIT to stop now)');
+    void master.stop().then(stopped);
+  };
+  const onReloadSignal = (sig: string) => {
+    if (requested) return;
+    log.notice(`${sig} received: reloading`);
+    void master.reload();
+  };
+  process.on('SIGUSR2', () => onReloadSignal('SIGUSR2'));
+  process.on('SIGHUP', () => onReloadSignal('SIGHUP'));
+  process.on('SIGTERM', () => requestStop('graceful'));
+  process.on('SIGINT', () => requestStop('graceful'));
+  process.on('SIGUSR1', () => requestStop('graceful'));
+  process.on('SIGQUIT', () => requestStop('now'));
+  // A closed stdout/stderr (e.g. the terminal went away) must not kill the master.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+  return { done, stopRequested: () => requested };
+}
+
+function removePidFile(file: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8').split('\n')[0] === String(process.pid)) fs.unlinkSync(file);
+  } catch {
+    /* gone */
+  }
+}
+
+/** Legacy reload: we bound our own sockets next to the old instance's (SO_REUSEPORT); tell it to
+ * go. Connections already queued on its sockets are lost when it closes them — that is the failure
+ * mode this mode exists to demonstrate. */
+function signalOldInstances(legacy: { pids: number[]; now: boolean }, log: Logger): void {
+  for (const pid of legacy.pids) {
+    try {
+      process.kill(pid, legacy.now ? 'SIGQUIT' : 'SIGUSR1');
+    } catch (err) {
+      log.warning(`cannot signal old instance ${pid}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
 }
 
 export async function runMaster(opts: RunOptions): Promise<number> {
@@ -116,25 +169,13 @@ export async function runMaster(opts: RunOptions): Promise<number> {
 
   // Validate once up front to report every diagnostic (warnings included) the way `check` does,
   // and to learn user/group before forking anything.
-  const first = await loadConfig(opts.configFiles, { ...opts.loadOptions, ...(opts.workers !== undefined ? { workersOverride: opts.workers } : {}) });
-  for (const d of first.diagnostics) (d.severity === 'error' ? log.alert : log.warning)(formatDiagnostic(d));
-  if (first.config === undefined) {
-    log.alert(`configuration ${opts.configFiles.join(' ')} has errors; not starting`);
-    return 1;
-  }
-  if (!hasListener(first.config)) {
-    log.alert("no enabled listener found (check for 'bind' directives); not starting");
-    return 1;
-  }
-  // What HAProxy refuses at startup is refused here too, before a worker is forked.
-  const pidProblem = opts.pidFile !== undefined ? pidFileProblem(opts.pidFile) : null;
-  if (pidProblem !== null) {
-    log.alert(`cannot create pidfile ${opts.pidFile} (${pidProblem}); not starting`);
-    return 1;
-  }
-  const priv = resolvePrivileges(first.config.global.user, first.config.global.group, [WORKER_ENTRY, process.execPath]);
+  const first = await validateFirstLoad(opts, log);
+  if (first === null) return 1;
+  const priv = resolvePrivileges(first.global.user, first.global.group, [WORKER_ENTRY, process.execPath]);
   for (const w of priv.warnings) log.warning(w);
 
+  let sockets: RuntimeSockets | null = null;
+  let signals: ReturnType<typeof handleSignals> | undefined;
   const master = createMaster({
     configFiles: opts.configFiles,
     ...(opts.loadOptions !== undefined ? { loadOptions: opts.loadOptions } : {}),
@@ -148,101 +189,43 @@ export async function runMaster(opts: RunOptions): Promise<number> {
     onReloadState: (state) => {
       sdNotify(state === 'reloading' ? `RELOADING=1\nMONOTONIC_USEC=${process.hrtime.bigint() / 1000n}` : 'READY=1');
       const global = master.currentConfig()?.global;
-      if (state === 'ready' && global !== undefined && stopRequested === null) {
-        masterSocket?.update(socketSettings(global));
-        void statsSockets.apply(global);
-      }
+      if (state === 'ready' && global !== undefined && signals?.stopRequested() === null) void sockets?.apply(global);
     },
   });
 
-  // Every runtime-API socket is bound before the first generation starts; commands wait for it.
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
-  const statsSockets = createStatsSockets(master, log, opts.socketPath, ready);
-  let masterSocket: ControlSocket | undefined;
-  try {
-    masterSocket = await openControlSocket(master, opts.socketPath, { ...socketSettings(first.config.global), ready, mkdir: opts.defaultSocket === true, deferPublish: true });
-  } catch (err) {
-    log.alert(`master socket (-S): ${(err as Error).message}; not starting`);
-    return 1;
-  }
-  const statsError = await statsSockets.openAll(first.config.global);
-  if (statsError !== null) {
-    log.alert(`${statsError}; not starting`);
-    masterSocket.close();
-    return 1;
-  }
-
-  let stopRequested: 'graceful' | 'now' | null = null;
-  let stopped!: () => void;
-  const done = new Promise<void>((r) => (stopped = r));
-  const requestStop = (how: 'graceful' | 'now') => {
-    if (stopRequested === 'now') return;
-    if (stopRequested === 'graceful' || how === 'now') {
-      if (stopRequested === null) sdNotify('STOPPING=1');
-      stopRequested = 'now';
-      log.notice('stopping now: killing every worker');
-      void master.stopNow().then(stopped);
-      return;
-    }
-    stopRequested = 'graceful';
-    sdNotify('STOPPING=1');
-    log.notice('stopping gracefully: draining every generation (send SIGTERM again or SIGQUIT to stop now)');
-    void master.stop().then(stopped);
-  };
-  const onReloadSignal = (sig: string) => {
-    if (stopRequested) return;
-    log.notice(`${sig} received: reloading`);
-    void master.reload();
-  };
-  process.on('SIGUSR2', () => onReloadSignal('SIGUSR2'));
-  process.on('SIGHUP', () => onReloadSignal('SIGHUP'));
-  process.on('SIGTERM', () => requestStop('graceful'));
-  process.on('SIGINT', () => requestStop('graceful'));
-  process.on('SIGUSR1', () => requestStop('graceful'));
-  process.on('SIGQUIT', () => requestStop('now'));
-  // A closed stdout/stderr (e.g. the terminal went away) must not kill the master.
-  process.stdout.on('error', () => {});
-  process.stderr.on('error', () => {});
-
+  const opened = await openRuntimeSockets(master, log, opts, first.global, ready);
+  if (opened === null) return 1;
+  sockets = opened;
+  signals = handleSignals(master, log, sdNotify);
   const cleanup = () => {
-    masterSocket?.close();
-    statsSockets.closeAll();
-    if (opts.pidFile !== undefined) {
-      try {
-        if (fs.readFileSync(opts.pidFile, 'utf8').split('\n')[0] === String(process.pid)) fs.unlinkSync(opts.pidFile);
-      } catch {
-        /* gone */
-      }
-    }
+    opened.close();
+    if (opts.pidFile !== undefined) removePidFile(opts.pidFile);
+  };
+  const refuse = async (message: string) => {
+    log.alert(message);
+    await master.stopNow();
+    cleanup();
+    return 1;
   };
 
   try {
     const started = await master.start();
     log.notice(`generation ${started.generation} ready (${master.info().workers} workers)`);
   } catch (err) {
-    log.alert(`cannot start: ${(err as Error).message}`);
-    await master.stopNow();
-    cleanup();
-    return 1;
+    return refuse(`cannot start: ${(err as Error).message}`);
   }
   // Only now do the paths point at this instance (a failed `-sf` successor leaves them alone).
   try {
-    masterSocket.publish();
-    statsSockets.publishAll();
+    opened.publish();
   } catch (err) {
-    log.alert(`cannot put the runtime-API sockets in place: ${reasonOf(err)}`);
-    await master.stopNow();
-    cleanup();
-    return 1;
+    return refuse(`cannot put the runtime-API sockets in place: ${reasonOf(err)}`);
   }
   markReady();
   // The configuration the master started with may differ from the one read above.
   const global = master.currentConfig()?.global;
-  if (global !== undefined) {
-    masterSocket.update(socketSettings(global));
-    await statsSockets.apply(global);
-  }
+  if (global !== undefined) await opened.apply(global);
   if (opts.pidFile !== undefined) {
     try {
       fs.writeFileSync(opts.pidFile, `${process.pid}\n`);
@@ -252,21 +235,9 @@ export async function runMaster(opts: RunOptions): Promise<number> {
   }
   sdNotify('READY=1');
   if (daemonReadyFd !== undefined) notifyDaemonParent(daemonReadyFd);
+  if (opts.legacy !== undefined) signalOldInstances(opts.legacy, log);
 
-  if (opts.legacy !== undefined) {
-    // Legacy reload: we bound our own sockets next to the old instance's (SO_REUSEPORT); tell it
-    // to go. Connections already queued on its sockets are lost when it closes them — that is
-    // the failure mode this mode exists to demonstrate.
-    for (const pid of opts.legacy.pids) {
-      try {
-        process.kill(pid, opts.legacy.now ? 'SIGQUIT' : 'SIGUSR1');
-      } catch (err) {
-        log.warning(`cannot signal old instance ${pid}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      }
-    }
-  }
-
-  await done;
+  await signals.done;
   cleanup();
   log.notice('all workers exited; master exiting');
   return 0;

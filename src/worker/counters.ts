@@ -1,21 +1,20 @@
-// Per-object counters (HAProxy CSV field names) kept cumulative in the worker; the report to the
-// master carries deltas since the previous report, so a worker that dies loses at most ~1 s.
+// Per-object counters kept cumulative in the worker; the report to the master carries deltas since
+// the previous report, so a worker that dies loses at most ~1 s. Which fields an object has is the
+// stat table's word (src/admin/stat-fields.ts): a counter is added there, once.
 import type { CounterDeltas, Gauges } from '../ipc/messages.ts';
+import { counterFields, PROCESS_COUNTERS, type CounterField, type GaugeField, type ProcessCounter, type StatKind } from '../admin/stat-fields.ts';
 
-export const FRONTEND_FIELDS = [
-  'req_tot', 'stot', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'bin', 'bout', 'ereq',
-] as const;
-export const BACKEND_FIELDS = [
-  'stot', 'req_tot', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'bin', 'bout',
-  'econ', 'eresp', 'wretr', 'wredis', 'cli_abrt', 'srv_abrt',
-] as const;
+export const FRONTEND_FIELDS = counterFields('frontend');
+export const BACKEND_FIELDS = counterFields('backend');
+export const SERVER_FIELDS = counterFields('server');
 
 /** Whole-process counters (object `proc`): log lines dropped by a failing or blocked target. */
-export const PROCESS_FIELDS = ['dropped_logs'] as const;
+export const PROCESS_FIELDS = PROCESS_COUNTERS;
 
-export type FrontendField = (typeof FRONTEND_FIELDS)[number];
-export type ProcessField = (typeof PROCESS_FIELDS)[number];
-export type BackendField = (typeof BACKEND_FIELDS)[number];
+export type FrontendField = CounterField<'frontend'>;
+export type ProcessField = ProcessCounter;
+export type BackendField = CounterField<'backend'>;
+export type ServerField = CounterField<'server'>;
 
 /** Cumulative counters plus the `scur` gauge of one object. */
 export interface CounterObject<F extends string> {
@@ -27,7 +26,7 @@ export interface CounterObject<F extends string> {
 export interface CounterRegistry {
   frontend(name: string): CounterObject<FrontendField>;
   backend(name: string): CounterObject<BackendField>;
-  server(backend: string, server: string): CounterObject<BackendField>;
+  server(backend: string, server: string): CounterObject<ServerField>;
   proc(): CounterObject<ProcessField>;
   /** Deltas since the previous call (only non-zero fields) and the current gauges. */
   take(): { deltas: CounterDeltas; gauges: Gauges };
@@ -51,7 +50,7 @@ export function createCounterRegistry(): CounterRegistry {
   return {
     frontend: (name) => make(`fe/${name}`, FRONTEND_FIELDS),
     backend: (name) => make(`be/${name}`, BACKEND_FIELDS),
-    server: (backend, server) => make(`srv/${backend}/${server}`, BACKEND_FIELDS),
+    server: (backend, server) => make(`srv/${backend}/${server}`, SERVER_FIELDS),
     proc: () => make('proc', PROCESS_FIELDS),
     take() {
       const deltas: CounterDeltas = {};
@@ -68,15 +67,18 @@ export function createCounterRegistry(): CounterRegistry {
             last[field] = now;
           }
         }
-        gauges[key] = { scur: obj.scur };
+        const current: Record<GaugeField<StatKind>, number> = { scur: obj.scur };
+        gauges[key] = current;
       }
       return { deltas, gauges };
     },
   };
 }
 
+type StatusField = Extract<FrontendField, `hrsp_${string}`>;
+
 /** Count a response status into `hrsp_*`. */
-export function countStatus(values: Record<'hrsp_1xx' | 'hrsp_2xx' | 'hrsp_3xx' | 'hrsp_4xx' | 'hrsp_5xx' | 'hrsp_other', number>, status: number): void {
+export function countStatus(values: Record<StatusField, number>, status: number): void {
   if (status >= 100 && status < 200) values.hrsp_1xx++;
   else if (status < 300 && status >= 200) values.hrsp_2xx++;
   else if (status < 400 && status >= 300) values.hrsp_3xx++;

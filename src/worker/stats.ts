@@ -3,7 +3,8 @@
 import type http from 'node:http';
 import type { StatsPage } from '../config/model.ts';
 import type { StatsSnapshot } from '../ipc/messages.ts';
-import { renderStatsCsv, renderStatsHtml } from '../admin/stats-page.ts';
+import { renderStatsHtml } from '../admin/stats-page.ts';
+import { renderStatsCsv } from '../admin/stat-csv.ts';
 import { errorBody } from './errors.ts';
 
 export type SnapshotSource = (timeoutMs: number) => Promise<StatsSnapshot | undefined>;
