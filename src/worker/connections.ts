@@ -15,7 +15,7 @@ export interface ClientConn {
   idleSinceMs: number;
   /** socket.bytesRead when the last response finished: growth means a request is arriving. */
   bytesReadAtIdle: number;
-  /** Upgraded to a WebSocket/tunnel: stays until hard stop. */
+  /** Upgraded to a WebSocket/tunnel: a drain leaves it open, only a kill ends it early. */
   tunnel: boolean;
   /** Epoch ms the connection was accepted (TLS: handshake done), for %t/%Tt/%TR. */
   acceptMs: number;
@@ -24,7 +24,7 @@ export interface ClientConn {
   clientPort: number;
   /** socket.bytesWritten when the last response finished (per-request `bout` without a second read). */
   bytesWrittenAtIdle: number;
-  /** Closed by us (hard-stop-after, too many generations draining): logged with termination `K`. */
+  /** Killed by us (hard-stop-after, too many route sets draining): logged with termination `K`. */
   killed: boolean;
 }
 
@@ -32,7 +32,7 @@ export interface ClientConn {
 const kConn = Symbol('handoff.conn');
 type WithConn = Socket & { [kConn]?: ClientConn };
 
-/** Mark a connection as closed by us, so its log line says `K` rather than a client abort. */
+/** Mark a connection as killed by us, so its log line says `K` rather than a client abort. */
 export function markKilled(socket: Socket): void {
   const c = (socket as WithConn)[kConn];
   if (c !== undefined) c.killed = true;
@@ -49,8 +49,8 @@ export interface ConnectionRegistry {
   readonly openCount: number;
   /** Start draining; `onEmpty` runs once when the last connection has closed. */
   drain(graceMs: number, onEmpty: () => void): void;
-  /** Destroy everything still open (hard stop). */
-  destroyAll(): void;
+  /** Kill: destroy everything still open (hard-stop-after, too many route sets draining). */
+  killAll(): void;
 }
 
 export function createConnectionRegistry(): ConnectionRegistry {
@@ -127,7 +127,7 @@ export function createConnectionRegistry(): ConnectionRegistry {
       sweep();
       checkEmpty();
     },
-    destroyAll() {
+    killAll() {
       for (const c of conns.values()) c.killed = true;
       for (const s of raw) s.destroy();
       for (const c of conns.values()) c.socket.destroy();

@@ -22,9 +22,6 @@ import {
 import { classifyUpstreamError, decideRetry, isReplayable, nextServer, spendRetry, usableActive, type Failure, type Retry } from './retry.ts';
 import { healthyStatus, observe } from './passive-health.ts';
 
-// Their home is log-record.ts; re-exported for the modules that import them from here.
-export { acceptTimes, clientAddress } from './log-record.ts';
-
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
   runtime: WorkerRuntime;

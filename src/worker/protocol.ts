@@ -1,7 +1,7 @@
 // The protocol layer of one bind: an http.Server or https.Server that is never itself listened.
 // Accepted sockets are emitted into it, so closing the accepting net.Server only stops accepts and
 // never touches kept-alive connections (http.Server.close() would close idle ones).
-// A layer serves whichever generation is newest; see ProtocolLayer.
+// A layer serves whichever route set is newest; see ProtocolLayer.
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -9,7 +9,8 @@ import type tls from 'node:tls';
 import type { Bind } from '../config/model.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { errorBody, errorReason } from './errors.ts';
-import { acceptTimes, clientAddress, createHttpHandler, type HttpDeps } from './http-proxy.ts';
+import { createHttpHandler, type HttpDeps } from './http-proxy.ts';
+import { acceptTimes, connectionRecord, writeLog } from './log-record.ts';
 import type { FrontendRuntime, WorkerRuntime } from './runtime.ts';
 import { createTcpHandler } from './tcp-proxy.ts';
 import { buildTlsOptions } from './tls.ts';
@@ -21,7 +22,7 @@ export type ConnectionSink = (socket: Socket) => void;
 export type LayerShape = 'http' | 'https' | 'tcp';
 
 /**
- * What one generation asks of a bind: its frontend and runtime, checked when the generation is
+ * What one route set asks of a bind: its frontend and runtime, checked when the route set is
  * prepared (TLS options are built there, so a bad certificate fails the reload, not the serving).
  */
 export interface BindRoute {
@@ -38,9 +39,8 @@ export type RouteResult = { ok: true; route: BindRoute } | { ok: false; message:
 export function prepareRoute(fe: FrontendRuntime, bind: Bind, runtime: WorkerRuntime, serveStats: HttpDeps['serveStats']): RouteResult {
   const f = fe.frontend;
   if (f.mode === 'tcp') {
-    if (bind.tls !== undefined) {
-      return { ok: false, message: `frontend '${f.name}' bind ${bind.key}: TLS termination in mode tcp is not supported; use mode http or pass TLS through without 'ssl'` };
-    }
+    // src/config/validate.ts refuses `ssl` on a tcp frontend's bind.
+    if (bind.tls !== undefined) throw new Error(`internal error: frontend '${f.name}' bind ${bind.key} terminates TLS in mode tcp; the configuration check should have refused it`);
     return { ok: true, route: { shape: 'tcp', fe, bind, runtime, serveStats } };
   }
   if (bind.tls === undefined) return { ok: true, route: { shape: 'http', fe, bind, runtime, serveStats } };
@@ -58,8 +58,8 @@ function handshakeTimeout(fe: FrontendRuntime): number {
 /**
  * The protocol layer of one listening socket. It outlives in-place reloads when the bind keeps its
  * shape: kept-alive connections stay open and their next request is served by the newest
- * generation (`setRoute`), new TLS handshakes use the newest certificate. Its connections are its
- * own, so retiring a layer drains exactly the connections that were accepted on it.
+ * route set (`setRoute`), new TLS handshakes use the newest certificate. Its connections are its
+ * own, so draining a layer waits for exactly the connections that were accepted on it.
  */
 export interface ProtocolLayer {
   readonly shape: LayerShape;
@@ -104,7 +104,7 @@ export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: C
     noDelay: true,
     keepAlive: false,
   };
-  // The request listener is a trampoline: each request goes to the newest generation's handler.
+  // The request listener is a trampoline: each request goes to the newest route set's handler.
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => handler(req, res);
   let server: http.Server;
   let tlsFingerprint = route.tls?.fingerprint;
@@ -186,17 +186,6 @@ function onClientError(fe: FrontendRuntime, connections: ConnectionRegistry, err
 }
 
 function logBadRequest(fe: FrontendRuntime, sock: Socket, status: number): void {
-  const log = fe.log;
-  if (log === undefined) return;
-  const { ip, port } = clientAddress(sock);
-  const acceptMs = acceptTimes.get(sock) ?? Date.now();
-  const now = Date.now();
-  const line = log.format({
-    clientIp: ip, clientPort: port, acceptMs, requestMs: acceptMs, frontend: fe.frontend.name, tls: false,
-    backend: fe.frontend.name, server: '<NOSRV>', TR: -1, Tw: -1, Tc: -1, Tr: -1, Ta: -1, Tt: now - acceptMs,
-    status, bytesOut: 0, bytesIn: sock.bytesRead, termination: status === 408 ? 'cR--' : 'PR--',
-    actconn: 0, feconn: fe.counters.scur, beconn: 0, srvconn: 0, retries: 0, method: '', uri: '', httpVersion: '1.1',
-    pid: process.pid,
-  });
-  for (const sink of log.sinks) sink(line);
+  if (fe.log === undefined) return;
+  writeLog(fe, connectionRecord(fe, sock, 0, { status, bytesIn: sock.bytesRead, termination: status === 408 ? 'cR--' : 'PR--' }));
 }

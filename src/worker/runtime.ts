@@ -41,7 +41,7 @@ export interface WorkerRuntime {
   readonly frontends: FrontendRuntime[];
   readonly backends: Map<string, BackendRuntime>;
   /** Client sockets with a request in flight under this runtime: an in-place reload's previous
-   * generation is drained only when this is empty (or hard-stop-after cuts them). */
+   * route set has drained only when this is empty (or hard-stop-after kills them). */
   readonly inflight: Set<Socket>;
   /** Called when `inflight` becomes empty. */
   onIdle?: () => void;
@@ -49,9 +49,7 @@ export interface WorkerRuntime {
   readonly reportServerErrors: ServerErrorReporter;
 }
 
-export type BuildResult = { ok: true; runtime: WorkerRuntime } | { ok: false; message: string };
-
-/** Hands out upstream pools; the worker shares one pool per server across in-place generations. */
+/** Hands out upstream pools; the worker shares one pool per server across its route sets. */
 export type PoolProvider = (options: UpstreamOptions) => UpstreamPool;
 
 const freshPool: PoolProvider = (options) => new UpstreamPool(options);
@@ -63,7 +61,7 @@ export function buildRuntime(
   logResources: SharedLogResources,
   pools: PoolProvider = freshPool,
   reportServerErrors: ServerErrorReporter = reportToMaster,
-): BuildResult {
+): WorkerRuntime {
   const backends = new Map<string, BackendRuntime>();
   for (const b of config.backends) {
     const servers: ServerRuntime[] = [];
@@ -111,18 +109,9 @@ export function buildRuntime(
   const frontends: FrontendRuntime[] = [];
   for (const f of config.frontends) {
     const names = [...(f.defaultBackend !== undefined ? [f.defaultBackend] : []), ...f.useBackends.map((u) => u.backend)];
-    for (const name of names) {
-      const be = backends.get(name);
-      if (be === undefined) {
-        return { ok: false, message: `frontend '${f.name}' (${f.loc.file}:${f.loc.line}) uses backend '${name}', which is not defined` };
-      }
-      if (be.backend.mode !== f.mode) {
-        return { ok: false, message: `frontend '${f.name}' is in mode ${f.mode} but its backend '${name}' is in mode ${be.backend.mode}` };
-      }
-    }
+    const used = names.map((name) => usedBackend(f, name, backends));
     const sinks = f.logFormat === null ? [] : createSinks(f.logTargets, logResources);
-    const used = names.map((n) => backends.get(n)?.backend);
-    const ruleSets = [f.requestRules, f.responseRules, ...used.flatMap((b) => (b === undefined ? [] : [b.requestRules, b.responseRules]))];
+    const ruleSets = [f.requestRules, f.responseRules, ...used.flatMap((b) => [b.requestRules, b.responseRules])];
     const needsPath =
       f.redirects.length > 0 || f.useBackends.length > 0 || ruleSets.some((rules) => rules.some((r) => r.cond !== undefined));
     frontends.push({
@@ -132,7 +121,17 @@ export function buildRuntime(
       log: f.logFormat === null || sinks.length === 0 ? undefined : { format: compileLogFormat(f.logFormat), sinks },
     });
   }
-  return { ok: true, runtime: { frontends, backends, inflight: new Set(), reportServerErrors } };
+  return { frontends, backends, inflight: new Set(), reportServerErrors };
+}
+
+/** The backend frontend `f` names: src/config/validate.ts refuses a missing one or another mode. */
+function usedBackend(f: Frontend, name: string, backends: Map<string, BackendRuntime>): Backend {
+  const be = backends.get(name)?.backend;
+  if (be === undefined || be.mode !== f.mode) {
+    const what = be === undefined ? 'which is not defined' : `in mode ${be.mode} (frontend: ${f.mode})`;
+    throw new Error(`internal error: frontend '${f.name}' uses backend '${name}' ${what}; the configuration check should have refused it`);
+  }
+  return be;
 }
 
 /** Apply the master's view of a server: down/maint/drain servers get no new traffic. */

@@ -1,0 +1,36 @@
+// An accepted connection's first steps, the same for every protocol: counted on its frontend, given
+// to its socket's protocol layer, and logged if it closes having sent nothing.
+import type net from 'node:net';
+import type { ConnectionRegistry } from './connections.ts';
+import { connectionRecord, writeLog } from './log-record.ts';
+import type { ProtocolLayer } from './protocol.ts';
+import type { FrontendRuntime } from './runtime.ts';
+
+/** Hand `sock` to `layer`, the layer its socket has now; none (a socket no route set serves): close it. */
+export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket): void {
+  if (layer === undefined) {
+    sock.destroy();
+    return;
+  }
+  const fe = layer.route.fe;
+  // Half-open clients are an HTTP-level matter; under TLS the raw socket must close when the
+  // peer does, or a client that hung up leaves it in CLOSE-WAIT (and a drain waiting on it).
+  if (layer.shape === 'https') sock.allowHalfOpen = false;
+  layer.connections.accepted(sock);
+  sock.on('error', noop);
+  fe.counters.values.stot++;
+  fe.counters.scur++;
+  sock.once('close', () => {
+    fe.counters.scur--;
+    if (sock.bytesRead === 0 && !fe.frontend.dontLogNull) logNullConnection(fe, layer.connections, sock);
+  });
+  layer.sink(sock);
+}
+
+function noop(): void {}
+
+/** A connection closed without sending a byte: HAProxy's `CR--` line (unless `option dontlognull`). */
+function logNullConnection(fe: FrontendRuntime, connections: ConnectionRegistry, sock: net.Socket): void {
+  if (fe.log === undefined || fe.frontend.mode === 'tcp') return;
+  writeLog(fe, connectionRecord(fe, sock, connections.openCount, { termination: 'CR--' }));
+}
