@@ -3,7 +3,7 @@
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type {
   BalanceAlgorithm, Condition, GlobalConfig, HeaderRule, HealthCheck, Location, LogTarget, Mode,
-  Observe, OnError, Predicate, Redirect, RetryOn, Timeouts, TlsVersion,
+  Predicate, Redirect, RetryOn, Server, Timeouts, TlsVersion,
 } from './model.ts';
 
 export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
@@ -60,21 +60,8 @@ export interface ResolvedTls {
   versions: { min: TlsVersion; max: TlsVersion };
 }
 
-export interface ServerParams {
-  check: boolean;
-  inter: number;
-  rise: number;
-  fall: number;
-  weight: number;
-  backup: boolean;
-  disabled: boolean;
-  maxconn?: number;
-  fastinter?: number;
-  downinter?: number;
-  observe: Observe;
-  errorLimit: number;
-  onError: OnError;
-}
+/** What `server` and `default-server` options set: the model's server without its identity. */
+export type ServerParams = Omit<Server, 'id' | 'name' | 'host' | 'port' | 'loc'>;
 
 export interface ServerDraft extends ServerParams {
   name: string;

@@ -47,7 +47,7 @@ export type MasterToWorker =
       type: 'init';
       generation: number;
       index: number;
-      /** Workers in this process generation: each maxconn is split into this many shares. */
+      /** Workers in this cohort (forked together): each maxconn is split into this many shares. */
       workers: number;
       config: Config;
       /** Keys of every listener the worker must receive before it may report ready. */
@@ -85,7 +85,7 @@ export type WorkerToMaster =
   | { type: 'drained' }
   /** The worker now accepts with `generation` (answer to `activate`). */
   | { type: 'activated'; generation: number }
-  /** An in-process generation this worker was draining has finished (or was stopped). */
+  /** An in-process generation this worker was draining has finished (or was killed). */
   | { type: 'generation-drained'; generation: number }
   | { type: 'stats-request'; requestId: number }
   /**

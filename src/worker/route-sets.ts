@@ -167,8 +167,19 @@ export function createRouteSets(deps: RouteSetsDeps): RouteSets {
   };
 }
 
-/** Runtime and, per bind, a checked route. Nothing accepts yet. */
+/** Runtime and, per bind, a checked route, or why not. Nothing accepts yet. An internal error (a
+ * check the configuration should have made) refuses the generation rather than crash the process
+ * with the connections it serves. */
 function buildRouteSet(deps: RouteSetsDeps, generation: number, config: Config, listenerKeys: string[]): RouteSet | string {
+  try {
+    return routeSetOf(deps, generation, config, listenerKeys);
+  } catch (err) {
+    deps.closeUnusedPools();
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+function routeSetOf(deps: RouteSetsDeps, generation: number, config: Config, listenerKeys: string[]): RouteSet | string {
   const runtime = deps.buildRuntime(config);
   const set: RouteSet = { generation, config, runtime, routes: new Map(), listenerKeys };
   for (const fe of runtime.frontends) {

@@ -1,6 +1,7 @@
 // TLS termination options for a bind, built from the PEMs the master loaded into the config.
-// Building the secure context here turns a bad certificate into a startup error the user can act
-// on, before the worker reports ready.
+// Building the secure context here turns what only OpenSSL can judge (a certificate it refuses, a
+// cipher string it does not know) into a startup error the user can act on, before the worker
+// reports ready.
 import { constants } from 'node:crypto';
 import tls from 'node:tls';
 import type { Bind } from '../config/model.ts';
@@ -9,11 +10,11 @@ export type TlsOptionsResult = { ok: true; options: tls.TlsOptions } | { ok: fal
 
 export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs: number): TlsOptionsResult {
   const t = bind.tls;
-  if (t === undefined) return { ok: false, message: `frontend '${frontend}' bind ${bind.key} has no TLS settings` };
-  if (t.certificates.length === 0) {
-    return { ok: false, message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): 'ssl' needs a 'crt' certificate` };
+  const first = t?.certificates[0];
+  // The configuration check refuses `ssl` without a `crt`, and loadConfig reads every certificate.
+  if (t === undefined || first === undefined || t.certificates.some((c) => c.pem.trim() === '')) {
+    throw new Error(`internal error: frontend '${frontend}' bind ${bind.key} reached the worker without its certificates; the configuration check should have refused it`);
   }
-  const first = t.certificates[0]!;
   const options: tls.TlsOptions = {
     // HAProxy's `crt` PEM holds the chain and the key: OpenSSL picks each part out of the same text.
     cert: t.certificates.map((c) => c.pem),
@@ -34,11 +35,6 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
   if (t.ciphersuites !== undefined) {
     // Node takes TLS 1.3 suites in the same `ciphers` string as the <= 1.2 list.
     options.ciphers = [t.ciphersuites, options.ciphers].filter((c) => c !== undefined && c !== '').join(':');
-  }
-  for (const c of t.certificates) {
-    if (c.pem.trim() === '') {
-      return { ok: false, message: `frontend '${frontend}' bind ${bind.key}: certificate ${c.path} is empty or was not loaded` };
-    }
   }
   // Certificate first, then the protocol settings, so the message names what is wrong.
   try {

@@ -6,6 +6,7 @@ import { emptyTlsOptions } from '../draft.ts';
 import type { Parsed } from '../units.ts';
 import { applyTlsOption } from './tls.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
+import { skipUnimplemented, type UnimplementedOptions } from './unimplemented.ts';
 import { FRONTEND_ONLY } from './types.ts';
 
 export interface ListenAddress {
@@ -83,6 +84,13 @@ const WARN_FLAGS: Record<string, string> = {
   transparent: 'is not supported (no transparent proxying); the option is ignored',
   'generate-certificates': 'is not supported; the configured certificates are used',
   'expose-fd': 'is ignored: the master always hands its listeners to new workers',
+};
+const UNIMPLEMENTED: UnimplementedOptions = {
+  label: (w) => `'${w}'`,
+  kind: 'bind option',
+  ignoredWithValue: IGNORED_WITH_VALUE,
+  ignoredFlags: IGNORED_FLAGS,
+  warnedFlags: WARN_FLAGS,
 };
 
 /** Apply the options after the address; returns false when the line is invalid. */
@@ -169,21 +177,9 @@ export function applyBindOptions(ctx: ProxyContext, binds: BindDraft[], words: r
       i += tls.consumed;
       continue;
     }
-    if (IGNORED_WITH_VALUE.has(w)) {
-      if (value === undefined) {
-        ctx.error(`'${w}' expects a value`);
-        return false;
-      }
-      i += 2;
-      continue;
-    }
-    if (IGNORED_FLAGS.has(w)) {
-      i++;
-      continue;
-    }
-    const why = WARN_FLAGS[w];
-    ctx.warn(why === undefined ? `unknown bind option '${w}', ignored` : `'${w}' ${why}`);
-    i++;
+    const skip = skipUnimplemented(ctx, UNIMPLEMENTED, w, value);
+    if (skip === null) return false;
+    i += skip;
   }
   if (template.ssl && template.crts.length === 0) {
     ctx.error("'ssl' on a bind line needs at least one 'crt FILE' (certificate and private key in one PEM)");

@@ -1,6 +1,7 @@
 // `server` and `default-server`: the backend's pool and its health-check parameters.
 import { isIP } from 'node:net';
 import type { ServerParams } from '../draft.ts';
+import { skipUnimplemented, type UnimplementedOptions } from './unimplemented.ts';
 import { parseInteger, parseTime } from '../units.ts';
 import type { Parsed } from '../units.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
@@ -85,6 +86,15 @@ const WARN_FLAGS: Record<string, string> = {
   'no-tlsv11': 'is ignored: TLS to servers is not supported',
   'no-tlsv12': 'is ignored: TLS to servers is not supported',
   'no-tlsv13': 'is ignored: TLS to servers is not supported',
+};
+
+const UNIMPLEMENTED: UnimplementedOptions = {
+  label: (w) => `server option '${w}'`,
+  kind: 'server option',
+  ignoredWithValue: IGNORED_WITH_VALUE,
+  warnedWithValue: WARN_WITH_VALUE,
+  ignoredFlags: IGNORED_FLAGS,
+  warnedFlags: WARN_FLAGS,
 };
 
 /** Apply `server`/`default-server` options to `params`; returns false when the line is invalid. */
@@ -172,20 +182,9 @@ export function applyServerOptions(ctx: ProxyContext, params: ServerParams, word
         continue;
       }
     }
-    if (IGNORED_WITH_VALUE.has(w) || WARN_WITH_VALUE[w] !== undefined) {
-      if (value === undefined) return fail(`'${w}' expects a value`);
-      const why = WARN_WITH_VALUE[w];
-      if (why !== undefined) ctx.warn(`server option '${w}' ${why}`);
-      i += 2;
-      continue;
-    }
-    if (IGNORED_FLAGS.has(w)) {
-      i++;
-      continue;
-    }
-    const why = WARN_FLAGS[w];
-    ctx.warn(why === undefined ? `unknown server option '${w}', ignored` : `server option '${w}' ${why}`);
-    i++;
+    const skip = skipUnimplemented(ctx, UNIMPLEMENTED, w, value);
+    if (skip === null) return false;
+    i += skip;
   }
   return true;
 }
