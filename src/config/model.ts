@@ -55,6 +55,12 @@ export interface GlobalConfig {
   caBase?: string;
   crtBase?: string;
   dhParamBits?: number;
+  /** `tune.bufsize` (default 16384): a request head must fit in it, less `tune.maxrewrite`. */
+  bufsize?: number;
+  /** `tune.maxrewrite` (default 1024 here; HAProxy's is half of bufsize up to 1024). */
+  maxrewrite?: number;
+  /** `tune.http.maxhdr` (default 101): most header lines in a request. */
+  maxHeaders?: number;
 }
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';

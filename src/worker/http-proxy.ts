@@ -2,15 +2,16 @@
 //   acceptRequest → applyRequestRules → chooseBackend → chooseServer → connectUpstream
 //   → forwardResponse → applyResponseRules → log
 // with the timing marks of the access log (%TR %Tc %Tr %Ta %Tt) taken at the phase boundaries.
-import type http from 'node:http';
-import type { HeaderRule } from '../config/model.ts';
 import { countStatus } from './counters.ts';
 import type { ClientConn, ConnectionRegistry } from './connections.ts';
 import { errorBody, errorReason, rawErrorfile } from './errors.ts';
 import { applyHeaderRules, evaluate, findRedirect, type RuleContext } from './rules.ts';
 import type { BackendRuntime, FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
 import type { LogRecord } from '../log/format.ts';
-import { acceptTimes, logRecord, writeLog } from './log-record.ts';
+import { acceptTimes, connectionRecord, logRecord, writeLog } from './log-record.ts';
+import type { Http1Connection, Http1Exchange, Http1Handler } from './http1/server.ts';
+import type { RequestHead } from './http1/parse.ts';
+import { openTunnel } from './tunnel.ts';
 import {
   UPSTREAM_ABORTED,
   UPSTREAM_BODY_TIMEOUT,
@@ -26,17 +27,17 @@ import { healthyStatus, observe } from './passive-health.ts';
 export interface HttpDeps {
   runtime: WorkerRuntime;
   connections: ConnectionRegistry;
-  /** Answers a request to the stats URI (the frontend has `stats uri`). */
-  serveStats(fe: FrontendRuntime, req: http.IncomingMessage, res: http.ServerResponse): void;
+  /** Answers a request to the stats URI (the frontend has `stats uri`); calls `done` once answered. */
+  serveStats(fe: FrontendRuntime, client: Http1Connection, head: RequestHead, done: (status: number) => void): void;
 }
 
 /**
  * Per-request state, filled phase by phase. It is also the upstream pool's handler: the pool calls
  * `onConnect`/`onHeaders`/… as methods of this object, so a request allocates no handler closures.
  */
-class Exchange implements RuleContext, UpstreamHandler {
-  req: http.IncomingMessage;
-  res: http.ServerResponse;
+export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
+  client: Http1Connection;
+  head: RequestHead;
   fe: FrontendRuntime;
   deps: HttpDeps;
   conn: ClientConn;
@@ -75,27 +76,24 @@ class Exchange implements RuleContext, UpstreamHandler {
   headersSeen = false;
   resume: (() => void) | undefined = undefined;
   waitingDrain = false;
-  onResDrain: (() => void) | undefined = undefined;
+  /** The response head was written (an error now can only cut the connection). */
+  headSent = false;
+  /** The response was written to its end. */
+  completed = false;
   status = 0;
   termination = '----';
   done = false;
 
-  constructor(req: http.IncomingMessage, res: http.ServerResponse, fe: FrontendRuntime, deps: HttpDeps, conn: ClientConn, tls: boolean, now: number) {
-    this.req = req;
-    this.res = res;
+  constructor(client: Http1Connection, head: RequestHead, fe: FrontendRuntime, deps: HttpDeps, tls: boolean, now: number) {
+    this.client = client;
+    this.head = head;
     this.fe = fe;
     this.deps = deps;
+    const conn = client.conn;
     this.conn = conn;
     this.ssl = tls;
-    const url = req.url as string;
-    // The path is only looked at by conditions; skip the slice when none exists.
-    if (fe.needsPath) {
-      const q = url.indexOf('?');
-      this.path = q === -1 ? url : url.slice(0, q);
-    } else {
-      this.path = url;
-    }
-    this.method = req.method as string;
+    this.path = head.path;
+    this.method = head.method;
     const first = conn.served === 0 && conn.active === 1;
     this.acceptMs = conn.acceptMs;
     this.requestMs = first ? conn.acceptMs : now;
@@ -133,20 +131,23 @@ class Exchange implements RuleContext, UpstreamHandler {
     if (this.tConnected < 0) this.tConnected = this.tResponse;
     this.upstreamStarted = true;
     forwardResponse(this, status, statusText, raw);
-    return !this.res.destroyed;
+    return !this.client.closedOrGone;
   }
 
   onData(chunk: Buffer): boolean {
-    const ok = this.res.write(chunk);
-    if (!ok && !this.waitingDrain) {
-      this.waitingDrain = true;
-      this.onResDrain ??= () => {
-        this.waitingDrain = false;
-        this.resume?.();
-      };
-      this.res.once('drain', this.onResDrain);
-    }
+    const ok = this.client.write(chunk);
+    if (!ok) this.waitingDrain = true;
     return ok;
+  }
+
+  writable(): void {
+    if (!this.waitingDrain) return;
+    this.waitingDrain = false;
+    this.resume?.();
+  }
+
+  clientClosed(): void {
+    finish(this);
   }
 
   onComplete(): void {
@@ -154,7 +155,7 @@ class Exchange implements RuleContext, UpstreamHandler {
     release(this, srv);
     srv.counters.values.stot++;
     srv.backend.counters.values.stot++;
-    this.res.end();
+    complete(this);
   }
 
   onError(err: Error & { code?: string }): void {
@@ -184,99 +185,120 @@ const HOP_BY_HOP = new Set([
 const REQUEST_SPECIAL_LENGTHS = new Set(['host', 'content-length', ...HOP_BY_HOP].map((h) => h.length));
 const RESPONSE_SPECIAL_LENGTHS = new Set([...HOP_BY_HOP].map((h) => h.length));
 
-const kExchange = Symbol('handoff.exchange');
-type WithExchange = http.ServerResponse & { [kExchange]?: Exchange };
-
-function onResponseClose(this: WithExchange): void {
-  const x = this[kExchange];
-  if (x !== undefined) finish(x);
-}
-
-export function createHttpHandler(fe: FrontendRuntime, tls: boolean, deps: HttpDeps): (req: http.IncomingMessage, res: http.ServerResponse) => void {
-  const f = fe.frontend;
-  const statsUri = f.stats?.uri;
-  const connections = deps.connections;
-  return function acceptRequest(req, res) {
-    const conn = connections.conn(req.socket);
-    if (conn.served === 0 && conn.active === 0) conn.acceptMs = acceptTimes.get(req.socket) ?? Date.now();
-    connections.requestStarted(conn);
-    deps.runtime.inflight.add(req.socket);
-    const x = new Exchange(req, res, fe, deps, conn, tls, Date.now());
-    fe.counters.values.req_tot++;
-    // Draining, or `option httpclose`: answer this one, then close the connection.
-    if (connections.draining || !f.clientKeepAlive) res.shouldKeepAlive = false;
-    (res as WithExchange)[kExchange] = x;
-    res.on('close', onResponseClose);
-    req.on('error', noop);
-    res.on('error', noop);
-
-    if (req.httpVersionMajor !== 1) {
-      // A request line without a version (HTTP/0.9) or of another major version: HAProxy answers
-      // 400 rather than guess. Node reports both a missing version and `HTTP/0.9` as 0.9.
-      res.shouldKeepAlive = false;
-      sendError(x, 400, 'PR--');
-      return;
-    }
-    readRequestHeaders(x);
-    if (statsUri !== undefined && (req.url as string).startsWith(statsUri)) {
-      x.termination = 'PR--';
-      deps.serveStats(fe, req, res);
-      return;
-    }
-    if (!applyRequestRules(x)) return;
-    if (!chooseBackend(x, deps)) return;
-    if (!chooseServer(x)) return;
-    connectUpstream(x);
+/** The request phases of one frontend, for the Http1Connections of its binds. */
+export function createHttpHandler(fe: FrontendRuntime, tls: boolean, deps: HttpDeps): Http1Handler {
+  const statsUri = fe.frontend.stats?.uri;
+  return {
+    request(client, head) {
+      acceptRequest(fe, tls, deps, statsUri, client, head);
+    },
+    refused(client, status, reason) {
+      refuseRequest(fe, client, status, reason);
+    },
   };
 }
 
-function noop(): void {}
+function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsUri: string | undefined, client: Http1Connection, head: RequestHead): void {
+  const conn = client.conn;
+  const connections = deps.connections;
+  if (conn.served === 0 && conn.active === 0) conn.acceptMs = acceptTimes.get(client.socket) ?? Date.now();
+  connections.requestStarted(conn);
+  deps.runtime.inflight.add(client.socket);
+  const x = new Exchange(client, head, fe, deps, tls, Date.now());
+  client.exchange = x;
+  fe.counters.values.req_tot++;
+  readRequestHeaders(x);
+  if (statsUri !== undefined && head.uri.startsWith(statsUri)) {
+    x.termination = 'PR--';
+    deps.serveStats(fe, client, head, (status) => {
+      x.status = status;
+      complete(x);
+    });
+    return;
+  }
+  if (!applyRequestRules(x)) return;
+  if (!chooseBackend(x, deps)) return;
+  if (!chooseServer(x)) return;
+  if (head.upgrade !== undefined || head.method === 'CONNECT') openTunnel(x, tunnelHeaders(x), (status, termination) => tunnelEnded(x, status, termination));
+  else connectUpstream(x);
+}
 
-/** Copy the client's headers minus hop-by-hop ones; note Host and whether a body follows. */
+/** Bytes that are not a request: HAProxy's 400 (or 408, 414, 431, 501) and a `PR--` line. */
+function refuseRequest(fe: FrontendRuntime, client: Http1Connection, status: number, _reason: string): void {
+  if (status === 0 || client.closedOrGone) {
+    client.abort();
+    return;
+  }
+  const c = fe.counters.values;
+  c.ereq++;
+  c.req_tot++;
+  c.hrsp_4xx++;
+  const body = errorBody(status === 431 || status === 414 ? 400 : status);
+  client.respond(status, errorReason(status), ['cache-control', 'no-cache', 'content-type', 'text/html'], body);
+  client.close();
+  if (fe.log === undefined) return;
+  const sock = client.socket;
+  writeLog(fe, connectionRecord(fe, sock, 0, { status, bytesIn: sock.bytesRead, termination: status === 408 ? 'cR--' : 'PR--' }));
+}
+
+/** Copy the client's headers minus hop-by-hop ones; note whether a body follows. */
 function readRequestHeaders(x: Exchange): void {
-  const raw = x.req.rawHeaders;
+  const head = x.head;
+  const raw = head.headers;
   const out = x.upstreamHeaders;
-  let extraHop: string[] | undefined;
+  x.host = head.host;
+  x.hasBody = head.chunked || head.contentLength > 0;
+  let sawHost = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
-    if (!REQUEST_SPECIAL_LENGTHS.has(name.length)) {
-      out.push(name, value);
-      continue;
+    if (REQUEST_SPECIAL_LENGTHS.has(name.length)) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) continue;
+      if (lower === 'host') sawHost = true;
     }
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'transfer-encoding') {
-        x.hasBody = true; // the pool frames the streamed body itself (chunked when the length is unknown)
-      } else if (lower === 'connection') {
-        for (const token of value.split(',')) {
-          const t = token.trim().toLowerCase();
-          if (t !== '' && t !== 'close' && t !== 'keep-alive') (extraHop ??= []).push(t);
-        }
-      }
-      continue;
-    }
-    if (lower === 'host') x.host = value;
-    else if (lower === 'content-length' && value !== '0') x.hasBody = true;
     out.push(name, value);
   }
-  if (extraHop !== undefined) {
-    // Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
-    for (const h of extraHop) for (let i = out.length - 2; i >= 0; i -= 2) if ((out[i] as string).toLowerCase() === h) out.splice(i, 2);
+  // An absolute-form target names the host: HTTP/1.1 to the server says it in Host.
+  if (!sawHost && x.host !== '') out.push('Host', x.host);
+  // Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
+  for (const token of head.connection) {
+    if (token === 'close' || token === 'keep-alive' || token === 'upgrade') continue;
+    for (let i = out.length - 2; i >= 0; i -= 2) if ((out[i] as string).toLowerCase() === token) out.splice(i, 2);
   }
+}
+
+/** A tunnel's request keeps what makes it one: Connection and Upgrade. */
+function tunnelHeaders(x: Exchange): string[] {
+  const up = x.head.upgrade;
+  return up === undefined ? x.upstreamHeaders : [...x.upstreamHeaders, 'Connection', 'Upgrade', 'Upgrade', up];
+}
+
+/** A tunnel's exchange is over: refused with our 503, cut (0), or the server's answer relayed. */
+function tunnelEnded(x: Exchange, status: number, termination: string): void {
+  if (status === 503 && !x.headSent) {
+    sendError(x, 503, termination);
+    return;
+  }
+  if (termination !== '----') x.termination = termination;
+  if (status === 0) x.client.abort();
+  else {
+    x.status = status;
+    x.completed = true;
+  }
+  finish(x);
 }
 
 /** Redirects first (HAProxy evaluates them before use_backend), then the frontend's header rules. */
 function applyRequestRules(x: Exchange): boolean {
   const f = x.fe.frontend;
   if (f.redirects.length > 0) {
-    const r = findRedirect(f.redirects, x, x.req.url ?? '/');
+    const r = findRedirect(f.redirects, x, x.head.uri);
     if (r !== undefined) {
       x.status = r.code;
       x.termination = 'LR--';
-      x.req.resume();
-      x.res.writeHead(r.code, { location: r.location, 'content-length': '0', 'cache-control': 'no-cache' });
-      x.res.end();
+      x.client.respond(r.code, errorReason(r.code), ['location', r.location, 'cache-control', 'no-cache'], '');
+      complete(x);
       return false;
     }
   }
@@ -337,10 +359,11 @@ function connectUpstream(x: Exchange): void {
     srv.pool.dispatch(
       {
         method: x.method,
-        path: x.req.url as string,
+        // As HAProxy: the target as the client sent it (an absolute-form target stays one).
+        path: x.head.target,
         headers: x.upstreamHeaders,
         // Read lazily: the pool reads the body only once connected, so a failed connect consumed none of it.
-        body: x.hasBody ? x.req : null,
+        body: x.hasBody ? x.client : null,
         // `option http-server-close`: `Connection: close` upstream, the connection is not reused.
         reset: be.serverClose || x.fe.frontend.httpServerClose,
       },
@@ -383,7 +406,7 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, err: Partial<UpstreamEr
     srv.counters.values.srv_abrt++;
     be.counters.values.srv_abrt++;
     x.termination = code === UPSTREAM_BODY_TIMEOUT ? 'sD--' : 'SD--';
-    x.res.destroy();
+    x.client.abort();
     return;
   }
   const failure = classifyUpstreamError(code, err.info);
@@ -405,7 +428,7 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, err: Partial<UpstreamEr
     srv.counters.values[field]++;
     be.counters.values[field]++;
   }
-  if (decision.retry && !x.res.destroyed) {
+  if (decision.retry && !x.client.closedOrGone) {
     retry(x, srv, decision);
     return;
   }
@@ -418,7 +441,7 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, err: Partial<UpstreamEr
 function heldForRetry(x: Exchange, srv: ServerRuntime, status: number): boolean {
   const be = srv.backend;
   const statuses = be.backend.retryOn.statuses;
-  if (statuses.length === 0 || !statuses.includes(status) || x.res.destroyed) return false;
+  if (statuses.length === 0 || !statuses.includes(status) || x.client.closedOrGone) return false;
   const decision = decideRetry(be.backend, { kind: 'status', status, reused: false }, x, {
     replayable: isReplayable(x.method, x.hasBody),
     serverUsable: srv.usable,
@@ -447,7 +470,7 @@ function retry(x: Exchange, failed: ServerRuntime, d: Retry): void {
   }
   x.retryTimer = setTimeout(() => {
     x.retryTimer = undefined;
-    if (!x.done && !x.res.destroyed) connectUpstream(x);
+    if (!x.done && !x.client.closedOrGone) connectUpstream(x);
   }, d.delayMs);
 }
 
@@ -461,8 +484,9 @@ function forwardResponse(x: Exchange, status: number, statusText: string, raw: s
     headers.push(name, raw[i + 1] as string);
   }
   applyResponseRules(x, headers);
-  if (x.res.destroyed) return;
-  x.res.writeHead(status, statusText, headers);
+  if (x.client.closedOrGone) return;
+  x.headSent = true;
+  x.client.writeHead(status, statusText, headers);
 }
 
 function applyResponseRules(x: Exchange, headers: string[]): void {
@@ -473,41 +497,45 @@ function applyResponseRules(x: Exchange, headers: string[]): void {
 }
 
 /** Our own error response: the errorfile (backend's, then frontend's) or HAProxy's text. */
-export function sendError(x: { res: http.ServerResponse; req: http.IncomingMessage; fe: FrontendRuntime; be?: BackendRuntime | undefined; status: number; termination: string }, code: number, termination: string): void {
+export function sendError(x: Exchange, code: number, termination: string): void {
   x.status = code;
   x.termination = termination;
-  const res = x.res;
-  if (res.headersSent || res.destroyed) {
-    res.destroy();
+  const client = x.client;
+  if (x.headSent || client.closedOrGone) {
+    client.abort();
     return;
   }
-  x.req.resume();
   const file = x.be?.backend.errorfiles[String(code)] ?? x.fe.frontend.errorfiles[String(code)];
-  if (file !== undefined) {
-    // Sent byte for byte, as HAProxy does; we cannot know its framing, so the connection closes
-    // (the ServerResponse is never used: the socket's close ends it).
-    const sock = res.socket;
-    if (sock !== null) {
-      sock.end(rawErrorfile(file));
-      return;
-    }
-  }
-  const body = errorBody(code);
-  res.writeHead(code, errorReason(code), {
-    'content-length': String(Buffer.byteLength(body)),
-    'cache-control': 'no-cache',
-    'content-type': 'text/html',
-  });
-  res.end(body);
+  // An errorfile is sent byte for byte, as HAProxy does; its framing is unknown, so the connection closes.
+  if (file !== undefined) client.respondRaw(rawErrorfile(file));
+  else client.respond(code, errorReason(code), ['cache-control', 'no-cache', 'content-type', 'text/html'], errorBody(code));
+  complete(x);
 }
 
+/** The response was written to its end. */
+function complete(x: Exchange): void {
+  x.completed = true;
+  const client = x.client;
+  client.end();
+  if (!client.halfClosed) {
+    finish(x);
+    return;
+  }
+  // The client shut its side before the answer: a half-close if it reads it, gone if the answer
+  // meets a reset.
+  client.whenClosed((clean) => {
+    x.completed = clean;
+    finish(x);
+  });
+}
+
+/** The exchange is over (answered, or the client went away): counters and the log line. */
 function finish(x: Exchange): void {
   if (x.done) return;
   x.done = true;
   if (x.retryTimer !== undefined) clearTimeout(x.retryTimer);
-  const res = x.res;
-  const completed = res.writableFinished;
-  if (!completed) clientAborted(x);
+  if (x.client.exchange === x) x.client.exchange = undefined;
+  if (!x.completed) clientAborted(x);
   // Bytes since the previous response of this connection: this request (head and body) and its answer.
   const conn = x.conn;
   const bin = conn.socket.bytesRead - conn.bytesReadAtIdle;
@@ -516,9 +544,8 @@ function finish(x: Exchange): void {
   const rt = x.deps.runtime;
   if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
   const bout = conn.bytesWrittenAtIdle - bytesWrittenBefore;
-  const status = x.status === 0 ? (completed ? res.statusCode : 0) : x.status;
-  countExchange(x, status, bin, bout);
-  if (x.fe.log !== undefined) writeLog(x.fe, requestRecord(x, status, bin, bout));
+  countExchange(x, x.status, bin, bout);
+  if (x.fe.log !== undefined) writeLog(x.fe, requestRecord(x, x.status, bin, bout));
 }
 
 /** The client went away before the response was complete. */
@@ -570,7 +597,7 @@ function requestRecord(x: Exchange, status: number, bin: number, bout: number): 
     termination: x.termination,
     retries: x.retries,
     method: x.method,
-    uri: x.req.url ?? '/',
-    httpVersion: x.req.httpVersion,
+    uri: x.head.target,
+    httpVersion: x.head.minor === 0 ? '1.0' : '1.1',
   });
 }

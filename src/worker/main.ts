@@ -11,7 +11,9 @@ import { createAcceptLoop, createSocketLimits, shareOf } from './accept-limit.ts
 import { createCounterRegistry } from './counters.ts';
 import { createPools } from './pools.ts';
 import { createRouteSets } from './route-sets.ts';
-import { applyStates, buildRuntime, type FrontendRuntime } from './runtime.ts';
+import { createClock } from './http1/clock.ts';
+import { applyStates, buildRuntime } from './runtime.ts';
+import type { HttpDeps } from './http-proxy.ts';
 import { serveStatsPage } from './stats.ts';
 
 /** The hard-stop-after of a worker whose master vanished and whose config sets none. */
@@ -84,6 +86,7 @@ const routeSets = createRouteSets({
   buildRuntime: (config) => buildRuntime(config, servers, counters, logResources, pools.poolFor),
   serveStats,
   ticketKeys: () => ticketKeys,
+  clock: createClock(),
   listeners: {
     has: (key) => acceptLoop.has(key),
     keys: () => acceptLoop.keys(),
@@ -99,8 +102,8 @@ const routeSets = createRouteSets({
   say,
 });
 
-function serveStats(fe: FrontendRuntime, req: Parameters<typeof serveStatsPage>[2], res: Parameters<typeof serveStatsPage>[3]): void {
-  if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, requestSnapshot, req, res);
+function serveStats(...[fe, client, head, done]: Parameters<HttpDeps['serveStats']>): void {
+  if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, requestSnapshot, client, head, done);
 }
 
 function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {

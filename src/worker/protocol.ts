@@ -1,20 +1,18 @@
-// The protocol layer of one bind: an http.Server or https.Server that is never itself listened.
-// Accepted sockets are emitted into it, so closing the accepting net.Server only stops accepts and
-// never touches kept-alive connections (http.Server.close() would close idle ones).
+// The protocol layer of one bind: HTTP/1.1 on each accepted socket (http1/server.ts), behind a
+// tls.Server that is never listened for TLS binds, or the TCP relay. Accepted sockets are handed
+// in, so closing the accepting net.Server only stops accepts and never touches a connection.
 // A layer serves whichever route set is newest; see ProtocolLayer.
-import http from 'node:http';
-import https from 'node:https';
 import type { Socket } from 'node:net';
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import type { Bind } from '../config/model.ts';
 import type { ConnectionRegistry } from './connections.ts';
-import { errorBody, errorReason } from './errors.ts';
 import { createHttpHandler, type HttpDeps } from './http-proxy.ts';
-import { acceptTimes, connectionRecord, writeLog } from './log-record.ts';
+import { acceptTimes } from './log-record.ts';
+import type { Clock } from './http1/clock.ts';
+import { serveHttp1, type Http1Settings, type Http1Site } from './http1/server.ts';
 import type { FrontendRuntime, WorkerRuntime } from './runtime.ts';
 import { createTcpHandler } from './tcp-proxy.ts';
 import { buildTlsOptions } from './tls.ts';
-import { proxyUpgrade } from './tunnel.ts';
 
 /** Receives each accepted TCP socket of the bind. */
 export type ConnectionSink = (socket: Socket) => void;
@@ -69,84 +67,29 @@ export interface ProtocolLayer {
   setRoute(route: BindRoute): void;
 }
 
-export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: ConnectionRegistry): ProtocolLayer {
-  if (route.shape === 'tcp') {
-    let handle = createTcpHandler(route.fe, route.runtime);
-    const layer: ProtocolLayer = {
-      shape: 'tcp',
-      connections,
-      route,
-      sink: (sock) => handle(sock),
-      setRoute(r) {
-        layer.route = r;
-        handle = createTcpHandler(r.fe, r.runtime);
-      },
-    };
-    return layer;
-  }
+export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: ConnectionRegistry, clock: Clock): ProtocolLayer {
+  if (route.shape === 'tcp') return tcpLayer(route, connections);
   const secure = route.shape === 'https';
   const depsOf = (r: BindRoute): HttpDeps => ({ runtime: r.runtime, connections, serveStats: r.serveStats });
-  let deps = depsOf(route);
-  let handler = createHttpHandler(route.fe, secure, deps);
-  const settings = (r: BindRoute) => {
-    const t = r.fe.frontend.timeouts;
-    const headersTimeout = t.httpRequest ?? t.client;
-    return { keepAliveTimeout: t.httpKeepAlive ?? t.client, headersTimeout, timeout: t.client };
-  };
-  const first = settings(route);
-  const httpOptions: http.ServerOptions = {
-    keepAliveTimeout: first.keepAliveTimeout,
-    headersTimeout: first.headersTimeout,
-    // HAProxy bounds the headers (http-request) and idleness (client), not a whole upload.
-    requestTimeout: 0,
-    // Timeouts are checked on this period; the default (30 s) would make `timeout http-request` coarse.
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(first.headersTimeout / 4) || 1000)),
-    noDelay: true,
-    keepAlive: false,
-  };
-  // The request listener is a trampoline: each request goes to the newest route set's handler.
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => handler(req, res);
-  let server: http.Server;
+  const site: Http1Site = { handler: createHttpHandler(route.fe, secure, depsOf(route)), settings: settingsOf(route), connections, clock };
+  const tlsServer = secure ? tlsTerminator(route, ticketKeys, site) : undefined;
   let tlsFingerprint = route.tls?.fingerprint;
-  if (secure) {
-    const s = https.createServer({ ...route.tls?.options, ...httpOptions }, onRequest);
-    s.setTicketKeys(ticketKeys);
-    // Handshake failures (scanners, wrong protocol) are the client's problem, never ours.
-    s.on('tlsClientError', (_err, sock) => sock.destroy());
-    s.on('secureConnection', (sock: Socket) => acceptTimes.set(sock, Date.now()));
-    server = s;
-  } else {
-    server = http.createServer(httpOptions, onRequest);
-  }
-  server.timeout = first.timeout;
-  server.on('timeout', (sock: Socket) => {
-    // Idle beyond `timeout client`, unless we are the ones waiting (for the server's response).
-    const c = connections.conn(sock);
-    if (c.active === 0 || c.tunnel) sock.destroy();
-  });
-  server.on('clientError', (err: NodeJS.ErrnoException, sock: Socket) => onClientError(layer.route.fe, connections, err, sock));
-  server.on('upgrade', (req: http.IncomingMessage, sock: Socket, head: Buffer) => proxyUpgrade(layer.route.fe, secure, deps, req, sock, head));
-  // Starts Node's per-connection timeout checks (headersTimeout), normally begun by listen().
-  server.emit('listening');
   const layer: ProtocolLayer = {
     shape: route.shape,
     connections,
     route,
     sink(sock) {
       acceptTimes.set(sock, Date.now());
-      server.emit('connection', sock);
+      if (tlsServer !== undefined) tlsServer.emit('connection', sock);
+      else serveHttp1(site, sock);
     },
     setRoute(r) {
       layer.route = r;
-      deps = depsOf(r);
-      handler = createHttpHandler(r.fe, secure, deps);
-      const st = settings(r);
-      server.keepAliveTimeout = st.keepAliveTimeout;
-      server.headersTimeout = st.headersTimeout;
-      server.timeout = st.timeout;
-      if (secure && r.tls !== undefined && r.tls.fingerprint !== tlsFingerprint) {
+      site.handler = createHttpHandler(r.fe, secure, depsOf(r));
+      site.settings = settingsOf(r);
+      if (tlsServer !== undefined && r.tls !== undefined && r.tls.fingerprint !== tlsFingerprint) {
         // New handshakes use the new certificate/ciphers; established connections keep theirs.
-        (server as https.Server).setSecureContext(r.tls.options);
+        tlsServer.setSecureContext(r.tls.options);
         tlsFingerprint = r.tls.fingerprint;
       }
     },
@@ -154,38 +97,44 @@ export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: C
   return layer;
 }
 
-function onClientError(fe: FrontendRuntime, connections: ConnectionRegistry, err: NodeJS.ErrnoException, sock: Socket): void {
-  const code = err.code ?? '';
-  if (code === 'ECONNRESET' || code === 'EPIPE' || !sock.writable) {
-    sock.destroy();
-    return;
-  }
-  const c = connections.conn(sock);
-  let status: number;
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    // Nothing received since the last response: an idle connection, closed silently (as HAProxy).
-    if (sock.bytesRead === c.bytesReadAtIdle) {
-      sock.destroy();
-      return;
-    }
-    status = 408;
-  } else if (code === 'HPE_HEADER_OVERFLOW') {
-    status = 431;
-  } else {
-    status = 400;
-  }
-  fe.counters.values.ereq++;
-  fe.counters.values.req_tot++;
-  fe.counters.values.hrsp_4xx++;
-  const body = status === 431 ? errorBody(400) : errorBody(status);
-  sock.end(
-    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : errorReason(status)}\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n${body}`,
-  );
-  logBadRequest(fe, sock, status);
+function tcpLayer(route: BindRoute, connections: ConnectionRegistry): ProtocolLayer {
+  let handle = createTcpHandler(route.fe, route.runtime);
+  const layer: ProtocolLayer = {
+    shape: 'tcp',
+    connections,
+    route,
+    sink: (sock) => handle(sock),
+    setRoute(r) {
+      layer.route = r;
+      handle = createTcpHandler(r.fe, r.runtime);
+    },
+  };
+  return layer;
 }
 
-function logBadRequest(fe: FrontendRuntime, sock: Socket, status: number): void {
-  if (fe.log === undefined) return;
-  writeLog(fe, connectionRecord(fe, sock, 0, { status, bytesIn: sock.bytesRead, termination: status === 408 ? 'cR--' : 'PR--' }));
+/** A tls.Server that is never listened: accepted sockets are emitted into it, and each completed
+ * handshake's TLSSocket is served as HTTP/1.1. */
+function tlsTerminator(route: BindRoute, ticketKeys: Buffer, site: Http1Site): tls.Server {
+  const server = tls.createServer({ ...route.tls?.options });
+  server.setTicketKeys(ticketKeys);
+  // Handshake failures (scanners, wrong protocol) are the client's problem, never ours.
+  server.on('tlsClientError', (_err, sock) => sock.destroy());
+  server.on('secureConnection', (sock: tls.TLSSocket) => {
+    acceptTimes.set(sock, Date.now());
+    serveHttp1(site, sock);
+  });
+  return server;
+}
+
+function settingsOf(r: BindRoute): Http1Settings {
+  const t = r.fe.frontend.timeouts;
+  const request = t.httpRequest ?? t.client;
+  return {
+    limits: r.runtime.headLimits,
+    requestTimeout: request,
+    // HAProxy: `timeout http-keep-alive`, else `timeout http-request`.
+    keepAliveTimeout: t.httpKeepAlive ?? request,
+    clientTimeout: t.client,
+    keepAlive: r.fe.frontend.clientKeepAlive,
+  };
 }

@@ -8,6 +8,7 @@ import { createConnectionRegistry, markKilled } from './connections.ts';
 import type { HttpDeps } from './http-proxy.ts';
 import { createLayer, prepareRoute, type BindRoute, type ProtocolLayer } from './protocol.ts';
 import type { WorkerRuntime } from './runtime.ts';
+import type { Clock } from './http1/clock.ts';
 
 /** How long a kept-alive connection must have been idle before a drain closes it. */
 const DRAIN_IDLE_GRACE_MS = 1000;
@@ -47,6 +48,8 @@ export interface RouteSetsDeps {
   buildRuntime(config: Config): WorkerRuntime;
   serveStats: HttpDeps['serveStats'];
   ticketKeys(): Buffer;
+  /** The deadlines of every client connection (http1/clock.ts). */
+  clock: Clock;
   listeners: Listeners;
   /** A route set or layer went: pools no runtime in use has may close. */
   closeUnusedPools(): void;
@@ -92,7 +95,7 @@ export function createRouteSets(deps: RouteSetsDeps): RouteSets {
     prepared = undefined;
     const previous = active;
     active = next;
-    const left = adoptRoutes(layers, next, deps.ticketKeys());
+    const left = adoptRoutes(layers, next, deps.ticketKeys(), deps.clock);
     // Sockets the new configuration no longer names: stop accepting (the master closes its copy).
     // The others take the new shares of maxconn (a lower one pauses accepting, never closes).
     for (const key of deps.listeners.keys()) {
@@ -141,7 +144,7 @@ export function createRouteSets(deps: RouteSetsDeps): RouteSets {
       const set = buildRouteSet(deps, generation, config, listenerKeys);
       if (typeof set === 'string') return set;
       active = set;
-      adoptRoutes(layers, set, deps.ticketKeys());
+      adoptRoutes(layers, set, deps.ticketKeys(), deps.clock);
       return undefined;
     },
     prepare(generation, config, listenerKeys) {
@@ -199,7 +202,7 @@ function routeSetOf(deps: RouteSetsDeps, generation: number, config: Config, lis
 
 /** Point every socket in `layers` at `set`: keep layers of the same shape, replace the others
  * (returned, to drain). */
-function adoptRoutes(layers: Map<string, ProtocolLayer>, set: RouteSet, ticketKeys: Buffer): ProtocolLayer[] {
+function adoptRoutes(layers: Map<string, ProtocolLayer>, set: RouteSet, ticketKeys: Buffer, clock: Clock): ProtocolLayer[] {
   const left: ProtocolLayer[] = [];
   for (const [key, route] of set.routes) {
     const layer = layers.get(key);
@@ -208,7 +211,7 @@ function adoptRoutes(layers: Map<string, ProtocolLayer>, set: RouteSet, ticketKe
       continue;
     }
     if (layer !== undefined) left.push(layer);
-    layers.set(key, createLayer(route, ticketKeys, createConnectionRegistry()));
+    layers.set(key, createLayer(route, ticketKeys, createConnectionRegistry(), clock));
   }
   for (const [key, layer] of layers) {
     if (set.routes.has(key)) continue;

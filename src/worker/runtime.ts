@@ -1,6 +1,7 @@
 // The worker's view of one generation's config: backends with their servers' runtime state,
 // pickers and connection pools, frontends with compiled log formatters and counters.
 import type { Socket } from 'node:net';
+import type { HeadLimits } from './http1/parse.ts';
 import { UpstreamPool, type UpstreamOptions } from './upstream.ts';
 import type { Backend, Config, Frontend, Server } from '../config/model.ts';
 import type { ServerState, ServerStates } from '../ipc/messages.ts';
@@ -47,6 +48,8 @@ export interface WorkerRuntime {
   onIdle?: () => void;
   /** Passive health: tells the master a server reached its `error-limit`. */
   readonly reportServerErrors: ServerErrorReporter;
+  /** What a request head may take (`tune.bufsize` − `tune.maxrewrite`, `tune.http.maxhdr`). */
+  readonly headLimits: HeadLimits;
 }
 
 /** Hands out upstream pools; the worker shares one pool per server across its route sets. */
@@ -121,7 +124,9 @@ export function buildRuntime(
       log: f.logFormat === null || sinks.length === 0 ? undefined : { format: compileLogFormat(f.logFormat), sinks },
     });
   }
-  return { frontends, backends, inflight: new Set(), reportServerErrors };
+  const g = config.global;
+  const headLimits = { maxHeadBytes: Math.max(1024, (g.bufsize ?? 16384) - (g.maxrewrite ?? 1024)), maxHeaders: g.maxHeaders ?? 101 };
+  return { frontends, backends, inflight: new Set(), reportServerErrors, headLimits };
 }
 
 /** The backend frontend `f` names: src/config/validate.ts refuses a missing one or another mode. */

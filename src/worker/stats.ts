@@ -1,11 +1,12 @@
 // Requests to a frontend's `stats uri` are answered by the worker: ask the master for a snapshot
 // (it aggregates every worker's counters), render HTML or CSV, guard with basic auth.
-import type http from 'node:http';
 import type { StatsPage } from '../config/model.ts';
 import type { StatsSnapshot } from '../ipc/messages.ts';
 import { renderStatsHtml } from '../admin/stats-page.ts';
 import { renderStatsCsv } from '../admin/stat-csv.ts';
 import { errorBody } from './errors.ts';
+import type { Http1Connection } from './http1/server.ts';
+import type { RequestHead } from './http1/parse.ts';
 
 export type SnapshotSource = (timeoutMs: number) => Promise<StatsSnapshot | undefined>;
 
@@ -20,40 +21,37 @@ export function authorized(page: StatsPage, header: string | undefined): boolean
   return page.auth.some((a) => a.user === user && a.password === password);
 }
 
-export function serveStatsPage(page: StatsPage, snapshot: SnapshotSource, req: http.IncomingMessage, res: http.ServerResponse): void {
-  req.resume();
-  if (!authorized(page, req.headers.authorization)) {
-    const body = errorBody(401);
-    res.writeHead(401, 'Unauthorized', {
-      'www-authenticate': `Basic realm="${page.realm.replace(/"/g, '')}"`,
-      'content-type': 'text/html',
-      'cache-control': 'no-cache',
-      'content-length': String(Buffer.byteLength(body)),
-    });
-    res.end(body);
+/** The request's Authorization header, if any. */
+function authorization(head: RequestHead): string | undefined {
+  const h = head.headers;
+  for (let i = 0; i < h.length; i += 2) if ((h[i] as string).toLowerCase() === 'authorization') return h[i + 1];
+  return undefined;
+}
+
+const NO_CACHE = ['cache-control', 'no-cache'];
+
+export function serveStatsPage(page: StatsPage, snapshot: SnapshotSource, client: Http1Connection, head: RequestHead, done: (status: number) => void): void {
+  if (!authorized(page, authorization(head))) {
+    const realm = page.realm.replace(/"/g, '');
+    client.respond(401, 'Unauthorized', ['www-authenticate', `Basic realm="${realm}"`, 'content-type', 'text/html', ...NO_CACHE], errorBody(401));
+    done(401);
     return;
   }
-  const url = req.url ?? page.uri;
-  const csv = url.slice(page.uri.length).startsWith(';csv');
+  const csv = head.uri.slice(page.uri.length).startsWith(';csv');
   snapshot(1000).then(
     (snap) => {
-      if (res.destroyed) return;
+      if (client.closedOrGone) return;
       if (snap === undefined) {
-        const body = errorBody(503);
-        res.writeHead(503, { 'content-type': 'text/html', 'cache-control': 'no-cache', 'content-length': String(Buffer.byteLength(body)) });
-        res.end(body);
+        client.respond(503, 'Service Unavailable', ['content-type', 'text/html', ...NO_CACHE], errorBody(503));
+        done(503);
         return;
       }
       const body = csv
         ? renderStatsCsv(snap)
         : renderStatsHtml(snap, { uri: page.uri, pid: process.pid, ...(page.refresh !== undefined ? { refresh: Math.round(page.refresh / 1000) } : {}) });
-      res.writeHead(200, {
-        'content-type': csv ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8',
-        'cache-control': 'no-cache',
-        'content-length': String(Buffer.byteLength(body)),
-      });
-      res.end(body);
+      client.respond(200, 'OK', ['content-type', csv ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8', ...NO_CACHE], body);
+      done(200);
     },
-    () => res.destroy(),
+    () => client.abort(),
   );
 }

@@ -1,92 +1,62 @@
-// WebSocket / `Upgrade` requests: forward the handshake, then pipe bytes both ways. Tunnels are
+// WebSocket / `Upgrade` and CONNECT requests, once every request phase has run (rules, redirects,
+// use_backend, the server choice): forward the handshake, then pipe bytes both ways. Tunnels are
 // long-lived by nature: a drain leaves them open until hard-stop-after. A failed connect is retried
 // by the decision every data path shares (retry.ts): the handshake has no body and nothing of the
 // client's tunnel bytes is sent before the server switched protocols.
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { evaluate, applyHeaderRules, type RuleContext } from './rules.ts';
-import type { HttpDeps } from './http-proxy.ts';
-import { clientAddress } from './log-record.ts';
-import { errorBody, errorReason } from './errors.ts';
-import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
+import type { Exchange } from './http-proxy.ts';
+import { decideRetry, nextServer, spendRetry, usableActive } from './retry.ts';
 import { observe } from './passive-health.ts';
-import type { BackendRuntime, FrontendRuntime, ServerRuntime } from './runtime.ts';
+import type { BackendRuntime, ServerRuntime } from './runtime.ts';
 
-/** One Upgrade request, across its connect attempts. */
-interface Tunnel extends RetryState {
-  fe: FrontendRuntime;
+/** How the exchange ends: answered (`status`), or cut (0), with HAProxy's termination state. */
+export type TunnelEnd = (status: number, termination: string) => void;
+
+/** One tunnel request, across its connect attempts. */
+interface Tunnel {
+  x: Exchange;
   be: BackendRuntime;
-  deps: HttpDeps;
-  req: http.IncomingMessage;
-  client: Socket;
-  /** The client's first tunnel bytes, read with the request head. */
-  head: Buffer;
-  clientIp: string;
   headers: string[];
   tried: Set<ServerRuntime>;
   /** The current attempt's request to the server. */
   up: http.ClientRequest | undefined;
   retryTimer: NodeJS.Timeout | undefined;
+  end: TunnelEnd;
 }
 
 function noop(): void {}
 
-export function proxyUpgrade(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, req: http.IncomingMessage, client: Socket, head: Buffer): void {
-  client.on('error', noop);
-  fe.counters.values.req_tot++;
-  deps.connections.conn(client).tunnel = true;
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  const { ip } = clientAddress(client);
-  const rule: RuleContext = { ssl: tls, path: q === -1 ? url : url.slice(0, q), host: req.headers.host ?? '', method: req.method ?? 'GET' };
-  const be = chooseBackend(fe, deps, rule);
-  const srv = be?.pick({ clientIp: ip });
-  if (be === undefined || srv === undefined) {
-    fail(client, 503);
-    return;
-  }
-  const headers = upgradeHeaders(fe, be, req, ip, rule);
-  const t: Tunnel = { fe, be, deps, req, client, head, clientIp: ip, headers, tried: new Set(), up: undefined, retryTimer: undefined, retries: 0, staleRetried: false };
-  client.on('close', () => {
+/** Open a tunnel to the server the exchange chose (`x.srv`), with these request headers. */
+export function openTunnel(x: Exchange, headers: string[], end: TunnelEnd): void {
+  const be = x.be as BackendRuntime;
+  x.conn.tunnel = true;
+  const t: Tunnel = { x, be, headers, tried: new Set(), up: undefined, retryTimer: undefined, end };
+  x.client.socket.once('close', () => {
     clearTimeout(t.retryTimer);
     t.up?.destroy();
   });
-  connectTunnel(t, srv);
-}
-
-function chooseBackend(fe: FrontendRuntime, deps: HttpDeps, rule: RuleContext): BackendRuntime | undefined {
-  const f = fe.frontend;
-  let name = f.defaultBackend;
-  for (const u of f.useBackends) if (evaluate(u.cond, rule)) { name = u.backend; break; }
-  return name === undefined ? undefined : deps.runtime.backends.get(name);
-}
-
-/** The client's headers as they are, plus X-Forwarded-For and the header rules. */
-function upgradeHeaders(fe: FrontendRuntime, be: BackendRuntime, req: http.IncomingMessage, ip: string, rule: RuleContext): string[] {
-  const f = fe.frontend;
-  const headers: string[] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
-  if (f.forwardFor) headers.push(f.forwardForHeader ?? 'X-Forwarded-For', ip);
-  else if (be.backend.forwardFor) headers.push(be.backend.forwardForHeader ?? 'X-Forwarded-For', ip);
-  applyHeaderRules(headers, f.requestRules, rule);
-  applyHeaderRules(headers, be.backend.requestRules, rule);
-  return headers;
+  connectTunnel(t, x.srv as ServerRuntime);
 }
 
 /** One attempt: send the handshake to `srv`; it switches protocols, refuses, or cannot be reached. */
 function connectTunnel(t: Tunnel, srv: ServerRuntime): void {
+  t.x.srv = srv;
   srv.active++;
   srv.counters.scur++;
-  const report = t.deps.runtime.reportServerErrors;
-  const up = http.request({ host: srv.server.host, port: srv.server.port, method: t.req.method, path: t.req.url ?? '/', headers: t.headers, agent: false });
+  const report = t.x.deps.runtime.reportServerErrors;
+  const head = t.x.head;
+  const up = http.request({ host: srv.server.host, port: srv.server.port, method: head.method, path: head.uri, headers: t.headers, agent: false, setHost: false });
   t.up = up;
   let connected = false;
   const timer = setTimeout(() => up.destroy(new Error('connect timeout')), t.be.backend.timeouts.connect);
-  up.on('socket', (s: Socket) => s.once('connect', () => {
-    clearTimeout(timer);
-    connected = true;
-    observe(srv, 'l4-ok', 'L4 successful connection', report);
-  }));
+  up.on('socket', (s: Socket) =>
+    s.once('connect', () => {
+      clearTimeout(timer);
+      connected = true;
+      observe(srv, 'l4-ok', 'L4 successful connection', report);
+    }),
+  );
   let released = false;
   const release = (): void => {
     if (released) return;
@@ -94,18 +64,20 @@ function connectTunnel(t: Tunnel, srv: ServerRuntime): void {
     srv.active--;
     srv.counters.scur--;
   };
-  up.on('upgrade', (upRes: http.IncomingMessage, upSock: Socket, upHead: Buffer) => {
+  const spliced = (upRes: http.IncomingMessage, upSock: Socket, upHead: Buffer): void => {
     clearTimeout(timer);
     splice(t, srv, upRes, upSock, upHead, release);
-  });
+  };
+  up.on('upgrade', spliced);
+  up.on('connect', spliced);
   up.on('response', (upRes: http.IncomingMessage) => {
     clearTimeout(timer);
-    relayRefusal(t.client, upRes, release);
+    relayRefusal(t, upRes, release);
   });
   up.on('error', (err: NodeJS.ErrnoException) => {
     clearTimeout(timer);
     release();
-    if (connected) fail(t.client, 503);
+    if (connected) t.end(503, 'SH--');
     else connectFailed(t, srv, err);
   });
   up.end();
@@ -113,21 +85,23 @@ function connectTunnel(t: Tunnel, srv: ServerRuntime): void {
 
 /** The server switched protocols: relay its answer, then pipe both ways. */
 function splice(t: Tunnel, srv: ServerRuntime, upRes: http.IncomingMessage, upSock: Socket, upHead: Buffer, release: () => void): void {
-  const client = t.client;
-  upSock.on('error', noop);
-  let text = `HTTP/1.1 ${upRes.statusCode ?? 101} ${upRes.statusMessage ?? 'Switching Protocols'}\r\n`;
+  const { x } = t;
+  const status = upRes.statusCode ?? 101;
+  let text = `HTTP/1.1 ${status} ${upRes.statusMessage ?? 'Switching Protocols'}\r\n`;
   for (let i = 0; i < upRes.rawHeaders.length; i += 2) text += `${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}\r\n`;
-  client.write(text + '\r\n');
+  const client = x.client.socket;
+  const rest = x.client.detach();
+  upSock.on('error', noop);
+  client.write(`${text}\r\n`, 'latin1');
   if (upHead.length > 0) client.write(upHead);
-  if (t.head.length > 0) upSock.write(t.head);
-  t.fe.counters.values.hrsp_1xx++;
+  if (rest.length > 0) upSock.write(rest);
+  x.status = status;
+  x.upstreamStarted = true;
   srv.counters.values.stot++;
-  const idle = t.be.backend.timeouts.tunnel ?? t.fe.frontend.timeouts.tunnel;
+  const idle = t.be.backend.timeouts.tunnel ?? x.fe.frontend.timeouts.tunnel;
   if (idle !== undefined && idle > 0) {
     client.setTimeout(idle, () => client.destroy());
     upSock.setTimeout(idle, () => upSock.destroy());
-  } else {
-    client.setTimeout(0);
   }
   upSock.pipe(client);
   client.pipe(upSock);
@@ -135,38 +109,58 @@ function splice(t: Tunnel, srv: ServerRuntime, upRes: http.IncomingMessage, upSo
     release();
     client.destroySoon();
   });
-  client.on('close', () => upSock.destroy());
+  client.on('close', () => {
+    upSock.destroy();
+    t.end(status, '----');
+  });
 }
 
-/** The server refused the upgrade: relay its answer and close. */
-function relayRefusal(client: Socket, upRes: http.IncomingMessage, release: () => void): void {
-  let text = `HTTP/1.1 ${upRes.statusCode ?? 502} ${upRes.statusMessage ?? ''}\r\n`;
+/** The server refused the tunnel: relay its answer, and close the connection after it. */
+function relayRefusal(t: Tunnel, upRes: http.IncomingMessage, release: () => void): void {
+  const client = t.x.client;
+  const headers: string[] = [];
   for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
     const k = (upRes.rawHeaders[i] as string).toLowerCase();
-    if (k === 'connection' || k === 'transfer-encoding' || k === 'keep-alive') continue;
-    text += `${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}\r\n`;
+    if (k === 'connection' || k === 'transfer-encoding' || k === 'keep-alive' || k === 'upgrade') continue;
+    headers.push(upRes.rawHeaders[i] as string, upRes.rawHeaders[i + 1] as string);
   }
-  client.write(text + 'connection: close\r\n\r\n');
-  upRes.pipe(client);
-  upRes.on('close', release);
+  const status = upRes.statusCode ?? 502;
+  client.closeAfterResponse();
+  client.writeHead(status, upRes.statusMessage ?? '', headers);
+  t.x.headSent = true;
+  t.x.resume = () => upRes.resume();
+  upRes.on('data', (chunk: Buffer) => {
+    if (client.write(chunk)) return;
+    t.x.waitingDrain = true;
+    upRes.pause();
+  });
+  upRes.on('end', () => {
+    release();
+    client.end();
+    t.end(status, '----');
+  });
+  upRes.on('error', () => {
+    release();
+    t.end(0, 'SD--');
+  });
 }
 
 /** A connect failed: retry it (the one decision in retry.ts) or answer 503. */
 function connectFailed(t: Tunnel, srv: ServerRuntime, err: NodeJS.ErrnoException): void {
-  if (t.client.destroyed) return;
-  const be = t.be;
+  const { x, be } = t;
+  if (x.client.closedOrGone) return;
   srv.counters.values.econ++;
   be.counters.values.econ++;
-  observe(srv, 'l4-error', `L4 unsuccessful connection (${err.code ?? err.message})`, t.deps.runtime.reportServerErrors);
-  const d = decideRetry(be.backend, { kind: 'conn-failure', reused: false }, t, { replayable: true, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
+  observe(srv, 'l4-error', `L4 unsuccessful connection (${err.code ?? err.message})`, x.deps.runtime.reportServerErrors);
+  const d = decideRetry(be.backend, { kind: 'conn-failure', reused: false }, x, { replayable: true, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
   if (!d.retry) {
-    fail(t.client, 503);
+    t.end(503, err.message === 'connect timeout' ? 'sC--' : 'SC--');
     return;
   }
-  spendRetry(t, d);
-  const next = nextServer(be, t.clientIp, srv, t.tried, d);
+  spendRetry(x, d);
+  const next = nextServer(be, x.conn.clientIp, srv, t.tried, d);
   if (next === undefined) {
-    fail(t.client, 503);
+    t.end(503, 'SC--');
     return;
   }
   if (d.delayMs === 0) {
@@ -175,12 +169,6 @@ function connectFailed(t: Tunnel, srv: ServerRuntime, err: NodeJS.ErrnoException
   }
   t.retryTimer = setTimeout(() => {
     t.retryTimer = undefined;
-    if (!t.client.destroyed) connectTunnel(t, next);
+    if (!x.client.closedOrGone) connectTunnel(t, next);
   }, d.delayMs);
-}
-
-function fail(client: Socket, code: number): void {
-  if (!client.writable) return;
-  const body = errorBody(code);
-  client.end(`HTTP/1.1 ${code} ${errorReason(code)}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n${body}`);
 }

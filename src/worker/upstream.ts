@@ -4,7 +4,7 @@
 // one write, the response head is parsed with indexOf, the body is framed by Content-Length,
 // chunked encoding or the connection's end.
 import net from 'node:net';
-import type { Readable } from 'node:stream';
+import { writeChunk } from './http1/body.ts';
 
 /** Error codes raised by this client (connect errors keep the system's codes: ECONNREFUSED, …). */
 export const UPSTREAM_CONNECT_TIMEOUT = 'UPSTREAM_CONNECT_TIMEOUT';
@@ -60,13 +60,32 @@ export interface UpstreamHandler {
   onError(err: Error & { code?: string }): void;
 }
 
+/** Where a request body goes once the pool is connected: every piece, then the end. */
+export interface BodySink {
+  data(piece: Buffer): void;
+  end(): void;
+  /** The client's body cannot be completed (it went away, or its framing broke). */
+  abort(reason: string): void;
+}
+
+/** A request body as the pool reads it: lazily (only once connected, so a failed connect consumed
+ * none of it), with backpressure. */
+export interface RequestBody {
+  /** Deliver to `sink` from now on (once). */
+  start(sink: BodySink): void;
+  pause(): void;
+  resume(): void;
+  /** The pool wants no more of it (the response ended first, or the exchange failed). */
+  stop(): void;
+}
+
 export interface UpstreamRequest {
   method: string;
   path: string;
   /** Name, value pairs, hop-by-hop headers already removed. */
   headers: string[];
   /** Streamed after the connect; framed by the Content-Length header if any, else chunked. */
-  body: Readable | null;
+  body: RequestBody | null;
   /** `Connection: close` upstream: the connection is not reused after this exchange. */
   reset: boolean;
 }
@@ -224,12 +243,18 @@ export class UpstreamConnection {
     if (this.bodyChunked) head += 'transfer-encoding: chunked\r\n';
     this.socket.write(head + '\r\n', 'latin1');
     this.bodyListening = true;
-    body.on('data', this.onBodyData);
-    body.on('end', this.onBodyEnd);
-    body.on('close', this.onBodyClose);
-    body.on('error', this.onBodyError);
-    if (body.readableEnded) this.onBodyEnd();
+    body.start(this.bodySink);
   }
+
+  /** What the request body is written to: this connection while the exchange is current. */
+  bodySink: BodySink = {
+    data: (chunk) => this.onBodyData(chunk),
+    end: () => this.onBodyEnd(),
+    abort: (reason) => {
+      // The client's request body cannot be completed: neither can the request.
+      if (this.bodyListening) this.fail(upstreamError(UPSTREAM_ABORTED, reason));
+    },
+  };
 
   onBodyData = (chunk: Buffer): void => {
     const s = this.socket;
@@ -237,9 +262,7 @@ export class UpstreamConnection {
     let ok: boolean;
     if (this.bodyChunked) {
       s.cork();
-      s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      s.write(chunk);
-      ok = s.write('\r\n', 'latin1');
+      ok = writeChunk(s, chunk);
       s.uncork();
     } else {
       ok = s.write(chunk);
@@ -258,27 +281,12 @@ export class UpstreamConnection {
     this.requestSent();
   };
 
-  onBodyClose = (): void => {
-    // The client's request stream closed before its end: the request cannot be completed.
-    if (this.bodyListening) this.fail(upstreamError(UPSTREAM_ABORTED, 'request body aborted'));
-  };
-
-  onBodyError = (err: Error): void => {
-    if (this.bodyListening) this.fail(upstreamError(UPSTREAM_ABORTED, err.message));
-  };
-
   stopBody(p: Pending | undefined = this.current): void {
     if (!this.bodyListening) return;
     this.bodyListening = false;
-    const body = p?.req.body;
-    if (body === undefined || body === null) return;
-    body.off('data', this.onBodyData);
-    body.off('end', this.onBodyEnd);
-    body.off('close', this.onBodyClose);
-    body.off('error', this.onBodyError);
-    // The response ended before the request body (an early answer): discard the rest, so the
-    // client's connection is not left stalled on a paused stream.
-    if (!body.readableEnded && !body.destroyed) body.resume();
+    // The response may end before the request body (an early answer): the client side decides
+    // what becomes of the rest.
+    p?.req.body?.stop();
   }
 
   requestSent(): void {

@@ -157,10 +157,14 @@ test('a chunked upload of unknown length streams through to the server', async (
 test('a client that goes away mid-response counts as cli_abrt and does not disturb the worker', async () => {
   const u = await upstream('a');
   const { w, port } = await proxy(makeBackend('app', [u.port]));
+  // Gone once the response head and a first piece of its body have arrived (a FIN before any
+  // answer is a half-close, which is answered: see test/integration/http-edge.test.ts).
   await new Promise<void>((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/slow?ms=400', agent: false });
+    const req = http.get({ host: '127.0.0.1', port, path: '/drip?ms=400', agent: false }, (res) => {
+      res.once('data', () => req.destroy());
+    });
     req.on('error', () => resolve());
-    setTimeout(() => req.destroy(), 100);
+    req.on('close', () => resolve());
   });
   await new Promise((r) => setTimeout(r, 500));
   assert.equal((await get(port, '/')).status, 200);

@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Readable } from 'node:stream';
-import { UpstreamPool, UPSTREAM_PARSE, UPSTREAM_SOCKET, UPSTREAM_HEADERS_TIMEOUT, type UpstreamRequest } from '../../src/worker/upstream.ts';
+import { UpstreamPool, UPSTREAM_PARSE, UPSTREAM_SOCKET, UPSTREAM_HEADERS_TIMEOUT, type RequestBody, type UpstreamRequest } from '../../src/worker/upstream.ts';
 
 interface Result {
   status: number;
@@ -69,6 +68,21 @@ async function rawServer(answer: (n: number, request: string) => Buffer[] | unde
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   s.port = (server.address() as net.AddressInfo).port;
   return s;
+}
+
+/** A request body of these pieces, delivered on the next tick once the pool starts it. */
+function bodyOf(pieces: Buffer[]): RequestBody {
+  return {
+    start(sink) {
+      setImmediate(() => {
+        for (const piece of pieces) sink.data(piece);
+        sink.end();
+      });
+    },
+    pause() {},
+    resume() {},
+    stop() {},
+  };
 }
 
 function request(pool: UpstreamPool, req: Partial<UpstreamRequest> = {}): Promise<Result> {
@@ -282,8 +296,8 @@ test('server timeout before the head; connect refused', async () => {
 test('request bodies: content-length as is, unknown length chunked', async () => {
   const srv = await rawServer(() => [b('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')]);
   const p = pool(srv.port);
-  await request(p, { method: 'POST', headers: ['Host', 'x', 'Content-Length', '6'], body: Readable.from([b('abc'), b('def')]) });
-  await request(p, { method: 'POST', body: Readable.from([b('abc'), b('defg')]) });
+  await request(p, { method: 'POST', headers: ['Host', 'x', 'Content-Length', '6'], body: bodyOf([b('abc'), b('def')]) });
+  await request(p, { method: 'POST', body: bodyOf([b('abc'), b('defg')]) });
   assert.match(srv.requests[0] as string, /\r\n\r\nabcdef$/);
   assert.match(srv.requests[1] as string, /transfer-encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n$/);
   assert.equal(srv.connections, 1);

@@ -28,6 +28,13 @@ export async function startUpstream(name: string): Promise<Upstream> {
         setTimeout(() => res.end(`${name} slow`), Number(url.searchParams.get('ms') ?? 1000));
         return;
       }
+      if (url.pathname === '/drip') {
+        // The head and a first piece now, the rest after `ms`: a response in the middle of its body.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write(`${name} drip `);
+        setTimeout(() => res.end('done'), Number(url.searchParams.get('ms') ?? 1000));
+        return;
+      }
       if (url.pathname === '/echo') {
         res.setHeader('x-upstream', name);
         req.pipe(res);

@@ -106,7 +106,7 @@ const IGNORED_GLOBAL = [
   'server-state-base', 'server-state-file', 'localpeer', 'insecure-fork-wanted', 'set-dumpable',
   'ssl-server-verify', 'ssl-default-server-ciphers', 'ssl-default-server-ciphersuites',
   'ssl-default-server-options', 'tune.ssl.cachesize', 'tune.ssl.lifetime', 'tune.ssl.maxrecord',
-  'tune.bufsize', 'tune.maxrewrite', 'tune.http.maxhdr', 'tune.maxaccept', 'tune.maxpollevents',
+  'tune.maxaccept', 'tune.maxpollevents',
   'tune.rcvbuf.client', 'tune.rcvbuf.server', 'tune.sndbuf.client', 'tune.sndbuf.server',
   'expose-experimental-directives', 'busy-polling', 'max-spread-checks',
 ];
@@ -162,6 +162,10 @@ export const globalKeywords: GlobalKeyword[] = [
     ctx.global.config.dhParamBits = v;
     ctx.warn("'tune.ssl.default-dh-param' is accepted but has no effect: Node.js uses ECDHE or automatic DH parameters");
   }),
+  // What a request head may take: tune.bufsize minus tune.maxrewrite, at most tune.http.maxhdr lines.
+  intKeyword('tune.bufsize', 1024, 1 << 24, (ctx, v) => (ctx.global.config.bufsize = v)),
+  intKeyword('tune.maxrewrite', 0, 1 << 23, (ctx, v) => (ctx.global.config.maxrewrite = v)),
+  intKeyword('tune.http.maxhdr', 1, 32767, (ctx, v) => (ctx.global.config.maxHeaders = v)),
   { name: 'stats socket', parse: parseStatsSocket },
   // Per socket in handoff (HAProxy shares it between every stats socket): a flood of one socket
   // does not lock out another.
