@@ -17,6 +17,7 @@ import {
   UPSTREAM_BODY_TIMEOUT,
   UPSTREAM_CONNECT_TIMEOUT,
   UPSTREAM_QUEUE_TIMEOUT,
+  UPSTREAM_REQUEST_INVALID,
   type UpstreamError,
   type UpstreamHandler,
 } from './upstream.ts';
@@ -165,6 +166,12 @@ export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
       // No slot of the server's maxconn freed within `timeout queue`: HAProxy's 503 sQ, no retry.
       this.queuedMs += performance.now() - this.tQueued;
       if (!this.done) sendError(this, 503, 'sQ--');
+      return;
+    }
+    if (err.code === UPSTREAM_REQUEST_INVALID) {
+      // The client's body broke its framing (a bad chunk size, say): its error, as HAProxy's 400.
+      this.fe.counters.values.ereq++;
+      if (!this.done) sendError(this, 400, 'PR--');
       return;
     }
     const held = this.retryAfterAbort;

@@ -20,6 +20,8 @@ export const UPSTREAM_CLOSED = 'UPSTREAM_CLOSED';
 export const UPSTREAM_PARSE = 'UPSTREAM_PARSE';
 /** The request was aborted by its owner (the client went away). */
 export const UPSTREAM_ABORTED = 'UPSTREAM_ABORTED';
+/** The client's request body broke its framing: the request cannot be completed (the client gets 400). */
+export const UPSTREAM_REQUEST_INVALID = 'UPSTREAM_REQUEST_INVALID';
 /** `timeout queue` expired while the request waited for a connection slot (`maxconn`). */
 export const UPSTREAM_QUEUE_TIMEOUT = 'UPSTREAM_QUEUE_TIMEOUT';
 
@@ -64,8 +66,8 @@ export interface UpstreamHandler {
 export interface BodySink {
   data(piece: Buffer): void;
   end(): void;
-  /** The client's body cannot be completed (it went away, or its framing broke). */
-  abort(reason: string): void;
+  /** The client's body cannot be completed: it went away, or (`invalid`) its framing broke. */
+  abort(reason: string, invalid: boolean): void;
 }
 
 /** A request body as the pool reads it: lazily (only once connected, so a failed connect consumed
@@ -250,9 +252,9 @@ export class UpstreamConnection {
   bodySink: BodySink = {
     data: (chunk) => this.onBodyData(chunk),
     end: () => this.onBodyEnd(),
-    abort: (reason) => {
+    abort: (reason, invalid) => {
       // The client's request body cannot be completed: neither can the request.
-      if (this.bodyListening) this.fail(upstreamError(UPSTREAM_ABORTED, reason));
+      if (this.bodyListening) this.fail(upstreamError(invalid ? UPSTREAM_REQUEST_INVALID : UPSTREAM_ABORTED, reason));
     },
   };
 

@@ -219,7 +219,7 @@ export class Http1Connection implements RequestBody, Timed {
     this.keepAlive = false;
     this.sink = DISCARD;
     this.decoder = undefined;
-    sink?.abort(reason);
+    sink?.abort(reason, true);
     if (!this.responding && !this.closedOrGone) this.site.handler.refused(this, 400, reason);
   }
 
@@ -413,7 +413,7 @@ export class Http1Connection implements RequestBody, Timed {
     if (wasTunnel) return;
     const x = this.exchange;
     this.exchange = undefined;
-    if (this.decoder !== undefined && this.decoder.done === false) this.sink?.abort('the client closed before the end of its request body');
+    if (this.decoder !== undefined && this.decoder.done === false) this.sink?.abort('the client closed before the end of its request body', false);
     x?.clientClosed();
   }
 
