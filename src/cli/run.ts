@@ -21,6 +21,9 @@ options:
   -w, --workers N            workers per generation (overrides nbthread; default: CPU count)
   --max-old-generations N    generations allowed to drain at once; beyond, the oldest is
                              stopped (default 4)
+  --warm-spare               keep one worker process started ahead (code loaded): a crashed
+                             worker's replacement and a full reload's first worker are ready
+                             in ~10-35 ms instead of ~100, for one more process (~30 MB)
   --ready-timeout DURATION   how long a new generation may take to be ready (default 10s)
   --hard-stop-after DURATION upper bound of a drain (overrides hard-stop-after; default none)
   --maxconn N                overrides the global maxconn (haproxy -n)
@@ -62,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       workers: { type: 'string', short: 'w' },
       'max-old-generations': { type: 'string' },
       'ready-timeout': { type: 'string' },
+      'warm-spare': { type: 'boolean' },
       'hard-stop-after': { type: 'string' },
       maxconn: { type: 'string' },
       'default-maxconn': { type: 'string' },
@@ -87,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     ...(workers !== undefined ? { workers } : {}),
     maxOldGenerations: intFlag('--max-old-generations', values['max-old-generations'], 1, 1000) ?? 4,
     readyTimeoutMs: durationFlag('--ready-timeout', values['ready-timeout'], 'ms') ?? 10_000,
+    warmSpare: values['warm-spare'] === true,
     ...(hardStop !== undefined ? { hardStopAfterMs: hardStop } : {}),
     ...(legacy !== undefined ? { legacy } : {}),
     quiet: values.quiet === true,

@@ -26,6 +26,8 @@ export interface MasterOptions {
   workers?: number;
   maxOldGenerations: number;
   readyTimeoutMs: number;
+  /** Keep a warm spare (supervisor.ts): off unless asked, it costs a process. */
+  warmSpare?: boolean;
   /** Overrides `hard-stop-after` when set. */
   hardStopAfterMs?: number;
   uid?: number;
@@ -81,6 +83,7 @@ export function createMaster(opts: MasterOptions): Master {
     serverStates,
     hardStopAfter,
     maxOldCohorts: opts.maxOldGenerations,
+    spare: opts.warmSpare === true,
     ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
     ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     onReport: (cohort, w, msg) => onReport(parts, cohort, w, msg),

@@ -25,6 +25,8 @@ export interface RunOptions {
   workers?: number;
   maxOldGenerations: number;
   readyTimeoutMs: number;
+  /** `--warm-spare`: keep one worker process started ahead. */
+  warmSpare?: boolean;
   hardStopAfterMs?: number;
   /** Legacy reload: older instances to tell to finish (`-sf`) or to stop now (`-st`). */
   legacy?: { pids: number[]; now: boolean };
@@ -182,6 +184,7 @@ export async function runMaster(opts: RunOptions): Promise<number> {
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     maxOldGenerations: opts.maxOldGenerations,
     readyTimeoutMs: opts.readyTimeoutMs,
+    warmSpare: opts.warmSpare === true,
     ...(opts.hardStopAfterMs !== undefined ? { hardStopAfterMs: opts.hardStopAfterMs } : {}),
     ...(priv.uid !== undefined ? { uid: priv.uid } : {}),
     ...(priv.gid !== undefined ? { gid: priv.gid } : {}),

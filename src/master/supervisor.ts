@@ -26,7 +26,7 @@ export interface SupervisorOptions {
   onGone(w: WorkerProcess): void;
   /** Fake workers in unit tests; real processes otherwise. */
   spawn?: (o: WorkerSpawnOptions) => WorkerProcess;
-  /** Keep a warm spare (off in unit tests). */
+  /** Keep a warm spare (`--warm-spare`). */
   spare?: boolean;
 }
 
@@ -78,7 +78,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const s: State = {
     opts,
     spawn: opts.spawn ?? spawnWorker,
-    spare: opts.spare === false ? undefined : createSpare(opts.uid, opts.gid),
+    spare: opts.spare === true ? createSpare(opts.uid, opts.gid) : undefined,
     // A worker silent for longer than `timeout client` is hung (SIGSTOP, a stuck loop): killed, and
     // replaced like any worker that died, so its clients are not left waiting on it.
     watchdog: createWatchdog<WorkerProcess>({

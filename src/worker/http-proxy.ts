@@ -50,7 +50,7 @@ export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
   /** Epoch ms of accept and of this request's start, and monotonic marks. */
   acceptMs: number;
   requestMs: number;
-  t0: number;
+  t0 = 0;
   tConnected = -1;
   tResponse = -1;
   /** Time spent waiting for a slot of the server's maxconn (%Tw), and when the wait began. */
@@ -84,6 +84,8 @@ export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
   status = 0;
   termination = '----';
   done = false;
+  /** Timing marks are taken only for the access log (%TR %Tc %Tr %Ta). */
+  timed: boolean;
 
   constructor(client: Http1Connection, head: RequestHead, fe: FrontendRuntime, deps: HttpDeps, tls: boolean, now: number) {
     this.client = client;
@@ -95,11 +97,12 @@ export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
     this.ssl = tls;
     this.path = head.path;
     this.method = head.method;
+    this.timed = fe.log !== undefined;
     const first = conn.served === 0 && conn.active === 1;
     this.acceptMs = conn.acceptMs;
     this.requestMs = first ? conn.acceptMs : now;
     this.TR = first ? now - conn.acceptMs : 0;
-    this.t0 = performance.now();
+    if (this.timed) this.t0 = performance.now();
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -115,7 +118,7 @@ export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
   }
 
   onRequestSent(): void {
-    this.tConnected = performance.now();
+    if (this.timed) this.tConnected = performance.now();
     const srv = this.srv as ServerRuntime;
     observe(srv, 'l4-ok', 'L4 successful connection', this.deps.runtime.reportServerErrors);
   }
@@ -128,8 +131,10 @@ export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
     if (heldForRetry(this, srv, status)) return false;
     this.headersSeen = true;
     this.resume = resume;
-    this.tResponse = performance.now();
-    if (this.tConnected < 0) this.tConnected = this.tResponse;
+    if (this.timed) {
+      this.tResponse = performance.now();
+      if (this.tConnected < 0) this.tConnected = this.tResponse;
+    }
     this.upstreamStarted = true;
     forwardResponse(this, status, statusText, raw);
     return !this.client.closedOrGone;
@@ -211,7 +216,7 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   if (conn.served === 0 && conn.active === 0) conn.acceptMs = acceptTimes.get(client.socket) ?? Date.now();
   connections.requestStarted(conn);
   deps.runtime.inflight.add(client.socket);
-  const x = new Exchange(client, head, fe, deps, tls, Date.now());
+  const x = new Exchange(client, head, fe, deps, tls, fe.log === undefined ? 0 : Date.now());
   client.exchange = x;
   fe.counters.values.req_tot++;
   readRequestHeaders(x);

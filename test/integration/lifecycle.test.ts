@@ -61,7 +61,7 @@ for (const mode of ['in-place', 'full'] as const) {
     const dir = tempDir();
     const backends = await startBackends(2);
     const port = await freePort();
-    const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '2']);
+    const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) }), ['--workers', '2', '--warm-spare']);
     try {
       await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
       // The master keeps one warm spare process; count descriptors with it in place both times.

@@ -17,7 +17,7 @@ before(async () => {
   backends = await startBackends(3);
   port = await freePort();
   goodConfig = seedLikeConfig({ port, backends: backends.ports, cert: await writeCert(dir) });
-  proxy = await startHandoff(dir, goodConfig, ['--workers', '2']);
+  proxy = await startHandoff(dir, goodConfig, ['--workers', '2', '--warm-spare']);
   url = `https://127.0.0.1:${port}/`;
 });
 
