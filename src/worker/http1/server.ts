@@ -149,8 +149,13 @@ export class Http1Connection implements RequestBody, Timed {
     } finally {
       this.processing = false;
     }
+    // Nothing unread: let the chunk go (an idle connection holds no buffer).
+    if (this.at === this.buf.length) {
+      this.buf = EMPTY;
+      this.at = 0;
+    }
     // While a response is in progress, hold at most a head's worth of what follows.
-    if (this.state === S_WAIT && this.buf.length - this.at > this.site.settings.limits.maxHeadBytes) this.socket.pause();
+    else if (this.state === S_WAIT && this.buf.length - this.at > this.site.settings.limits.maxHeadBytes) this.socket.pause();
   }
 
   /** Parse the next head; true when the loop should go on (its body can be read now). */
