@@ -88,6 +88,9 @@ function closeHandle(handle: unknown): void {
   }
 }
 
+/** The listen() backlog of a socket no maxconn bounds (the kernel caps it at net.core.somaxconn). */
+const UNLIMITED_BACKLOG = 4096;
+
 /** This process's limits for a socket under a route set: global, frontend (0: the global one) and
  * bind `maxconn`, each its share (`share`); the backlog is the frontend's maxconn (HAProxy's). */
 export function createSocketLimits(share: (total: number | undefined) => number): (set: RouteSet, key: string) => SocketLimits {
@@ -110,7 +113,9 @@ export function createSocketLimits(share: (total: number | undefined) => number)
     const bindMax = fe.binds.find((b) => b.key === key)?.maxconn;
     const limits = [limitOf('global', g), limitOf(`fe:${fe.name}`, feMax)];
     if (bindMax !== undefined) limits.push(limitOf(`bind:${key}`, bindMax));
-    return { limits, backlog: Math.min(65535, Math.max(511, bindMax ?? feMax ?? 0)) };
+    // No maxconn at all: HAProxy's default maxconn comes from the file limit (thousands), and so
+    // does its backlog; 511 made a burst of 1000 new clients wait for SYN retransmissions (~1 s).
+    return { limits, backlog: Math.min(65535, Math.max(511, bindMax ?? feMax ?? UNLIMITED_BACKLOG)) };
   };
 }
 
