@@ -71,8 +71,18 @@ function onClose(this: WithHttp): void {
 function onDrain(this: WithHttp): void {
   this[kHttp]?.drained();
 }
-function uncork(socket: Socket): void {
-  socket.uncork();
+/** A body piece this small goes out in one write with the head (copied once into one buffer). */
+const MERGE_BYTES = 16 * 1024;
+const LAST_CHUNK = '0\r\n\r\n';
+
+/** head + before + piece + after, in one buffer (the strings are latin1: one byte per char). */
+function merged(head: string, before: string, piece: Buffer, after: string): Buffer {
+  const out = Buffer.allocUnsafe(head.length + before.length + piece.length + after.length);
+  let at = out.write(head, 0, 'latin1');
+  at += out.write(before, at, 'latin1');
+  at += piece.copy(out, at);
+  out.write(after, at, 'latin1');
+  return out;
 }
 function noop(): void {}
 
@@ -99,6 +109,8 @@ export class Http1Connection implements RequestBody, Timed {
   private sink: BodySink | undefined = undefined;
   private bodyPaused = false;
   private chunked = false;
+  /** The response head, until it can go out with the first piece of the body. */
+  private pendingHead: string | undefined = undefined;
   private keepAlive = true;
   private responding = false;
   private clientEnded = false;
@@ -187,6 +199,7 @@ export class Http1Connection implements RequestBody, Timed {
     this.headStartedAt = 0;
     this.deadline = 0;
     this.responding = false;
+    this.pendingHead = undefined;
     this.keepAlive = true;
     const hasBody = head.chunked || head.contentLength > 0;
     this.decoder = hasBody ? (head.chunked ? chunkedDecoder(this.site.settings.limits.maxHeadBytes) : lengthDecoder(head.contentLength)) : undefined;
@@ -285,33 +298,48 @@ export class Http1Connection implements RequestBody, Timed {
     // Without a length, an HTTP/1.0 client's response ends when the connection does.
     this.keepAlive = this.wantsKeepAlive() && (bodiless || length >= 0 || this.chunked);
     if (this.chunked) out += 'transfer-encoding: chunked\r\n';
-    out += this.keepAlive ? 'connection: keep-alive\r\n' : 'connection: close\r\n';
-    const s = this.socket;
-    s.cork();
-    s.write(`${out}\r\n`, 'latin1');
-    process.nextTick(uncork, s);
+    out += this.keepAlive ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
+    // Held until the first piece of body (usually in the same tick): one write for both.
+    this.pendingHead = out;
   }
 
   /** A piece of the response body; false: wait for the exchange's `writable()`. */
   write(piece: Buffer): boolean {
     const s = this.socket;
     if (this.closedOrGone || piece.length === 0) return !this.closedOrGone;
+    const head = this.pendingHead;
     let ok: boolean;
-    if (this.chunked) {
-      s.cork();
-      ok = writeChunk(s, piece);
-      process.nextTick(uncork, s);
+    if (head !== undefined && piece.length <= MERGE_BYTES) {
+      this.pendingHead = undefined;
+      ok = s.write(this.chunked ? merged(head, `${piece.length.toString(16)}\r\n`, piece, '\r\n') : merged(head, '', piece, ''));
     } else {
-      ok = s.write(piece);
+      s.cork();
+      this.flushHead();
+      ok = this.chunked ? writeChunk(s, piece) : s.write(piece);
+      s.uncork();
     }
     if (!ok) this.arm(this.site.settings.clientTimeout);
     return ok;
   }
 
+  /** The head not yet written (a response without a body, or before its first piece). */
+  private flushHead(): void {
+    const head = this.pendingHead;
+    if (head === undefined) return;
+    this.pendingHead = undefined;
+    this.socket.write(head, 'latin1');
+  }
+
   /** The response is complete: the next request (already buffered, or to come) may start. */
   end(): void {
     if (this.closedOrGone || !this.responding) return;
-    if (this.chunked) this.socket.write('0\r\n\r\n', 'latin1');
+    if (this.chunked) {
+      const head = this.pendingHead;
+      this.pendingHead = undefined;
+      this.socket.write(head === undefined ? LAST_CHUNK : `${head}${LAST_CHUNK}`, 'latin1');
+    } else {
+      this.flushHead();
+    }
     this.finished();
   }
 
@@ -324,7 +352,7 @@ export class Http1Connection implements RequestBody, Timed {
   respond(status: number, reason: string, headers: readonly string[], body: string | Buffer): void {
     const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     this.writeHead(status, reason, [...headers, 'content-length', String(length)]);
-    if (length > 0 && this.head?.method !== 'HEAD') this.socket.write(body);
+    if (length > 0 && this.head?.method !== 'HEAD') this.write(typeof body === 'string' ? Buffer.from(body) : body);
     this.end();
   }
 
