@@ -4,7 +4,7 @@
 // one write, the response head is parsed with indexOf, the body is framed by Content-Length,
 // chunked encoding or the connection's end.
 import net from 'node:net';
-import { writeChunk } from './http1/body.ts';
+import { chunkedDecoder, writeChunk, type BodyDecoder } from './http1/body.ts';
 
 /** Error codes raised by this client (connect errors keep the system's codes: ECONNREFUSED, …). */
 export const UPSTREAM_CONNECT_TIMEOUT = 'UPSTREAM_CONNECT_TIMEOUT';
@@ -112,10 +112,8 @@ export interface UpstreamOptions {
 const CRLF2 = Buffer.from('\r\n\r\n');
 const ST_HEAD = 0;
 const ST_LENGTH = 1;
-const ST_CHUNK_SIZE = 2;
-const ST_CHUNK_DATA = 3;
-const ST_CHUNK_CRLF = 4;
-const ST_TRAILERS = 5;
+/** Chunked transfer coding, decoded by http1/body.ts (the same strict decoder as request bodies). */
+const ST_CHUNKED = 2;
 const ST_CLOSE = 6;
 
 /** One upstream request and its handler, waiting or in progress. */
@@ -174,7 +172,8 @@ export class UpstreamConnection {
   noBody = false;
   keepAlive = true;
   remaining = 0;
-  line: Buffer | undefined = undefined;
+  chunked: BodyDecoder | undefined = undefined;
+  readonly deliverPiece = (piece: Buffer): void => this.deliver(piece);
   paused = false;
   /** Bytes followed the head just parsed (a bodiless response then leaves the connection unusable). */
   extraAfterHead = false;
@@ -360,62 +359,17 @@ export class UpstreamConnection {
           this.deliver(off === 0 ? chunk : chunk.subarray(off));
           return;
         }
-        case ST_CHUNK_DATA: {
-          const n = Math.min(this.remaining, len - off);
-          const piece = chunk.subarray(off, off + n);
-          off += n;
-          this.remaining -= n;
-          this.deliver(piece);
-          if (this.remaining === 0) {
-            this.state = ST_CHUNK_CRLF;
-            this.remaining = 2;
-          }
-          break;
-        }
-        case ST_CHUNK_CRLF: {
-          const b = chunk[off] as number;
-          if ((this.remaining === 2 && b !== 13) || (this.remaining === 1 && b !== 10)) {
-            this.fail(upstreamError(UPSTREAM_PARSE, 'invalid chunk end'));
+        case ST_CHUNKED: {
+          const decoder = this.chunked as BodyDecoder;
+          const next = decoder.feed(chunk, off, len, this.deliverPiece);
+          if (next < 0) {
+            this.fail(upstreamError(UPSTREAM_PARSE, `invalid chunked body: ${decoder.error ?? ''}`));
             return;
           }
-          off++;
-          if (--this.remaining === 0) this.state = ST_CHUNK_SIZE;
-          break;
-        }
-        case ST_CHUNK_SIZE:
-        case ST_TRAILERS: {
-          const nl = chunk.indexOf(10, off);
-          const piece = nl === -1 ? chunk.subarray(off) : chunk.subarray(off, nl + 1);
-          off += piece.length;
-          const line = this.line === undefined ? piece : Buffer.concat([this.line, piece]);
-          if (nl === -1) {
-            if (line.length > this.pool.maxHeaderSize) {
-              this.fail(upstreamError(UPSTREAM_PARSE, 'chunk line too long'));
-              return;
-            }
-            this.line = Buffer.from(line);
-            break;
-          }
-          this.line = undefined;
-          const text = line.toString('latin1', 0, line.length - (line.length >= 2 && line[line.length - 2] === 13 ? 2 : 1));
-          if (this.state === ST_TRAILERS) {
-            if (text === '') {
-              this.complete(off < len);
-              return;
-            }
-            break; // trailers are dropped (Node re-frames the body)
-          }
-          const semi = text.indexOf(';');
-          const hex = (semi === -1 ? text : text.slice(0, semi)).trim();
-          if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) {
-            this.fail(upstreamError(UPSTREAM_PARSE, 'invalid chunk size'));
+          off = next;
+          if (decoder.done) {
+            this.complete(off < len);
             return;
-          }
-          const size = parseInt(hex, 16);
-          if (size === 0) this.state = ST_TRAILERS;
-          else {
-            this.state = ST_CHUNK_DATA;
-            this.remaining = size;
           }
           break;
         }
@@ -501,7 +455,10 @@ export class UpstreamConnection {
       this.complete(this.extraAfterHead);
       return false;
     } else if (hasTE) {
-      if (chunked) this.state = ST_CHUNK_SIZE;
+      if (chunked) {
+        this.chunked = chunkedDecoder(this.pool.maxHeaderSize);
+        this.state = ST_CHUNKED;
+      }
       else {
         this.keepAlive = false;
         this.state = ST_CLOSE;
