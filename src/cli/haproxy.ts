@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { UsageError } from './args.ts';
 import { HAPROXY_USAGE_EXIT, HaproxyArgsError, haproxyUsage, parseHaproxyArgs } from './haproxy-args.ts';
-import { VERSION } from '../version.ts';
+import { FEATURES, VERSION } from '../version.ts';
 
 
 /** `-v` / `-vv` in HAProxy's layout; every figure comes from the running Node.js. */
@@ -19,7 +19,7 @@ Running on: ${os.type()} ${os.release()} ${os.version()} ${os.machine()}
   RUNTIME = Node.js ${process.version} (V8 ${v.v8}, libuv ${v.uv})
   TYPES   = TypeScript, run through Node.js type stripping
 
-Feature list : +MASTER_WORKER +SYSTEMD +OPENSSL +HTTP1 +TCP -HTTP2 -QUIC -LUA -PCRE -COMPRESSION -PEERS -CACHE
+Feature list : ${Object.entries(FEATURES).map(([k, on]) => `${on ? '+' : '-'}${k}`).join(' ')}
 
 Default settings :
   workers = ${os.availableParallelism()} (CPU count; nbthread or --workers override it)

@@ -10,7 +10,9 @@ import type {
 } from './model.ts';
 import type { ParsedConfig, RawLine, RawSection } from './parse.ts';
 import { CLF_FORMAT, HTTPLOG_FORMAT, TCPLOG_FORMAT } from './logformat.ts';
-import { FAMILIES, GLOBAL_KEYWORDS, lookup, PROXY_KEYWORDS } from './keywords/index.ts';
+import { GLOBAL_KEYWORDS, lookup, PROXY_KEYWORDS } from './keywords/index.ts';
+import { modernize } from './keywords/removed.ts';
+import { reportUnknownGlobal, reportUnknownProxy } from './keywords/unknown.ts';
 import { applyBindOptions, parseBindAddresses } from './keywords/bind.ts';
 import { DEFAULT_STATS_REALM, DEFAULT_STATS_URI } from './keywords/stats.ts';
 import type { LineContext, ProxyContext, Reporter } from './keywords/types.ts';
@@ -64,22 +66,14 @@ function splitNegation(words: string[]): { words: string[]; negated: boolean } {
   return { words, negated: false };
 }
 
-function unknownName(words: readonly string[]): string {
-  const [w0, w1] = words;
-  return w0 !== undefined && w1 !== undefined && FAMILIES.has(w0) ? `${w0} ${w1}` : (w0 ?? '');
-}
+const PROXY_KEYWORD_NAMES = [...PROXY_KEYWORDS.keys()];
 
 function runGlobalLine(global: GlobalDraft, line: RawLine, diags: Diagnostic[]): void {
   const rep = reporter(diags, line.loc);
   const { words, negated } = splitNegation(line.words);
   const found = lookup(GLOBAL_KEYWORDS, words);
   const def = found?.defs[0];
-  if (found === undefined || def === undefined) {
-    const name = unknownName(words);
-    if (name.startsWith('tune.')) rep.warn(`'${name}' is ignored by handoff`);
-    else rep.warn(`unknown keyword '${name}' in global section, ignored`);
-    return;
-  }
+  if (found === undefined || def === undefined) return reportUnknownGlobal(words, GLOBAL_KEYWORDS.keys(), rep);
   if (negated && def.negatable !== true) return rep.error(`'no ${found.name}' is not supported`);
   const ctx: LineContext = { ...rep, keyword: found.name, args: words.slice(found.argStart), negated, loc: line.loc, global };
   def.parse(ctx);
@@ -87,12 +81,12 @@ function runGlobalLine(global: GlobalDraft, line: RawLine, diags: Diagnostic[]):
 
 function runProxyLine(global: GlobalDraft, proxy: ProxyDraft, line: RawLine, diags: Diagnostic[]): void {
   const rep = reporter(diags, line.loc);
-  const { words, negated } = splitNegation(line.words);
+  const split = splitNegation(line.words);
+  const negated = split.negated;
+  const words = modernize(split.words, rep);
+  if (words === null) return;
   const found = lookup(PROXY_KEYWORDS, words);
-  if (found === undefined) {
-    rep.warn(`unknown keyword '${unknownName(words)}' in ${proxy.kind} section, ignored`);
-    return;
-  }
+  if (found === undefined) return reportUnknownProxy(words, proxy.kind, PROXY_KEYWORD_NAMES, rep);
   const def = found.defs.find((d) => d.sections.includes(proxy.kind));
   if (def === undefined) {
     const strict = found.defs.some((d) => d.strictSections === true);
@@ -307,6 +301,8 @@ function tlsModel(b: BindDraft, resolved: ResolvedTls, ctx: ModelContext): TlsBi
   const tls: TlsBind = { certificates: [], minVersion: versions.min, maxVersion: versions.max };
   if (options.ciphers !== undefined) tls.ciphers = options.ciphers;
   if (options.ciphersuites !== undefined) tls.ciphersuites = options.ciphersuites;
+  if (options.curves !== undefined) tls.curves = options.curves;
+  if (options.sigalgs !== undefined) tls.sigalgs = options.sigalgs;
   if (b.alpn !== undefined) tls.alpn = b.alpn;
   if (options.noTlsTickets) tls.noTlsTickets = true;
   for (const crt of b.crts) {

@@ -5,6 +5,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}: ${d.severity}: ${d.message}`;
 }
 
+/** HAProxy's shape for its own log (`[ALERT] (pid) : ` is the logger's): `config : parsing [FILE:LINE] : message`. */
+export function formatForLog(d: Diagnostic): string {
+  return d.line === 0 ? `config : ${d.file === '' ? '' : `${d.file} : `}${d.message}` : `config : parsing [${d.file}:${d.line}] : ${d.message}`;
+}
+
 export function diagnostic(severity: Severity, loc: Location, message: string): Diagnostic {
   return { severity, file: loc.file, line: loc.line, message };
 }

@@ -32,6 +32,10 @@ export interface TlsOptionsDraft {
   noTlsTickets: boolean;
   ciphers?: string;
   ciphersuites?: string;
+  /** `curves` / `ecdhe`: the key-exchange groups offered, OpenSSL's colon-separated names. */
+  curves?: string;
+  /** `sigalgs`: signature algorithms, OpenSSL's colon-separated names. */
+  sigalgs?: string;
 }
 
 export interface GlobalDraft {

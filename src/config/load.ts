@@ -10,6 +10,7 @@ import { checkStatsSockets } from './stats-sockets.ts';
 import { diagnostic, hasErrors, sortDiagnostics } from './diagnostics.ts';
 import type { Config, Diagnostic, LoadResult, TlsCertificate } from './model.ts';
 import { parseConfig } from './parse.ts';
+import { buildTlsOptions } from './tls-context.ts';
 import type { ParsedConfig } from './parse.ts';
 
 export interface LoadOptions {
@@ -64,7 +65,8 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
   if (given.length > 0 && files.length === 0) return { diagnostics: [{ severity: 'error', file: given.join(' '), line: 0, message: 'no *.cfg file in the configuration directory' }] };
   const diagnostics: Diagnostic[] = [];
   const parsed: ParsedConfig[] = [];
-  const env = opts.env ?? process.env;
+  // A copy: `setenv` in the configuration changes what later files see, not this process.
+  const env = { ...(opts.env ?? process.env) };
   if (files.length === 0) return { diagnostics: [{ severity: 'error', file: '', line: 0, message: 'no configuration file given' }] };
   for (const f of files) {
     let text: string;
@@ -106,10 +108,28 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
   }
 
   await loadCertificates(built.certRefs, diagnostics);
+  // OpenSSL judges what only it can (a cipher string, a curve, a key that does not match): the
+  // contexts `run` would build are built here too, so `check` refuses what `run` would.
+  if (!hasErrors(diagnostics)) diagnostics.push(...tlsContextErrors(built.config));
   diagnostics.push(...(await checkStatsSockets(built.config.global.statsSockets)));
+  if (built.config.global.zeroWarning === true && diagnostics.some((d) => d.severity === 'warning')) {
+    diagnostics.push({ severity: 'error', file: mainFile, line: 0, message: "'zero-warning' is set in the global section: the warnings above are fatal" });
+  }
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted)) return { diagnostics: sorted };
   return { config: built.config, diagnostics: sorted };
+}
+
+function tlsContextErrors(config: Config): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const f of config.frontends) {
+    for (const bind of f.binds) {
+      if (bind.tls === undefined) continue;
+      const built = buildTlsOptions(f.name, bind, 0);
+      if (!built.ok) out.push(diagnostic('error', bind.loc, built.message));
+    }
+  }
+  return out;
 }
 
 /** Whether `path` (symlinks followed) is a regular file: a device or a FIFO would never end. */

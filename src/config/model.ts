@@ -7,7 +7,7 @@ export interface Location {
   line: number;
 }
 
-export type Severity = 'error' | 'warning';
+export type Severity = 'error' | 'warning' | 'notice';
 
 export interface Diagnostic {
   severity: Severity;
@@ -41,6 +41,8 @@ export interface GlobalConfig {
   workers?: number;
   /** `hard-stop-after`: upper bound on a draining generation's life. */
   hardStopAfter?: number;
+  /** `zero-warning`: any configuration warning is fatal. */
+  zeroWarning?: boolean;
   statsSockets: StatsSocket[];
   /** `stats timeout`: a runtime-API client idle this long is closed (default 10 s). */
   statsTimeout?: number;
@@ -78,6 +80,10 @@ export interface TlsBind {
   ciphers?: string;
   /** TLS 1.3 cipher suites (`ciphersuites`, else `ssl-default-bind-ciphersuites`). */
   ciphersuites?: string;
+  /** Key-exchange groups (`curves`, `ecdhe`, `ssl-default-bind-curves`), colon-separated. */
+  curves?: string;
+  /** Signature algorithms (`sigalgs`), colon-separated. */
+  sigalgs?: string;
   minVersion: TlsVersion;
   maxVersion: TlsVersion;
   alpn?: string[];

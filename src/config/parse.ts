@@ -3,6 +3,7 @@
 import type { Diagnostic, Location } from './model.ts';
 import { diagnostic } from './diagnostics.ts';
 import { splitLines, tokenizeLine } from './tokenize.ts';
+import { Blocks } from './conditional.ts';
 
 /** Sections handoff understands; their lines go through the keyword tables. */
 export const PROXY_SECTIONS = ['defaults', 'frontend', 'backend', 'listen'] as const;
@@ -37,22 +38,56 @@ function isKnownSection(word: string): word is SectionKind {
   return word === 'global' || (PROXY_SECTIONS as readonly string[]).includes(word);
 }
 
-export function parseConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>> = {}): ParsedConfig {
+/** `setenv`/`presetenv`/`unsetenv`/`resetenv` in global change what `"${VAR}"` means in the lines after them, as in HAProxy. */
+function applyEnvKeyword(words: readonly string[], env: Record<string, string | undefined>): string | undefined {
+  const [kw, name, value] = words;
+  if (kw === 'setenv' || kw === 'presetenv') {
+    if (name === undefined || value === undefined || words.length !== 3) return `'${kw}' expects a name and a value`;
+    if (kw === 'setenv' || env[name] === undefined) env[name] = value;
+  } else if (kw === 'unsetenv') {
+    for (const n of words.slice(1)) delete env[n];
+  } else if (kw === 'resetenv') {
+    const keep = new Set(words.slice(1));
+    for (const n of Object.keys(env)) if (!keep.has(n)) delete env[n];
+  }
+  return undefined;
+}
+
+const MESSAGE_SEVERITY = { diag: undefined, notice: 'notice', warning: 'warning', alert: 'error' } as const;
+
+/**
+ * Read one file. `env` is the environment `"${VAR}"` expands from; `setenv` and friends in its
+ * global section change it (pass the same object to every file of a configuration).
+ */
+export function parseConfig(text: string, file: string, env: Record<string, string | undefined> = {}): ParsedConfig {
   const diagnostics: Diagnostic[] = [];
   const sections: RawSection[] = [];
   let current: RawSection | undefined;
   // Lines of an unsupported section are skipped until the next section header.
   let skipping = false;
+  const blocks = new Blocks();
   for (const { line, text: lineText } of splitLines(text)) {
     const loc = { file, line };
     const tok = tokenizeLine(lineText, env);
     if (!tok.ok) {
-      diagnostics.push(diagnostic('error', loc, tok.error));
+      if (blocks.active) diagnostics.push(diagnostic('error', loc, tok.error));
       continue;
     }
     const words = tok.words;
     const first = words[0];
     if (first === undefined) continue;
+    if (first.startsWith('.')) {
+      const d = blocks.directive(words, line, env);
+      if (d !== undefined) {
+        if (d.kind === 'error') diagnostics.push(diagnostic('error', loc, d.message));
+        else if (d.kind === 'message') {
+          const severity = MESSAGE_SEVERITY[d.level];
+          if (severity !== undefined) diagnostics.push(diagnostic(severity, loc, d.text));
+        }
+        continue;
+      }
+    }
+    if (!blocks.active) continue;
     if (isKnownSection(first)) {
       current = { kind: first, args: words.slice(1), loc, lines: [] };
       sections.push(current);
@@ -71,7 +106,12 @@ export function parseConfig(text: string, file: string, env: Readonly<Record<str
       diagnostics.push(diagnostic('error', loc, `unknown keyword '${first}' out of section`));
       continue;
     }
+    if (current.kind === 'global') {
+      const envError = applyEnvKeyword(words, env);
+      if (envError !== undefined) diagnostics.push(diagnostic('error', loc, envError));
+    }
     current.lines.push({ words, loc });
   }
+  for (const line of blocks.unclosed()) diagnostics.push(diagnostic('error', { file, line }, "'.if' block is never closed: missing '.endif' before the end of the file"));
   return { file, sections, diagnostics };
 }

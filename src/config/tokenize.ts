@@ -17,8 +17,9 @@ function isSpace(c: string): boolean {
 }
 
 /**
- * Tokenize one line. `env` is used for `$VAR` / `${VAR}` inside double quotes (HAProxy expands
- * variables only there); an unset variable expands to the empty string, as in HAProxy.
+ * Tokenize one line. `env` is used for `$VAR` / `${VAR}` / `${VAR-default}` inside double quotes
+ * (HAProxy expands variables only there); an unset variable without a default expands to the
+ * empty string, as in HAProxy.
  */
 export function tokenizeLine(text: string, env: Readonly<Record<string, string | undefined>> = {}): TokenizeResult {
   const words: string[] = [];
@@ -62,9 +63,10 @@ export function tokenizeLine(text: string, env: Readonly<Record<string, string |
         continue;
       }
       if (c === '$') {
-        const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/.exec(text.slice(i));
+        // `$VAR`, `${VAR}`, and `${VAR-default}` (the default when VAR is not set).
+        const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/.exec(text.slice(i));
         if (m !== null) {
-          word += env[m[1] ?? m[2] ?? ''] ?? '';
+          word += env[m[1] ?? m[3] ?? ''] ?? m[2] ?? '';
           i += m[0].length;
           continue;
         }

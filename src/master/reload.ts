@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Config, LoadResult } from '../config/model.ts';
 import { hasListener } from '../config/load.ts';
-import { formatDiagnostic } from '../config/diagnostics.ts';
+import { formatForLog } from '../config/diagnostics.ts';
 import type { ServerStates } from '../ipc/messages.ts';
 import type { ListenerRegistry } from './listeners.ts';
 import type { Logger } from './log.ts';
@@ -120,11 +120,11 @@ async function load(deps: ReloadDeps, serving: Cohort | undefined): Promise<{ co
   const keeping = `keeping generation ${serving?.generation ?? '-'}`;
   const result = await deps.load();
   if (result.config === undefined) {
-    const errors = result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').map(formatForLog);
     return `configuration has errors, ${keeping}:\n${errors.join('\n')}`;
   }
   if (!hasListener(result.config)) return `configuration has no listener (no 'bind', no 'stats socket'), ${keeping}`;
-  const warnings = result.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
+  const warnings = result.diagnostics.filter((d) => d.severity === 'warning').map(formatForLog);
   return { config: result.config, warnings };
 }
 

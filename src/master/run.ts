@@ -8,7 +8,7 @@ import { createSdNotifier, notifyDaemonParent, takeDaemonReadyFd } from './sd-no
 import { openControlSocket } from '../admin/control-socket.ts';
 import { createStatsSockets, socketSettings } from '../admin/stats-sockets.ts';
 import { hasListener, loadConfig, type LoadOptions } from '../config/load.ts';
-import { formatDiagnostic } from '../config/diagnostics.ts';
+import { formatForLog } from '../config/diagnostics.ts';
 import { reasonOf } from '../config/stats-sockets.ts';
 import type { Config, GlobalConfig } from '../config/model.ts';
 import { WORKER_ENTRY } from './worker-process.ts';
@@ -48,7 +48,7 @@ function pidFileProblem(file: string): string | null {
 /** The first load, validated as `check` does, with every diagnostic logged; null: do not start. */
 async function validateFirstLoad(opts: RunOptions, log: Logger): Promise<Config | null> {
   const first = await loadConfig(opts.configFiles, { ...opts.loadOptions, ...(opts.workers !== undefined ? { workersOverride: opts.workers } : {}) });
-  for (const d of first.diagnostics) (d.severity === 'error' ? log.alert : log.warning)(formatDiagnostic(d));
+  for (const d of first.diagnostics) (d.severity === 'error' ? log.alert : d.severity === 'warning' ? log.warning : log.notice)(formatForLog(d));
   if (first.config === undefined) {
     log.alert(`configuration ${opts.configFiles.join(' ')} has errors; not starting`);
     return null;

@@ -12,7 +12,7 @@ import type { Clock } from './http1/clock.ts';
 import { serveHttp1, type Http1Settings, type Http1Site } from './http1/server.ts';
 import type { FrontendRuntime, WorkerRuntime } from './runtime.ts';
 import { createTcpHandler } from './tcp-proxy.ts';
-import { buildTlsOptions } from './tls.ts';
+import { buildTlsOptions } from '../config/tls-context.ts';
 
 /** Receives each accepted TCP socket of the bind. */
 export type ConnectionSink = (socket: Socket) => void;

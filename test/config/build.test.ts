@@ -150,13 +150,40 @@ ${BACKEND}backend app
   expectOne(r, 'error', 11, /backend 'app' has the same name as backend 'app' declared at t\.cfg:9/);
 });
 
-test('an unknown keyword is a warning naming the line and section, never a crash', () => {
-  const r = compile(`${HTTP_DEFAULTS}frontend web\n    bind *:80\n    foo bar\n    option frobnicate\n    default_backend app\n${BACKEND}`);
-  assert.deepEqual(errors(r), []);
-  assert.deepEqual(warnings(r), [
-    "t.cfg:8: warning: unknown keyword 'foo' in frontend section, ignored",
-    "t.cfg:9: warning: unknown keyword 'option frobnicate' in frontend section, ignored",
+test('an unknown keyword is an error naming the line and section, with a suggestion as haproxy -c gives', () => {
+  const r = compile(`${HTTP_DEFAULTS}frontend web\n    bind *:80\n    foo bar\n    option frobnicate\n    defualt_backend app\n    optoin httplog\n    timeout conect 5s\n    default_backend app\n${BACKEND}`);
+  assert.deepEqual(errors(r), [
+    "t.cfg:8: error: unknown keyword 'foo' in 'frontend' section",
+    "t.cfg:9: error: unknown option 'frobnicate'",
+    "t.cfg:10: error: unknown keyword 'defualt_backend' in 'frontend' section; did you mean 'default_backend' maybe ?",
+    "t.cfg:11: error: unknown keyword 'optoin' in 'frontend' section; did you mean 'option' maybe ?",
+    "t.cfg:12: error: 'timeout' supports 'check', 'client', 'client-fin', 'connect', 'http-keep-alive', 'http-request', 'queue', 'server', 'server-fin', 'tarpit', 'tunnel' (got 'conect'); did you mean 'connect' maybe ?",
   ]);
+});
+
+test('unknown global keywords and server or bind options are errors with suggestions', () => {
+  const r = compile(`global\n    nbthred 2\n    tune.nonsense 1\n${HTTP_DEFAULTS}frontend web\n    bind *:80 ssll\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000 chekc\n`);
+  assert.deepEqual(errors(r), [
+    "t.cfg:2: error: unknown keyword 'nbthred' in 'global' section; did you mean 'nbthread' maybe ?",
+    "t.cfg:3: error: unknown keyword 'tune.nonsense' in 'global' section",
+    "t.cfg:10: error: unknown bind option 'ssll'; did you mean 'ssl' maybe ?",
+    "t.cfg:13: error: unknown server option 'chekc'; did you mean 'check' maybe ?",
+  ]);
+});
+
+test('removed HAProxy keywords are read with their modern meaning and a warning naming it', () => {
+  const r = compile(`defaults\n    mode http\n    contimeout 4s\n    clitimeout 5s\n    srvtimeout 6s\nbackend app\n    redispatch\n    server s1 127.0.0.1:9000\n`);
+  assert.deepEqual(errors(r), []);
+  assert.deepEqual(warnings(r).map((w) => w.replace(/ \(2\.1 and earlier\).*reads it as/, ' … as')), [
+    "t.cfg:3: warning: 'contimeout' was removed from HAProxy … as 'timeout connect', write that instead",
+    "t.cfg:4: warning: 'clitimeout' was removed from HAProxy … as 'timeout client', write that instead",
+    "t.cfg:5: warning: 'srvtimeout' was removed from HAProxy … as 'timeout server', write that instead",
+    "t.cfg:7: warning: 'redispatch' was removed from HAProxy … as 'option redispatch', write that instead",
+  ]);
+  const be = r.config!.backends[0]!;
+  assert.deepEqual([be.timeouts.connect, be.timeouts.server], [4000, 6000]);
+  assert.equal(be.redispatch, true);
+  expectOne(compile(`${HTTP_DEFAULTS}frontend web\n    bind *:80\n    reqrep ^Host:\\ a Host:\\ b\n    default_backend app\n${BACKEND}`), 'error', 8, /'reqrep' was removed.*use http-request replace-header/);
 });
 
 test('unsupported sections are skipped with one warning', () => {
@@ -164,23 +191,29 @@ test('unsupported sections are skipped with one warning', () => {
   assert.deepEqual(lines(r), ["t.cfg:1: warning: section 'userlist' 'admins' is not supported by handoff; its lines are ignored"]);
 });
 
-test('common unsupported keywords are warnings, not errors', () => {
-  const r = compile(`${HTTP_DEFAULTS}frontend web
+test('unimplemented keywords: a warning when ignoring them changes no traffic, else an error naming the feature', () => {
+  const harmless = compile(`${HTTP_DEFAULTS}frontend web
     bind *:80
-    compression algo gzip
     capture request header Host len 32
+    option logasap
     default_backend app
 backend app
     http-reuse safe
-    stick-table type ip size 1m
-    http-check expect string OK
-    server s1 127.0.0.1:9000 ssl verify none
+    server s1 127.0.0.1:9000 verify none
 `);
-  assert.deepEqual(errors(r), []);
-  assert.deepEqual(
-    r.diagnostics.map((d) => d.line),
-    [8, 9, 12, 13, 14, 15, 15],
-  );
+  assert.deepEqual(errors(harmless), []);
+  assert.deepEqual(harmless.diagnostics.map((d) => d.line), [8, 9, 12, 13]);
+  for (const [line, pattern] of [
+    ['compression algo gzip', /'compression' is not supported by handoff: response compression/],
+    ['stick-table type ip size 1m', /'stick-table' is not supported by handoff: stick tables/],
+    ['cookie SRV insert', /'cookie' is not supported by handoff: cookie-based persistence/],
+    ['option originalto', /'option originalto' is not supported by handoff/],
+    ['server s2 127.0.0.1:9001 ssl verify none', /server option 'ssl' is not supported by handoff yet: TLS to servers/],
+    ['server s2 127.0.0.1:9001 send-proxy', /server option 'send-proxy' is not supported/],
+    ['http-send-name-header X-Srv', /'http-send-name-header' is not supported by handoff/],
+  ] as const) {
+    expectOne(compile(`${HTTP_DEFAULTS}backend app\n    ${line}\n    server s1 127.0.0.1:9000\n`), 'error', 7, pattern);
+  }
 });
 
 test('a keyword in the wrong section: bind in a backend is an error, balance in a frontend a warning', () => {
@@ -283,8 +316,9 @@ test('reqadd and rspadd become add-header rules split at the first colon, escape
     rspadd "X-Odd: a:b c"
     default_backend app
 ${BACKEND}`);
-  clean(r);
-  const fe = r.config.frontends[0]!;
+  assert.deepEqual(errors(r), []);
+  assert.deepEqual(warnings(r).map((w) => w.replace(/^t\.cfg:(\d+): warning: '(\w+)'.*'(.*)'.*$/, '$1 $2 $3')), ['8 reqadd http-request add-header', '9 rspadd http-response add-header', '10 rspadd http-response add-header']);
+  const fe = r.config!.frontends[0]!;
   assert.deepEqual(fe.requestRules.map((h) => [h.action, h.name, h.value, h.loc.line]), [['add-header', 'X-Forwarded-Proto', 'https', 8]]);
   assert.deepEqual(fe.responseRules.map((h) => [h.name, h.value]), [
     ['Strict-Transport-Security', 'max-age=15768000'],
@@ -539,7 +573,7 @@ test('balance algorithms and an unknown algorithm', () => {
     assert.equal(r.config.backends[0]!.balance, algo);
   }
   expectOne(compile(`${HTTP_DEFAULTS}backend app\n    balance fastest\n`), 'error', 7, /unknown balance algorithm 'fastest'/);
-  expectOne(compile(`${HTTP_DEFAULTS}backend app\n    balance uri\n`), 'warning', 7, /not supported by handoff; using roundrobin/);
+  expectOne(compile(`${HTTP_DEFAULTS}backend app\n    balance uri\n`), 'error', 7, /'balance uri' is not supported by handoff yet/);
 });
 
 test('workersOverride-free build leaves global.workers undefined', () => {

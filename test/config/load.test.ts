@@ -58,7 +58,8 @@ test("the seed's haproxy.cfg loads with no errors and only the expected warnings
     [],
   );
   const warned = r.diagnostics.map((d) => `${d.line} ${d.message.split(' ')[0]}`);
-  assert.deepEqual(warned, ["10 'chroot", "24 'daemon'", "26 'tune.ssl.default-dh-param'"]);
+  // The seed is an HAProxy 1.8 file: its reqadd/rspadd lines are read as add-header, with a warning naming it.
+  assert.deepEqual(warned, ["10 'chroot", "24 'daemon'", "26 'tune.ssl.default-dh-param'", "73 'reqadd'", "80 'reqadd'", "82 'rspadd'", "84 'rspadd'"]);
   const c = r.config!;
   assert.equal(c.global.maxconn, 2000);
   assert.deepEqual(c.global.statsSockets.map((s) => [s.path, s.mode, s.level, s.exposeFdListeners]), [['/run/haproxy/admin.sock', 0o777, 'admin', true]]);

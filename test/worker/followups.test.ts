@@ -10,7 +10,7 @@ import { bindHandle, makeBackend, makeBind, makeConfig, makeFrontend, startWorke
 import { get, startUpstream, type Upstream } from './upstreams.ts';
 import { testCert } from '../helpers/tls.ts';
 import type { Bind, Condition, TlsBind } from '../../src/config/model.ts';
-import { servedAlpn } from '../../src/worker/tls.ts';
+import { servedAlpn } from '../../src/config/tls-context.ts';
 
 let web: Upstream;
 let api: Upstream;

@@ -4,7 +4,7 @@ import type { ProxyKeyword } from './types.ts';
 import { BACKEND_SIDE } from './types.ts';
 
 const ALGORITHMS: readonly BalanceAlgorithm[] = ['roundrobin', 'static-rr', 'leastconn', 'source', 'first', 'random'];
-/** HAProxy algorithms handoff does not implement; the backend falls back to roundrobin. */
+/** HAProxy algorithms handoff does not implement yet: each is a form of persistence, so it is refused. */
 const FALLBACK = ['uri', 'url_param', 'hdr', 'rdp-cookie', 'hash'];
 
 export const proxyKeywords: ProxyKeyword[] = [
@@ -24,9 +24,7 @@ export const proxyKeywords: ProxyKeyword[] = [
         return;
       }
       if (FALLBACK.includes(base)) {
-        ctx.warn(`'balance ${word}' is not supported by handoff; using roundrobin`);
-        ctx.proxy.balance = 'roundrobin';
-        return;
+        return ctx.error(`'balance ${word}' is not supported by handoff yet (hash-based persistence); supported: ${ALGORITHMS.join(', ')}`);
       }
       ctx.error(`unknown balance algorithm '${word}' (expected ${ALGORITHMS.join(', ')})`);
     },

@@ -6,6 +6,7 @@ import { emptyTlsOptions } from '../draft.ts';
 import type { Parsed } from '../units.ts';
 import { applyTlsOption } from './tls.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
+import { HAPROXY_BIND_OPTION } from './haproxy-names.ts';
 import { skipUnimplemented, type UnimplementedOptions } from './unimplemented.ts';
 import { FRONTEND_ONLY } from './types.ts';
 
@@ -79,11 +80,19 @@ export function parseBindAddresses(text: string): Parsed<ListenAddress[]> {
 
 /** Bind options that take a value and are accepted without effect. */
 const IGNORED_WITH_VALUE = new Set(['name', 'id', 'process', 'thread', 'backlog', 'nice', 'mss', 'interface', 'level', 'severity-output', 'mode', 'uid', 'gid', 'user', 'group', 'tcp-ut']);
-const IGNORED_FLAGS = new Set(['v4v6', 'v6only', 'defer-accept', 'tfo', 'no-alpn']);
+const IGNORED_FLAGS = new Set(['v4v6', 'v6only', 'defer-accept', 'tfo', 'no-alpn', 'allow-0rtt', 'no-ca-names']);
 const WARN_FLAGS: Record<string, string> = {
-  transparent: 'is not supported (no transparent proxying); the option is ignored',
-  'generate-certificates': 'is not supported; the configured certificates are used',
   'expose-fd': 'is ignored: the master always hands its listeners to new workers',
+};
+const REFUSED_FLAGS: Record<string, string> = {
+  transparent: 'is not supported by handoff: transparent proxying (binding foreign addresses)',
+  'generate-certificates': 'is not supported by handoff: certificates generated on the fly',
+};
+const REFUSED_WITH_VALUE: Record<string, string> = {
+  namespace: 'is not supported by handoff: network namespaces',
+  proto: 'is not supported by handoff: forcing a multiplexer (h2) on the bind',
+  shards: 'is not supported by handoff',
+  'tls-ticket-keys': 'is not supported by handoff yet: TLS ticket keys from a file',
 };
 const UNIMPLEMENTED: UnimplementedOptions = {
   label: (w) => `'${w}'`,
@@ -91,6 +100,10 @@ const UNIMPLEMENTED: UnimplementedOptions = {
   ignoredWithValue: IGNORED_WITH_VALUE,
   ignoredFlags: IGNORED_FLAGS,
   warnedFlags: WARN_FLAGS,
+  refusedFlags: REFUSED_FLAGS,
+  refusedWithValue: REFUSED_WITH_VALUE,
+  haproxy: HAPROXY_BIND_OPTION,
+  implemented: ['ssl', 'crt', 'alpn', 'verify', 'ca-file', 'crl-file', 'npn', 'maxconn', 'ciphers', 'ciphersuites', 'curves', 'ssl-min-ver', 'ssl-max-ver', 'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'no-tls-tickets', 'strict-sni', 'prefer-client-ciphers'],
 };
 
 /** Apply the options after the address; returns false when the line is invalid. */

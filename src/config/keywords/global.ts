@@ -114,14 +114,7 @@ const IGNORED_GLOBAL = [
 const WARN_GLOBAL: Record<string, string> = {
   'cpu-map': 'is ignored: handoff leaves CPU placement to the kernel',
   'ulimit-n': 'is ignored: raise the file limit with LimitNOFILE= in the systemd unit',
-  'lua-load': 'is not supported: Lua scripts are not run',
   'stats bind-process': 'is ignored',
-  'maxsslconn': 'is ignored',
-  'maxconnrate': 'is ignored',
-  'maxsessrate': 'is ignored',
-  'maxsslrate': 'is ignored',
-  'uid': 'is ignored: run handoff as the intended user (systemd User=)',
-  'gid': 'is ignored: run handoff as the intended group (systemd Group=)',
   'ssl-dh-param-file': 'is ignored: Node.js negotiates ECDHE or automatic DH parameters',
   'h1-case-adjust': 'is ignored',
   'unix-bind': 'is ignored',
@@ -147,10 +140,13 @@ export const globalKeywords: GlobalKeyword[] = [
   // Applied by the master to the workers it forks when it runs as root (see src/master/privileges.ts).
   stringKeyword('user', (ctx, v) => (ctx.global.config.user = v)),
   stringKeyword('group', (ctx, v) => (ctx.global.config.group = v)),
+  intKeyword('uid', 0, 2 ** 31 - 1, (ctx, v) => (ctx.global.config.user = String(v))),
+  intKeyword('gid', 0, 2 ** 31 - 1, (ctx, v) => (ctx.global.config.group = String(v))),
   stringKeyword('chroot', (ctx, v) => {
     ctx.global.config.chroot = v;
     ctx.warn(`'chroot ${v}' is not implemented by handoff; the process keeps its root directory`);
   }),
+  { name: 'zero-warning', parse: (ctx) => void (ctx.global.config.zeroWarning = true) },
   {
     name: 'daemon',
     parse(ctx) {

@@ -33,9 +33,6 @@ export const PROXY_KEYWORDS: ReadonlyMap<string, ProxyKeyword[]> = index([
   options.proxyKeywords,
 ]);
 
-/** Keyword families whose second word selects the keyword; an unknown second word is reported with it. */
-export const FAMILIES = new Set(['option', 'timeout', 'stats']);
-
 /** Find the keyword a line starts with: two words first (`timeout client`), then one. */
 export function lookup<K>(table: ReadonlyMap<string, K[]>, words: readonly string[]): { name: string; defs: K[]; argStart: number } | undefined {
   const [w0, w1] = words;

@@ -2,7 +2,7 @@
 // (`option httpchk`, `http-check`) and the options handoff accepts without implementing.
 import type { ProxyDraft } from '../draft.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
-import { ALL_PROXIES, BACKEND_SIDE, FRONTEND_SIDE, ignored, unsupported } from './types.ts';
+import { ALL_PROXIES, BACKEND_SIDE, FRONTEND_SIDE, ignored, refused, unsupported } from './types.ts';
 
 function connectionMode(name: string, mode: ProxyDraft['httpConnectionMode']): ProxyKeyword {
   return {
@@ -119,20 +119,20 @@ export const proxyKeywords: ProxyKeyword[] = [
   unsupported('option redis-check', 'is not supported: a TCP connect check is used', BACKEND_SIDE),
   unsupported('option smtpchk', 'is not supported: a TCP connect check is used', BACKEND_SIDE),
   unsupported('option ldap-check', 'is not supported: a TCP connect check is used', BACKEND_SIDE),
-  unsupported('option allbackups', 'is not supported: only the first available backup server is used'),
+  refused('option allbackups', 'balancing over every backup server'),
   unsupported('option http-buffer-request', 'is not supported: request bodies are streamed'),
-  unsupported('option logasap', 'is not supported: requests are logged when they end'),
-  unsupported('option transparent', 'is not supported'),
-  unsupported('option originalto', 'is not supported: no X-Original-To header is added'),
+  unsupported('option logasap', 'is ignored: requests are logged when they end'),
+  refused('option transparent', 'transparent proxying'),
+  refused('option originalto', 'the X-Original-To header'),
   unsupported('option abortonclose', 'is not supported: a request stays queued if the client goes away'),
-  unsupported('option persist', 'is not supported (no cookie persistence)'),
-  unsupported('option checkcache', 'is not supported'),
-  unsupported('option accept-invalid-http-request', 'is not supported: Node.js parses requests strictly'),
-  unsupported('option accept-invalid-http-response', 'is not supported: Node.js parses responses strictly'),
-  unsupported('option http-ignore-probes', 'is not supported'),
-  unsupported('option log-separate-errors', 'is not supported'),
-  unsupported('option http-pretend-keepalive', 'is not supported'),
-  unsupported('option spop-check', 'is not supported'),
+  refused('option persist', 'persistence to a down server'),
+  refused('option checkcache', 'blocking cacheable responses that set cookies'),
+  refused('option accept-invalid-http-request', 'accepting invalid requests (handoff parses strictly)'),
+  refused('option accept-invalid-http-response', 'accepting invalid responses (handoff parses strictly)'),
+  unsupported('option http-ignore-probes', 'is ignored: empty connections are logged'),
+  unsupported('option log-separate-errors', 'is ignored: errors are logged at the same level'),
+  unsupported('option http-pretend-keepalive', 'is ignored: handoff keeps server connections alive by itself'),
+  refused('option spop-check', 'SPOP health checks'),
   // Performance or kernel tuning: no observable effect in handoff.
   ignored('option splice-auto', ALL_PROXIES, true),
   ignored('option splice-request', ALL_PROXIES, true),

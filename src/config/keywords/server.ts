@@ -1,6 +1,7 @@
 // `server` and `default-server`: the backend's pool and its health-check parameters.
 import { isIP } from 'node:net';
 import type { ServerParams } from '../draft.ts';
+import { HAPROXY_SERVER_OPTION } from './haproxy-names.ts';
 import { skipUnimplemented, type UnimplementedOptions } from './unimplemented.ts';
 import { parseInteger, parseTime } from '../units.ts';
 import type { Parsed } from '../units.ts';
@@ -47,45 +48,70 @@ export function parseServerAddress(text: string): Parsed<ServerAddress> {
   return { ok: true, value: { host, port } };
 }
 
-const IGNORED_WITH_VALUE = new Set(['id', 'on-marked-down', 'on-marked-up', 'slowstart', 'minconn', 'maxqueue', 'resolve-prefer', 'resolve-opts', 'init-addr', 'pool-max-conn', 'pool-purge-delay', 'max-reuse', 'tfo']);
+const IGNORED_WITH_VALUE = new Set(['id', 'on-marked-down', 'on-marked-up', 'resolve-prefer', 'resolve-opts', 'init-addr', 'pool-max-conn', 'pool-purge-delay', 'pool-low-conn', 'max-reuse', 'tfo', 'log-proto']);
 const WARN_WITH_VALUE: Record<string, string> = {
-  cookie: 'is ignored: cookie persistence is not supported',
-  port: "is ignored: health checks use the server's own port",
-  addr: "is ignored: health checks use the server's own address",
   resolvers: 'is ignored: addresses are resolved by the system resolver on each connection',
-  'agent-port': 'is ignored: agent checks are not supported',
-  'agent-inter': 'is ignored: agent checks are not supported',
-  'agent-send': 'is ignored: agent checks are not supported',
-  sni: 'is ignored: TLS to servers is not supported',
-  'ca-file': 'is ignored: TLS to servers is not supported',
-  crt: 'is ignored: TLS to servers is not supported',
-  ciphers: 'is ignored: TLS to servers is not supported',
-  verify: 'is ignored: TLS to servers is not supported',
-  'check-sni': 'is ignored: TLS to servers is not supported',
-  alpn: 'is ignored: TLS to servers is not supported',
-  'proxy-v2-options': 'is ignored: the PROXY protocol is not supported',
-  track: 'is ignored: the server has its own health check',
-  redir: 'is not supported; the server is used as a normal server',
-  'ws': 'is ignored',
-  'source': 'is ignored',
+  'agent-port': 'has no effect without agent-check',
+  'agent-inter': 'has no effect without agent-check',
+  'agent-send': 'has no effect without agent-check',
+  'agent-addr': 'has no effect without agent-check',
+  sni: "has no effect without 'ssl'",
+  'ca-file': "has no effect without 'ssl'",
+  'crl-file': "has no effect without 'ssl'",
+  crt: "has no effect without 'ssl'",
+  ciphers: "has no effect without 'ssl'",
+  ciphersuites: "has no effect without 'ssl'",
+  verify: "has no effect without 'ssl'",
+  verifyhost: "has no effect without 'ssl'",
+  'check-sni': "has no effect without 'check-ssl'",
+  'check-alpn': "has no effect without 'check-ssl'",
+  alpn: "has no effect without 'ssl'",
+  'ssl-min-ver': "has no effect without 'ssl'",
+  'ssl-max-ver': "has no effect without 'ssl'",
+  'proxy-v2-options': "has no effect without 'send-proxy-v2'",
+  'ws': 'is ignored: WebSocket upgrades are forwarded on HTTP/1.1',
 };
-const IGNORED_FLAGS = new Set(['enabled', 'no-check', 'no-backup', 'non-stick', 'stick', 'no-agent-check', 'no-send-proxy', 'no-ssl', 'no-tls-tickets', 'tls-tickets', 'no-verifyhost', 'check-send-proxy', 'no-check-ssl']);
+/** Options that change where traffic goes, how health is judged or what is sent: refused until implemented. */
+const REFUSED_WITH_VALUE: Record<string, string> = {
+  cookie: 'is not supported by handoff yet: cookie persistence (refusing to run without it)',
+  port: 'is not supported by handoff yet: health checks on another port',
+  addr: 'is not supported by handoff yet: health checks on another address',
+  track: 'is not supported by handoff: tracking another server\'s health',
+  redir: 'is not supported by handoff: redirecting clients to the server',
+  source: 'is not supported by handoff: choosing the source address towards the server',
+  usesrc: 'is not supported by handoff: transparent source addresses',
+  slowstart: 'is not supported by handoff: ramping up a recovered server\'s weight',
+  minconn: 'is not supported by handoff: dynamic maxconn (minconn/fullconn)',
+  maxqueue: 'is not supported by handoff: a per-server queue limit',
+  proto: 'is not supported by handoff: forcing a multiplexer (h2) to the server',
+  'check-proto': 'is not supported by handoff: forcing a check multiplexer',
+  'resolve-net': 'is not supported by handoff: preferring resolved addresses by network',
+  namespace: 'is not supported by handoff: network namespaces',
+  socks4: 'is not supported by handoff: SOCKS4 to the server',
+};
+const IGNORED_FLAGS = new Set(['enabled', 'no-check', 'no-backup', 'non-stick', 'stick', 'no-agent-check', 'no-send-proxy', 'no-send-proxy-v2', 'no-ssl', 'no-tls-tickets', 'tls-tickets', 'no-verifyhost', 'no-check-send-proxy', 'no-check-ssl', 'no-ssl-reuse', 'ssl-reuse', 'no-tfo', 'allow-0rtt']);
 const WARN_FLAGS: Record<string, string> = {
-  ssl: "is not supported: handoff connects to servers in clear text",
-  'check-ssl': 'is not supported: health checks use clear text',
-  'send-proxy': 'is not supported: the PROXY protocol header is not sent',
-  'send-proxy-v2': 'is not supported: the PROXY protocol header is not sent',
-  'agent-check': 'is not supported: agent checks are ignored',
-  'force-sslv3': 'is ignored: TLS to servers is not supported',
-  'force-tlsv10': 'is ignored: TLS to servers is not supported',
-  'force-tlsv11': 'is ignored: TLS to servers is not supported',
-  'force-tlsv12': 'is ignored: TLS to servers is not supported',
-  'force-tlsv13': 'is ignored: TLS to servers is not supported',
-  'no-sslv3': 'is ignored: TLS to servers is not supported',
-  'no-tlsv10': 'is ignored: TLS to servers is not supported',
-  'no-tlsv11': 'is ignored: TLS to servers is not supported',
-  'no-tlsv12': 'is ignored: TLS to servers is not supported',
-  'no-tlsv13': 'is ignored: TLS to servers is not supported',
+  'force-sslv3': "has no effect without 'ssl'",
+  'force-tlsv10': "has no effect without 'ssl'",
+  'force-tlsv11': "has no effect without 'ssl'",
+  'force-tlsv12': "has no effect without 'ssl'",
+  'force-tlsv13': "has no effect without 'ssl'",
+  'no-sslv3': "has no effect without 'ssl'",
+  'no-tlsv10': "has no effect without 'ssl'",
+  'no-tlsv11': "has no effect without 'ssl'",
+  'no-tlsv12': "has no effect without 'ssl'",
+  'no-tlsv13': "has no effect without 'ssl'",
+};
+const REFUSED_FLAGS: Record<string, string> = {
+  ssl: 'is not supported by handoff yet: TLS to servers (refusing to send in clear text what the configuration encrypts)',
+  'check-ssl': 'is not supported by handoff yet: TLS health checks',
+  'send-proxy': 'is not supported by handoff yet: the PROXY protocol towards servers',
+  'send-proxy-v2': 'is not supported by handoff yet: the PROXY protocol towards servers',
+  'send-proxy-v2-ssl': 'is not supported by handoff yet: the PROXY protocol towards servers',
+  'send-proxy-v2-ssl-cn': 'is not supported by handoff yet: the PROXY protocol towards servers',
+  'check-send-proxy': 'is not supported by handoff yet: the PROXY protocol in health checks',
+  'agent-check': 'is not supported by handoff yet: agent checks',
+  'check-via-socks4': 'is not supported by handoff: SOCKS4 health checks',
 };
 
 const UNIMPLEMENTED: UnimplementedOptions = {
@@ -93,8 +119,12 @@ const UNIMPLEMENTED: UnimplementedOptions = {
   kind: 'server option',
   ignoredWithValue: IGNORED_WITH_VALUE,
   warnedWithValue: WARN_WITH_VALUE,
+  refusedWithValue: REFUSED_WITH_VALUE,
   ignoredFlags: IGNORED_FLAGS,
   warnedFlags: WARN_FLAGS,
+  refusedFlags: REFUSED_FLAGS,
+  haproxy: HAPROXY_SERVER_OPTION,
+  implemented: ['check', 'backup', 'disabled', 'inter', 'rise', 'fall', 'weight', 'fastinter', 'downinter', 'observe', 'error-limit', 'on-error', 'maxconn'],
 };
 
 /** Apply `server`/`default-server` options to `params`; returns false when the line is invalid. */

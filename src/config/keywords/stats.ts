@@ -70,9 +70,9 @@ export const proxyKeywords: ProxyKeyword[] = [
     ctx.warn("'stats admin' is not supported: the stats page is read-only; use the admin socket ('handoff ctl')");
   }),
   stats('scope', (ctx) => {
-    ctx.warn("'stats scope' is not supported: the stats page lists every proxy");
+    ctx.error("'stats scope' is not supported by handoff: the stats page would list every proxy, not only this one");
   }),
   stats('http-request', (ctx) => {
-    ctx.warn("'stats http-request' is not supported; use 'stats auth' for access control");
+    ctx.error("'stats http-request' is not supported by handoff: refusing to run without the access control it expresses; use 'stats auth'");
   }),
 ];

@@ -1,6 +1,7 @@
 // TLS protocol options, shared by `ssl-default-bind-options` (global) and `bind … ssl` lines, and
 // the resolution of version flags into the min/max range Node.js takes. Like HAProxy 2.2+,
 // handoff defaults to TLSv1.2..TLSv1.3.
+import { didYouMean } from '../suggest.ts';
 import type { TlsOptionsDraft } from '../draft.ts';
 import type { TlsVersion } from '../model.ts';
 import type { Parsed } from '../units.ts';
@@ -63,8 +64,12 @@ export function applyTlsOption(opts: TlsOptionsDraft, words: readonly string[], 
     return { consumed: 1, warning: `'${w}' is ignored by handoff` };
   }
   if (w === 'curves' || w === 'ecdhe' || w === 'sigalgs' || w === 'client-sigalgs') {
-    if (words[i + 1] === undefined) return { error: `'${w}' expects a value` };
-    return { consumed: 2, warning: `'${w}' is ignored: handoff uses Node.js's default key exchange settings` };
+    const value = words[i + 1];
+    if (value === undefined) return { error: `'${w}' expects a value` };
+    if (w === 'sigalgs') opts.sigalgs = value;
+    else if (w === 'client-sigalgs') return { consumed: 2, warning: "'client-sigalgs' has no effect: handoff does not ask for client certificates" };
+    else opts.curves = value;
+    return { consumed: 2 };
   }
   return undefined;
 }
@@ -80,6 +85,10 @@ export function mergeTlsOptions(defaults: TlsOptionsDraft, bind: TlsOptionsDraft
   const force = bind.force ?? defaults.force;
   const ciphers = bind.ciphers ?? defaults.ciphers;
   const ciphersuites = bind.ciphersuites ?? defaults.ciphersuites;
+  const curves = bind.curves ?? defaults.curves;
+  const sigalgs = bind.sigalgs ?? defaults.sigalgs;
+  if (curves !== undefined) merged.curves = curves;
+  if (sigalgs !== undefined) merged.sigalgs = sigalgs;
   if (min !== undefined) merged.minVersion = min;
   if (max !== undefined) merged.maxVersion = max;
   if (force !== undefined) merged.force = force;
@@ -130,8 +139,8 @@ function defaultBindOptions(ctx: Parameters<GlobalKeyword['parse']>[0]): void {
   for (let i = 0; i < ctx.args.length; ) {
     const r = applyTlsOption(opts, ctx.args, i);
     if (r === undefined) {
-      ctx.warn(`unknown option '${ctx.args[i] ?? ''}' in 'ssl-default-bind-options', ignored`);
-      i++;
+      const w = ctx.args[i] ?? '';
+      return ctx.error(`unknown option '${w}' in 'ssl-default-bind-options'${didYouMean(w, ['no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'ssl-min-ver', 'ssl-max-ver', 'no-tls-tickets', 'force-tlsv12', 'force-tlsv13', 'prefer-client-ciphers'])}`);
     } else if ('error' in r) {
       return ctx.error(r.error);
     } else {
@@ -148,6 +157,20 @@ export const globalKeywords: GlobalKeyword[] = [
     parse(ctx) {
       if (ctx.args.length !== 1) return ctx.error("'ssl-default-bind-ciphers' expects one cipher list (colon-separated)");
       ctx.global.sslDefaultBind.ciphers = ctx.args[0] as string;
+    },
+  },
+  {
+    name: 'ssl-default-bind-curves',
+    parse(ctx) {
+      if (ctx.args.length !== 1) return ctx.error("'ssl-default-bind-curves' expects one list (colon-separated)");
+      ctx.global.sslDefaultBind.curves = ctx.args[0] as string;
+    },
+  },
+  {
+    name: 'ssl-default-bind-sigalgs',
+    parse(ctx) {
+      if (ctx.args.length !== 1) return ctx.error("'ssl-default-bind-sigalgs' expects one list (colon-separated)");
+      ctx.global.sslDefaultBind.sigalgs = ctx.args[0] as string;
     },
   },
   {

@@ -51,7 +51,12 @@ export function ignored(name: string, sections: readonly ProxyKind[] = ALL_PROXI
   return { name, sections, negatable, parse() {} };
 }
 
-/** Keywords accepted with a warning explaining what handoff does instead. */
+/** Keywords HAProxy has that handoff does not implement and that change traffic: an error saying what is missing. */
+export function refused(name: string, what: string, sections: readonly ProxyKind[] = ALL_PROXIES): ProxyKeyword {
+  return { name, sections, negatable: true, parse: (ctx) => ctx.error(`'${ctx.keyword}' is not supported by handoff: ${what}; refusing to run without it`) };
+}
+
+/** Keywords accepted with a warning explaining what handoff does instead (ignoring them changes no traffic). */
 export function unsupported(name: string, why: string, sections: readonly ProxyKind[] = ALL_PROXIES): ProxyKeyword {
   return { name, sections, negatable: true, parse: (ctx) => ctx.warn(`'${ctx.keyword}' ${why}`) };
 }

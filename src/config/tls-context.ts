@@ -4,7 +4,7 @@
 // reports ready.
 import { constants } from 'node:crypto';
 import tls from 'node:tls';
-import type { Bind } from '../config/model.ts';
+import type { Bind } from './model.ts';
 
 export type TlsOptionsResult = { ok: true; options: tls.TlsOptions } | { ok: false; message: string };
 
@@ -27,6 +27,8 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
     sessionIdContext: `handoff:${bind.key}`.slice(0, 32),
     handshakeTimeout: handshakeTimeoutMs,
     ...(t.ciphers !== undefined ? { ciphers: t.ciphers } : {}),
+    ...(t.curves !== undefined ? { ecdhCurve: t.curves } : {}),
+    ...(t.sigalgs !== undefined ? { sigalgs: t.sigalgs } : {}),
   };
   const alpn = servedAlpn(t.alpn);
   if (alpn !== undefined) options.ALPNProtocols = alpn;
@@ -50,7 +52,9 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
     tls.createSecureContext(options);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    const what = /cipher/i.test(reason) ? `cipher settings (ciphers '${t.ciphers ?? ''}'${t.ciphersuites !== undefined ? `, ciphersuites '${t.ciphersuites}'` : ''})` : `TLS settings (${t.minVersion}..${t.maxVersion})`;
+    const what = /cipher/i.test(reason)
+      ? `cipher settings (ciphers '${t.ciphers ?? ''}'${t.ciphersuites !== undefined ? `, ciphersuites '${t.ciphersuites}'` : ''})`
+      : /curve|group/i.test(reason) ? `curves '${t.curves ?? ''}'` : /sigalg|signature/i.test(reason) ? `sigalgs '${t.sigalgs ?? ''}'` : `TLS settings (${t.minVersion}..${t.maxVersion})`;
     return { ok: false, message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): invalid ${what}: ${reason}` };
   }
   return { ok: true, options };
