@@ -1,10 +1,12 @@
 // `handoff check -f FILE [-f FILE…] [-q] [--dump]`: validate a configuration like `haproxy -c`.
 import { formatDiagnostic } from '../config/diagnostics.ts';
 import { hasListener, loadConfig } from '../config/load.ts';
+import { keywordMarkdown } from '../config/keyword-status.ts';
 import { redactConfig } from '../config/redact.ts';
 import { parseFlags, UsageError } from './args.ts';
 
 export const usage = `usage: handoff check -f FILE [-f FILE …] [-q] [--dump]
+       handoff check --keywords
 
 Validate a configuration file (HAProxy syntax) as 'handoff run' would load it: parse every
 line, check references between sections, read every certificate and errorfile.
@@ -19,6 +21,8 @@ options:
   -q, --quiet       print errors only (no warnings, no success line)
       --dump        print the resolved configuration as JSON (certificate PEMs elided)
       --workers N   override nbthread/nbproc, as 'handoff run --workers' does
+      --keywords    print every HAProxy 2.6 keyword with what handoff does with it
+                    (supported, accepted without effect, warning, error) as Markdown
   -h, --help        show this help
 
 exit status: 0 valid (warnings allowed), 1 errors, 2 usage error or no listener (no 'bind',
@@ -31,7 +35,12 @@ export async function main(argv: string[]): Promise<number> {
     quiet: { type: 'boolean', short: 'q' },
     dump: { type: 'boolean' },
     workers: { type: 'string' },
+    keywords: { type: 'boolean' },
   });
+  if (values.keywords === true) {
+    process.stdout.write(keywordMarkdown());
+    return 0;
+  }
   // `handoff check haproxy.cfg` is accepted as a convenience.
   const files = [...(values.file ?? []), ...positionals];
   if (files.length === 0) throw new UsageError('missing -f FILE');

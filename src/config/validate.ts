@@ -60,7 +60,8 @@ function overlaps(a: string, b: string): boolean {
 /** A frontend listens somewhere, TLS only in http mode, and each listening key is taken once. */
 function checkBinds(p: ProxyDraft, bound: Bound, diags: Diagnostic[]): void {
   if (p.binds.length === 0 && p.hasBindLine !== true) {
-    diags.push(diagnostic('error', p.loc, `${p.kind} '${p.name}' has no 'bind' line; declare it as a backend if it is not meant to listen`));
+    // HAProxy's warning, in its words: such a proxy never receives a connection.
+    diags.push(diagnostic('warning', p.loc, `${p.kind} '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`));
   }
   for (const b of p.binds) {
     if (b.ssl && p.mode === 'tcp') {

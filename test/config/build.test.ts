@@ -84,8 +84,8 @@ test('ssl without crt is an error at the bind line', () => {
   expectOne(compile(`${HTTP_DEFAULTS}frontend web\n    bind *:443 ssl\n    default_backend app\n${BACKEND}`), 'error', 7, /'ssl' on a bind line needs at least one 'crt FILE'/);
 });
 
-test('a frontend with no bind is an error at its section line', () => {
-  expectOne(compile(`${HTTP_DEFAULTS}frontend web\n    default_backend app\n${BACKEND}`), 'error', 6, /frontend 'web' has no 'bind' line/);
+test('a frontend with no bind is a warning at its section line, in HAProxy words', () => {
+  expectOne(compile(`${HTTP_DEFAULTS}frontend web\n    default_backend app\n${BACKEND}`), 'warning', 6, /frontend 'web' has no 'bind' directive\. Please declare it as a backend if this was intended\./);
 });
 
 test('a server without port is an error in http mode', () => {

@@ -94,7 +94,7 @@ const REFUSED_WITH_VALUE: Record<string, string> = {
   shards: 'is not supported by handoff',
   'tls-ticket-keys': 'is not supported by handoff yet: TLS ticket keys from a file',
 };
-const UNIMPLEMENTED: UnimplementedOptions = {
+export const BIND_OPTIONS: UnimplementedOptions = {
   label: (w) => `'${w}'`,
   kind: 'bind option',
   ignoredWithValue: IGNORED_WITH_VALUE,
@@ -190,7 +190,7 @@ export function applyBindOptions(ctx: ProxyContext, binds: BindDraft[], words: r
       i += tls.consumed;
       continue;
     }
-    const skip = skipUnimplemented(ctx, UNIMPLEMENTED, w, value);
+    const skip = skipUnimplemented(ctx, BIND_OPTIONS, w, value);
     if (skip === null) return false;
     i += skip;
   }

@@ -102,7 +102,7 @@ function parseStatsSocket(ctx: LineContext): void {
 
 const IGNORED_GLOBAL = [
   'master-worker', 'description', 'node', 'spread-checks', 'quiet', 'noepoll', 'nopoll', 'nosplice',
-  'nogetaddrinfo', 'noreuseport', 'nbcores', 'setenv', 'presetenv', 'resetenv', 'unsetenv',
+  'nogetaddrinfo', 'noreuseport', 'nbcores',
   'server-state-base', 'server-state-file', 'localpeer', 'insecure-fork-wanted', 'set-dumpable',
   'ssl-server-verify', 'ssl-default-server-ciphers', 'ssl-default-server-ciphersuites',
   'ssl-default-server-options', 'tune.ssl.cachesize', 'tune.ssl.lifetime', 'tune.ssl.maxrecord',
@@ -142,22 +142,29 @@ export const globalKeywords: GlobalKeyword[] = [
   stringKeyword('group', (ctx, v) => (ctx.global.config.group = v)),
   intKeyword('uid', 0, 2 ** 31 - 1, (ctx, v) => (ctx.global.config.user = String(v))),
   intKeyword('gid', 0, 2 ** 31 - 1, (ctx, v) => (ctx.global.config.group = String(v))),
-  stringKeyword('chroot', (ctx, v) => {
-    ctx.global.config.chroot = v;
-    ctx.warn(`'chroot ${v}' is not implemented by handoff; the process keeps its root directory`);
-  }),
+  {
+    ...stringKeyword('chroot', (ctx, v) => {
+      ctx.global.config.chroot = v;
+      ctx.warn(`'chroot ${v}' is not implemented by handoff; the process keeps its root directory`);
+    }),
+    status: { kind: 'warned', why: 'not implemented: the process keeps its root directory (use systemd RootDirectory=)' },
+  },
   { name: 'zero-warning', parse: (ctx) => void (ctx.global.config.zeroWarning = true) },
   {
     name: 'daemon',
+    status: { kind: 'warned', why: 'handoff runs in the foreground; -D on the HAProxy command line detaches' },
     parse(ctx) {
       ctx.global.config.daemon = true;
       ctx.warn("'daemon' is ignored: handoff runs in the foreground (let systemd or another supervisor manage it)");
     },
   },
-  intKeyword('tune.ssl.default-dh-param', 1024, 16384, (ctx, v) => {
-    ctx.global.config.dhParamBits = v;
-    ctx.warn("'tune.ssl.default-dh-param' is accepted but has no effect: Node.js uses ECDHE or automatic DH parameters");
-  }),
+  {
+    ...intKeyword('tune.ssl.default-dh-param', 1024, 16384, (ctx, v) => {
+      ctx.global.config.dhParamBits = v;
+      ctx.warn("'tune.ssl.default-dh-param' is accepted but has no effect: Node.js uses ECDHE or automatic DH parameters");
+    }),
+    status: { kind: 'warned', why: 'no effect: Node.js uses ECDHE or automatic DH parameters' },
+  },
   // What a request head may take: tune.bufsize minus tune.maxrewrite, at most tune.http.maxhdr lines.
   intKeyword('tune.bufsize', 1024, 1 << 24, (ctx, v) => (ctx.global.config.bufsize = v)),
   intKeyword('tune.maxrewrite', 0, 1 << 23, (ctx, v) => (ctx.global.config.maxrewrite = v)),
@@ -176,6 +183,8 @@ export const globalKeywords: GlobalKeyword[] = [
       ctx.global.config.statsTimeout = t.value;
     },
   },
-  ...IGNORED_GLOBAL.map((name): GlobalKeyword => ({ name, parse() {} })),
-  ...Object.entries(WARN_GLOBAL).map(([name, why]): GlobalKeyword => ({ name, parse: (ctx) => ctx.warn(`'${name}' ${why}`) })),
+  // Applied while the file is read, so that "${VAR}" on later lines sees them (parse.ts).
+  ...['setenv', 'presetenv', 'unsetenv', 'resetenv'].map((name): GlobalKeyword => ({ name, parse() {} })),
+  ...IGNORED_GLOBAL.map((name): GlobalKeyword => ({ name, status: { kind: 'ignored' }, parse() {} })),
+  ...Object.entries(WARN_GLOBAL).map(([name, why]): GlobalKeyword => ({ name, status: { kind: 'warned', why }, parse: (ctx) => ctx.warn(`'${name}' ${why}`) })),
 ];

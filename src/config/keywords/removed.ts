@@ -3,7 +3,7 @@
 // file — or, where no exact modern meaning exists, refuses it naming what to write instead.
 import type { Reporter } from './types.ts';
 
-interface Removed {
+export interface Removed {
   /** The modern spelling, for the warning. */
   replacement: string;
   /** The line rewritten in modern syntax; absent: the keyword's own parser still reads it. */
@@ -14,7 +14,7 @@ interface Removed {
 
 const alias = (...head: string[]) => (args: readonly string[]): string[] => [...head, ...args];
 
-const REMOVED: Readonly<Record<string, Removed>> = {
+export const REMOVED: Readonly<Record<string, Removed>> = {
   contimeout: { replacement: 'timeout connect', rewrite: alias('timeout', 'connect') },
   clitimeout: { replacement: 'timeout client', rewrite: alias('timeout', 'client') },
   srvtimeout: { replacement: 'timeout server', rewrite: alias('timeout', 'server') },

@@ -48,7 +48,7 @@ export function parseServerAddress(text: string): Parsed<ServerAddress> {
   return { ok: true, value: { host, port } };
 }
 
-const IGNORED_WITH_VALUE = new Set(['id', 'on-marked-down', 'on-marked-up', 'resolve-prefer', 'resolve-opts', 'init-addr', 'pool-max-conn', 'pool-purge-delay', 'pool-low-conn', 'max-reuse', 'tfo', 'log-proto']);
+const IGNORED_WITH_VALUE = new Set(['id', 'resolve-prefer', 'resolve-opts', 'init-addr', 'pool-max-conn', 'pool-purge-delay', 'pool-low-conn', 'max-reuse', 'tfo', 'log-proto']);
 const WARN_WITH_VALUE: Record<string, string> = {
   resolvers: 'is ignored: addresses are resolved by the system resolver on each connection',
   'agent-port': 'has no effect without agent-check',
@@ -74,8 +74,6 @@ const WARN_WITH_VALUE: Record<string, string> = {
 /** Options that change where traffic goes, how health is judged or what is sent: refused until implemented. */
 const REFUSED_WITH_VALUE: Record<string, string> = {
   cookie: 'is not supported by handoff yet: cookie persistence (refusing to run without it)',
-  port: 'is not supported by handoff yet: health checks on another port',
-  addr: 'is not supported by handoff yet: health checks on another address',
   track: 'is not supported by handoff: tracking another server\'s health',
   redir: 'is not supported by handoff: redirecting clients to the server',
   source: 'is not supported by handoff: choosing the source address towards the server',
@@ -89,7 +87,7 @@ const REFUSED_WITH_VALUE: Record<string, string> = {
   namespace: 'is not supported by handoff: network namespaces',
   socks4: 'is not supported by handoff: SOCKS4 to the server',
 };
-const IGNORED_FLAGS = new Set(['enabled', 'no-check', 'no-backup', 'non-stick', 'stick', 'no-agent-check', 'no-send-proxy', 'no-send-proxy-v2', 'no-ssl', 'no-tls-tickets', 'tls-tickets', 'no-verifyhost', 'no-check-send-proxy', 'no-check-ssl', 'no-ssl-reuse', 'ssl-reuse', 'no-tfo', 'allow-0rtt']);
+const IGNORED_FLAGS = new Set(['enabled', 'no-backup', 'non-stick', 'stick', 'no-agent-check', 'no-send-proxy', 'no-send-proxy-v2', 'no-ssl', 'no-tls-tickets', 'tls-tickets', 'no-verifyhost', 'no-check-send-proxy', 'no-check-ssl', 'no-ssl-reuse', 'ssl-reuse', 'no-tfo', 'allow-0rtt']);
 const WARN_FLAGS: Record<string, string> = {
   'force-sslv3': "has no effect without 'ssl'",
   'force-tlsv10': "has no effect without 'ssl'",
@@ -114,7 +112,7 @@ const REFUSED_FLAGS: Record<string, string> = {
   'check-via-socks4': 'is not supported by handoff: SOCKS4 health checks',
 };
 
-const UNIMPLEMENTED: UnimplementedOptions = {
+export const SERVER_OPTIONS: UnimplementedOptions = {
   label: (w) => `server option '${w}'`,
   kind: 'server option',
   ignoredWithValue: IGNORED_WITH_VALUE,
@@ -124,7 +122,7 @@ const UNIMPLEMENTED: UnimplementedOptions = {
   warnedFlags: WARN_FLAGS,
   refusedFlags: REFUSED_FLAGS,
   haproxy: HAPROXY_SERVER_OPTION,
-  implemented: ['check', 'backup', 'disabled', 'inter', 'rise', 'fall', 'weight', 'fastinter', 'downinter', 'observe', 'error-limit', 'on-error', 'maxconn'],
+  implemented: ['check', 'backup', 'disabled', 'inter', 'rise', 'fall', 'weight', 'fastinter', 'downinter', 'observe', 'error-limit', 'on-error', 'maxconn', 'port', 'addr', 'on-marked-down', 'on-marked-up', 'no-check'],
 };
 
 /** Apply `server`/`default-server` options to `params`; returns false when the line is invalid. */
@@ -212,11 +210,55 @@ export function applyServerOptions(ctx: ProxyContext, params: ServerParams, word
         continue;
       }
     }
-    const skip = skipUnimplemented(ctx, UNIMPLEMENTED, w, value);
+    const used = applyCheckTarget(ctx, params, w, value);
+    if (used === null) return false;
+    if (used > 0) {
+      i += used;
+      continue;
+    }
+    const skip = skipUnimplemented(ctx, SERVER_OPTIONS, w, value);
     if (skip === null) return false;
     i += skip;
   }
   return true;
+}
+
+/** Where checks go and what a verdict does to sessions: words used (0: not one of these), null on error. */
+function applyCheckTarget(ctx: ProxyContext, params: ServerParams, w: string, value: string | undefined): number | null {
+  const fail = (msg: string): null => {
+    ctx.error(msg);
+    return null;
+  };
+  switch (w) {
+    case 'no-check':
+      params.check = false;
+      return 1;
+    case 'port': {
+      const n = parseInteger(value, 1, 65535);
+      if (!n.ok) return fail(`'port' ${n.error} (the health-check port)`);
+      params.checkPort = n.value;
+      return 2;
+    }
+    case 'addr': {
+      const a = value === undefined ? undefined : parseServerAddress(value);
+      if (a === undefined) return fail("'addr' expects an address (the health-check address)");
+      if (!a.ok) return fail(`'addr': ${a.error}`);
+      params.checkAddr = a.value.host;
+      // As HAProxy: a port given with `addr` is the check port unless `port` says otherwise.
+      if (a.value.port !== undefined && params.checkPort === undefined) params.checkPort = a.value.port;
+      return 2;
+    }
+    case 'on-marked-down':
+      if (value !== 'shutdown-sessions') return fail(`'on-marked-down' expects 'shutdown-sessions', got '${value ?? ''}'`);
+      params.onMarkedDown = value;
+      return 2;
+    case 'on-marked-up':
+      if (value !== 'shutdown-backup-sessions') return fail(`'on-marked-up' expects 'shutdown-backup-sessions', got '${value ?? ''}'`);
+      params.onMarkedUp = value;
+      return 2;
+    default:
+      return 0;
+  }
 }
 
 function parseServer(ctx: ProxyContext): void {

@@ -23,14 +23,19 @@ export interface ProxyContext extends LineContext {
   proxy: ProxyDraft;
 }
 
+/** What handoff does with a keyword, for `handoff check --keywords` and docs/config.md. Absent: implemented. */
+export type KeywordStatus = { kind: 'ignored' } | { kind: 'warned' | 'refused'; why: string };
+
 export interface GlobalKeyword {
   name: string;
+  status?: KeywordStatus;
   negatable?: boolean;
   parse(ctx: LineContext): void;
 }
 
 export interface ProxyKeyword {
   name: string;
+  status?: KeywordStatus;
   sections: readonly ProxyKind[];
   negatable?: boolean;
   /** Using the keyword in another section is an error (else a warning and the line is ignored). */
@@ -48,15 +53,15 @@ export const PROXIES_ONLY: readonly ProxyKind[] = ['frontend', 'backend', 'liste
 
 /** Keywords accepted and deliberately ignored (no effect on traffic in handoff). */
 export function ignored(name: string, sections: readonly ProxyKind[] = ALL_PROXIES, negatable = false): ProxyKeyword {
-  return { name, sections, negatable, parse() {} };
+  return { name, sections, negatable, status: { kind: 'ignored' }, parse() {} };
 }
 
 /** Keywords HAProxy has that handoff does not implement and that change traffic: an error saying what is missing. */
 export function refused(name: string, what: string, sections: readonly ProxyKind[] = ALL_PROXIES): ProxyKeyword {
-  return { name, sections, negatable: true, parse: (ctx) => ctx.error(`'${ctx.keyword}' is not supported by handoff: ${what}; refusing to run without it`) };
+  return { name, sections, negatable: true, status: { kind: 'refused', why: what }, parse: (ctx) => ctx.error(`'${ctx.keyword}' is not supported by handoff: ${what}; refusing to run without it`) };
 }
 
 /** Keywords accepted with a warning explaining what handoff does instead (ignoring them changes no traffic). */
 export function unsupported(name: string, why: string, sections: readonly ProxyKind[] = ALL_PROXIES): ProxyKeyword {
-  return { name, sections, negatable: true, parse: (ctx) => ctx.warn(`'${ctx.keyword}' ${why}`) };
+  return { name, sections, negatable: true, status: { kind: 'warned', why }, parse: (ctx) => ctx.warn(`'${ctx.keyword}' ${why}`) };
 }

@@ -7,19 +7,25 @@ import { HAPROXY_GLOBAL, HAPROXY_OPTION, HAPROXY_PROXY, HAPROXY_TIMEOUT } from '
 import type { Reporter } from './types.ts';
 
 /** HAProxy global keywords handoff does not implement whose absence changes nothing a client or a server sees. */
-const HARMLESS_GLOBAL = new Set([
+export const HARMLESS_GLOBAL: ReadonlySet<string> = new Set([
   'busy-polling', 'close-spread-time', 'cluster-secret', 'fd-hard-limit', 'grace', 'h1-case-adjust-file',
   'httpclient.resolvers.id', 'httpclient.resolvers.prefer', 'httpclient.ssl.ca-file', 'httpclient.ssl.verify',
   'insecure-setuid-wanted', 'log-send-hostname', 'maxcompcpuusage', 'maxcomprate', 'maxpipes', 'maxzlibmem',
   'mworker-max-reloads', 'no-memory-trimming', 'noevports', 'nokqueue', 'numa-cpu-mapping', 'pp2-never-send-local',
   'profiling.tasks', 'ssl-mode-async', 'ssl-skip-self-issued-ca', 'strict-limits', 'thread-group', 'thread-groups',
+  'h2-workaround-bogus-websocket-clients',
 ]);
 
 /** Likewise for proxy keywords: logging details and TCP keep-alive probes. */
-const HARMLESS_PROXY = new Set([
+export const HARMLESS_PROXY: ReadonlySet<string> = new Set([
   'error-log-format', 'log-format-sd', 'log-tag', 'clitcpka-cnt', 'clitcpka-idle', 'clitcpka-intvl',
   'srvtcpka-cnt', 'srvtcpka-idle', 'srvtcpka-intvl', 'max-session-srv-conns', 'hash-balance-factor',
+  // Only meaningful with keywords handoff refuses (load-server-state-from-file is ignored, cookie refused).
+  'server-state-file-name', 'dynamic-cookie-key',
 ]);
+
+/** `option` words HAProxy has that only tune TCP, HTTP/2 or logging. */
+export const HARMLESS_OPTION: ReadonlySet<string> = new Set(['disable-h2-upgrade', 'idle-close-on-response', 'tcp-smart-accept', 'tcp-smart-connect', 'httpslog']);
 
 function known(name: string, harmless: boolean, rep: Reporter): void {
   if (harmless) rep.warn(`'${name}' is not implemented by handoff and has no effect on traffic; ignored`);
@@ -40,7 +46,7 @@ export function reportUnknownProxy(words: readonly string[], kind: string, hando
   const [w0 = '', w1 = ''] = words;
   if (w0 === 'option') {
     const ours = handoff.filter((n) => n.startsWith('option ')).map((n) => n.slice(7));
-    if (HAPROXY_OPTION.has(w1)) return known(`option ${w1}`, false, rep);
+    if (HAPROXY_OPTION.has(w1)) return known(`option ${w1}`, HARMLESS_OPTION.has(w1), rep);
     return rep.error(`unknown option '${w1}'${didYouMean(w1, [...ours, ...HAPROXY_OPTION])}`);
   }
   if (w0 === 'timeout') {
