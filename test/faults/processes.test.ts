@@ -167,7 +167,7 @@ test('a reload whose certificate file was deleted is refused with FILE:LINE; the
     const r = spawnSync(process.execPath, [BIN, 'reload', '-S', proxy.socket], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 1, r.stdout);
     const line = fs.readFileSync(proxy.configFile, 'utf8').split('\n').findIndex((l) => l.includes('ssl crt')) + 1;
-    assert.match(r.stderr, new RegExp(`handoff\\.cfg:${line}: error: .*${cert.replace(/[.]/g, '\\.')}`));
+    assert.match(r.stderr, new RegExp(`handoff\\.cfg:${line}\\] : .*${cert.replace(/[.]/g, '\\.')}`));
     assert.equal((await proxy.info()).Generation, generation);
     const report = await load(`https://127.0.0.1:${port}/`, { requests: 50, concurrency: 5 });
     assert.equal(report.failedRequests, 0, describeFailures(report));

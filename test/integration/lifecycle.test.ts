@@ -142,7 +142,7 @@ test('handoff run refuses to start on config errors and prints FILE:LINE', { tim
   fs.writeFileSync(file, 'frontend www\n    bind 127.0.0.1:1\n    default_backend missing\n');
   const r = spawnSync(process.execPath, [BIN, 'run', '-f', file, '-S', `${dir}/m.sock`], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:3: error: .*missing`));
+  assert.match(r.stderr, new RegExp(`\\[ALERT\\] +\\(\\d+\\) : config : parsing \\[${file.replace(/[.]/g, '\\.')}:3\\] : .*missing`));
   assert.match(r.stderr, /not starting/);
 });
 

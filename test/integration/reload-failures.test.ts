@@ -47,7 +47,7 @@ test('a reload with an invalid config is refused with FILE:LINE, the old generat
     fs.writeFileSync(proxy.configFile, goodConfig.replace('default_backend app', 'default_backend nowhere'));
     const r = reloadCli();
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`${proxy.configFile.replace(/[.]/g, '\\.')}:\\d+: error: .*nowhere`));
+    assert.match(r.stderr, new RegExp(`config : parsing \\[${proxy.configFile.replace(/[.]/g, '\\.')}:\\d+\\] : .*nowhere`));
     assert.match(r.stderr, /reload failed/);
   });
   assert.equal((await proxy.info()).Generation, generation, 'no new generation');

@@ -173,7 +173,7 @@ test('reload: a configuration with errors is refused before anything is forked o
     r.setConfig(`${GOOD}backend b\n    balanse roundrobin\n    server s 127.0.0.1:1 weight x\n`);
     const outcome = await r.reloader.request();
     assert.equal(outcome.ok, false);
-    assert.match(outcome.ok ? '' : outcome.message, /^configuration has errors, keeping generation 1:\nt\.cfg:\d+: error: /);
+    assert.match(outcome.ok ? '' : outcome.message, /^configuration has errors, keeping generation 1:\nconfig : parsing \[t\.cfg:\d+\] : /);
     assert.equal(r.fakes.spawned.length, 2);
     for (const w of r.fakes.spawned) assert.deepEqual(w.received, ['init']);
     assert.ok(r.logged.some((l) => l.startsWith('alert reload failed: configuration has errors')));
