@@ -5,8 +5,9 @@
 import { constants } from 'node:crypto';
 import tls from 'node:tls';
 import type { Bind } from './model.ts';
+import { groupByNames, sniSelector, type SniSelector } from './tls-sni.ts';
 
-export type TlsOptionsResult = { ok: true; options: tls.TlsOptions } | { ok: false; message: string };
+export type TlsOptionsResult = { ok: true; options: tls.TlsOptions; sni: SniSelector | null } | { ok: false; message: string };
 
 export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs: number): TlsOptionsResult {
   const t = bind.tls;
@@ -15,10 +16,14 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
   if (t === undefined || first === undefined || t.certificates.some((c) => c.pem.trim() === '')) {
     throw new Error(`internal error: frontend '${frontend}' bind ${bind.key} reached the worker without its certificates; the configuration check should have refused it`);
   }
+  // One context per set of names (an RSA and an ECDSA certificate for the same names share one);
+  // the first certificate's group is the default, the others are chosen by SNI.
+  const groups = groupByNames(t.certificates);
+  const first0 = groups[0]?.certs ?? [];
   const options: tls.TlsOptions = {
     // HAProxy's `crt` PEM holds the chain and the key: OpenSSL picks each part out of the same text.
-    cert: t.certificates.map((c) => c.pem),
-    key: t.certificates.map((c) => c.pem),
+    cert: first0.map((c) => c.pem),
+    key: first0.map((c) => c.pem),
     minVersion: t.minVersion as tls.SecureVersion,
     maxVersion: t.maxVersion as tls.SecureVersion,
     honorCipherOrder: true,
@@ -39,14 +44,16 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
     options.ciphers = [t.ciphersuites, options.ciphers].filter((c) => c !== undefined && c !== '').join(':');
   }
   // Certificate first, then the protocol settings, so the message names what is wrong.
-  try {
-    tls.createSecureContext({ cert: options.cert, key: options.key });
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    return {
-      ok: false,
-      message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): cannot use certificate ${first.path}: ${reason} — the file must hold a PEM certificate and its private key`,
-    };
+  for (const c of t.certificates) {
+    try {
+      tls.createSecureContext({ cert: c.pem, key: c.pem });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      return {
+        ok: false,
+        message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): cannot use certificate ${c.path}: ${reason} — the file must hold a PEM certificate and its private key`,
+      };
+    }
   }
   try {
     tls.createSecureContext(options);
@@ -57,7 +64,8 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
       : /curve|group/i.test(reason) ? `curves '${t.curves ?? ''}'` : /sigalg|signature/i.test(reason) ? `sigalgs '${t.sigalgs ?? ''}'` : `TLS settings (${t.minVersion}..${t.maxVersion})`;
     return { ok: false, message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): invalid ${what}: ${reason}` };
   }
-  return { ok: true, options };
+  const contexts = groups.map((g) => ({ names: g.names, context: tls.createSecureContext({ ...options, cert: g.certs.map((c) => c.pem), key: g.certs.map((c) => c.pem) }) }));
+  return { ok: true, options, sni: sniSelector(contexts) };
 }
 
 /** ALPN names we actually speak: `h2` and others configured in `alpn` are never advertised. */

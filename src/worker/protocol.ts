@@ -13,6 +13,7 @@ import { serveHttp1, type Http1Settings, type Http1Site } from './http1/server.t
 import type { FrontendRuntime, WorkerRuntime } from './runtime.ts';
 import { createTcpHandler } from './tcp-proxy.ts';
 import { buildTlsOptions } from '../config/tls-context.ts';
+import type { SniSelector } from '../config/tls-sni.ts';
 
 /** Receives each accepted TCP socket of the bind. */
 export type ConnectionSink = (socket: Socket) => void;
@@ -28,7 +29,7 @@ export interface BindRoute {
   fe: FrontendRuntime;
   bind: Bind;
   runtime: WorkerRuntime;
-  tls?: { options: tls.TlsOptions; fingerprint: string };
+  tls?: { options: tls.TlsOptions; sni: SniSelector | null; fingerprint: string };
   serveStats: HttpDeps['serveStats'];
 }
 
@@ -44,7 +45,7 @@ export function prepareRoute(fe: FrontendRuntime, bind: Bind, runtime: WorkerRun
   if (bind.tls === undefined) return { ok: true, route: { shape: 'http', fe, bind, runtime, serveStats } };
   const built = buildTlsOptions(f.name, bind, handshakeTimeout(fe));
   if (!built.ok) return built;
-  return { ok: true, route: { shape: 'https', fe, bind, runtime, serveStats, tls: { options: built.options, fingerprint: JSON.stringify(bind.tls) } } };
+  return { ok: true, route: { shape: 'https', fe, bind, runtime, serveStats, tls: { options: built.options, sni: built.sni, fingerprint: JSON.stringify(bind.tls) } } };
 }
 
 function handshakeTimeout(fe: FrontendRuntime): number {
@@ -72,7 +73,8 @@ export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: C
   const secure = route.shape === 'https';
   const depsOf = (r: BindRoute): HttpDeps => ({ runtime: r.runtime, connections, serveStats: r.serveStats });
   const site: Http1Site = { handler: createHttpHandler(route.fe, secure, depsOf(route)), settings: settingsOf(route), connections, clock };
-  const tlsServer = secure ? tlsTerminator(route, ticketKeys, site) : undefined;
+  const sni = { current: route.tls?.sni ?? null };
+  const tlsServer = secure ? tlsTerminator(route, ticketKeys, site, sni) : undefined;
   let tlsFingerprint = route.tls?.fingerprint;
   const layer: ProtocolLayer = {
     shape: route.shape,
@@ -90,6 +92,7 @@ export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: C
       if (tlsServer !== undefined && r.tls !== undefined && r.tls.fingerprint !== tlsFingerprint) {
         // New handshakes use the new certificate/ciphers; established connections keep theirs.
         tlsServer.setSecureContext(r.tls.options);
+        sni.current = r.tls.sni;
         tlsFingerprint = r.tls.fingerprint;
       }
     },
@@ -114,8 +117,9 @@ function tcpLayer(route: BindRoute, connections: ConnectionRegistry): ProtocolLa
 
 /** A tls.Server that is never listened: accepted sockets are emitted into it, and each completed
  * handshake's TLSSocket is served as HTTP/1.1. */
-function tlsTerminator(route: BindRoute, ticketKeys: Buffer, site: Http1Site): tls.Server {
-  const server = tls.createServer({ ...route.tls?.options });
+function tlsTerminator(route: BindRoute, ticketKeys: Buffer, site: Http1Site, sni: { current: SniSelector | null }): tls.Server {
+  // Several certificates: the SNI name picks one (the selector follows reloads); none: the default.
+  const server = tls.createServer({ ...route.tls?.options, SNICallback: (name, cb) => cb(null, sni.current?.(name)) });
   server.setTicketKeys(ticketKeys);
   // Handshake failures (scanners, wrong protocol) are the client's problem, never ours.
   server.on('tlsClientError', (_err, sock) => sock.destroy());
