@@ -17,6 +17,10 @@ import { applyBindOptions, parseBindAddresses } from './keywords/bind.ts';
 import { DEFAULT_STATS_REALM, DEFAULT_STATS_URI } from './keywords/stats.ts';
 import type { LineContext, ProxyContext, Reporter } from './keywords/types.ts';
 import { validateProxies } from './validate.ts';
+import { readListSection } from './keywords/list-sections.ts';
+import { backendHttp, frontendHttp, resolveReplyFiles } from './keywords/http-model.ts';
+import { errorfilesModel as proxyErrorfiles } from './keywords/http-errors.ts';
+import type { PayloadRef } from './reply-files.ts';
 
 export { DEFAULT_TIMEOUTS };
 
@@ -51,6 +55,8 @@ export interface BuildResult {
   diagnostics: Diagnostic[];
   certRefs: CertRef[];
   errorfileRefs: ErrorfileRef[];
+  /** Payload files of http replies (`return … file F`). */
+  payloadRefs: PayloadRef[];
 }
 
 function reporter(diags: Diagnostic[], loc: Location): Reporter {
@@ -139,6 +145,10 @@ function sectionHeader(section: RawSection, diags: Diagnostic[]): SectionHeader 
     diags.push(diagnostic('error', section.loc, `unexpected '${extra.join(' ')}' after the ${section.kind} address`));
     return undefined;
   }
+  if (addr !== undefined) {
+    // HAProxy 2.x refuses this 1.x form; handoff reads it as the `bind` line it stands for.
+    diags.push(diagnostic('warning', section.loc, `an address on the '${section.kind}' line was removed from HAProxy ("please use the 'bind' keyword for listening addresses"); handoff reads it as 'bind ${addr}', write that instead`));
+  }
   return { name, ...(addr === undefined ? {} : { addr }), ...(from === undefined ? {} : { from }) };
 }
 
@@ -147,7 +157,9 @@ export function buildConfig(parsed: readonly ParsedConfig[], opts: BuildOptions)
   const drafts: Drafts = { global: newGlobalDraft(), proxies: [], defaults: builtinDefaults({ file: opts.file, line: 0 }), named: new Map(), diags };
   for (const file of parsed) for (const section of file.sections) readSection(drafts, section);
   validateProxies(drafts.global, drafts.proxies, diags);
-  return { ...toModel(drafts.global, drafts.proxies, opts), diagnostics: dedupe(diags) };
+  const files = resolveReplyFiles(drafts.global, opts.baseDir, diags);
+  const model = toModel(drafts.global, drafts.proxies, opts);
+  return { ...model, errorfileRefs: [...model.errorfileRefs, ...files.reads], payloadRefs: files.payloads, diagnostics: dedupe(diags) };
 }
 
 /** What reading the sections in order builds up. */
@@ -162,6 +174,7 @@ interface Drafts {
 }
 
 function readSection(d: Drafts, section: RawSection): void {
+  if (section.kind === 'userlist' || section.kind === 'http-errors') return readListSection(d.global, section, d.diags);
   if (section.kind === 'global') {
     for (const line of section.lines) runGlobalLine(d.global, line, d.diags);
     return;
@@ -239,9 +252,10 @@ interface ModelContext {
 }
 
 /** The validated drafts as the model: a listen section becomes a frontend and a backend. */
-function toModel(global: GlobalDraft, proxies: readonly ProxyDraft[], opts: BuildOptions): Omit<BuildResult, 'diagnostics'> {
+function toModel(global: GlobalDraft, proxies: readonly ProxyDraft[], opts: BuildOptions): Omit<BuildResult, 'diagnostics' | 'payloadRefs'> {
   const ctx: ModelContext = { opts, global, certRefs: [], errorfileRefs: [] };
   const config: Config = { file: opts.file, global: globalModel(global, opts), frontends: [], backends: [] };
+  if (Object.keys(global.userlists).length > 0) config.userlists = global.userlists;
   for (const p of proxies) {
     if (hasFrontend(p.kind)) config.frontends.push(frontendModel(p, ctx));
     if (hasBackend(p.kind)) config.backends.push(backendModel(p, ctx));
@@ -264,9 +278,7 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
     mode: p.mode,
     binds: p.binds.map((b) => bindModel(b, ctx)),
     useBackends: p.useBackends.map((u) => (u.cond === undefined ? { backend: u.backend } : { backend: u.backend, cond: u.cond })),
-    requestRules: p.requestRules,
-    responseRules: p.responseRules,
-    redirects: p.redirects,
+    ...frontendHttp(p),
     forwardFor: p.forwardFor,
     httpServerClose: p.httpConnectionMode === 'server-close',
     clientKeepAlive: p.httpConnectionMode !== 'close',
@@ -334,8 +346,7 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
     forwardFor: p.forwardFor,
     httpServerClose: p.httpConnectionMode === 'server-close',
     // A listen's rules run once, in its frontend half.
-    requestRules: p.kind === 'listen' ? [] : p.requestRules,
-    responseRules: p.kind === 'listen' ? [] : p.responseRules,
+    ...backendHttp(p),
     timeouts: timeoutsModel(p),
     healthCheck: p.healthCheck,
     errorfiles: errorfilesModel(p, ctx),
@@ -366,6 +377,10 @@ function serverModel(backend: string, s: ServerDraft, port: number): Server {
   if (s.maxconn !== undefined) server.maxconn = s.maxconn;
   if (s.fastinter !== undefined) server.fastinter = s.fastinter;
   if (s.downinter !== undefined) server.downinter = s.downinter;
+  if (s.checkPort !== undefined) server.checkPort = s.checkPort;
+  if (s.checkAddr !== undefined) server.checkAddr = s.checkAddr;
+  if (s.onMarkedDown !== undefined) server.onMarkedDown = s.onMarkedDown;
+  if (s.onMarkedUp !== undefined) server.onMarkedUp = s.onMarkedUp;
   return server;
 }
 
@@ -374,13 +389,9 @@ function resolvePath(baseDir: string, base: string | undefined, path: string): s
   return base === undefined ? resolve(baseDir, path) : resolve(baseDir, base, path);
 }
 
-/** Each errorfile is left empty for load.ts to read through `errorfileRefs`. */
+/** Each errorfile is left empty for load.ts to read through `errorfileRefs` (errorloc pages are text already). */
 function errorfilesModel(p: ProxyDraft, ctx: ModelContext): Record<string, string> {
-  const target: Record<string, string> = {};
-  for (const [code, ref] of Object.entries(p.errorfiles)) {
-    ctx.errorfileRefs.push({ target, code, path: resolvePath(ctx.opts.baseDir, undefined, ref.path), loc: ref.loc });
-  }
-  return target;
+  return proxyErrorfiles(ctx.global, p, ctx.opts.baseDir, ctx.errorfileRefs);
 }
 
 function logTargets(proxy: ProxyDraft, global: GlobalDraft): LogTarget[] {
@@ -407,7 +418,7 @@ function timeoutsModel(p: ProxyDraft): Timeouts {
     client: p.timeouts.client ?? DEFAULT_TIMEOUTS.client,
     server: p.timeouts.server ?? DEFAULT_TIMEOUTS.server,
   };
-  for (const k of ['httpRequest', 'httpKeepAlive', 'tunnel', 'queue', 'check'] as const) {
+  for (const k of ['httpRequest', 'httpKeepAlive', 'tunnel', 'queue', 'check', 'tarpit'] as const) {
     const v = p.timeouts[k];
     if (v !== undefined) t[k] = v;
   }

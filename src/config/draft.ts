@@ -2,9 +2,10 @@
 // checks the drafts and resolves what needs the whole configuration (TLS defaults), and build.ts
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type {
-  BalanceAlgorithm, Condition, GlobalConfig, HeaderRule, HealthCheck, Location, LogTarget, Mode,
-  Predicate, Redirect, RetryOn, Server, Timeouts, TlsVersion,
+  BalanceAlgorithm, Condition, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
+  Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, Userlist,
 } from './model.ts';
+import type { CheckHttpSend, CheckKind, CheckRule } from './health-model.ts';
 
 export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
 
@@ -41,7 +42,31 @@ export interface TlsOptionsDraft {
 export interface GlobalDraft {
   config: GlobalConfig;
   sslDefaultBind: TlsOptionsDraft;
+  /** `userlist` sections, by name. */
+  userlists: Record<string, Userlist>;
+  /** `http-errors` sections, by name: status code → errorfile. */
+  httpErrors: Record<string, { errorfiles: Record<string, { path: string; loc: Location }>; loc: Location }>;
+  /** Rules whose reply names a file or an http-errors section, resolved once every section is read. */
+  pendingReplies: PendingReply[];
 }
+
+/** A rule whose reply comes from a file (`errorfile F`, `file F`, `lf-file F`) or an http-errors section (`errorfiles NAME`). */
+export interface PendingReply {
+  /** The rule; its `reply` is replaced (errorfiles) or its body filled (files) once resolved. */
+  holder: { reply: HttpReply };
+  source: { errorfile: string } | { section: string } | { file: string; lf: boolean };
+  loc: Location;
+}
+
+/** Where a proxy's response for one status comes from; the last line for a code wins. */
+export type ErrorfileDraft =
+  /** `errorfile CODE FILE`. */
+  | { path: string; loc: Location }
+  /** `errorloc` / `errorloc302` / `errorloc303 CODE URL`: a redirect instead of the page. */
+  | { redirect: string; code: 302 | 303; loc: Location }
+  /** `errorfiles NAME [CODE…]`: the section's file for the code, resolved once every section is read;
+   * without it, `previous` stands (`explicit`: the code was listed, which HAProxy warns about). */
+  | { section: string; explicit: boolean; previous?: ErrorfileDraft; loc: Location };
 
 export interface BindDraft {
   key: string;
@@ -98,14 +123,18 @@ export interface ProxyDraft {
   hasBindLine?: boolean;
   /** `inherited`: set by a `defaults` section (a listen's own backend then takes precedence). */
   defaultBackend?: { name: string; loc: Location; inherited?: boolean };
-  useBackends: { backend: string; cond?: Condition; loc: Location }[];
+  useBackends: { backend: string | Template; cond?: Condition; loc: Location }[];
   /** Named ACLs: each definition line adds one predicate (definitions with one name are ORed). */
   acls: Record<string, Predicate[]>;
-  requestRules: HeaderRule[];
-  responseRules: HeaderRule[];
+  httpRequest: HttpRule[];
+  httpResponse: HttpRule[];
+  httpAfterResponse: HttpRule[];
   redirects: Redirect[];
+  /** `monitor-uri` and the `monitor fail` conditions after it. */
+  monitor?: { uri?: string; fail: Condition[] };
   forwardFor: boolean;
   forwardForHeader?: string;
+  forwardForOptions?: ForwardForOptions;
   /** HAProxy's HTTP connection modes: the last `option` among them wins. */
   httpConnectionMode: 'keep-alive' | 'server-close' | 'close';
   redispatch: boolean;
@@ -119,12 +148,45 @@ export interface ProxyDraft {
   timeouts: Partial<Timeouts>;
   maxconn?: number;
   retries: number;
-  errorfiles: Record<string, { path: string; loc: Location }>;
+  errorfiles: Record<string, ErrorfileDraft>;
   stats: StatsDraft;
   balance: BalanceAlgorithm;
   servers: ServerDraft[];
   defaultServer: ServerParams;
+  /** Health-check lines as written; validation resolves them into `healthCheck`. */
+  checks: HealthCheckDraft;
   healthCheck: HealthCheck;
+}
+
+/** `option httpchk` / `http-check send` as written: unset fields take HAProxy's defaults when resolved. */
+export interface HttpSendDraft extends Omit<CheckHttpSend, 'method' | 'uri' | 'version' | 'body'> {
+  method?: string;
+  uri?: string;
+  version?: string;
+  body?: string;
+  /** The implicit request of an `option httpchk` line, merged into the first `http-check send`. */
+  fromOption: boolean;
+}
+
+export type CheckRuleDraft = Exclude<CheckRule, CheckHttpSend> | HttpSendDraft | { action: 'comment'; text: string };
+
+/** A section's `http-check` or `tcp-check` rules. */
+export interface CheckRulesDraft {
+  rules: CheckRuleDraft[];
+  /** False while they are the defaults' rules: the section's first line starts its own list (as in HAProxy). */
+  own: boolean;
+  /** The section's first line of its own list. */
+  loc?: Location;
+}
+
+export interface HealthCheckDraft {
+  /** Set by the last `option httpchk|tcp-check|…-check` line. */
+  kind: CheckKind;
+  http: CheckRulesDraft;
+  tcp: CheckRulesDraft;
+  /** The rules of a protocol check (`option redis-check` …), built by its option line. */
+  protocol: CheckRule[];
+  disableOn404: boolean;
 }
 
 export function emptyTlsOptions(): TlsOptionsDraft {
@@ -133,14 +195,17 @@ export function emptyTlsOptions(): TlsOptionsDraft {
 
 export function newGlobalDraft(): GlobalDraft {
   return {
+    userlists: {},
+    httpErrors: {},
+    pendingReplies: [],
     config: { statsSockets: [], logTargets: [], daemon: false },
     sslDefaultBind: emptyTlsOptions(),
   };
 }
 
 /** What every proxy section starts empty, whatever the defaults in force. */
-function ownLists(): Pick<ProxyDraft, 'binds' | 'useBackends' | 'acls' | 'requestRules' | 'responseRules' | 'redirects' | 'servers'> {
-  return { binds: [], useBackends: [], acls: {}, requestRules: [], responseRules: [], redirects: [], servers: [] };
+function ownLists(): Pick<ProxyDraft, 'binds' | 'useBackends' | 'acls' | 'httpRequest' | 'httpResponse' | 'httpAfterResponse' | 'redirects' | 'servers'> {
+  return { binds: [], useBackends: [], acls: {}, httpRequest: [], httpResponse: [], httpAfterResponse: [], redirects: [], servers: [] };
 }
 
 /** HAProxy's built-in defaults: what a proxy gets when no `defaults` section precedes it. */
@@ -168,7 +233,8 @@ export function builtinDefaults(loc: Location): ProxyDraft {
       check: false, inter: 2000, rise: 2, fall: 3, weight: 1, backup: false, disabled: false,
       observe: 'none', errorLimit: 10, onError: 'fail-check',
     },
-    healthCheck: {},
+    checks: { kind: 'connect', http: { rules: [], own: false }, tcp: { rules: [], own: false }, protocol: [], disableOn404: false },
+    healthCheck: { kind: 'connect', rules: [{ action: 'connect', implicit: true }], disableOn404: false },
   };
 }
 
@@ -184,5 +250,7 @@ export function proxyFromDefaults(defaults: ProxyDraft, kind: ProxyKind, name: s
   const copy = structuredClone(defaults);
   if (copy.logFormat !== undefined) copy.logFormat.inherited = true;
   if (copy.defaultBackend !== undefined) copy.defaultBackend.inherited = true;
+  copy.checks.http.own = false;
+  copy.checks.tcp.own = false;
   return { ...copy, kind, name, loc, ...ownLists() };
 }

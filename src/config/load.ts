@@ -4,9 +4,11 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { buildConfig } from './build.ts';
+import { loadPayloads } from './reply-files.ts';
 import type { CertRef } from './build.ts';
 import { checkCertificatePem, hasPrivateKey } from './certs.ts';
 import { checkStatsSockets } from './stats-sockets.ts';
+import { loadSampleFiles } from './sample-files.ts';
 import { diagnostic, hasErrors, sortDiagnostics } from './diagnostics.ts';
 import type { Config, Diagnostic, LoadResult, TlsCertificate } from './model.ts';
 import { parseConfig } from './parse.ts';
@@ -106,7 +108,10 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
     }
     ref.target[ref.code] = content;
   }
+  // ACL pattern files (`-f`) and map files (`map*` converters), read and checked line by line.
+  diagnostics.push(...(await loadSampleFiles(built.config, dirname(mainFile), readRegularFile, ioMessage)));
 
+  await loadPayloads(built.payloadRefs, built.config.global.bufsize ?? 16384, diagnostics);
   await loadCertificates(built.certRefs, diagnostics);
   // OpenSSL judges what only it can (a cipher string, a curve, a key that does not match): the
   // contexts `run` would build are built here too, so `check` refuses what `run` would.

@@ -1,6 +1,7 @@
 // The validated configuration model. The parser produces it, the master loads every file it names
 // (certificates, errorfiles) into it, and workers receive it over IPC: it must stay plain data
 // (JSON-serialisable: no Maps, no Buffers, no functions). All durations are milliseconds.
+import type { HealthCheck, OnMarkedDown, OnMarkedUp } from './health-model.ts';
 
 export interface Location {
   file: string;
@@ -103,20 +104,77 @@ export interface Bind {
   loc: Location;
 }
 
-/** One term of an ACL condition; terms of a condition are ANDed (HAProxy's default). */
-export type Predicate =
-  | { fetch: 'ssl_fc' }
-  | { fetch: 'always_true' | 'always_false' }
-  | {
-      fetch: 'path' | 'path_beg' | 'path_end' | 'hdr_host' | 'method';
-      values: string[];
-      /** ACL flag `-i`: compare case-insensitively (hdr_host always is). */
-      ignoreCase?: boolean;
-    };
+/** The type of a sample's value, as HAProxy types them (`meth` is a method, matched as a string). */
+export type SampleType = 'bool' | 'int' | 'str' | 'ip' | 'meth';
 
+/** A map file (`map*` converters): `KEY VALUE` lines, read by the master at load. */
+export interface MapFile {
+  /** Resolved path. */
+  path: string;
+  /** The file's entries in order; empty until the config is loaded. */
+  entries: [key: string, value: string][];
+  /** The config line that names the file (errors about the file are reported there). */
+  loc: Location;
+}
+
+/** One converter of a sample expression: `lower`, `map_beg(file,default)`, `word(2,/)`… */
+export interface Converter {
+  name: string;
+  /** Arguments as written (checked at parse: integers are integers, regexes compile). */
+  args: string[];
+  /** `map*`: the file named by the first argument. */
+  map?: MapFile;
+}
+
+/** A sample expression: `fetch(args),conv(args),conv…` (HAProxy configuration.txt 7.3). */
+export interface Sample {
+  /** Canonical fetch name: `req.hdr` for `hdr`/`req.hdr`, `src`, `path`… */
+  fetch: string;
+  args: string[];
+  convs: Converter[];
+  /** The type of the value after the last converter. */
+  type: SampleType;
+  /** `http_auth(L)` / `http_auth_group(L)`: the userlist, filled in once every section is read. */
+  userlist?: Userlist;
+}
+
+/** A log-format string (header values, dynamic `use_backend`): literal text and samples. */
+export interface Template {
+  parts: (string | Sample)[];
+}
+
+/** How an ACL compares a sample with its patterns (`-m`, or the fetch's default / suffix). */
+export type MatchMethod = 'found' | 'bool' | 'int' | 'ip' | 'str' | 'beg' | 'end' | 'sub' | 'reg' | 'dom' | 'dir' | 'len';
+
+/** `-f FILE`: one pattern per line, read by the master at load. */
+export interface PatternFile {
+  path: string;
+  /** Patterns of the file, each with its line; empty until the config is loaded. */
+  patterns: { text: string; line: number }[];
+  /** `-M`: the file is a map file; its keys are the patterns. */
+  map?: boolean;
+  loc: Location;
+}
+
+/** An ACL predicate: a sample compared with patterns (matches when any pattern matches). */
+export interface Predicate {
+  sample: Sample;
+  match: MatchMethod;
+  /** `-i`: compare case-insensitively. */
+  ignoreCase?: boolean;
+  /** Patterns as written; integer operators are kept with their value (`ge 1024`). */
+  patterns: string[];
+  /** `-f` files, whose patterns count as if written after the others. */
+  files?: PatternFile[];
+}
+
+/** One term of a condition: an ACL (several `acl` lines of one name OR together) or `{ … }`. */
 export interface ConditionTerm {
   negate: boolean;
-  predicate: Predicate;
+  /** Alternatives: the term holds when any of them matches. */
+  anyOf: Predicate[];
+  /** The ACL's name, for messages; absent for an anonymous ACL. */
+  acl?: string;
 }
 
 export interface Condition {
@@ -126,18 +184,122 @@ export interface Condition {
   anyOf: ConditionTerm[][];
 }
 
+/** How `del-header NAME -m METH` matches header names (`str`, exact, when absent). */
+export type HeaderNameMatch = 'str' | 'beg' | 'end' | 'sub' | 'reg';
+
 export interface HeaderRule {
   action: 'add-header' | 'set-header' | 'del-header';
   name: string;
-  /** Literal value (HAProxy log-format expressions are not expanded); unused for del-header. */
-  value: string;
+  /** The value's log-format template (`%[sample]`, `%ci`…); empty for del-header. */
+  value: Template;
+  /** del-header's `-m`: how `name` matches (names always compare case-insensitively, `reg` excepted). */
+  match?: HeaderNameMatch;
   cond?: Condition;
   loc: Location;
 }
 
-export type Redirect =
-  | { kind: 'scheme'; scheme: string; code: number; cond?: Condition; loc: Location }
-  | { kind: 'location' | 'prefix'; target: string; code: number; cond?: Condition; loc: Location };
+/** Where a redirect points and how (HAProxy's `redirect` rule, without its condition). */
+export interface RedirectSpec {
+  kind: 'scheme' | 'location' | 'prefix';
+  /** The scheme, location or prefix: a log-format template in http-request/-response rules, one literal part for `redirect`. */
+  target: Template;
+  /** 301, 302, 303, 307 or 308. */
+  code: number;
+  /** `drop-query`: the request's query string is left out (prefix, scheme). */
+  dropQuery?: boolean;
+  /** `append-slash`: a `/` ends the location when it does not already. */
+  appendSlash?: boolean;
+  /** `ignore-empty`: a location that renders empty skips the rule. */
+  ignoreEmpty?: boolean;
+  /** `set-cookie NAME[=value]` / `clear-cookie NAME[=]`: the Set-Cookie header value sent with it. */
+  cookie?: string;
+}
+
+/** A `redirect` keyword rule; evaluated after the proxy's `http-request` rules. */
+export interface Redirect extends RedirectSpec {
+  cond?: Condition;
+  loc: Location;
+}
+
+/** The body of a generated response (`return`, `deny`…): none, raw bytes (`string`, `file`) or a log-format (`lf-string`, `lf-file`). */
+export type ReplyBody = { kind: 'none' } | { kind: 'raw'; text: string; file?: string } | { kind: 'format'; template: Template; file?: string };
+
+/** A response handoff makes itself: HAProxy's http-reply (`deny`, `tarpit`, `return`). */
+export type HttpReply =
+  /** The proxy's errorfile for the status (backend's, then frontend's), else HAProxy's built-in page. */
+  | { kind: 'default'; status: number }
+  /** A full HTTP response from a file (`errorfile FILE`, or an http-errors section's for the status); `text` is read at load. */
+  | { kind: 'errorfile'; status: number; file: { path: string; text: string } }
+  /** A response built from its parts: `hdr` headers (templates), a content type and a body. */
+  | { kind: 'payload'; status: number; contentType?: string; headers: { name: string; value: Template }[]; body: ReplyBody };
+
+/** `set-var(scope.name)` / `unset-var(…)`: the variable's scope and name. */
+export interface VarName {
+  scope: 'sess' | 'txn' | 'req' | 'res';
+  name: string;
+}
+
+/** `http-request normalize-uri` normalizers handoff implements. */
+export type UriNormalizer = 'path-merge-slashes' | 'fragment-strip' | 'fragment-encode' | 'percent-to-uppercase';
+
+interface RuleBase {
+  cond?: Condition;
+  loc: Location;
+}
+
+/** One `http-request` / `http-response` / `http-after-response` rule; rules run in declaration order. */
+export type HttpRule =
+  | HeaderRule
+  | (RuleBase & { action: 'allow' })
+  | (RuleBase & { action: 'reject' })
+  | (RuleBase & { action: 'deny' | 'tarpit' | 'return'; reply: HttpReply })
+  | (RuleBase & { action: 'auth'; realm?: string })
+  | (RuleBase & { action: 'redirect'; redirect: RedirectSpec })
+  | (RuleBase & { action: 'replace-header' | 'replace-value'; name: string; regex: string; replace: Template })
+  | (RuleBase & { action: 'set-method' | 'set-path' | 'set-pathq' | 'set-query' | 'set-uri'; value: Template })
+  | (RuleBase & { action: 'replace-path' | 'replace-pathq' | 'replace-uri'; regex: string; replace: Template })
+  | (RuleBase & { action: 'normalize-uri'; normalizer: UriNormalizer })
+  | (RuleBase & { action: 'set-status'; status: number; reason?: string })
+  | (RuleBase & { action: 'set-var'; variable: VarName; expr: Sample; ifs: string[] })
+  | (RuleBase & { action: 'set-var-fmt'; variable: VarName; format: Template; ifs: string[] })
+  | (RuleBase & { action: 'unset-var'; variable: VarName })
+  /** `slot`: the capture's place among the frontend's captures, in declaration order (the log's %hr). */
+  | (RuleBase & { action: 'capture'; sample: Sample; len: number; slot: number })
+  | (RuleBase & { action: 'set-log-level'; level: string });
+
+/** The rules of one proxy for each HTTP phase, in order. */
+export interface HttpRules {
+  /** `http-request` rules; then `redirects`, then (frontend) `use_backend`. */
+  httpRequest: HttpRule[];
+  /** `redirect` rules. */
+  redirects: Redirect[];
+  /** `http-response` rules: the backend's run first, then the frontend's. */
+  httpResponse: HttpRule[];
+  /** `http-after-response` rules, on every response including handoff's own: backend first. */
+  httpAfterResponse: HttpRule[];
+}
+
+/** `option forwardfor` beyond the header name: `except NET` and `if-none`. */
+export interface ForwardForOptions {
+  /** `except NET`: no header for a client in this network. */
+  except?: { address: string; prefix: number; family: 'ipv4' | 'ipv6' };
+  /** `if-none`: the header is added only when the request has none. */
+  ifNone?: boolean;
+}
+
+/** A `userlist` section: who `http_auth(NAME)` lets in. */
+export interface Userlist {
+  name: string;
+  users: {
+    name: string;
+    /** `insecure-password` (compared as is) or `password` (a crypt(3) hash handoff verifies); absent: never authenticates. */
+    password?: { kind: 'insecure' | 'hash'; value: string };
+    /** Groups of the user (from its `groups` and the groups' `users`). */
+    groups: string[];
+  }[];
+  groups: string[];
+  loc: Location;
+}
 
 export interface Timeouts {
   connect: number;
@@ -149,6 +311,8 @@ export interface Timeouts {
   queue?: number;
   /** `timeout check`: extra time allowed for a health-check response (else `inter`). */
   check?: number;
+  /** `timeout tarpit`: how long `http-request tarpit` holds a request (else `timeout connect`). */
+  tarpit?: number;
 }
 
 export interface StatsPage {
@@ -164,13 +328,15 @@ export interface Frontend {
   mode: Mode;
   binds: Bind[];
   defaultBackend?: string;
-  useBackends: { backend: string; cond?: Condition }[];
-  requestRules: HeaderRule[];
-  responseRules: HeaderRule[];
-  redirects: Redirect[];
+  /** `use_backend NAME` or `use_backend %[…]` (a name resolved per request; unknown: default_backend). */
+  useBackends: { backend: string | Template; cond?: Condition }[];
+  http: HttpRules;
+  /** `monitor-uri URI` (a URI starting with `/` matches the path) and its `monitor fail` conditions. */
+  monitor?: { uri: string; fail: Condition[] };
   forwardFor: boolean;
   /** `option forwardfor header NAME`: header name when it is not `X-Forwarded-For`. */
   forwardForHeader?: string;
+  forwardForOptions?: ForwardForOptions;
   /** `option http-server-close`: server-side connections are not reused; client keep-alive stays. */
   httpServerClose: boolean;
   /** False when `option httpclose` / `option forceclose` forces `Connection: close` to clients. */
@@ -214,6 +380,14 @@ export interface Server {
   errorLimit: number;
   /** `on-error`: what the master does when `error-limit` is reached (default fail-check). */
   onError: OnError;
+  /** `port`: health checks go to this port (traffic does not). */
+  checkPort?: number;
+  /** `addr`: health checks go to this address (traffic does not). */
+  checkAddr?: string;
+  /** `on-marked-down shutdown-sessions`: a server marked DOWN has its connections closed. */
+  onMarkedDown?: OnMarkedDown;
+  /** `on-marked-up shutdown-backup-sessions`: a server marked UP closes the backups' connections. */
+  onMarkedUp?: OnMarkedUp;
   loc: Location;
 }
 
@@ -230,10 +404,10 @@ export interface RetryOn {
   statuses: number[];
 }
 
-export interface HealthCheck {
-  /** `option httpchk [METHOD] [URI]`; absent means a TCP connect check. */
-  http?: { method: string; path: string };
-}
+export type {
+  CheckConnect, CheckExpect, CheckHttpSend, CheckKind, CheckMatch, CheckRule, CheckSend, CheckStatus, CheckTextPattern, HealthCheck,
+  OnMarkedDown, OnMarkedUp,
+} from './health-model.ts';
 
 export interface Backend {
   name: string;
@@ -250,9 +424,10 @@ export interface Backend {
   forwardFor: boolean;
   /** `option forwardfor header NAME`: header name when it is not `X-Forwarded-For`. */
   forwardForHeader?: string;
+  forwardForOptions?: ForwardForOptions;
   httpServerClose: boolean;
-  requestRules: HeaderRule[];
-  responseRules: HeaderRule[];
+  /** A listen section's rules are its frontend half's: its backend half has none. */
+  http: HttpRules;
   timeouts: Timeouts;
   healthCheck: HealthCheck;
   errorfiles: Record<string, string>;
@@ -265,6 +440,8 @@ export interface Config {
   global: GlobalConfig;
   frontends: Frontend[];
   backends: Backend[];
+  /** `userlist` sections by name (absent when there is none). */
+  userlists?: Record<string, Userlist>;
 }
 
 export interface LoadResult {

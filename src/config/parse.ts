@@ -7,11 +7,13 @@ import { Blocks } from './conditional.ts';
 
 /** Sections handoff understands; their lines go through the keyword tables. */
 export const PROXY_SECTIONS = ['defaults', 'frontend', 'backend', 'listen'] as const;
-export type SectionKind = 'global' | (typeof PROXY_SECTIONS)[number];
+/** Named lists proxies refer to, read by keywords/list-sections.ts. */
+export const LIST_SECTIONS = ['userlist', 'http-errors'] as const;
+export type SectionKind = 'global' | (typeof PROXY_SECTIONS)[number] | (typeof LIST_SECTIONS)[number];
 
 /** HAProxy sections handoff does not implement: recognised so their lines are skipped, not misread. */
 const OTHER_SECTIONS = new Set([
-  'userlist', 'peers', 'resolvers', 'mailers', 'program', 'http-errors', 'ring', 'cache',
+  'peers', 'resolvers', 'mailers', 'program', 'ring', 'cache',
   'fcgi-app', 'crt-store', 'traces', 'log-forward', 'dynamic-update',
 ]);
 
@@ -35,7 +37,7 @@ export interface ParsedConfig {
 }
 
 function isKnownSection(word: string): word is SectionKind {
-  return word === 'global' || (PROXY_SECTIONS as readonly string[]).includes(word);
+  return word === 'global' || (PROXY_SECTIONS as readonly string[]).includes(word) || (LIST_SECTIONS as readonly string[]).includes(word);
 }
 
 /** `setenv`/`presetenv`/`unsetenv`/`resetenv` in global change what `"${VAR}"` means in the lines after them, as in HAProxy. */

@@ -16,6 +16,18 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
   if (t === undefined || first === undefined || t.certificates.some((c) => c.pem.trim() === '')) {
     throw new Error(`internal error: frontend '${frontend}' bind ${bind.key} reached the worker without its certificates; the configuration check should have refused it`);
   }
+  // Each certificate first, then the protocol settings, so the message names what is wrong.
+  for (const c of t.certificates) {
+    try {
+      tls.createSecureContext({ cert: c.pem, key: c.pem });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      return {
+        ok: false,
+        message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): cannot use certificate ${c.path}: ${reason} — the file must hold a PEM certificate and its private key`,
+      };
+    }
+  }
   // One context per set of names (an RSA and an ECDSA certificate for the same names share one);
   // the first certificate's group is the default, the others are chosen by SNI.
   const groups = groupByNames(t.certificates);
@@ -42,18 +54,6 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
   if (t.ciphersuites !== undefined) {
     // Node takes TLS 1.3 suites in the same `ciphers` string as the <= 1.2 list.
     options.ciphers = [t.ciphersuites, options.ciphers].filter((c) => c !== undefined && c !== '').join(':');
-  }
-  // Certificate first, then the protocol settings, so the message names what is wrong.
-  for (const c of t.certificates) {
-    try {
-      tls.createSecureContext({ cert: c.pem, key: c.pem });
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      return {
-        ok: false,
-        message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): cannot use certificate ${c.path}: ${reason} — the file must hold a PEM certificate and its private key`,
-      };
-    }
   }
   try {
     tls.createSecureContext(options);

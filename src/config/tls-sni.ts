@@ -9,7 +9,12 @@ import type { TlsCertificate } from './model.ts';
 
 /** The names a certificate answers for, lower-cased. */
 export function certificateNames(pem: string): string[] {
-  const cert = new X509Certificate(pem);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    return [];
+  }
   const san = (cert.subjectAltName ?? '').split(', ').filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4).toLowerCase());
   if (san.length > 0) return san;
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1];

@@ -4,10 +4,14 @@
 import { isIP } from 'node:net';
 import type { BindDraft, GlobalDraft, ProxyDraft, ProxyKind } from './draft.ts';
 import { DEFAULT_TIMEOUTS, defaultBackendOf, hasBackend, hasFrontend } from './draft.ts';
+import { checkHttpReferences, dropHttpRules } from './keywords/http-model.ts';
 import { diagnostic } from './diagnostics.ts';
 import type { Diagnostic, Location } from './model.ts';
 import { bindKey } from './keywords/bind.ts';
 import { mergeTlsOptions, resolveTlsVersions } from './keywords/tls.ts';
+import { resolveHealthCheck } from './health-resolve.ts';
+import { conditionProblem } from './condition.ts';
+import { templateProblem } from './template.ts';
 
 /** Listening keys taken so far, and by whom. */
 type Bound = Map<string, { proxy: ProxyDraft; loc: Location; host: string; port: number }>;
@@ -21,6 +25,7 @@ const NEEDED_TIMEOUTS: Record<ProxyKind, readonly (keyof typeof DEFAULT_TIMEOUTS
 };
 
 export function validateProxies(global: GlobalDraft, proxies: readonly ProxyDraft[], diags: Diagnostic[]): void {
+  checkHttpReferences(global, proxies, diags);
   const backends = new Map<string, ProxyDraft>();
   for (const p of proxies) if (hasBackend(p.kind)) backends.set(p.name, p);
   const bound: Bound = new Map();
@@ -38,7 +43,10 @@ export function validateProxies(global: GlobalDraft, proxies: readonly ProxyDraf
     if (p.kind === 'backend' && p.stats.enabled && p.stats.loc !== undefined && p.stats.loc.line > p.loc.line) {
       diags.push(diagnostic('warning', p.stats.loc, "the stats page is served by frontend and listen sections only; in a backend it is ignored"));
     }
-    if (hasBackend(p.kind)) checkServerPorts(p, diags);
+    if (hasBackend(p.kind)) {
+      checkServerPorts(p, diags);
+      resolveChecks(p, diags);
+    }
   }
   // A second pass: TLS versions and missing timeouts are reported after every cross-check.
   for (const p of proxies) {
@@ -91,7 +99,8 @@ function checkRoutes(p: ProxyDraft, backends: ReadonlyMap<string, ProxyDraft>, d
   const refs: { name: string; loc: Location; what: string }[] = [];
   const byDefault = defaultBackendOf(p);
   if (byDefault !== undefined && !byDefault.own) refs.push({ name: byDefault.name, loc: byDefault.loc, what: 'default_backend' });
-  for (const u of p.useBackends) refs.push({ name: u.backend, loc: u.loc, what: 'use_backend' });
+  for (const u of p.useBackends) if (typeof u.backend === 'string') refs.push({ name: u.backend, loc: u.loc, what: 'use_backend' });
+  if (p.mode === 'tcp') checkTcpRoutes(p, diags);
   for (const r of refs) {
     const be = backends.get(r.name);
     if (be === undefined) {
@@ -104,21 +113,33 @@ function checkRoutes(p: ProxyDraft, backends: ReadonlyMap<string, ProxyDraft>, d
       );
     }
   }
-  const routes = refs.length > 0 || byDefault?.own === true || p.redirects.some((r) => r.cond === undefined) || p.stats.enabled;
+  const answers = (r: { cond?: unknown; action?: string }): boolean => r.cond === undefined && ['deny', 'tarpit', 'return', 'redirect', 'auth', 'reject'].includes(r.action ?? 'redirect');
+  const routes = refs.length > 0 || p.useBackends.length > 0 || byDefault?.own === true || p.redirects.some(answers) || p.httpRequest.some(answers) || p.stats.enabled;
   if (!routes && p.binds.length > 0) {
     diags.push(diagnostic('warning', p.loc, `${p.kind} '${p.name}' has no default_backend: requests no rule routes get a 503`));
   }
 }
 
+/** A tcp frontend's `use_backend` rules can read only the connection (handoff does not inspect TCP content). */
+function checkTcpRoutes(p: ProxyDraft, diags: Diagnostic[]): void {
+  for (const u of p.useBackends) {
+    const problem = (u.cond === undefined ? undefined : conditionProblem(u.cond, 'tcp')) ?? (typeof u.backend === 'string' ? undefined : templateProblem(u.backend, 'tcp'));
+    if (problem !== undefined) diags.push(diagnostic('error', u.loc, `use_backend in ${p.kind} '${p.name}': ${problem}`));
+  }
+}
+
 /** A tcp frontend has no HTTP rules, redirects or stats page: each is dropped with a warning. */
 function dropHttpOnly(p: ProxyDraft, diags: Diagnostic[]): void {
-  const httpOnly = [...p.requestRules, ...p.responseRules].map((r) => r.loc).concat(p.redirects.map((r) => r.loc));
-  for (const loc of httpOnly) diags.push(diagnostic('warning', loc, `HTTP rule ignored: ${p.kind} '${p.name}' is in tcp mode`));
-  p.requestRules = [];
-  p.responseRules = [];
-  p.redirects = [];
+  dropHttpRules(p, diags);
   if (p.stats.enabled) diags.push(diagnostic('warning', p.stats.loc ?? p.loc, `stats page ignored: ${p.kind} '${p.name}' is in tcp mode`));
   p.stats.enabled = false;
+}
+
+/** The backend's health-check lines become the ruleset its checks run. */
+function resolveChecks(p: ProxyDraft, diags: Diagnostic[]): void {
+  const r = resolveHealthCheck(p.checks, p.name, p.loc);
+  p.healthCheck = r.check;
+  for (const w of r.warnings) diags.push(diagnostic('warning', w.loc, w.message));
 }
 
 function checkServerPorts(p: ProxyDraft, diags: Diagnostic[]): void {

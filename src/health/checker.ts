@@ -1,18 +1,23 @@
 // Active health checks, run by the master so that their state survives reloads: a server that was
-// down stays down in the new generation until `rise` checks pass, as in HAProxy.
-import net from 'node:net';
-import http from 'node:http';
-import type { Backend, Config, Server } from '../config/model.ts';
-
-export interface CheckResult {
-  ok: boolean;
-  detail: string;
-}
+// down stays down in the new generation until `rise` checks pass, as in HAProxy. Each check runs
+// the backend's ruleset (probe.ts); its verdict moves the server between UP, NOLB and DOWN.
+import type { Backend, CheckStatus, Config, Server } from '../config/model.ts';
+import { runCheck } from './probe.ts';
+import { describeOutcome, resultOf, type CheckOutcome } from './status.ts';
 
 export interface HealthEntry {
   id: string;
   up: boolean;
+  /** HAProxy's NOLB (`http-check disable-on-404` answered 404, or an L7OKC status): up, no new traffic. */
+  nolb: boolean;
+  /** The last verdict in HAProxy's words (`Layer4 connection problem, info: "Connection refused"`). */
   lastCheck: string;
+  /** The last check's status (check_status), `INI` before the first, `HANA` after passive health. */
+  status: CheckStatus | 'INI' | 'HANA';
+  /** check_code: the HTTP status or protocol code of the last check, when it had one. */
+  code?: number;
+  /** check_duration (ms). */
+  durationMs?: number;
   successes: number;
   failures: number;
 }
@@ -20,7 +25,7 @@ export interface HealthEntry {
 export interface HealthChecker {
   /** Start checks for the servers of `config`; keeps the state of servers it already knew. */
   apply(config: Config): void;
-  /** Server id → up, for servers with `check` only. */
+  /** Server id → state, for servers with `check` only. */
   states(): Map<string, HealthEntry>;
   /**
    * Passive health: a worker saw `error-limit` consecutive errors on server `id`; apply the
@@ -30,38 +35,11 @@ export interface HealthChecker {
   stop(): void;
 }
 
-export function checkServer(server: Server, backend: Backend, timeoutMs: number): Promise<CheckResult> {
-  return new Promise((resolve) => {
-    const http1 = backend.healthCheck.http;
-    if (http1 !== undefined && backend.mode === 'http') {
-      const req = http.request({ host: server.host, port: server.port, method: http1.method, path: http1.path, agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
-        res.resume();
-        const code = res.statusCode ?? 0;
-        resolve({ ok: code >= 200 && code < 400, detail: `L7 status ${code}` });
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: `L7 ${e.code ?? e.message}` }));
-      req.end();
-      return;
-    }
-    const sock = net.connect({ host: server.host, port: server.port });
-    const timer = setTimeout(() => sock.destroy(new Error('timeout')), timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ ok: true, detail: 'L4 OK' });
-    });
-    sock.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve({ ok: false, detail: `L4 ${e.code ?? e.message}` });
-    });
-  });
-}
-
 interface Entry extends HealthEntry {
   /** The newest configuration of the server and its backend (a reload may change on-error & co). */
   server: Server;
   backend: Backend;
+  bufsize: number;
   key: string;
   timer: NodeJS.Timeout | undefined;
   /** When the pending timer fires (Date.now() ms). */
@@ -79,28 +57,50 @@ function interval(e: Entry): number {
   return s.fastinter ?? s.inter;
 }
 
+/** What makes a check a different one: its target, its timing, its ruleset. */
+function keyOf(server: Server, backend: Backend): string {
+  const target = `${server.checkAddr ?? server.host}:${server.checkPort ?? server.port}`;
+  return `${server.host}:${server.port}/${target}/${server.inter}/${server.rise}/${server.fall}/${JSON.stringify(backend.healthCheck)}`;
+}
+
 export function createHealthChecker(onChange: (id: string, entry: HealthEntry) => void): HealthChecker {
   const entries = new Map<string, Entry>();
   let stopped = false;
 
-  const passed = (e: Entry, detail: string): void => {
-    e.lastCheck = detail;
-    e.successes++;
-    e.failures = 0;
-    if (!e.up && e.successes >= e.server.rise) {
-      e.up = true;
-      onChange(e.id, e);
-    }
+  const changed = (e: Entry, up: boolean, nolb: boolean): void => {
+    if (e.up !== up || e.nolb !== nolb) onChange(e.id, e);
   };
 
-  const failed = (e: Entry, detail: string): void => {
-    e.lastCheck = detail;
+  /** A pass (`nolb`: a conditional one) counts towards `rise`; an UP server goes to or leaves NOLB. */
+  const passed = (e: Entry, nolb: boolean): void => {
+    const [up, wasNolb] = [e.up, e.nolb];
+    e.successes++;
+    e.failures = 0;
+    if (!e.up && e.successes >= e.server.rise) e.up = true;
+    if (e.up) e.nolb = nolb;
+    changed(e, up, wasNolb);
+  };
+
+  const failed = (e: Entry): void => {
+    const [up, wasNolb] = [e.up, e.nolb];
     e.failures++;
     e.successes = 0;
     if (e.up && e.failures >= e.server.fall) {
       e.up = false;
-      onChange(e.id, e);
+      e.nolb = false;
     }
+    changed(e, up, wasNolb);
+  };
+
+  const record = (e: Entry, o: CheckOutcome): void => {
+    e.lastCheck = describeOutcome(o);
+    e.status = o.status;
+    e.durationMs = o.durationMs;
+    if (o.code !== undefined) e.code = o.code;
+    else delete e.code;
+    const result = resultOf(o.status);
+    if (result === 'failed') failed(e);
+    else passed(e, result === 'condpass');
   };
 
   const scheduleIn = (e: Entry, ms: number): void => {
@@ -114,12 +114,19 @@ export function createHealthChecker(onChange: (id: string, entry: HealthEntry) =
     e.timer = undefined;
     if (stopped || entries.get(e.id) !== e) return;
     e.running = true;
-    const timeout = Math.min(e.server.inter, e.backend.timeouts.connect || e.server.inter);
-    const r = await checkServer(e.server, e.backend, timeout);
+    const t = e.backend.timeouts;
+    const started = Date.now();
+    // A check that cannot even start (a bad name, no socket) is HAProxy's SOCKERR, never a crash of the master.
+    const outcome = await runCheck(e.server, e.backend.healthCheck, {
+      inter: e.server.inter,
+      timeoutConnect: t.connect,
+      ...(t.check !== undefined && t.check > 0 ? { timeoutCheck: t.check } : {}),
+      bufsize: e.bufsize,
+      notDown: e.up,
+    }).catch((err: unknown): CheckOutcome => ({ status: 'SOCKERR', info: err instanceof Error ? err.message : String(err), durationMs: Date.now() - started }));
     e.running = false;
     if (stopped || entries.get(e.id) !== e) return;
-    if (r.ok) passed(e, r.detail);
-    else failed(e, r.detail);
+    record(e, outcome);
     const next = interval(e);
     scheduleIn(e, e.soonest === undefined ? next : Math.min(next, e.soonest));
     e.soonest = undefined;
@@ -131,20 +138,21 @@ export function createHealthChecker(onChange: (id: string, entry: HealthEntry) =
       for (const backend of config.backends) {
         for (const server of backend.servers) {
           if (!server.check || server.disabled) continue;
-          const key = `${server.host}:${server.port}/${server.inter}/${server.rise}/${server.fall}/${JSON.stringify(backend.healthCheck)}`;
+          const key = keyOf(server, backend);
           seen.add(server.id);
           const old = entries.get(server.id);
           if (old !== undefined && old.key === key) {
             old.server = server;
             old.backend = backend;
+            old.bufsize = config.global.bufsize ?? 16384;
             continue;
           }
           if (old?.timer !== undefined) clearTimeout(old.timer);
-          // A server keeps its up/down state across reloads when its address is unchanged.
-          const sameAddr = old !== undefined && old.key.split('/')[0] === key.split('/')[0];
+          // A server keeps its state across reloads when its address is unchanged.
+          const keep = old !== undefined && old.key.split('/')[0] === key.split('/')[0] ? old : undefined;
           const entry: Entry = {
-            id: server.id, up: sameAddr ? old.up : true, lastCheck: sameAddr ? old.lastCheck : 'pending', successes: 0, failures: 0,
-            server, backend, key, timer: undefined, dueAt: 0, running: false, soonest: undefined,
+            id: server.id, up: keep?.up ?? true, nolb: keep?.nolb ?? false, lastCheck: keep?.lastCheck ?? 'pending', status: keep?.status ?? 'INI',
+            successes: 0, failures: 0, server, backend, bufsize: config.global.bufsize ?? 16384, key, timer: undefined, dueAt: 0, running: false, soonest: undefined,
           };
           entries.set(server.id, entry);
           scheduleIn(entry, 0);
@@ -162,22 +170,25 @@ export function createHealthChecker(onChange: (id: string, entry: HealthEntry) =
       const e = entries.get(id);
       if (e === undefined || stopped) return false;
       const s = e.server;
-      const why = `Health analyze: ${detail}`;
+      if (s.onError !== 'fastinter') {
+        e.lastCheck = `Health analyze: ${detail}`;
+        e.status = 'HANA';
+      }
       // HAProxy's on-error: every mode also brings the next check forward to `fastinter`.
       switch (s.onError) {
         case 'fastinter':
           break;
         case 'fail-check':
-          failed(e, why);
+          failed(e);
           break;
         case 'sudden-death':
           // A pre-fatal failed check: one more failure marks the server down.
           e.failures = Math.max(e.failures, s.fall - 2);
-          failed(e, why);
+          failed(e);
           break;
         case 'mark-down':
           e.failures = Math.max(e.failures, s.fall - 1);
-          failed(e, why);
+          failed(e);
           break;
       }
       if (s.fastinter !== undefined) {

@@ -6,6 +6,8 @@ import type { Config } from '../config/model.ts';
 /** Runtime state of one server as decided by the master (health checks, admin commands). */
 export interface ServerState {
   up: boolean;
+  /** HAProxy's NOLB (`http-check disable-on-404` saw a 404): up, but no new traffic. */
+  nolb?: boolean;
   /** Runtime weight override (`set weight`); absent means the configured weight. */
   weight?: number;
   admin: 'ready' | 'drain' | 'maint';

@@ -35,6 +35,8 @@ export interface LogRecord {
   uri: string;
   httpVersion: string;
   pid: number;
+  /** `http-request capture` values by slot (an empty or missing one: not captured). */
+  requestCaptures?: string[];
 }
 
 export type LogFormatter = (r: LogRecord) => string;
@@ -105,7 +107,7 @@ const VARIABLES: Record<string, Part> = {
   rc: (r) => String(r.retries),
   sq: () => '0',
   bq: () => '0',
-  // No header captures are configured in handoff: HAProxy prints nothing for them.
+  // Without capture slots HAProxy prints nothing for them (compileLogFormat handles the slots).
   hr: () => '',
   hs: () => '',
   r: requestLine,
@@ -117,8 +119,24 @@ const VARIABLES: Record<string, Part> = {
   ID: () => '-',
 };
 
-/** Compile a log-format string; `%{+Q}x` quotes, `%%` is a literal percent. */
-export function compileLogFormat(format: string): LogFormatter {
+/** A captured value as HAProxy logs it: control bytes, `"`, `#`, `{`, `|`, `}` as `#XX`. */
+function encodeCapture(v: string): string {
+  return v.replace(/[\x00-\x1f\x7f-\uffff"#{|}]/g, (c) => `#${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** %hr with `slots` capture slots: `{a|b}`, one field per slot, empty when not captured. */
+function captureBlock(slots: number): Part {
+  return (r) => {
+    let out = '{';
+    for (let i = 0; i < slots; i++) out += (i > 0 ? '|' : '') + encodeCapture(r.requestCaptures?.[i] ?? '');
+    return `${out}}`;
+  };
+}
+
+/** Compile a log-format string; `%{+Q}x` quotes, `%%` is a literal percent. `captureSlots`: the
+ * frontend's `http-request capture` rules, which make %hr a block of their values. */
+export function compileLogFormat(format: string, opts: { captureSlots?: number } = {}): LogFormatter {
+  const slots = opts.captureSlots ?? 0;
   const parts: (string | Part)[] = [];
   const re = /%%|%(\{[^}]*\})?([A-Za-z]+)|%\[[^\]]*\]/g;
   let last = 0;
@@ -130,11 +148,11 @@ export function compileLogFormat(format: string): LogFormatter {
       continue;
     }
     const name = m[2];
-    const fn = name === undefined ? undefined : VARIABLES[name];
+    const fn = name === 'hr' && slots > 0 ? captureBlock(slots) : name === undefined ? undefined : VARIABLES[name];
     const quoted = m[1]?.includes('+Q') === true;
     const part: Part = fn === undefined ? () => '-' : quoted ? (r) => `"${fn(r)}"` : fn;
     // Empty capture blocks swallow their separating space so the line keeps HAProxy's shape.
-    if ((name === 'hr' || name === 'hs') && !quoted) {
+    if ((name === 'hs' || (name === 'hr' && slots === 0)) && !quoted) {
       if (format[last] === ' ') last++;
       else if (literal.endsWith(' ')) literal = literal.slice(0, -1);
     }

@@ -47,7 +47,8 @@ export function createCounterStore(): CounterStore {
         let up = 0;
         for (const s of be.servers) {
           const st = servers[s.id];
-          const status = s.disabled || st?.admin === 'maint' ? 'MAINT' : st?.admin === 'drain' ? 'DRAIN' : st === undefined || st.up ? 'UP' : 'DOWN';
+          const health = st === undefined || st.up ? (st?.nolb === true ? 'NOLB' : 'UP') : 'DOWN';
+          const status = s.disabled || st?.admin === 'maint' ? 'MAINT' : st?.admin === 'drain' ? 'DRAIN' : health;
           if (status === 'UP') up++;
           const v = values(`srv/${be.name}/${s.name}`);
           v.weight = st?.weight ?? s.weight;

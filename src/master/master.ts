@@ -70,7 +70,7 @@ export function createMaster(opts: MasterOptions): Master {
   const counters = createCounterStore();
   const runtime = new Map<string, RuntimeServerSetting>();
   const health = createHealthChecker((id, entry) => {
-    log.notice(`server ${id} is ${entry.up ? 'UP' : 'DOWN'} (${entry.lastCheck})`);
+    log.notice(`server ${id} is ${entry.up ? (entry.nolb ? 'NOLB' : 'UP') : 'DOWN'} (${entry.lastCheck})`);
     broadcastServers();
   });
   const serverStates = (): ServerStates => mergeStates(health, runtime);
@@ -112,7 +112,7 @@ export function createMaster(opts: MasterOptions): Master {
 /** Health checks' verdicts under the runtime API's settings (`set server … state|weight`). */
 function mergeStates(health: HealthChecker, runtime: Map<string, RuntimeServerSetting>): ServerStates {
   const out: ServerStates = {};
-  for (const [id, e] of health.states()) out[id] = { up: e.up, admin: 'ready' };
+  for (const [id, e] of health.states()) out[id] = { up: e.up, admin: 'ready', ...(e.nolb ? { nolb: true } : {}) };
   for (const [id, s] of runtime) {
     const base = out[id] ?? { up: true, admin: 'ready' };
     out[id] = { ...base, ...(s.admin !== undefined ? { admin: s.admin } : {}), ...(s.weight !== undefined ? { weight: s.weight } : {}) };

@@ -3,6 +3,7 @@
 // after it has been idle for a grace period (and read nothing since), and never close a
 // connection that has not yet sent its first request.
 import type { Socket } from 'node:net';
+import type { SampleValue } from './match.ts';
 
 /** Per-connection state for the socket the HTTP layer sees (the TLSSocket on TLS frontends). */
 export interface ClientConn {
@@ -26,6 +27,8 @@ export interface ClientConn {
   bytesWrittenAtIdle: number;
   /** Killed by us (hard-stop-after, too many route sets draining): logged with termination `K`. */
   killed: boolean;
+  /** `sess.*` variables (`set-var(sess.x)`), created on first set. */
+  vars?: Map<string, SampleValue>;
 }
 
 /** The ClientConn rides on its socket: one property load per request instead of a Map lookup. */

@@ -1,12 +1,19 @@
 // The HTTP data path. One request reads top to bottom as named phases (Pingora style):
-//   acceptRequest → applyRequestRules → chooseBackend → chooseServer → connectUpstream
-//   → forwardResponse → applyResponseRules → log
+//   acceptRequest → monitor → http-request rules → stats → redirects → chooseBackend (use_backend,
+//   the backend's rules, forwardfor) → chooseServer → connectUpstream → forwardResponse
+//   (http-response, http-after-response rules) → log
 // with the timing marks of the access log (%TR %Tc %Tr %Ta %Tt) taken at the phase boundaries.
 import { countStatus } from './counters.ts';
 import type { ClientConn, ConnectionRegistry } from './connections.ts';
-import { errorBody, errorReason, rawErrorfile } from './errors.ts';
-import { applyHeaderRules, evaluate, findRedirect, type RuleContext } from './rules.ts';
-import type { BackendRuntime, FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
+import { errorBody, errorReason } from './errors.ts';
+import { evaluate, routeBackend, type RuleContext } from './rules.ts';
+import { dropRequestVars, redirectLocation, REWRITE_FAILED, runRules, type RuleExchange } from './actions.ts';
+import { answerVerdict, sendErrorPage, sendOwn, sendRedirect, type Answering } from './intercept.ts';
+import { errorResponse } from './replies.ts';
+import { addForwardedFor } from './forwarded.ts';
+import type { Backend, Frontend, HttpRules } from '../config/model.ts';
+import type { SampleValue } from './sample.ts';
+import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRuntime, type WorkerRuntime } from './runtime.ts';
 import type { LogRecord } from '../log/format.ts';
 import { acceptTimes, connectionRecord, logRecord, writeLog } from './log-record.ts';
 import type { Http1Connection, Http1Exchange, Http1Handler } from './http1/server.ts';
@@ -23,6 +30,7 @@ import {
 } from './upstream.ts';
 import { classifyUpstreamError, decideRetry, isReplayable, nextServer, spendRetry, usableActive, type Failure, type Retry } from './retry.ts';
 import { healthyStatus, observe } from './passive-health.ts';
+import type { Shutdown } from './server-sessions.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
@@ -36,17 +44,28 @@ export interface HttpDeps {
  * Per-request state, filled phase by phase. It is also the upstream pool's handler: the pool calls
  * `onConnect`/`onHeaders`/… as methods of this object, so a request allocates no handler closures.
  */
-export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
+export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamHandler, Http1Exchange {
   client: Http1Connection;
   head: RequestHead;
   fe: FrontendRuntime;
   deps: HttpDeps;
   conn: ClientConn;
-  /** RuleContext: what conditions look at. */
+  /** RuleContext / SampleContext: what conditions and samples look at. */
   ssl: boolean;
   path: string;
   host = '';
   method: string;
+  /** The response's headers while response rules run (`res.hdr`, `status`); unset before. */
+  resHeaders: string[] | undefined = undefined;
+  /** `txn.*`, `req.*`, `res.*` variables. */
+  vars: Map<string, SampleValue> | undefined = undefined;
+  /** RuleExchange: the target sent upstream, as rules rewrite it (`head.target` stays as received). */
+  target: string;
+  statusText = '';
+  captures: string[] | undefined = undefined;
+  silent = false;
+  location = '';
+  tarpitTimer: NodeJS.Timeout | undefined = undefined;
   /** Epoch ms of accept and of this request's start, and monotonic marks. */
   acceptMs: number;
   requestMs: number;
@@ -74,6 +93,8 @@ export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
   upstreamStarted = false;
   /** The server slot (active/scur) is held until the upstream exchange ends. */
   holding = false;
+  /** While holding: removes this exchange from the server's sessions (on-marked-down / on-marked-up). */
+  unregisterSession: (() => void) | undefined = undefined;
   headersSeen = false;
   resume: (() => void) | undefined = undefined;
   waitingDrain = false;
@@ -97,12 +118,28 @@ export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
     this.ssl = tls;
     this.path = head.path;
     this.method = head.method;
+    this.target = head.target;
     this.timed = fe.log !== undefined;
     const first = conn.served === 0 && conn.active === 1;
     this.acceptMs = conn.acceptMs;
     this.requestMs = first ? conn.acceptMs : now;
     this.TR = first ? now - conn.acceptMs : 0;
     if (this.timed) this.t0 = performance.now();
+  }
+
+  /** `nbsrv(backend)`: its usable active servers, else its usable backups (HAProxy's be_usable_srv). */
+  nbsrv(backend: string): number {
+    return usableServers(this.deps.runtime, backend);
+  }
+
+  /** Answering: whose rules and pages apply. */
+  proxies(): { fe: Frontend; be: Backend | undefined } {
+    return { fe: this.fe.frontend, be: this.be?.backend };
+  }
+
+  /** Answering: a response of ours was written. */
+  ownResponseSent(): void {
+    complete(this);
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -136,7 +173,11 @@ export class Exchange implements RuleContext, UpstreamHandler, Http1Exchange {
       if (this.tConnected < 0) this.tConnected = this.tResponse;
     }
     this.upstreamStarted = true;
-    forwardResponse(this, status, statusText, raw);
+    // Response rules may answer instead of the server: its exchange is then cut.
+    if (!forwardResponse(this, status, statusText, raw)) {
+      this.abortUpstream?.();
+      return false;
+    }
     return !this.client.closedOrGone;
   }
 
@@ -220,6 +261,9 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   client.exchange = x;
   fe.counters.values.req_tot++;
   readRequestHeaders(x);
+  if (monitorRequest(x)) return;
+  const http = fe.frontend.http;
+  if (!requestRules(x, http, fe.frontend)) return;
   if (statsUri !== undefined && head.uri.startsWith(statsUri)) {
     x.termination = 'PR--';
     deps.serveStats(fe, client, head, (status) => {
@@ -228,7 +272,7 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
     });
     return;
   }
-  if (!applyRequestRules(x)) return;
+  if (!redirectRules(x, http)) return;
   if (!chooseBackend(x, deps)) return;
   if (!chooseServer(x)) return;
   if (head.upgrade !== undefined || head.method === 'CONNECT') openTunnel(x, tunnelHeaders(x), (status, termination) => tunnelEnded(x, status, termination));
@@ -301,34 +345,40 @@ function tunnelEnded(x: Exchange, status: number, termination: string): void {
   finish(x);
 }
 
-/** Redirects first (HAProxy evaluates them before use_backend), then the frontend's header rules. */
-function applyRequestRules(x: Exchange): boolean {
-  const f = x.fe.frontend;
-  if (f.redirects.length > 0) {
-    const r = findRedirect(f.redirects, x, x.head.uri);
-    if (r !== undefined) {
-      x.status = r.code;
-      x.termination = 'LR--';
-      x.client.respond(r.code, errorReason(r.code), ['location', r.location, 'cache-control', 'no-cache'], '');
-      complete(x);
-      return false;
-    }
+/** `monitor-uri`: answered here, before any rule, 200 or 503 (`monitor fail`), and not logged. */
+function monitorRequest(x: Exchange): boolean {
+  const m = x.fe.frontend.monitor;
+  if (m === undefined) return false;
+  // A URI starting with `/` is compared with the path and query, else with the whole target.
+  if (x.head.target !== m.uri && !(m.uri.startsWith('/') && x.head.uri === m.uri)) return false;
+  x.silent = true;
+  const failed = m.fail.some((c) => evaluate(c, x));
+  sendOwn(x, errorResponse(failed ? 503 : 200, undefined, x.fe.frontend), 'LR--');
+  return true;
+}
+
+/** A proxy's `http-request` rules, in order: false when one answered. */
+function requestRules(x: Exchange, http: HttpRules, proxy: Frontend | Backend): boolean {
+  if (http.httpRequest.length === 0) return true;
+  const v = runRules(http.httpRequest, x, x.upstreamHeaders);
+  if (v === undefined) return true;
+  answerVerdict(x, v, { side: 'request', proxy });
+  return false;
+}
+
+/** A proxy's `redirect` rules, after its http-request rules: false when one answered. */
+function redirectRules(x: Exchange, http: HttpRules): boolean {
+  for (const r of http.redirects) {
+    if (!evaluate(r.cond, x) || !redirectLocation(r, x)) continue;
+    sendRedirect(x, r, 'request');
+    return false;
   }
-  if (f.forwardFor) x.upstreamHeaders.push(f.forwardForHeader ?? 'X-Forwarded-For', x.conn.clientIp);
-  if (f.requestRules.length > 0) applyHeaderRules(x.upstreamHeaders, f.requestRules, x);
   return true;
 }
 
 function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
   const f = x.fe.frontend;
-  let name = f.defaultBackend;
-  for (const u of f.useBackends) {
-    if (evaluate(u.cond, x)) {
-      name = u.backend;
-      break;
-    }
-  }
-  const be = name === undefined ? undefined : deps.runtime.backends.get(name);
+  const be = routeBackend(f, deps.runtime.backends, x);
   if (be === undefined) {
     sendError(x, 503, 'PC--');
     return false;
@@ -336,8 +386,8 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
   x.be = be;
   be.counters.values.req_tot++;
   const b = be.backend;
-  if (b.forwardFor && !f.forwardFor) x.upstreamHeaders.push(b.forwardForHeader ?? 'X-Forwarded-For', x.conn.clientIp);
-  if (b.requestRules.length > 0) applyHeaderRules(x.upstreamHeaders, b.requestRules, x);
+  if (!requestRules(x, b.http, b) || !redirectRules(x, b.http)) return false;
+  addForwardedFor(x.upstreamHeaders, f, b, x.conn.clientIp);
   return true;
 }
 
@@ -366,13 +416,14 @@ function connectUpstream(x: Exchange): void {
   be.counters.scur++;
   srv.counters.values.req_tot++;
   x.holding = true;
+  x.unregisterSession = srv.sessions.add((why) => killExchange(x, why));
   x.headersSeen = false;
   try {
     srv.pool.dispatch(
       {
         method: x.method,
-        // As HAProxy: the target as the client sent it (an absolute-form target stays one).
-        path: x.head.target,
+        // As HAProxy: the target as the client sent it (an absolute-form target stays one), as rules rewrote it.
+        path: x.target,
         headers: x.upstreamHeaders,
         // Read lazily: the pool reads the body only once connected, so a failed connect consumed none of it.
         body: x.hasBody ? x.client : null,
@@ -391,9 +442,19 @@ function connectUpstream(x: Exchange): void {
 function release(x: Exchange, srv: ServerRuntime): void {
   if (!x.holding) return;
   x.holding = false;
+  x.unregisterSession?.();
+  x.unregisterSession = undefined;
   srv.active--;
   srv.counters.scur--;
   srv.backend.counters.scur--;
+}
+
+/** The server's health verdict ended its sessions (on-marked-down/-up): the request is cut, termination D or U. */
+function killExchange(x: Exchange, why: Shutdown): void {
+  if (x.done) return;
+  x.termination = `${why}${x.upstreamStarted ? 'D' : 'H'}--`;
+  x.client.abort();
+  finish(x);
 }
 
 /** How an attempt that got no response head ended, for passive health (HAProxy's wording). */
@@ -409,7 +470,8 @@ const OBSERVED: Record<Failure['kind'], string> = {
 /** An attempt failed: retry it (the one decision in retry.ts) or answer the client's error. */
 function upstreamFailed(x: Exchange, srv: ServerRuntime, err: Partial<UpstreamError>, headersSeen: boolean): void {
   const be = srv.backend;
-  if (x.done) return;
+  // Done, or answered by handoff itself (a response rule's deny or return cut the server's exchange).
+  if (x.done || x.completed) return;
   const code = err.code ?? '';
   const report = x.deps.runtime.reportServerErrors;
   if (headersSeen) {
@@ -486,8 +548,11 @@ function retry(x: Exchange, failed: ServerRuntime, d: Retry): void {
   }, d.delayMs);
 }
 
-function forwardResponse(x: Exchange, status: number, statusText: string, raw: string[]): void {
+/** The server's response head: http-response rules (backend's, then frontend's), then
+ * http-after-response rules, then it goes to the client. False when a rule answered instead. */
+function forwardResponse(x: Exchange, status: number, statusText: string, raw: string[]): boolean {
   x.status = status;
+  x.statusText = statusText;
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
@@ -495,33 +560,44 @@ function forwardResponse(x: Exchange, status: number, statusText: string, raw: s
     if (RESPONSE_SPECIAL_LENGTHS.has(name.length) && HOP_BY_HOP.has(name.toLowerCase())) continue;
     headers.push(name, raw[i + 1] as string);
   }
-  applyResponseRules(x, headers);
-  if (x.client.closedOrGone) return;
+  x.resHeaders = headers;
+  if (!responseRules(x, headers)) return false;
+  if (x.client.closedOrGone) return true;
   x.headSent = true;
-  x.client.writeHead(status, statusText, headers);
+  x.client.writeHead(x.status, x.statusText, headers);
+  return true;
 }
 
-function applyResponseRules(x: Exchange, headers: string[]): void {
-  const beRules = x.be?.backend.responseRules;
-  const feRules = x.fe.frontend.responseRules;
-  if (beRules !== undefined && beRules.length > 0) applyHeaderRules(headers, beRules, x);
-  if (feRules.length > 0) applyHeaderRules(headers, feRules, x);
+/** The backend's rules, then the frontend's (each list ends at its `allow`): http-response, then
+ * http-after-response. False when a final verdict (or a failed rewrite) answered instead. */
+function responseRules(x: Exchange, headers: string[]): boolean {
+  const be = x.be?.backend;
+  const fe = x.fe.frontend;
+  dropRequestVars(x);
+  if ((be !== undefined && !responseList(x, be, headers)) || !responseList(x, fe, headers)) return false;
+  if ((be !== undefined && !afterList(x, be, headers)) || !afterList(x, fe, headers)) return false;
+  return true;
 }
 
-/** Our own error response: the errorfile (backend's, then frontend's) or HAProxy's text. */
+function responseList(x: Exchange, proxy: Frontend | Backend, headers: string[]): boolean {
+  const rules = proxy.http.httpResponse;
+  if (rules.length === 0) return true;
+  const v = runRules(rules, x, headers);
+  if (v === undefined) return true;
+  answerVerdict(x, v, { side: 'response', proxy });
+  return false;
+}
+
+function afterList(x: Exchange, proxy: Frontend | Backend, headers: string[]): boolean {
+  const rules = proxy.http.httpAfterResponse;
+  if (rules.length === 0 || runRules(rules, x, headers) !== REWRITE_FAILED) return true;
+  sendErrorPage(x, 500, 'PH--');
+  return false;
+}
+
+/** Our own error response: the errorfile (backend's, then frontend's) or HAProxy's page, after the http-after-response rules. */
 export function sendError(x: Exchange, code: number, termination: string): void {
-  x.status = code;
-  x.termination = termination;
-  const client = x.client;
-  if (x.headSent || client.closedOrGone) {
-    client.abort();
-    return;
-  }
-  const file = x.be?.backend.errorfiles[String(code)] ?? x.fe.frontend.errorfiles[String(code)];
-  // An errorfile is sent byte for byte, as HAProxy does; its framing is unknown, so the connection closes.
-  if (file !== undefined) client.respondRaw(rawErrorfile(file));
-  else client.respond(code, errorReason(code), ['cache-control', 'no-cache', 'content-type', 'text/html'], errorBody(code));
-  complete(x);
+  sendErrorPage(x, code, termination);
 }
 
 /** The response was written to its end. */
@@ -546,6 +622,7 @@ function finish(x: Exchange): void {
   if (x.done) return;
   x.done = true;
   if (x.retryTimer !== undefined) clearTimeout(x.retryTimer);
+  if (x.tarpitTimer !== undefined) clearTimeout(x.tarpitTimer);
   if (x.client.exchange === x) x.client.exchange = undefined;
   if (!x.completed) clientAborted(x);
   // Bytes since the previous response of this connection: this request (head and body) and its answer.
@@ -557,7 +634,7 @@ function finish(x: Exchange): void {
   if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
   const bout = conn.bytesWrittenAtIdle - bytesWrittenBefore;
   countExchange(x, x.status, bin, bout);
-  if (x.fe.log !== undefined) writeLog(x.fe, requestRecord(x, x.status, bin, bout));
+  if (x.fe.log !== undefined && !x.silent) writeLog(x.fe, requestRecord(x, x.status, bin, bout));
 }
 
 /** The client went away before the response was complete. */
@@ -608,8 +685,10 @@ function requestRecord(x: Exchange, status: number, bin: number, bout: number): 
     bytesIn: bin,
     termination: x.termination,
     retries: x.retries,
-    method: x.method,
+    // The request line as received: rules rewrite what is forwarded, not what is logged.
+    method: x.head.method,
     uri: x.head.target,
+    ...(x.captures === undefined ? {} : { requestCaptures: x.captures }),
     httpVersion: x.head.minor === 0 ? '1.0' : '1.1',
   });
 }

@@ -10,6 +10,7 @@ import { compileLogFormat, type LogFormatter } from '../log/format.ts';
 import { createSinks, type LogSink, type SharedLogResources } from '../log/sinks.ts';
 import type { BackendField, CounterObject, CounterRegistry, FrontendField } from './counters.ts';
 import { reportToMaster, type PassiveState, type ServerErrorReporter } from './passive-health.ts';
+import { createServerSessions, healthChanged, type ServerSessions } from './server-sessions.ts';
 
 export interface ServerRuntime extends Candidate {
   readonly server: Server;
@@ -19,6 +20,10 @@ export interface ServerRuntime extends Candidate {
   readonly pool: UpstreamPool;
   /** Consecutive errors seen on real traffic (`observe`). */
   readonly passive: PassiveState;
+  /** Open sessions with the server, for `on-marked-down` / `on-marked-up`. */
+  readonly sessions: ServerSessions;
+  /** The master's last health verdict (UP or NOLB: true). */
+  healthUp: boolean;
 }
 
 export interface BackendRuntime {
@@ -102,6 +107,8 @@ export function buildRuntime(
         ...(pool.options.connections !== null ? { maxconn: pool.options.connections } : {}),
         counters: counters.server(b.name, s.name),
         passive: { errors: 0 },
+        sessions: createServerSessions(),
+        healthUp: true,
         pool,
       };
       applyState(srv, states[s.id]);
@@ -111,17 +118,20 @@ export function buildRuntime(
   }
   const frontends: FrontendRuntime[] = [];
   for (const f of config.frontends) {
-    const names = [...(f.defaultBackend !== undefined ? [f.defaultBackend] : []), ...f.useBackends.map((u) => u.backend)];
+    // A dynamic `use_backend %[…]` names its backend per request: only literal names are checked here.
+    const literal = f.useBackends.flatMap((u) => (typeof u.backend === 'string' ? [u.backend] : []));
+    const names = [...(f.defaultBackend !== undefined ? [f.defaultBackend] : []), ...literal];
     const used = names.map((name) => usedBackend(f, name, backends));
     const sinks = f.logFormat === null ? [] : createSinks(f.logTargets, logResources);
-    const ruleSets = [f.requestRules, f.responseRules, ...used.flatMap((b) => [b.requestRules, b.responseRules])];
+    const lists = [f.http, ...used.map((b) => b.http)];
     const needsPath =
-      f.redirects.length > 0 || f.useBackends.length > 0 || ruleSets.some((rules) => rules.some((r) => r.cond !== undefined));
+      f.useBackends.length > 0 || f.monitor !== undefined || lists.some((h) => h.httpRequest.length + h.redirects.length + h.httpResponse.length + h.httpAfterResponse.length > 0);
+    const captureSlots = f.http.httpRequest.filter((r) => r.action === 'capture').length;
     frontends.push({
       frontend: f,
       counters: counters.frontend(f.name),
       needsPath,
-      log: f.logFormat === null || sinks.length === 0 ? undefined : { format: compileLogFormat(f.logFormat), sinks },
+      log: f.logFormat === null || sinks.length === 0 ? undefined : { format: compileLogFormat(f.logFormat, { captureSlots }), sinks },
     });
   }
   const g = config.global;
@@ -139,11 +149,28 @@ function usedBackend(f: Frontend, name: string, backends: Map<string, BackendRun
   return be;
 }
 
-/** Apply the master's view of a server: down/maint/drain servers get no new traffic. */
+/** `nbsrv`: a backend's usable active servers, else its usable backups (HAProxy's be_usable_srv); 0 for an unknown one. */
+export function usableServers(rt: WorkerRuntime, backend: string): number {
+  const be = rt.backends.get(backend);
+  if (be === undefined) return 0;
+  let active = 0;
+  let backups = 0;
+  for (const s of be.servers) {
+    if (!s.usable) continue;
+    if (s.backup) backups++;
+    else active++;
+  }
+  return active > 0 ? active : backups;
+}
+
+/** Apply the master's view of a server: down/maint/drain/NOLB servers get no new traffic. */
 export function applyState(srv: ServerRuntime, state: ServerState | undefined): void {
   // `disabled` in the config is the initial admin state; once the master speaks, it decides.
-  srv.usable = state === undefined ? !srv.server.disabled : state.up && state.admin === 'ready';
+  srv.usable = state === undefined ? !srv.server.disabled : state.up && state.admin === 'ready' && state.nolb !== true;
   srv.weight = state?.weight ?? srv.server.weight;
+  const wasUp = srv.healthUp;
+  srv.healthUp = state?.up ?? true;
+  if (wasUp !== srv.healthUp) healthChanged(srv, wasUp, srv.healthUp);
 }
 
 export function applyStates(rt: WorkerRuntime, states: ServerStates): void {

@@ -1,7 +1,10 @@
-// `mode tcp`: a byte pipe from the client to the chosen server, with connect timeout and retries
+// `mode tcp`: a byte pipe from the client to the chosen server (`use_backend` conditions on the
+// connection, else default_backend), with connect timeout and retries
 // (connection failures only: the retry decision is retry.ts's, shared with HTTP and tunnels).
 import net from 'node:net';
-import type { BackendRuntime, FrontendRuntime, ServerRuntime, WorkerRuntime } from './runtime.ts';
+import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRuntime, type WorkerRuntime } from './runtime.ts';
+import { routeBackend } from './rules.ts';
+import type { SampleContext } from './sample.ts';
 import { clientAddress } from './log-record.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
@@ -21,8 +24,8 @@ function noop(): void {}
 export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime): (client: net.Socket) => void {
   const f = fe.frontend;
   return (client) => {
-    const be = f.defaultBackend === undefined ? undefined : runtime.backends.get(f.defaultBackend);
     client.on('error', noop);
+    const be = routeBackend(f, runtime.backends, new TcpSampleContext(client, runtime));
     if (be === undefined) {
       client.destroy();
       return;
@@ -36,6 +39,32 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime): (
   };
 }
 
+const NO_HEADERS: string[] = [];
+
+/** What a tcp-mode `use_backend` condition can read: the connection (src, dst, ports, variables). */
+class TcpSampleContext implements SampleContext {
+  conn: SampleContext['conn'];
+  ssl = false;
+  head = undefined;
+  method = '';
+  path = '';
+  upstreamHeaders = NO_HEADERS;
+  status = 0;
+  resHeaders = undefined;
+  vars: SampleContext['vars'] = undefined;
+  private readonly runtime: WorkerRuntime;
+
+  constructor(client: net.Socket, runtime: WorkerRuntime) {
+    const { ip, port } = clientAddress(client);
+    this.conn = { clientIp: ip, clientPort: port, socket: client };
+    this.runtime = runtime;
+  }
+
+  nbsrv(backend: string): number {
+    return usableServers(this.runtime, backend);
+  }
+}
+
 function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   const client = s.client;
   if (srv === undefined || client.destroyed) {
@@ -46,6 +75,11 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   srv.counters.scur++;
   let connected = false;
   const upstream = net.connect({ host: srv.server.host, port: srv.server.port });
+  // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
+  const unregister = srv.sessions.add(() => {
+    upstream.destroy();
+    client.destroy();
+  });
   const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), s.be.backend.timeouts.connect);
   upstream.once('connect', () => {
     clearTimeout(timer);
@@ -58,6 +92,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   });
   upstream.once('close', () => {
     clearTimeout(timer);
+    unregister();
     srv.active--;
     srv.counters.scur--;
     if (connected) sessionEnded(s, srv, upstream);

@@ -46,7 +46,7 @@ function connectTunnel(t: Tunnel, srv: ServerRuntime): void {
   srv.counters.scur++;
   const report = t.x.deps.runtime.reportServerErrors;
   const head = t.x.head;
-  const up = http.request({ host: srv.server.host, port: srv.server.port, method: head.method, path: head.uri, headers: t.headers, agent: false, setHost: false });
+  const up = http.request({ host: srv.server.host, port: srv.server.port, method: t.x.method, path: head.uri, headers: t.headers, agent: false, setHost: false });
   t.up = up;
   let connected = false;
   const timer = setTimeout(() => up.destroy(new Error('connect timeout')), t.be.backend.timeouts.connect);
@@ -105,13 +105,21 @@ function splice(t: Tunnel, srv: ServerRuntime, upRes: http.IncomingMessage, upSo
   }
   upSock.pipe(client);
   client.pipe(upSock);
+  // on-marked-down / on-marked-up: the master's verdict ends the tunnel (termination D or U).
+  let killed = '';
+  const unregister = srv.sessions.add((why) => {
+    killed = why;
+    upSock.destroy();
+    client.destroy();
+  });
   upSock.on('close', () => {
+    unregister();
     release();
     client.destroySoon();
   });
   client.on('close', () => {
     upSock.destroy();
-    t.end(status, '----');
+    t.end(status, killed === '' ? '----' : `${killed}D--`);
   });
 }
 

@@ -187,8 +187,8 @@ test('removed HAProxy keywords are read with their modern meaning and a warning 
 });
 
 test('unsupported sections are skipped with one warning', () => {
-  const r = compile(`userlist admins\n    user bob password xyz\n${HTTP_DEFAULTS}`);
-  assert.deepEqual(lines(r), ["t.cfg:1: warning: section 'userlist' 'admins' is not supported by handoff; its lines are ignored"]);
+  const r = compile(`peers mypeers\n    peer a 127.0.0.1:10000\n${HTTP_DEFAULTS}`);
+  assert.deepEqual(lines(r), ["t.cfg:1: warning: section 'peers' 'mypeers' is not supported by handoff; its lines are ignored"]);
 });
 
 test('unimplemented keywords: a warning when ignoring them changes no traffic, else an error naming the feature', () => {
@@ -278,7 +278,10 @@ test('listen expands into a frontend and a backend of the same name, routing to 
     http-request set-header X-A 1
     server s1 127.0.0.1:9000
 `);
-  clean(r);
+  // HAProxy 2.x refuses the address on the listen line; handoff reads it as a bind, with a warning.
+  assert.deepEqual(errors(r), []);
+  assert.match(warnings(r).join('\n'), /t\.cfg:6: warning: an address on the 'listen' line was removed from HAProxy .*'bind 127\.0\.0\.1:8080'/);
+  assert.ok(r.config !== undefined);
   assert.equal(r.config.frontends.length, 1);
   assert.equal(r.config.backends.length, 1);
   const fe = r.config.frontends[0]!;
@@ -286,8 +289,8 @@ test('listen expands into a frontend and a backend of the same name, routing to 
   assert.deepEqual([fe.name, fe.defaultBackend, fe.binds[0]!.key], ['www', 'www', '127.0.0.1:8080']);
   assert.deepEqual([be.name, be.balance, be.servers.length], ['www', 'leastconn', 1]);
   // Rules run once, in the frontend half.
-  assert.equal(fe.requestRules.length, 1);
-  assert.equal(be.requestRules.length, 0);
+  assert.equal(fe.http.httpRequest.length, 1);
+  assert.equal(be.http.httpRequest.length, 0);
 });
 
 test('listen stats produces a stats page with auth, realm, refresh and uri', () => {
@@ -319,10 +322,10 @@ ${BACKEND}`);
   assert.deepEqual(errors(r), []);
   assert.deepEqual(warnings(r).map((w) => w.replace(/^t\.cfg:(\d+): warning: '(\w+)'.*'(.*)'.*$/, '$1 $2 $3')), ['8 reqadd http-request add-header', '9 rspadd http-response add-header', '10 rspadd http-response add-header']);
   const fe = r.config!.frontends[0]!;
-  assert.deepEqual(fe.requestRules.map((h) => [h.action, h.name, h.value, h.loc.line]), [['add-header', 'X-Forwarded-Proto', 'https', 8]]);
-  assert.deepEqual(fe.responseRules.map((h) => [h.name, h.value]), [
-    ['Strict-Transport-Security', 'max-age=15768000'],
-    ['X-Odd', 'a:b c'],
+  assert.deepEqual(fe.http.httpRequest.map((h) => [h.action, 'name' in h ? h.name : '', 'value' in h ? h.value : '', h.loc.line]), [['add-header', 'X-Forwarded-Proto', { parts: ['https'] }, 8]]);
+  assert.deepEqual(fe.http.httpResponse.map((h) => ['name' in h ? h.name : '', 'value' in h ? h.value : '']), [
+    ['Strict-Transport-Security', { parts: ['max-age=15768000'] }],
+    ['X-Odd', { parts: ['a:b c'] }],
   ]);
 });
 
@@ -342,18 +345,18 @@ test('http-request / http-response header rules with conditions', () => {
 ${BACKEND}`);
   clean(r);
   const fe = r.config.frontends[0]!;
-  assert.deepEqual(fe.requestRules[0], {
+  assert.deepEqual(fe.http.httpRequest[0], {
     action: 'set-header',
     name: 'X-Forwarded-Proto',
-    value: 'https',
-    cond: { unless: false, anyOf: [[{ negate: false, predicate: { fetch: 'ssl_fc' } }]] },
+    value: { parts: ['https'] },
+    cond: { unless: false, anyOf: [[{ negate: false, anyOf: [{ sample: { fetch: 'ssl_fc', args: [], convs: [], type: 'bool' }, match: 'bool', patterns: [] }] }]] },
     loc: { file: 't.cfg', line: 9 },
   });
-  assert.deepEqual(fe.requestRules[1]!.cond, {
+  assert.deepEqual(fe.http.httpRequest[1]!.cond, {
     unless: true,
-    anyOf: [[{ negate: false, predicate: { fetch: 'path_beg', values: ['/api', '/v2'] } }]],
+    anyOf: [[{ negate: false, acl: 'is_api', anyOf: [{ sample: { fetch: 'path', args: [], convs: [], type: 'str' }, match: 'beg', patterns: ['/api', '/v2'] }] }]],
   });
-  assert.deepEqual(fe.responseRules.map((h) => [h.action, h.name, h.value]), [['add-header', 'X-Frame-Options', 'SAMEORIGIN']]);
+  assert.deepEqual(fe.http.httpResponse.map((h) => [h.action, 'name' in h ? h.name : '', 'value' in h ? h.value : '']), [['add-header', 'X-Frame-Options', { parts: ['SAMEORIGIN'] }]]);
 });
 
 test('redirect scheme https code 301 if !{ ssl_fc } negates the anonymous ACL', () => {
@@ -365,10 +368,14 @@ test('redirect scheme https code 301 if !{ ssl_fc } negates the anonymous ACL', 
     default_backend app
 ${BACKEND}`);
   clean(r);
-  assert.deepEqual(r.config.frontends[0]!.redirects, [
-    { kind: 'scheme', scheme: 'https', code: 301, cond: { unless: false, anyOf: [[{ negate: true, predicate: { fetch: 'ssl_fc' } }]] }, loc: { file: 't.cfg', line: 8 } },
-    { kind: 'location', target: '/maintenance.html', code: 302, cond: { unless: false, anyOf: [[{ negate: false, predicate: { fetch: 'path', values: ['/old'] } }]] }, loc: { file: 't.cfg', line: 9 } },
-    { kind: 'prefix', target: 'https://example.com', code: 302, loc: { file: 't.cfg', line: 10 } },
+  const http = r.config.frontends[0]!.http;
+  // `redirect` rules, and the http-request one in its own list (it runs with the other http-request rules).
+  assert.deepEqual(http.redirects.map(({ cond, ...r }) => [r, cond === undefined ? 'no cond' : cond.unless ? 'unless' : 'if']), [
+    [{ kind: 'scheme', target: { parts: ['https'] }, code: 301, loc: { file: 't.cfg', line: 8 } }, 'if'],
+    [{ kind: 'prefix', target: { parts: ['https://example.com'] }, code: 302, loc: { file: 't.cfg', line: 10 } }, 'no cond'],
+  ]);
+  assert.deepEqual(http.httpRequest.map(({ cond: _, ...r }) => r), [
+    { action: 'redirect', redirect: { kind: 'location', target: { parts: ['/maintenance.html'] }, code: 302 }, loc: { file: 't.cfg', line: 9 } },
   ]);
 });
 
@@ -384,13 +391,15 @@ test('conditions: AND groups separated by || / or, negation, named ACLs defined 
     default_backend app
 ${BACKEND}`);
   clean(r);
+  const hdr = { fetch: 'hdr', args: ['host'], convs: [], type: 'str' };
+  const path = { fetch: 'path', args: [], convs: [], type: 'str' };
   assert.deepEqual(r.config.frontends[0]!.useBackends[0]!.cond!.anyOf, [
     [
-      { negate: false, predicate: { fetch: 'hdr_host', values: ['a.example.com'], ignoreCase: true } },
-      { negate: true, predicate: { fetch: 'path_beg', values: ['/admin'] } },
+      { negate: false, acl: 'host_a', anyOf: [{ sample: hdr, match: 'str', patterns: ['a.example.com'], ignoreCase: true }] },
+      { negate: true, acl: 'admin', anyOf: [{ sample: path, match: 'beg', patterns: ['/admin'] }] },
     ],
-    [{ negate: false, predicate: { fetch: 'path_end', values: ['.css', '.js'] } }],
-    [{ negate: false, predicate: { fetch: 'method', values: ['POST'] } }],
+    [{ negate: false, acl: 'static', anyOf: [{ sample: path, match: 'end', patterns: ['.css'] }, { sample: path, match: 'end', patterns: ['.js'] }] }],
+    [{ negate: false, acl: 'post', anyOf: [{ sample: { fetch: 'method', args: [], convs: [], type: 'meth' }, match: 'str', patterns: ['POST'] }] }],
   ]);
 });
 
@@ -402,15 +411,15 @@ test('an ACL used before its declaration or an unsupported fetch is an error', (
     /no such ACL: 'later'/,
   );
   expectOne(
-    compile(`${HTTP_DEFAULTS}frontend web\n    bind *:80\n    acl local src 127.0.0.1\n    default_backend app\n${BACKEND}`),
+    compile(`${HTTP_DEFAULTS}frontend web\n    bind *:80\n    acl busy sc0_conn_rate gt 10\n    default_backend app\n${BACKEND}`),
     'error',
     8,
-    /unsupported ACL fetch 'src'/,
+    /acl 'busy': sample fetch 'sc0_conn_rate' is not supported by handoff/,
   );
 });
 
-test('http-request deny is an error rather than an ignored access control', () => {
-  expectOne(compile(`${HTTP_DEFAULTS}frontend web\n    bind *:80\n    http-request deny if { path_beg /admin }\n    default_backend app\n${BACKEND}`), 'error', 8, /'http-request deny' is not supported/);
+test('an access control handoff cannot enforce (silent-drop) is an error rather than an ignored rule', () => {
+  expectOne(compile(`${HTTP_DEFAULTS}frontend web\n    bind *:80\n    http-request silent-drop if { path_beg /admin }\n    default_backend app\n${BACKEND}`), 'error', 8, /'http-request silent-drop' is not supported by handoff/);
 });
 
 test('TLS defaults are TLSv1.2..TLSv1.3; no-tlsv* and ssl-min-ver/ssl-max-ver/force-tlsv* set the range', () => {
@@ -562,7 +571,15 @@ backend other
   clean(r);
   const [app, other] = r.config.backends;
   assert.deepEqual([app!.forwardFor, app!.forwardForHeader, app!.redispatch, app!.httpServerClose], [true, 'X-Real-IP', true, true]);
-  assert.deepEqual(app!.healthCheck, { http: { method: 'GET', path: '/health' } });
+  assert.deepEqual(app!.healthCheck, {
+    kind: 'http',
+    rules: [
+      { action: 'connect', implicit: true },
+      { action: 'http-send', method: 'GET', uri: '/health', version: 'HTTP/1.0', headers: [], body: '' },
+      { action: 'expect', match: { type: 'status', ranges: [[200, 399]] }, negate: false, minRecv: -1 },
+    ],
+    disableOn404: false,
+  });
   assert.deepEqual([other!.forwardFor, other!.httpServerClose], [false, false]);
 });
 
@@ -593,9 +610,18 @@ test('ACL flag -i marks a predicate case-insensitive (the default CentOS config 
     default_backend app
 ${BACKEND}`);
   clean(r);
+  const path = { fetch: 'path', args: [], convs: [], type: 'str' };
   assert.deepEqual(r.config.frontends[0]!.useBackends[0]!.cond!.anyOf, [
-    [{ negate: false, predicate: { fetch: 'path_beg', values: ['/static', '/images'], ignoreCase: true } }],
-    [{ negate: false, predicate: { fetch: 'path_end', values: ['.jpg', '.css'], ignoreCase: true } }],
+    [
+      {
+        negate: false,
+        acl: 'url_static',
+        anyOf: [
+          { sample: path, match: 'beg', patterns: ['/static', '/images'], ignoreCase: true },
+          { sample: path, match: 'end', patterns: ['.jpg', '.css'], ignoreCase: true },
+        ],
+      },
+    ],
   ]);
 });
 

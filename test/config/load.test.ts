@@ -78,12 +78,12 @@ test("the seed's haproxy.cfg loads with no errors and only the expected warnings
   // ssl-default-bind-options no-sslv3 no-tlsv10 on top of the TLSv1.2 default floor.
   assert.deepEqual([tls.minVersion, tls.maxVersion], ['TLSv1.2', 'TLSv1.3']);
   assert.match(tls.ciphers!, /^ECDH\+AESGCM:/);
-  assert.deepEqual(https.requestRules.map((r) => [r.name, r.value]), [['X-Forwarded-Proto', 'https']]);
-  assert.deepEqual(https.responseRules.map((r) => [r.name, r.value]), [
-    ['X-Frame-Options', 'SAMEORIGIN'],
-    ['Strict-Transport-Security', 'max-age=15768000'],
+  assert.deepEqual(https.http.httpRequest.map((r) => ['name' in r ? r.name : '', 'value' in r ? r.value : '']), [['X-Forwarded-Proto', { parts: ['https'] }]]);
+  assert.deepEqual(https.http.httpResponse.map((r) => ['name' in r ? r.name : '', 'value' in r ? r.value : '']), [
+    ['X-Frame-Options', { parts: ['SAMEORIGIN'] }],
+    ['Strict-Transport-Security', { parts: ['max-age=15768000'] }],
   ]);
-  assert.equal(c.frontends[1]!.redirects[0]!.code, 301);
+  assert.equal(c.frontends[1]!.http.redirects[0]!.code, 301);
   // The seed's explicit log-format wins over `option httplog`.
   assert.match(https.logFormat!, /^%ci:%cp \[%t\] %ft %b\/%s %Tq\/%Tw/);
   assert.deepEqual([https.forwardFor, https.httpServerClose, https.clientKeepAlive, https.dontLogNull], [true, true, true, true]);

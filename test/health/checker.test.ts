@@ -4,6 +4,8 @@ import net from 'node:net';
 import { createHealthChecker, type HealthEntry } from '../../src/health/checker.ts';
 import { makeBackend, makeConfig, makeServer } from '../helpers/worker-harness.ts';
 import type { OnError } from '../../src/config/model.ts';
+import { fakeHttp } from './fake-servers.ts';
+import { freePort } from '../helpers/proxy.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,5 +75,58 @@ test('on-error fastinter brings the next check forward to fastinter and changes 
     assert.ok(c.l.connections() > before, 'a check ran within fastinter instead of inter 10 s');
   } finally {
     c.stop();
+  }
+});
+
+test('disable-on-404: an UP server answering 404 goes to NOLB (still up), and back to UP on the next 2xx; a check result carries HAProxy\'s status', async () => {
+  let answer = '200 OK';
+  const srv = await fakeHttp(() => `HTTP/1.1 ${answer}\r\nContent-Length: 0\r\n\r\n`);
+  const be = makeBackend('app', []);
+  be.healthCheck = {
+    kind: 'http',
+    rules: [{ action: 'connect', implicit: true }, { action: 'http-send', method: 'GET', uri: '/', version: 'HTTP/1.0', headers: [], body: '' }, { action: 'expect', match: { type: 'status', ranges: [[200, 399]] }, negate: false, minRecv: -1 }],
+    disableOn404: true,
+  };
+  be.servers.push(makeServer('app', 's1', srv.port, { check: true, inter: 30, rise: 1, fall: 2 }));
+  const changes: HealthEntry[] = [];
+  const checker = createHealthChecker((_id, e) => changes.push({ ...e }));
+  try {
+    checker.apply(makeConfig([], [be]));
+    while (srv.connections() < 2) await sleep(10);
+    assert.equal(changes.length, 0, 'UP from the start, nothing changed');
+    assert.deepEqual([checker.states().get('app/s1')?.status, checker.states().get('app/s1')?.code], ['L7OK', 200]);
+    answer = '404 Not Found';
+    while (changes.length < 1) await sleep(10);
+    assert.deepEqual([changes[0]!.up, changes[0]!.nolb, changes[0]!.status, changes[0]!.lastCheck], [true, true, 'L7OKC', 'Layer7 check conditionally passed, code: 404']);
+    answer = '200 OK';
+    while (changes.length < 2) await sleep(10);
+    assert.deepEqual([changes[1]!.up, changes[1]!.nolb], [true, false]);
+    answer = '503 Service Unavailable';
+    while (changes.length < 3) await sleep(10);
+    assert.deepEqual([changes[2]!.up, changes[2]!.nolb, changes[2]!.status, changes[2]!.code], [false, false, 'L7STS', 503]);
+  } finally {
+    checker.stop();
+    await srv.close();
+  }
+});
+
+test('downinter is used while fully down, fastinter while transitional', async () => {
+  const closed = await freePort();
+  const be = makeBackend('app', []);
+  be.servers.push(makeServer('app', 's1', closed, { check: true, inter: 10_000, fastinter: 20, downinter: 10_000, fall: 3 }));
+  const changes: HealthEntry[] = [];
+  const checker = createHealthChecker((_id, e) => changes.push({ ...e }));
+  try {
+    const t0 = Date.now();
+    checker.apply(makeConfig([], [be]));
+    // Three failures 20 ms apart (fastinter, not inter 10 s) mark it down.
+    while (changes.length < 1) await sleep(10);
+    assert.ok(Date.now() - t0 < 2000, `DOWN after ${Date.now() - t0} ms`);
+    assert.equal(changes[0]!.status, 'L4CON');
+    const failures = checker.states().get('app/s1')!.failures;
+    await sleep(200);
+    assert.equal(checker.states().get('app/s1')!.failures, failures, 'fully down: the next check is downinter (10 s) away');
+  } finally {
+    checker.stop();
   }
 });

@@ -2,7 +2,7 @@
 // src/worker/main.ts, runs the init/listener protocol, and captures what the worker reports.
 import { fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import type { Backend, Bind, Config, Frontend, Server, Timeouts } from '../../src/config/model.ts';
+import type { Backend, Bind, Config, Frontend, HttpRules, Server, Timeouts } from '../../src/config/model.ts';
 import type { MasterToWorker, ServerStates, StatsSnapshot, WorkerToMaster } from '../../src/ipc/messages.ts';
 
 import { WORKER_ENTRY, WORKER_V8_FLAGS } from '../../src/master/worker-process.ts';
@@ -35,13 +35,18 @@ export function makeServer(backend: string, name: string, port: number, extra: P
   };
 }
 
+/** Empty HTTP rule lists; tests fill the ones they need. */
+export function noRules(extra: Partial<HttpRules> = {}): HttpRules {
+  return { httpRequest: [], redirects: [], httpResponse: [], httpAfterResponse: [], ...extra };
+}
+
 export function makeBackend(name: string, ports: number[], extra: Partial<Backend> = {}): Backend {
   return {
     name, mode: 'http', balance: 'roundrobin',
     servers: ports.map((p, i) => makeServer(name, `s${i + 1}`, p)),
     retries: 0, retryOn: { conditions: ['conn-failure'], statuses: [] }, redispatch: false, redispatchInterval: -1,
     forwardFor: false, httpServerClose: false,
-    requestRules: [], responseRules: [], timeouts: defaultTimeouts(), healthCheck: {}, errorfiles: {}, loc: LOC,
+    http: noRules(), timeouts: defaultTimeouts(), healthCheck: { kind: 'connect', rules: [{ action: 'connect', implicit: true }], disableOn404: false }, errorfiles: {}, loc: LOC,
     ...extra,
   };
 }
@@ -52,7 +57,7 @@ export function makeBind(key: string, port: number, extra: Partial<Bind> = {}): 
 
 export function makeFrontend(name: string, binds: Bind[], extra: Partial<Frontend> = {}): Frontend {
   return {
-    name, mode: 'http', binds, useBackends: [], requestRules: [], responseRules: [], redirects: [],
+    name, mode: 'http', binds, useBackends: [], http: noRules(),
     forwardFor: false, httpServerClose: false, clientKeepAlive: true, logFormat: null, logTargets: [],
     dontLogNull: false, timeouts: defaultTimeouts(), errorfiles: {}, loc: LOC, ...extra,
   };

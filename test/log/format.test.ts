@@ -37,3 +37,9 @@ test('syslog frames are RFC 3164 with priority from facility and info level', ()
   const frame = syslogFrame('hello', 'local0', 42, new Date(2024, 0, 5, 9, 3, 7));
   assert.equal(frame, '<134>Jan  5 09:03:07 handoff[42]: hello');
 });
+
+test('%hr with http-request capture slots: one field per slot, empty when not captured, special bytes as #XX', () => {
+  const fmt = compileLogFormat(HTTPLOG_FORMAT, { captureSlots: 3 });
+  assert.match(fmt({ ...record, requestCaptures: ['www.example', '', 'a|b"c'] }), / 0\/0 \{www\.example\|\|a#7Cb#22c\} "GET /);
+  assert.match(fmt(record), / 0\/0 \{\|\|\} "GET /);
+});

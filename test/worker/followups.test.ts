@@ -11,6 +11,7 @@ import { get, startUpstream, type Upstream } from './upstreams.ts';
 import { testCert } from '../helpers/tls.ts';
 import type { Bind, Condition, TlsBind } from '../../src/config/model.ts';
 import { servedAlpn } from '../../src/config/tls-context.ts';
+import { parseCondition } from '../../src/config/condition.ts';
 
 let web: Upstream;
 let api: Upstream;
@@ -29,15 +30,20 @@ after(async () => {
   await api.close();
 });
 
-const cond = (predicate: Condition['anyOf'][number][number]['predicate']): Condition => ({ unless: false, anyOf: [[{ negate: false, predicate }]] });
+/** `{ ACL }` as the config parser builds it. */
+function cond(acl: string): Condition {
+  const r = parseCondition('if', ['{', ...acl.split(' '), '}'], {});
+  if (!r.ok) throw new Error(r.error);
+  return r.value.cond;
+}
 
 test('ACL -i matches path_beg case-insensitively; without -i the case matters', async () => {
   const { handle, port } = bindHandle();
   const fe = makeFrontend('fe', [makeBind('k', port)], {
     defaultBackend: 'web',
     useBackends: [
-      { backend: 'api', cond: cond({ fetch: 'path_beg', values: ['/API'], ignoreCase: true }) },
-      { backend: 'api', cond: cond({ fetch: 'path_end', values: ['.JSON'] }) },
+      { backend: 'api', cond: cond('path_beg -i /API') },
+      { backend: 'api', cond: cond('path_end .JSON') },
     ],
   });
   const w = await startWorker({ config: makeConfig([fe], [makeBackend('web', [web.port]), makeBackend('api', [api.port])]), handles: new Map([['k', handle]]) });
@@ -52,15 +58,19 @@ test('ACL -i matches path_beg case-insensitively; without -i the case matters', 
   }
 });
 
-test('the method ACL compares method names case-insensitively, as HAProxy does', async () => {
+test('the method ACL compares method names as written, -i folds case (as HAProxy 2.6 answers)', async () => {
   const { handle, port } = bindHandle();
   const fe = makeFrontend('fe', [makeBind('k', port)], {
     defaultBackend: 'web',
-    useBackends: [{ backend: 'api', cond: cond({ fetch: 'method', values: ['post'] }) }],
+    useBackends: [
+      { backend: 'api', cond: cond('method post') },
+      { backend: 'api', cond: cond('method -i put') },
+    ],
   });
   const w = await startWorker({ config: makeConfig([fe], [makeBackend('web', [web.port]), makeBackend('api', [api.port])]), handles: new Map([['k', handle]]) });
   try {
-    assert.equal((await get(port, '/', { method: 'POST', body: 'x' })).body, 'api');
+    assert.equal((await get(port, '/', { method: 'POST', body: 'x' })).body, 'web');
+    assert.equal((await get(port, '/', { method: 'PUT', body: 'x' })).body, 'api');
     assert.equal((await get(port, '/')).body, 'web');
   } finally {
     w.kill();

@@ -1,12 +1,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { bindHandle, makeBackend, makeBind, makeConfig, makeFrontend, startWorker, type WorkerHandle, type RawTcpHandle } from '../helpers/worker-harness.ts';
+import { bindHandle, makeBackend, makeBind, makeConfig, makeFrontend, noRules, startWorker, type WorkerHandle, type RawTcpHandle } from '../helpers/worker-harness.ts';
 import { get, startUpstream, type Upstream } from './upstreams.ts';
 import type { Condition } from '../../src/config/model.ts';
+import { parseCondition } from '../../src/config/condition.ts';
 
 const LOC = { file: 'test.cfg', line: 1 };
-const notSsl: Condition = { unless: false, anyOf: [[{ negate: true, predicate: { fetch: 'ssl_fc' } }]] };
-const apiPath: Condition = { unless: false, anyOf: [[{ negate: false, predicate: { fetch: 'path_beg', values: ['/api'] } }]] };
+/** A condition as the config parser builds it. */
+function cond(words: string): Condition {
+  const r = parseCondition('if', words.split(' '), {});
+  if (!r.ok) throw new Error(r.error);
+  return r.value.cond;
+}
+const notSsl = cond('!{ ssl_fc }');
+const apiPath = cond('{ path_beg /api }');
 
 let up: Upstream;
 let api: Upstream;
@@ -22,13 +29,15 @@ before(async () => {
     defaultBackend: 'web',
     useBackends: [{ backend: 'api', cond: apiPath }],
     forwardFor: true,
-    requestRules: [
-      { action: 'add-header', name: 'X-Forwarded-Proto', value: 'http', cond: notSsl, loc: LOC },
-      { action: 'set-header', name: 'X-Replaced', value: 'new', loc: LOC },
-      { action: 'del-header', name: 'X-Secret', value: '', loc: LOC },
-    ],
-    responseRules: [{ action: 'set-header', name: 'X-Served-By', value: 'handoff', loc: LOC }],
-    redirects: [{ kind: 'scheme', scheme: 'https', code: 301, cond: { unless: false, anyOf: [[{ negate: false, predicate: { fetch: 'path_beg', values: ['/secure'] } }, { negate: true, predicate: { fetch: 'ssl_fc' } }]] }, loc: LOC }],
+    http: noRules({
+      httpRequest: [
+        { action: 'add-header', name: 'X-Forwarded-Proto', value: { parts: ['http'] }, cond: notSsl, loc: LOC },
+        { action: 'set-header', name: 'X-Replaced', value: { parts: ['new'] }, loc: LOC },
+        { action: 'del-header', name: 'X-Secret', value: { parts: [''] }, loc: LOC },
+      ],
+      httpResponse: [{ action: 'set-header', name: 'X-Served-By', value: { parts: ['handoff'] }, loc: LOC }],
+      redirects: [{ kind: 'scheme', target: { parts: ['https'] }, code: 301, cond: cond('{ path_beg /secure } !{ ssl_fc }'), loc: LOC }],
+    }),
   });
   w = await startWorker({
     config: makeConfig([fe], [makeBackend('web', [up.port]), makeBackend('api', [api.port])]),

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import tls from 'node:tls';
-import { bindHandle, makeBackend, makeBind, makeConfig, makeFrontend, startWorker, type WorkerHandle, type RawTcpHandle } from '../helpers/worker-harness.ts';
+import { bindHandle, makeBackend, makeBind, makeConfig, makeFrontend, startWorker, type WorkerHandle, type RawTcpHandle, noRules } from '../helpers/worker-harness.ts';
 import { startUpstream, type Upstream } from './upstreams.ts';
 import { testCert } from '../helpers/tls.ts';
 import type { Bind, Config } from '../../src/config/model.ts';
@@ -26,7 +26,7 @@ function tlsBind(port: number, certPem: string, maxVersion: 'TLSv1.2' | 'TLSv1.3
 function config(port: number, certPem: string, maxVersion?: 'TLSv1.2' | 'TLSv1.3'): Config {
   const fe = makeFrontend('https-in', [tlsBind(port, certPem, maxVersion)], {
     defaultBackend: 'app',
-    requestRules: [{ action: 'add-header', name: 'X-Forwarded-Proto', value: 'https', cond: { unless: false, anyOf: [[{ negate: false, predicate: { fetch: 'ssl_fc' } }]] }, loc: { file: 't', line: 1 } }],
+    http: noRules({ httpRequest: [{ action: 'add-header', name: 'X-Forwarded-Proto', value: { parts: ['https'] }, cond: { unless: false, anyOf: [[{ negate: false, anyOf: [{ sample: { fetch: 'ssl_fc', args: [], convs: [], type: 'bool' }, match: 'bool', patterns: [] }] }]] }, loc: { file: 't', line: 1 } }] }),
   });
   return makeConfig([fe], [makeBackend('app', [up.port])]);
 }

@@ -1,108 +1,78 @@
-// Header rules and redirects: `http-request|http-response add-header|set-header|del-header`,
-// `http-request redirect`, `redirect`, and the pre-2.1 `reqadd` / `rspadd`. Access-control
-// actions handoff cannot enforce (deny, auth, tarpit…) are errors: ignoring them would open
-// what the configuration closes.
+// The rule lists of a proxy: `http-request`, `http-response`, `http-after-response` (their
+// actions are in http-actions.ts), `redirect`, and the pre-2.1 `reqadd` / `rspadd` / `reqdel`.
+// Each line becomes one rule of its list, in declaration order.
 import { splitCondition } from '../condition.ts';
-import type { Condition, HeaderRule, Redirect } from '../model.ts';
+import type { Condition, HeaderRule, HttpRule } from '../model.ts';
+import type { ProxyDraft } from '../draft.ts';
+import type { SampleWhere } from '../sample.ts';
+import { parseTemplate, templateProblem } from '../template.ts';
+import { locateSampleFiles } from '../sample-files.ts';
+import { parseAction, type RuleSide } from './http-actions.ts';
+import { parseRedirect } from './redirect.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
 import { PROXIES_ONLY, FRONTEND_ONLY } from './types.ts';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const REDIRECT_CODES = [301, 302, 303, 307, 308];
-const ACCESS_CONTROL = new Set(['deny', 'tarpit', 'reject', 'auth', 'silent-drop']);
 
 function withCond(rule: Omit<HeaderRule, 'cond'>, cond: Condition | undefined): HeaderRule {
   return cond === undefined ? rule : { ...rule, cond };
 }
 
-function headerRule(ctx: ProxyContext, action: HeaderRule['action'], words: string[], cond: Condition | undefined): HeaderRule | undefined {
+/** `add-header|set-header NAME FMT`: the value is a log-format template, checked for the rule's side. */
+function headerRule(ctx: ProxyContext, action: 'add-header' | 'set-header', words: string[], cond: Condition | undefined, where: SampleWhere): HeaderRule | undefined {
   const [name, value, ...extra] = words;
   if (name === undefined || !TOKEN.test(name)) {
     ctx.error(`'${ctx.keyword} ${action}' expects a header name${name === undefined ? '' : `, got '${name}'`}`);
     return undefined;
   }
-  if (action === 'del-header') {
-    // `-m str|beg|…` selects how the name matches; only exact names are supported.
-    if (value === '-m' && extra[0] === 'str' && extra.length === 1) return withCond({ action, name, value: '', loc: ctx.loc }, cond);
-    if (value !== undefined) {
-      ctx.error(`'${ctx.keyword} del-header' expects only a header name (and an optional condition)`);
-      return undefined;
-    }
-    return withCond({ action, name, value: '', loc: ctx.loc }, cond);
-  }
   if (value === undefined || extra.length > 0) {
     ctx.error(`'${ctx.keyword} ${action}' expects a name and one value; escape spaces in the value ('\\ ') or quote it`);
     return undefined;
   }
-  if (value.includes('%[')) ctx.warn(`'${ctx.keyword} ${action}': sample expressions in '${value}' are not expanded; the value is sent as written`);
-  return withCond({ action, name, value, loc: ctx.loc }, cond);
-}
-
-/** `scheme|location|prefix TARGET [code N] [option…]`, shared by `redirect` and `http-request redirect`. */
-function parseRedirect(ctx: ProxyContext, words: string[], cond: Condition | undefined): Redirect | undefined {
-  const [kind, target, ...opts] = words;
-  if (kind !== 'scheme' && kind !== 'location' && kind !== 'prefix') {
-    ctx.error(`'redirect' expects scheme, location or prefix, got '${kind ?? ''}'`);
+  const t = parseTemplate(value);
+  if (!t.ok) {
+    ctx.error(`'${ctx.keyword} ${action}': ${t.error}`);
     return undefined;
   }
-  if (target === undefined) {
-    ctx.error(`'redirect ${kind}' expects a target`);
+  const problem = templateProblem(t.value, where);
+  if (problem !== undefined) {
+    ctx.error(`'${ctx.keyword} ${action}': ${problem}`);
     return undefined;
   }
-  let code = 302;
-  for (let i = 0; i < opts.length; i++) {
-    const w = opts[i] as string;
-    if (w === 'code') {
-      const c = Number(opts[i + 1]);
-      if (!REDIRECT_CODES.includes(c)) {
-        ctx.error(`redirect code must be one of ${REDIRECT_CODES.join(', ')}, got '${opts[i + 1] ?? ''}'`);
-        return undefined;
-      }
-      code = c;
-      i++;
-    } else if (w === 'drop-query' || w === 'append-slash' || w === 'ignore-empty' || w === 'keep-query') {
-      ctx.warn(`redirect option '${w}' is not supported, ignored`);
-    } else if (w === 'set-cookie' || w === 'clear-cookie') {
-      i++;
-      ctx.warn(`redirect option '${w}' is not supported, ignored`);
-    } else {
-      ctx.error(`unexpected word '${w}' in redirect rule (expected code, or if/unless)`);
-      return undefined;
-    }
-  }
-  if (target.includes('%[')) ctx.warn(`redirect target '${target}': sample expressions are not expanded`);
-  const base: Redirect = kind === 'scheme' ? { kind, scheme: target, code, loc: ctx.loc } : { kind, target, code, loc: ctx.loc };
-  return cond === undefined ? base : { ...base, cond };
+  locateSampleFiles(t.value, ctx.loc);
+  return withCond({ action, name, value: t.value, loc: ctx.loc }, cond);
 }
 
-function condOf(ctx: ProxyContext, words: readonly string[]): { head: string[]; cond?: Condition } | undefined {
-  const r = splitCondition(words, ctx.proxy.acls);
+function condOf(ctx: ProxyContext, words: readonly string[], where: SampleWhere = 'request'): { head: string[]; cond?: Condition } | undefined {
+  const r = splitCondition(words, ctx.proxy.acls, where);
   if (!r.ok) {
     ctx.error(r.error);
     return undefined;
   }
+  for (const w of r.value.warnings ?? []) ctx.warn(w);
   return r.value;
 }
 
-function parseHttpRule(ctx: ProxyContext, side: 'request' | 'response'): void {
-  const split = condOf(ctx, ctx.args);
+/** The list a side's rules go to. */
+function ruleList(p: ProxyDraft, side: RuleSide | 'response'): HttpRule[] {
+  return side === 'request' ? p.httpRequest : side === 'response' ? p.httpResponse : p.httpAfterResponse;
+}
+
+function parseHttpRule(ctx: ProxyContext, side: RuleSide): void {
+  const split = condOf(ctx, ctx.args, side === 'request' ? 'request' : 'response');
   if (split === undefined) return;
-  const [action, ...rest] = split.head;
-  if (action === undefined) return ctx.error(`'${ctx.keyword}' expects an action`);
-  if (action === 'add-header' || action === 'set-header' || action === 'del-header') {
-    const rule = headerRule(ctx, action, rest, split.cond);
-    if (rule !== undefined) (side === 'request' ? ctx.proxy.requestRules : ctx.proxy.responseRules).push(rule);
+  const [word, ...args] = split.head;
+  if (word === undefined) return ctx.error(`'${ctx.keyword}' expects an action`);
+  if (word === 'add-header' || word === 'set-header') {
+    const rule = headerRule(ctx, word, args, split.cond, side === 'request' ? 'request' : 'response');
+    if (rule !== undefined) ruleList(ctx.proxy, side).push(rule);
     return;
   }
-  if (action === 'redirect' && side === 'request') {
-    const r = parseRedirect(ctx, rest, split.cond);
-    if (r !== undefined) ctx.proxy.redirects.push(r);
-    return;
-  }
-  if (ACCESS_CONTROL.has(action)) {
-    return ctx.error(`'${ctx.keyword} ${action}' is not supported by handoff; refusing to run without the access control it expresses`);
-  }
-  ctx.warn(`'${ctx.keyword} ${action}' is not supported by handoff, the rule is ignored (supported: add-header, set-header, del-header${side === 'request' ? ', redirect' : ''})`);
+  const parsed = parseAction({ rep: ctx, side, word, args, global: ctx.global, proxy: ctx.proxy });
+  if (parsed === undefined) return;
+  const rule = { ...parsed.action, loc: ctx.loc, ...(split.cond === undefined ? {} : { cond: split.cond }) } as HttpRule;
+  ruleList(ctx.proxy, side).push(rule);
+  if (parsed.pending !== undefined && 'reply' in rule) ctx.global.pendingReplies.push({ holder: rule, source: parsed.pending.source, loc: ctx.loc });
 }
 
 /** `reqadd "Name:\ value" [cond]`: split at the first colon, drop the space that follows it. */
@@ -115,8 +85,8 @@ function parseLegacyAdd(ctx: ProxyContext, side: 'request' | 'response'): void {
   const colon = line.indexOf(':');
   const name = colon === -1 ? '' : line.slice(0, colon).trim();
   if (!TOKEN.test(name)) return ctx.error(`'${ctx.keyword}' expects 'Name: value', got '${line}'`);
-  const rule = withCond({ action: 'add-header', name, value: line.slice(colon + 1).trimStart(), loc: ctx.loc }, split.cond);
-  (side === 'request' ? ctx.proxy.requestRules : ctx.proxy.responseRules).push(rule);
+  const rule = withCond({ action: 'add-header', name, value: { parts: [line.slice(colon + 1).trimStart()] }, loc: ctx.loc }, split.cond);
+  ruleList(ctx.proxy, side).push(rule);
 }
 
 /** `reqdel ^Name:` style rules map to del-header when the regex names one header exactly. */
@@ -128,8 +98,8 @@ function parseLegacyDel(ctx: ProxyContext, side: 'request' | 'response'): void {
     ctx.warn(`'${ctx.keyword} ${split.head.join(' ')}' is not supported (only '^Name:' patterns), the rule is ignored`);
     return;
   }
-  const rule = withCond({ action: 'del-header', name: m[1] as string, value: '', loc: ctx.loc }, split.cond);
-  (side === 'request' ? ctx.proxy.requestRules : ctx.proxy.responseRules).push(rule);
+  const rule = withCond({ action: 'del-header', name: m[1] as string, value: { parts: [''] }, loc: ctx.loc }, split.cond);
+  ruleList(ctx.proxy, side).push(rule);
 }
 
 function legacyDeny(name: string): ProxyKeyword {
@@ -151,6 +121,7 @@ function legacyUnsupported(name: string): ProxyKeyword {
 export const proxyKeywords: ProxyKeyword[] = [
   { name: 'http-request', sections: PROXIES_ONLY, strictSections: true, parse: (ctx) => parseHttpRule(ctx, 'request') },
   { name: 'http-response', sections: PROXIES_ONLY, strictSections: true, parse: (ctx) => parseHttpRule(ctx, 'response') },
+  { name: 'http-after-response', sections: PROXIES_ONLY, strictSections: true, parse: (ctx) => parseHttpRule(ctx, 'after') },
   { name: 'reqadd', sections: PROXIES_ONLY, strictSections: true, parse: (ctx) => parseLegacyAdd(ctx, 'request') },
   { name: 'rspadd', sections: PROXIES_ONLY, strictSections: true, parse: (ctx) => parseLegacyAdd(ctx, 'response') },
   { name: 'reqdel', sections: PROXIES_ONLY, parse: (ctx) => parseLegacyDel(ctx, 'request') },
@@ -166,8 +137,8 @@ export const proxyKeywords: ProxyKeyword[] = [
     parse(ctx) {
       const split = condOf(ctx, ctx.args);
       if (split === undefined) return;
-      const r = parseRedirect(ctx, split.head, split.cond);
-      if (r !== undefined) ctx.proxy.redirects.push(r);
+      const spec = parseRedirect(ctx, split.head, false, 'request');
+      if (spec !== undefined) ctx.proxy.redirects.push({ ...spec, ...(split.cond === undefined ? {} : { cond: split.cond }), loc: ctx.loc });
     },
   },
   {

@@ -2,8 +2,12 @@
 // (`timeout client`, `option httplog`, `stats socket`) are looked up before single words.
 import * as balance from './balance.ts';
 import * as bind from './bind.ts';
+import * as checkOptions from './check-options.ts';
+import * as checks from './checks.ts';
 import * as global from './global.ts';
+import * as httpErrors from './http-errors.ts';
 import * as httpRules from './http-rules.ts';
+import * as monitor from './monitor.ts';
 import * as log from './log.ts';
 import * as options from './options.ts';
 import * as proxy from './proxy.ts';
@@ -30,7 +34,11 @@ export const PROXY_KEYWORDS: ReadonlyMap<string, ProxyKeyword[]> = index([
   log.proxyKeywords,
   stats.proxyKeywords,
   httpRules.proxyKeywords,
+  httpErrors.proxyKeywords,
+  monitor.proxyKeywords,
   options.proxyKeywords,
+  checkOptions.proxyKeywords,
+  checks.proxyKeywords,
 ]);
 
 /** Find the keyword a line starts with: two words first (`timeout client`), then one. */

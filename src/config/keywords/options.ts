@@ -1,6 +1,9 @@
-// `option …` keywords that change how connections and headers are handled, plus health checks
-// (`option httpchk`, `http-check`) and the options handoff accepts without implementing.
+// `option …` keywords that change how connections and headers are handled, and the options handoff
+// accepts without implementing. Health-check options are in check-options.ts.
 import type { ProxyDraft } from '../draft.ts';
+import type { ForwardForOptions } from '../model.ts';
+import { parseIpPattern } from '../patterns.ts';
+import type { Parsed } from '../units.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
 import { ALL_PROXIES, BACKEND_SIDE, FRONTEND_SIDE, ignored, refused, unsupported } from './types.ts';
 
@@ -21,14 +24,17 @@ function connectionMode(name: string, mode: ProxyDraft['httpConnectionMode']): P
   };
 }
 
+/** `option forwardfor [except NET] [header NAME] [if-none]` (the options of the last line). */
 function parseForwardFor(ctx: ProxyContext): void {
   if (ctx.negated) {
     ctx.proxy.forwardFor = false;
     delete ctx.proxy.forwardForHeader;
+    delete ctx.proxy.forwardForOptions;
     return;
   }
   const args = ctx.args;
   let header: string | undefined;
+  const opts: ForwardForOptions = {};
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
     if (w === 'header') {
@@ -37,11 +43,12 @@ function parseForwardFor(ctx: ProxyContext): void {
       header = v;
       i++;
     } else if (w === 'except') {
-      if (args[i + 1] === undefined) return ctx.error("'option forwardfor except' expects a network, e.g. 127.0.0.0/8");
-      ctx.warn(`'option forwardfor except ${args[i + 1] ?? ''}' is not implemented: the header is added for every client`);
+      const net = exceptNetwork(args[i + 1]);
+      if (!net.ok) return ctx.error(`'option forwardfor except' ${net.error}`);
+      opts.except = net.value;
       i++;
     } else if (w === 'if-none') {
-      ctx.warn("'option forwardfor if-none' is not implemented: the header is always added");
+      opts.ifNone = true;
     } else {
       return ctx.error(`unexpected word '${w}' in 'option forwardfor' (expected except, header or if-none)`);
     }
@@ -49,44 +56,18 @@ function parseForwardFor(ctx: ProxyContext): void {
   ctx.proxy.forwardFor = true;
   if (header !== undefined && header.toLowerCase() !== 'x-forwarded-for') ctx.proxy.forwardForHeader = header;
   else delete ctx.proxy.forwardForHeader;
+  if (opts.except !== undefined || opts.ifNone === true) ctx.proxy.forwardForOptions = opts;
+  else delete ctx.proxy.forwardForOptions;
 }
 
-function parseHttpChk(ctx: ProxyContext): void {
-  if (ctx.negated) {
-    ctx.proxy.healthCheck = {};
-    return;
-  }
-  const [a, b, ...rest] = ctx.args;
-  // HAProxy: `option httpchk` → OPTIONS /; `option httpchk URI`; `option httpchk METHOD URI [VERSION]`.
-  let method = 'OPTIONS';
-  let path = '/';
-  if (a !== undefined && b === undefined) path = a;
-  else if (a !== undefined && b !== undefined) {
-    method = a;
-    path = b;
-  }
-  if (!/^[A-Z]+$/.test(method)) return ctx.error(`'option httpchk': invalid method '${method}'`);
-  if (!path.startsWith('/') && path !== '*') return ctx.error(`'option httpchk': the URI must start with '/', got '${path}'`);
-  if (rest.length > 0 && !/^HTTP\/1\.[01]/.test(rest[0] as string)) {
-    return ctx.error(`'option httpchk': unexpected '${rest.join(' ')}' after the URI (an HTTP version such as HTTP/1.1 is expected)`);
-  }
-  if (rest.length > 0 && (rest[0] as string).includes('\r\n')) ctx.warn("'option httpchk': extra headers after the version are ignored");
-  ctx.proxy.healthCheck = { http: { method, path } };
-}
-
-function parseHttpCheck(ctx: ProxyContext): void {
-  const [action, ...rest] = ctx.args;
-  if (action === 'expect') {
-    // handoff's HTTP check passes on 2xx/3xx, like HAProxy without `http-check expect`.
-    const ok = rest[0] === 'status' && rest[1] !== undefined && /^[23]\d\d$/.test(rest[1]) && rest.length === 2;
-    if (!ok) ctx.warn(`'http-check expect ${rest.join(' ')}' is not supported: a check passes on any 2xx or 3xx status`);
-    return;
-  }
-  if (action === 'disable-on-404' || action === 'send-state') {
-    ctx.warn(`'http-check ${action}' is not supported, ignored`);
-    return;
-  }
-  ctx.warn(`'http-check ${action ?? ''}' is not supported, ignored (use 'option httpchk METHOD URI')`);
+/** `except`'s network: an IPv4 address with an optional `/bits` or dotted mask, or an IPv6 one with `/bits`. */
+function exceptNetwork(text: string | undefined): Parsed<NonNullable<ForwardForOptions['except']>> {
+  if (text === undefined) return { ok: false, error: 'expects a network, e.g. 127.0.0.0/8' };
+  const net = parseIpPattern(text);
+  if (!net.ok) return { ok: false, error: `expects a network, e.g. 127.0.0.0/8, got '${text}'` };
+  const { v6, words, bits } = net.value;
+  const address = v6 ? words.map((w) => `${(w >>> 16).toString(16)}:${(w & 0xffff).toString(16)}`).join(':') : [24, 16, 8, 0].map((s) => ((words[0] as number) >>> s) & 255).join('.');
+  return { ok: true, value: { address, prefix: bits, family: v6 ? 'ipv6' : 'ipv4' } };
 }
 
 export const proxyKeywords: ProxyKeyword[] = [
@@ -109,22 +90,14 @@ export const proxyKeywords: ProxyKeyword[] = [
       ctx.proxy.redispatchInterval = interval === undefined || ctx.negated ? -1 : Number(interval);
     },
   },
-  { name: 'option httpchk', sections: BACKEND_SIDE, negatable: true, parse: parseHttpChk },
-  { name: 'http-check', sections: BACKEND_SIDE, parse: parseHttpCheck },
-  unsupported('option tcp-check', 'is accepted as a plain TCP connect check; tcp-check rules are not supported', BACKEND_SIDE),
-  unsupported('tcp-check', 'is not supported: the TCP check only connects', BACKEND_SIDE),
-  unsupported('option ssl-hello-chk', 'is not supported: a TCP connect check is used', BACKEND_SIDE),
-  unsupported('option mysql-check', 'is not supported: a TCP connect check is used', BACKEND_SIDE),
-  unsupported('option pgsql-check', 'is not supported: a TCP connect check is used', BACKEND_SIDE),
-  unsupported('option redis-check', 'is not supported: a TCP connect check is used', BACKEND_SIDE),
-  unsupported('option smtpchk', 'is not supported: a TCP connect check is used', BACKEND_SIDE),
-  unsupported('option ldap-check', 'is not supported: a TCP connect check is used', BACKEND_SIDE),
   refused('option allbackups', 'balancing over every backup server'),
   unsupported('option http-buffer-request', 'is not supported: request bodies are streamed'),
   unsupported('option logasap', 'is ignored: requests are logged when they end'),
   refused('option transparent', 'transparent proxying'),
   refused('option originalto', 'the X-Original-To header'),
-  unsupported('option abortonclose', 'is not supported: a request stays queued if the client goes away'),
+  // HAProxy 2.6 drops a queued request on a client close with or without it, and serves a
+  // complete request whose client only shut its side even with it: handoff does both already.
+  ignored('option abortonclose', BACKEND_SIDE, true),
   refused('option persist', 'persistence to a down server'),
   refused('option checkcache', 'blocking cacheable responses that set cookies'),
   refused('option accept-invalid-http-request', 'accepting invalid requests (handoff parses strictly)'),

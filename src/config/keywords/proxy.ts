@@ -1,7 +1,9 @@
 // Proxy-wide keywords: mode, limits, routing to backends, ACL definitions, errorfiles, and the
 // common HAProxy keywords handoff accepts with a warning.
-import { addAcl, parsePredicate, splitCondition } from '../condition.ts';
-import type { RetryCondition, RetryOn } from '../model.ts';
+import { addAcl, addFailedAcl, parsePredicate, splitCondition } from '../condition.ts';
+import { locateSampleFiles } from '../sample-files.ts';
+import { parseTemplate, templateProblem } from '../template.ts';
+import type { RetryCondition, RetryOn, Template } from '../model.ts';
 import { parseInteger } from '../units.ts';
 import type { Parsed } from '../units.ts';
 import type { ProxyKeyword } from './types.ts';
@@ -39,6 +41,15 @@ export function parseRetryOn(words: readonly string[]): Parsed<RetryOn> {
     }
   }
   return { ok: true, value: { conditions: RETRY_CONDITIONS.filter((c) => conditions.has(c)), statuses: [...statuses].sort((a, b) => a - b) } };
+}
+
+/** A `use_backend` name: a word with `%` is a log-format string resolved per request (as HAProxy reads it). */
+function useBackendName(word: string): Parsed<string | Template> {
+  if (!word.includes('%')) return { ok: true, value: word };
+  const t = parseTemplate(word);
+  if (!t.ok) return t;
+  const problem = templateProblem(t.value, 'request');
+  return problem === undefined ? t : { ok: false, error: problem };
 }
 
 export const proxyKeywords: ProxyKeyword[] = [
@@ -95,13 +106,17 @@ export const proxyKeywords: ProxyKeyword[] = [
     sections: FRONTEND_ONLY,
     strictSections: true,
     parse(ctx) {
-      const split = splitCondition(ctx.args, ctx.proxy.acls);
+      const split = splitCondition(ctx.args, ctx.proxy.acls, 'request');
       if (!split.ok) return ctx.error(split.error);
+      for (const w of split.value.warnings ?? []) ctx.warn(w);
       const [name, ...extra] = split.value.head;
       if (name === undefined || extra.length > 0) return ctx.error("'use_backend' expects one backend name, then an optional if/unless condition");
-      if (name.includes('%[')) return ctx.error("'use_backend' with a sample expression is not supported; name the backend");
+      const backend = useBackendName(name);
+      if (!backend.ok) return ctx.error(`'use_backend': ${backend.error}`);
       const cond = split.value.cond;
-      ctx.proxy.useBackends.push(cond === undefined ? { backend: name, loc: ctx.loc } : { backend: name, cond, loc: ctx.loc });
+      if (cond !== undefined) locateSampleFiles(cond, ctx.loc);
+      locateSampleFiles(backend.value, ctx.loc);
+      ctx.proxy.useBackends.push(cond === undefined ? { backend: backend.value, loc: ctx.loc } : { backend: backend.value, cond, loc: ctx.loc });
     },
   },
   {
@@ -112,8 +127,14 @@ export const proxyKeywords: ProxyKeyword[] = [
       const [name, ...rest] = ctx.args;
       if (name === undefined || !NAME.test(name)) return ctx.error(`'acl' expects a name made of letters, digits, '_', '.', ':' or '-'${name === undefined ? '' : `, got '${name}'`}`);
       const pred = parsePredicate(rest);
-      if (!pred.ok) return ctx.error(`acl '${name}': ${pred.error}`);
-      addAcl(ctx.proxy.acls, name, pred.value);
+      if (!pred.ok) {
+        // Reported here once; the rules that use the ACL are not reported again.
+        addFailedAcl(ctx.proxy.acls, name);
+        return ctx.error(`acl '${name}': ${pred.error}`);
+      }
+      for (const w of pred.value.warnings) ctx.warn(`acl '${name}': ${w}`);
+      locateSampleFiles(pred.value.predicates, ctx.loc);
+      addAcl(ctx.proxy.acls, name, pred.value.predicates);
     },
   },
   {
@@ -150,14 +171,8 @@ export const proxyKeywords: ProxyKeyword[] = [
   refused('stick', 'stickiness rules'),
   refused('cookie', 'cookie-based persistence'),
   unsupported('fullconn', 'is ignored (no dynamic server maxconn)'),
-  refused('monitor-uri', 'a monitoring URI answered by the proxy'),
-  refused('monitor', "'monitor fail' rules"),
   refused('unique-id-format', 'request unique IDs'),
   refused('unique-id-header', 'the unique-ID request header'),
-  refused('errorloc', 'error pages as redirects (use errorfile)'),
-  refused('errorloc302', 'error pages as redirects (use errorfile)'),
-  refused('errorloc303', 'error pages as redirects (use errorfile)'),
-  refused('errorfiles', 'http-errors sections (use errorfile per status code)'),
   refused('http-error', 'custom error responses (use errorfile)'),
   refused('rate-limit', 'session rate limits'),
   refused('force-persist', 'persistence rules'),
@@ -167,7 +182,6 @@ export const proxyKeywords: ProxyKeyword[] = [
   unsupported('email-alert', 'is ignored: handoff sends no e-mail alerts'),
   unsupported('declare', 'is ignored: captures only fill log fields'),
   refused('filter', 'filters (compression, SPOE, cache, bandwidth limits)'),
-  refused('http-after-response', 'rules on every response'),
   refused('source', 'a chosen source address towards servers'),
   refused('external-check', 'external health-check programs'),
   refused('dispatch', 'a dispatch address (declare a server instead)'),

@@ -14,9 +14,10 @@ const TIMEOUTS: { name: string; field: keyof Timeouts; sections: readonly ProxyK
   { name: 'tunnel', field: 'tunnel', sections: BACKEND_SIDE },
   { name: 'queue', field: 'queue', sections: BACKEND_SIDE },
   { name: 'check', field: 'check', sections: BACKEND_SIDE },
+  { name: 'tarpit', field: 'tarpit', sections: ALL_PROXIES },
 ];
 
-const IGNORED = ['client-fin', 'server-fin', 'tarpit'];
+const IGNORED = ['client-fin', 'server-fin'];
 
 export const proxyKeywords: ProxyKeyword[] = [
   ...TIMEOUTS.map(

@@ -1,0 +1,55 @@
+// The sessions a worker holds with one server, so that the master's health verdict can end them:
+// `on-marked-down shutdown-sessions` (the server went DOWN: its sessions are closed, logged with
+// termination 'D') and `on-marked-up shutdown-backup-sessions` (an active server came back: the
+// backups' sessions are closed, 'U'). The verdict reaches the worker as a `servers` message.
+import type { Server } from '../config/model.ts';
+
+/** Why a session is ended: HAProxy's first termination letter, 'D' (down) or 'U' (up). */
+export type Shutdown = 'D' | 'U';
+
+export type SessionKill = (why: Shutdown) => void;
+
+export interface ServerSessions {
+  /** Register a session while it is open; returns its removal. */
+  add(kill: SessionKill): () => void;
+  /** End every registered session; returns how many. */
+  killAll(why: Shutdown): number;
+  readonly size: number;
+}
+
+export function createServerSessions(): ServerSessions {
+  const open = new Set<SessionKill>();
+  return {
+    add(kill) {
+      open.add(kill);
+      return () => void open.delete(kill);
+    },
+    killAll(why) {
+      const all = [...open];
+      open.clear();
+      for (const kill of all) kill(why);
+      return all.length;
+    },
+    get size() {
+      return open.size;
+    },
+  };
+}
+
+/** What the verdict needs of a server's runtime state. */
+export interface SessionHolder {
+  readonly server: Server;
+  readonly sessions: ServerSessions;
+  weight: number;
+  readonly backend: { readonly servers: readonly SessionHolder[] };
+}
+
+/** A server's health changed from `wasUp` to `up`: apply its on-marked-down / on-marked-up. */
+export function healthChanged(srv: SessionHolder, wasUp: boolean, up: boolean): void {
+  const s = srv.server;
+  if (wasUp && !up && s.onMarkedDown === 'shutdown-sessions') srv.sessions.killAll('D');
+  // HAProxy: only for an active server that may take traffic (weight > 0).
+  if (!wasUp && up && s.onMarkedUp === 'shutdown-backup-sessions' && !s.backup && srv.weight > 0) {
+    for (const other of srv.backend.servers) if (other.server.backup) other.sessions.killAll('U');
+  }
+}
