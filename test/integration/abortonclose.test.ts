@@ -6,14 +6,10 @@
 // the reset until it answers, and sends the request to the server anyway).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
-import { freePort, sleep, startHandoff, stopAll, tempDir, until, type Handoff } from '../helpers/proxy.ts';
-import { findHaproxy } from '../../src/bench/proxies.ts';
-import { canConnect } from '../../src/bench/processes.ts';
+import { freePort, sleep, tempDir, until } from '../helpers/proxy.ts';
+import { startPeers, type Peers } from '../helpers/peers.ts';
 
 const seen: string[] = [];
 let server: http.Server | undefined;
@@ -50,29 +46,15 @@ backend serving
 `;
 }
 
-const peers: { name: string; port: number }[] = [];
-let handoff: Handoff | undefined;
-let haproxy: ChildProcess | undefined;
+let peers: Peers | undefined;
 
 before(async () => {
   const app = await slowBackend();
-  const dir = tempDir();
-  const hPort = await freePort();
-  handoff = await startHandoff(dir, config(hPort, app));
-  peers.push({ name: 'handoff', port: hPort });
-  const bin = findHaproxy();
-  if (bin === null) return;
-  const aPort = await freePort();
-  const cfg = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(cfg, config(aPort, app));
-  haproxy = spawn(bin, ['-db', '-f', cfg], { stdio: 'ignore' });
-  await until('haproxy listening', () => canConnect('127.0.0.1', aPort), 10_000);
-  peers.push({ name: 'haproxy', port: aPort });
+  peers = await startPeers(tempDir(), (port) => config(port, app));
 });
 
 after(async () => {
-  haproxy?.kill('SIGKILL');
-  await stopAll([handoff]);
+  await peers?.stop();
   server?.close();
 });
 
@@ -111,7 +93,7 @@ async function queuedBehindSlow(port: number, prefix: string, tag: string, end: 
 for (const name of ['handoff', 'haproxy']) {
   for (const [prefix, what] of [['/a/', 'with abortonclose'], ['/', 'without abortonclose']] as const) {
     test(`${name}: ${what}, a queued request whose client only shuts its side is served`, async (t) => {
-      const p = peers.find((x) => x.name === name);
+      const p = peers?.list.find((x) => x.name === name);
       if (p === undefined) return void t.skip('HAProxy is not installed');
       const fin = await queuedBehindSlow(p.port, prefix, name, 'fin');
       assert.equal(fin.reached, true);
@@ -122,7 +104,7 @@ for (const name of ['handoff', 'haproxy']) {
 
 for (const [prefix, what] of [['/a/', 'with abortonclose'], ['/', 'without abortonclose']] as const) {
   test(`handoff: ${what}, a queued request whose client reset never reaches the server`, async () => {
-    const p = peers.find((x) => x.name === 'handoff') as { port: number };
+    const p = peers?.list.find((x) => x.name === 'handoff') as { port: number };
     const reset = await queuedBehindSlow(p.port, prefix, 'handoff', 'reset');
     assert.equal(reset.reached, false);
   });

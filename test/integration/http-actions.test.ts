@@ -4,14 +4,12 @@
 // and the order of http-request rules. Raw sockets, so the bytes on the wire are the ones under test.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort, startHandoff, stopAll, tempDir, until, type Handoff } from '../helpers/proxy.ts';
-import { findHaproxy } from '../../src/bench/proxies.ts';
-import { canConnect } from '../../src/bench/processes.ts';
+import { freePort, tempDir, until } from '../helpers/proxy.ts';
+import { startPeers, type Peer, type Peers } from '../helpers/peers.ts';
 
 interface Seen {
   method: string;
@@ -97,39 +95,18 @@ backend dead
 `;
 }
 
-interface Peer {
-  name: string;
-  port: number;
-}
-
-const peers: Peer[] = [];
-let handoff: Handoff | undefined;
-let haproxy: ChildProcess | undefined;
+let peers: Peers | undefined;
 
 before(async () => {
   const app = await echoBackend();
   const dead = await freePort();
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, '503.http'), 'HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nContent-Type: text/plain\r\n\r\nsite is down\n');
-  const hPort = await freePort();
-  handoff = await startHandoff(dir, config(hPort, app, dead, dir));
-  peers.push({ name: 'handoff', port: hPort });
-  const bin = findHaproxy();
-  if (bin === null) {
-    console.log('# HAProxy is not installed: the rules run against handoff only');
-    return;
-  }
-  const aPort = await freePort();
-  const cfg = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(cfg, config(aPort, app, dead, dir));
-  haproxy = spawn(bin, ['-db', '-f', cfg], { stdio: 'ignore' });
-  await until('haproxy listening', () => canConnect('127.0.0.1', aPort), 10_000);
-  peers.push({ name: 'haproxy', port: aPort });
+  peers = await startPeers(dir, (port) => config(port, app, dead, dir), 'the rules run against handoff only');
 });
 
 after(async () => {
-  haproxy?.kill('SIGKILL');
-  await stopAll([handoff]);
+  await peers?.stop();
   server?.close();
 });
 
@@ -179,7 +156,7 @@ function lastSeen(): Seen {
 for (const name of ['handoff', 'haproxy']) {
   const run = (title: string, fn: (port: number) => Promise<void>): void => {
     test(`${name}: ${title}`, async (t) => {
-      const p = peers.find((x) => x.name === name);
+      const p = peers?.list.find((x) => x.name === name);
       if (p === undefined) return void t.skip('HAProxy is not installed');
       await fn(p.port);
     });
@@ -282,8 +259,8 @@ for (const name of ['handoff', 'haproxy']) {
 }
 
 test('handoff: http-request capture fills %hr in the log line; set-log-level silent leaves the request out', async () => {
-  const h = handoff as Handoff;
-  const port = (peers.find((x) => x.name === 'handoff') as Peer).port;
+  const h = (peers as Peers).handoff;
+  const port = (peers?.list.find((x) => x.name === 'handoff') as Peer).port;
   await request(port, '/cap123');
   await request(port, '/quiet');
   await request(port, '/after-quiet');

@@ -3,14 +3,10 @@
 // the wire are exactly the ones under test.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
-import { freePort, startHandoff, stopAll, tempDir, until, type Handoff } from '../helpers/proxy.ts';
-import { findHaproxy } from '../../src/bench/proxies.ts';
-import { canConnect } from '../../src/bench/processes.ts';
+import { freePort, tempDir } from '../helpers/proxy.ts';
+import { startPeers, type Peer, type Peers } from '../helpers/peers.ts';
 
 interface Seen {
   backend: string;
@@ -61,37 +57,15 @@ backend api
 `;
 }
 
-interface Peer {
-  name: string;
-  port: number;
-}
-
-const peers: Peer[] = [];
-let handoff: Handoff | undefined;
-let haproxy: ChildProcess | undefined;
+let peers: Peers | undefined;
 
 before(async () => {
   const ports = { app: await backend('app'), admin: await backend('admin'), api: await backend('api') };
-  const dir = tempDir();
-  const hPort = await freePort();
-  handoff = await startHandoff(dir, config(hPort, ports));
-  peers.push({ name: 'handoff', port: hPort });
-  const bin = findHaproxy();
-  if (bin === null) {
-    console.log('# HAProxy is not installed: the edge cases run against handoff only');
-    return;
-  }
-  const aPort = await freePort();
-  const cfg = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(cfg, config(aPort, ports));
-  haproxy = spawn(bin, ['-db', '-f', cfg], { stdio: 'ignore' });
-  await until('haproxy listening', () => canConnect('127.0.0.1', aPort), 10_000);
-  peers.push({ name: 'haproxy', port: aPort });
+  peers = await startPeers(tempDir(), (port) => config(port, ports), 'the edge cases run against handoff only');
 });
 
 after(async () => {
-  haproxy?.kill('SIGKILL');
-  await stopAll([handoff]);
+  await peers?.stop();
   for (const s of backends) s.close();
 });
 
@@ -117,7 +91,7 @@ function exchange(port: number, bytes: string, halfClose = false): Promise<strin
 const statuses = (raw: string): number[] => [...raw.matchAll(/^HTTP\/1\.[01] (\d{3})/gm)].map((m) => Number(m[1]));
 
 for (const name of ['handoff', 'haproxy']) {
-  const peer = (): Peer | undefined => peers.find((p) => p.name === name);
+  const peer = (): Peer | undefined => peers?.list.find((p) => p.name === name);
   const run = (title: string, fn: (port: number) => Promise<void>): void => {
     test(`${name}: ${title}`, async (t) => {
       const p = peer();
