@@ -1,7 +1,6 @@
 // The rule lists of a proxy: `http-request`, `http-response`, `http-after-response` (their
 // actions are in http-actions.ts), `redirect`, and the pre-2.1 `reqadd` / `rspadd` / `reqdel`.
 // Each line becomes one rule of its list, in declaration order.
-import { splitCondition } from '../condition.ts';
 import type { Condition, HeaderRule, HttpRule } from '../model.ts';
 import type { ProxyDraft } from '../draft.ts';
 import type { SampleWhere } from '../sample.ts';
@@ -9,6 +8,7 @@ import { parseTemplate, templateProblem } from '../template.ts';
 import { locateSampleFiles } from '../sample-files.ts';
 import { parseAction, type RuleSide } from './http-actions.ts';
 import { parseRedirect } from './redirect.ts';
+import { ruleCondition } from './rule-condition.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
 import { PROXIES_ONLY, FRONTEND_ONLY } from './types.ts';
 
@@ -43,23 +43,13 @@ function headerRule(ctx: ProxyContext, action: 'add-header' | 'set-header', word
   return withCond({ action, name, value: t.value, loc: ctx.loc }, cond);
 }
 
-function condOf(ctx: ProxyContext, words: readonly string[], where: SampleWhere = 'request'): { head: string[]; cond?: Condition } | undefined {
-  const r = splitCondition(words, ctx.proxy.acls, where);
-  if (!r.ok) {
-    ctx.error(r.error);
-    return undefined;
-  }
-  for (const w of r.value.warnings ?? []) ctx.warn(w);
-  return r.value;
-}
-
 /** The list a side's rules go to. */
 function ruleList(p: ProxyDraft, side: RuleSide | 'response'): HttpRule[] {
   return side === 'request' ? p.httpRequest : side === 'response' ? p.httpResponse : p.httpAfterResponse;
 }
 
 function parseHttpRule(ctx: ProxyContext, side: RuleSide): void {
-  const split = condOf(ctx, ctx.args, side === 'request' ? 'request' : 'response');
+  const split = ruleCondition(ctx, ctx.args, side === 'request' ? 'request' : 'response');
   if (split === undefined) return;
   const [word, ...args] = split.head;
   if (word === undefined) return ctx.error(`'${ctx.keyword}' expects an action`);
@@ -77,7 +67,7 @@ function parseHttpRule(ctx: ProxyContext, side: RuleSide): void {
 
 /** `reqadd "Name:\ value" [cond]`: split at the first colon, drop the space that follows it. */
 function parseLegacyAdd(ctx: ProxyContext, side: 'request' | 'response'): void {
-  const split = condOf(ctx, ctx.args);
+  const split = ruleCondition(ctx, ctx.args);
   if (split === undefined) return;
   const [line, ...extra] = split.head;
   if (line === undefined) return ctx.error(`'${ctx.keyword}' expects a header line such as 'X-Forwarded-Proto:\\ https'`);
@@ -91,7 +81,7 @@ function parseLegacyAdd(ctx: ProxyContext, side: 'request' | 'response'): void {
 
 /** `reqdel ^Name:` style rules map to del-header when the regex names one header exactly. */
 function parseLegacyDel(ctx: ProxyContext, side: 'request' | 'response'): void {
-  const split = condOf(ctx, ctx.args);
+  const split = ruleCondition(ctx, ctx.args);
   if (split === undefined) return;
   const m = /^\^([!#$%&'*+.^_`|~0-9A-Za-z-]+):(\.\*)?$/.exec(split.head[0] ?? '');
   if (m === null || split.head.length !== 1) {
@@ -135,7 +125,7 @@ export const proxyKeywords: ProxyKeyword[] = [
     sections: PROXIES_ONLY,
     strictSections: true,
     parse(ctx) {
-      const split = condOf(ctx, ctx.args);
+      const split = ruleCondition(ctx, ctx.args);
       if (split === undefined) return;
       const spec = parseRedirect(ctx, split.head, false, 'request');
       if (spec !== undefined) ctx.proxy.redirects.push({ ...spec, ...(split.cond === undefined ? {} : { cond: split.cond }), loc: ctx.loc });

@@ -1,6 +1,6 @@
 // `monitor-uri URI` and `monitor fail if|unless COND` (configuration.txt 4.2): a URI the frontend
 // answers itself, before any http-request rule — 200, or 503 when a `monitor fail` condition holds.
-import { splitCondition } from '../condition.ts';
+import { ruleCondition } from './rule-condition.ts';
 import type { ProxyKeyword } from './types.ts';
 import { FRONTEND_ONLY, FRONTEND_SIDE } from './types.ts';
 
@@ -19,11 +19,10 @@ export const proxyKeywords: ProxyKeyword[] = [
     sections: FRONTEND_ONLY,
     strictSections: true,
     parse(ctx) {
-      const split = splitCondition(ctx.args, ctx.proxy.acls, 'request');
-      if (!split.ok) return ctx.error(split.error);
-      for (const w of split.value.warnings ?? []) ctx.warn(w);
-      const cond = split.value.cond;
-      if (cond === undefined || split.value.head.length > 0) return ctx.error("'monitor fail' expects 'if' or 'unless' followed by a condition");
+      const split = ruleCondition(ctx, ctx.args);
+      if (split === undefined) return;
+      const cond = split.cond;
+      if (cond === undefined || split.head.length > 0) return ctx.error("'monitor fail' expects 'if' or 'unless' followed by a condition");
       const m = (ctx.proxy.monitor ??= { fail: [] });
       m.fail.push(cond);
     },

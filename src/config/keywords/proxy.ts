@@ -1,6 +1,7 @@
 // Proxy-wide keywords: mode, limits, routing to backends, ACL definitions, errorfiles, and the
 // common HAProxy keywords handoff accepts with a warning.
-import { addAcl, addFailedAcl, parsePredicate, splitCondition } from '../condition.ts';
+import { addAcl, addFailedAcl, parsePredicate } from '../condition.ts';
+import { ruleCondition } from './rule-condition.ts';
 import { locateSampleFiles } from '../sample-files.ts';
 import { parseTemplate, templateProblem } from '../template.ts';
 import type { RetryCondition, RetryOn, Template } from '../model.ts';
@@ -106,14 +107,13 @@ export const proxyKeywords: ProxyKeyword[] = [
     sections: FRONTEND_ONLY,
     strictSections: true,
     parse(ctx) {
-      const split = splitCondition(ctx.args, ctx.proxy.acls, 'request');
-      if (!split.ok) return ctx.error(split.error);
-      for (const w of split.value.warnings ?? []) ctx.warn(w);
-      const [name, ...extra] = split.value.head;
+      const split = ruleCondition(ctx, ctx.args);
+      if (split === undefined) return;
+      const [name, ...extra] = split.head;
       if (name === undefined || extra.length > 0) return ctx.error("'use_backend' expects one backend name, then an optional if/unless condition");
       const backend = useBackendName(name);
       if (!backend.ok) return ctx.error(`'use_backend': ${backend.error}`);
-      const cond = split.value.cond;
+      const cond = split.cond;
       if (cond !== undefined) locateSampleFiles(cond, ctx.loc);
       locateSampleFiles(backend.value, ctx.loc);
       ctx.proxy.useBackends.push(cond === undefined ? { backend: backend.value, loc: ctx.loc } : { backend: backend.value, cond, loc: ctx.loc });
