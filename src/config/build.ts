@@ -1,6 +1,6 @@
 // Pure second stage: sections → drafts (through the keyword tables) → validation → the plain-data
 // model. Paths are resolved here but files are not read: load.ts fills certificates and errorfiles in.
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { BindDraft, GlobalDraft, ProxyDraft, ProxyKind, ResolvedTls, ServerDraft } from './draft.ts';
 import { builtinDefaults, DEFAULT_TIMEOUTS, defaultBackendOf, emptyTlsOptions, hasBackend, hasFrontend, newGlobalDraft, proxyFromDefaults } from './draft.ts';
 import { diagnostic } from './diagnostics.ts';
@@ -57,6 +57,8 @@ export interface BuildResult {
   errorfileRefs: ErrorfileRef[];
   /** Payload files of http replies (`return … file F`). */
   payloadRefs: PayloadRef[];
+  /** What relative file names resolved against (`default-path`, else the main file's directory). */
+  baseDir: string;
 }
 
 function reporter(diags: Diagnostic[], loc: Location): Reporter {
@@ -157,9 +159,19 @@ export function buildConfig(parsed: readonly ParsedConfig[], opts: BuildOptions)
   const drafts: Drafts = { global: newGlobalDraft(), proxies: [], defaults: builtinDefaults({ file: opts.file, line: 0 }), named: new Map(), diags };
   for (const file of parsed) for (const section of file.sections) readSection(drafts, section);
   validateProxies(drafts.global, drafts.proxies, diags);
-  const files = resolveReplyFiles(drafts.global, opts.baseDir, diags);
-  const model = toModel(drafts.global, drafts.proxies, opts);
-  return { ...model, errorfileRefs: [...model.errorfileRefs, ...files.reads], payloadRefs: files.payloads, diagnostics: dedupe(diags) };
+  const resolved = { ...opts, baseDir: baseDirOf(drafts.global, opts.baseDir) };
+  const files = resolveReplyFiles(drafts.global, resolved.baseDir, diags);
+  const model = toModel(drafts.global, drafts.proxies, resolved);
+  return { ...model, errorfileRefs: [...model.errorfileRefs, ...files.reads], payloadRefs: files.payloads, baseDir: resolved.baseDir, diagnostics: dedupe(diags) };
+}
+
+/** `default-path current|config|parent|origin PATH`; `configDir` is the main file's directory. */
+function baseDirOf(global: GlobalDraft, configDir: string): string {
+  const d = global.defaultPath;
+  if (d === undefined || d.kind === 'config') return configDir;
+  if (d.kind === 'current') return process.cwd();
+  if (d.kind === 'parent') return dirname(configDir);
+  return d.kind === 'origin' ? resolve(configDir, d.path) : configDir;
 }
 
 /** What reading the sections in order builds up. */
@@ -252,13 +264,19 @@ interface ModelContext {
 }
 
 /** The validated drafts as the model: a listen section becomes a frontend and a backend. */
-function toModel(global: GlobalDraft, proxies: readonly ProxyDraft[], opts: BuildOptions): Omit<BuildResult, 'diagnostics' | 'payloadRefs'> {
+function toModel(global: GlobalDraft, proxies: readonly ProxyDraft[], opts: BuildOptions): Omit<BuildResult, 'diagnostics' | 'payloadRefs' | 'baseDir'> {
   const ctx: ModelContext = { opts, global, certRefs: [], errorfileRefs: [] };
   const config: Config = { file: opts.file, global: globalModel(global, opts), frontends: [], backends: [] };
   if (Object.keys(global.userlists).length > 0) config.userlists = global.userlists;
   for (const p of proxies) {
-    if (hasFrontend(p.kind)) config.frontends.push(frontendModel(p, ctx));
-    if (hasBackend(p.kind)) config.backends.push(backendModel(p, ctx));
+    // A disabled proxy is not started (HAProxy): its frontend half does not exist, its backend half
+    // stays routable but every server is in maintenance, so requests to it get 503.
+    if (hasFrontend(p.kind) && p.disabled !== true) config.frontends.push(frontendModel(p, ctx));
+    if (hasBackend(p.kind)) {
+      const be = backendModel(p, ctx);
+      if (p.disabled === true) for (const s of be.servers) s.disabled = true;
+      config.backends.push(be);
+    }
   }
   return { config, certRefs: ctx.certRefs, errorfileRefs: ctx.errorfileRefs };
 }
@@ -377,6 +395,7 @@ function serverModel(backend: string, s: ServerDraft, port: number): Server {
   if (s.maxconn !== undefined) server.maxconn = s.maxconn;
   if (s.fastinter !== undefined) server.fastinter = s.fastinter;
   if (s.downinter !== undefined) server.downinter = s.downinter;
+  if (s.slowstart !== undefined && s.slowstart > 0) server.slowstart = s.slowstart;
   if (s.checkPort !== undefined) server.checkPort = s.checkPort;
   if (s.checkAddr !== undefined) server.checkAddr = s.checkAddr;
   if (s.onMarkedDown !== undefined) server.onMarkedDown = s.onMarkedDown;

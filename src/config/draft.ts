@@ -48,6 +48,8 @@ export interface GlobalDraft {
   httpErrors: Record<string, { errorfiles: Record<string, { path: string; loc: Location }>; loc: Location }>;
   /** Rules whose reply names a file or an http-errors section, resolved once every section is read. */
   pendingReplies: PendingReply[];
+  /** `default-path`: what relative file names resolve against (absent: the main file's directory). */
+  defaultPath?: { kind: 'current' | 'config' | 'parent' } | { kind: 'origin'; path: string };
 }
 
 /** A rule whose reply comes from a file (`errorfile F`, `file F`, `lf-file F`) or an http-errors section (`errorfiles NAME`). */
@@ -116,6 +118,8 @@ export interface ProxyDraft {
   kind: ProxyKind;
   name: string;
   loc: Location;
+  /** `disabled` (HAProxy: the proxy is not started): a frontend does not listen, a backend has no usable server. */
+  disabled?: boolean;
   mode: Mode;
   modeLoc?: Location;
   binds: BindDraft[];

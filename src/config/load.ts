@@ -109,7 +109,7 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
     ref.target[ref.code] = content;
   }
   // ACL pattern files (`-f`) and map files (`map*` converters), read and checked line by line.
-  diagnostics.push(...(await loadSampleFiles(built.config, dirname(mainFile), readRegularFile, ioMessage)));
+  diagnostics.push(...(await loadSampleFiles(built.config, built.baseDir, readRegularFile, ioMessage)));
 
   await loadPayloads(built.payloadRefs, built.config.global.bufsize ?? 16384, diagnostics);
   await loadCertificates(built.certRefs, diagnostics);

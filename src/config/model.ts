@@ -374,6 +374,8 @@ export interface Server {
   fastinter?: number;
   /** Check interval while the server is fully down, else `inter`. */
   downinter?: number;
+  /** `slowstart`: after coming back UP, the weight ramps from 1 to full over this time (dynamic algorithms). */
+  slowstart?: number;
   /** Passive health (`observe`): which errors of real traffic count; `none` by default. */
   observe: Observe;
   /** `error-limit`: consecutive observed errors that trigger `on-error` (default 10). */

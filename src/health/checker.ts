@@ -20,6 +20,8 @@ export interface HealthEntry {
   durationMs?: number;
   successes: number;
   failures: number;
+  /** Epoch ms of the last DOWN → UP transition (`slowstart` ramps from it); absent: never went down. */
+  upSince?: number;
 }
 
 export interface HealthChecker {
@@ -76,7 +78,10 @@ export function createHealthChecker(onChange: (id: string, entry: HealthEntry) =
     const [up, wasNolb] = [e.up, e.nolb];
     e.successes++;
     e.failures = 0;
-    if (!e.up && e.successes >= e.server.rise) e.up = true;
+    if (!e.up && e.successes >= e.server.rise) {
+      e.up = true;
+      e.upSince = Date.now();
+    }
     if (e.up) e.nolb = nolb;
     changed(e, up, wasNolb);
   };

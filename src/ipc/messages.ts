@@ -11,6 +11,8 @@ export interface ServerState {
   /** Runtime weight override (`set weight`); absent means the configured weight. */
   weight?: number;
   admin: 'ready' | 'drain' | 'maint';
+  /** Epoch ms the server last came back UP after being DOWN (for `slowstart`); absent: up since start. */
+  upSince?: number;
 }
 
 /** Server id (`backend/server`) → state. Servers absent from the map are up and ready. */

@@ -112,7 +112,7 @@ export function createMaster(opts: MasterOptions): Master {
 /** Health checks' verdicts under the runtime API's settings (`set server … state|weight`). */
 function mergeStates(health: HealthChecker, runtime: Map<string, RuntimeServerSetting>): ServerStates {
   const out: ServerStates = {};
-  for (const [id, e] of health.states()) out[id] = { up: e.up, admin: 'ready', ...(e.nolb ? { nolb: true } : {}) };
+  for (const [id, e] of health.states()) out[id] = { up: e.up, admin: 'ready', ...(e.nolb ? { nolb: true } : {}), ...(e.upSince !== undefined ? { upSince: e.upSince } : {}) };
   for (const [id, s] of runtime) {
     const base = out[id] ?? { up: true, admin: 'ready' };
     out[id] = { ...base, ...(s.admin !== undefined ? { admin: s.admin } : {}), ...(s.weight !== undefined ? { weight: s.weight } : {}) };

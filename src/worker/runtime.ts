@@ -1,5 +1,6 @@
 // The worker's view of one generation's config: backends with their servers' runtime state,
 // pickers and connection pools, frontends with compiled log formatters and counters.
+import { applySlowstart } from './slowstart.ts';
 import type { Socket } from 'node:net';
 import type { HeadLimits } from './http1/parse.ts';
 import { UpstreamPool, type UpstreamOptions } from './upstream.ts';
@@ -167,7 +168,7 @@ export function usableServers(rt: WorkerRuntime, backend: string): number {
 export function applyState(srv: ServerRuntime, state: ServerState | undefined): void {
   // `disabled` in the config is the initial admin state; once the master speaks, it decides.
   srv.usable = state === undefined ? !srv.server.disabled : state.up && state.admin === 'ready' && state.nolb !== true;
-  srv.weight = state?.weight ?? srv.server.weight;
+  applySlowstart(srv, state?.weight ?? srv.server.weight, state?.upSince);
   const wasUp = srv.healthUp;
   srv.healthUp = state?.up ?? true;
   if (wasUp !== srv.healthUp) healthChanged(srv, wasUp, srv.healthUp);

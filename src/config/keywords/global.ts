@@ -149,6 +149,17 @@ export const globalKeywords: GlobalKeyword[] = [
     }),
     status: { kind: 'warned', why: 'not implemented: the process keeps its root directory (use systemd RootDirectory=)' },
   },
+  {
+    name: 'default-path',
+    parse(ctx) {
+      const [kind, path, ...extra] = ctx.args;
+      if (kind === 'origin') {
+        if (path === undefined || extra.length > 0) return ctx.error("'default-path origin' expects one directory");
+        ctx.global.defaultPath = { kind, path };
+      } else if ((kind === 'current' || kind === 'config' || kind === 'parent') && path === undefined) ctx.global.defaultPath = { kind };
+      else return ctx.error(`'default-path' expects current, config, parent or origin DIR, got '${ctx.args.join(' ')}'`);
+    },
+  },
   { name: 'zero-warning', parse: (ctx) => void (ctx.global.config.zeroWarning = true) },
   {
     name: 'daemon',

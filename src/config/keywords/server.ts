@@ -78,7 +78,6 @@ const REFUSED_WITH_VALUE: Record<string, string> = {
   redir: 'is not supported by handoff: redirecting clients to the server',
   source: 'is not supported by handoff: choosing the source address towards the server',
   usesrc: 'is not supported by handoff: transparent source addresses',
-  slowstart: 'is not supported by handoff: ramping up a recovered server\'s weight',
   minconn: 'is not supported by handoff: dynamic maxconn (minconn/fullconn)',
   maxqueue: 'is not supported by handoff: a per-server queue limit',
   proto: 'is not supported by handoff: forcing a multiplexer (h2) to the server',
@@ -122,7 +121,7 @@ export const SERVER_OPTIONS: UnimplementedOptions = {
   warnedFlags: WARN_FLAGS,
   refusedFlags: REFUSED_FLAGS,
   haproxy: HAPROXY_SERVER_OPTION,
-  implemented: ['check', 'backup', 'disabled', 'inter', 'rise', 'fall', 'weight', 'fastinter', 'downinter', 'observe', 'error-limit', 'on-error', 'maxconn', 'port', 'addr', 'on-marked-down', 'on-marked-up', 'no-check'],
+  implemented: ['check', 'backup', 'disabled', 'inter', 'rise', 'fall', 'weight', 'fastinter', 'downinter', 'slowstart', 'observe', 'error-limit', 'on-error', 'maxconn', 'port', 'addr', 'on-marked-down', 'on-marked-up', 'no-check'],
 };
 
 /** Apply `server`/`default-server` options to `params`; returns false when the line is invalid. */
@@ -167,6 +166,13 @@ export function applyServerOptions(ctx: ProxyContext, params: ServerParams, word
         const n = parseInteger(value, 0, 256);
         if (!n.ok) return fail(`'weight' ${n.error} (weights are 0..256)`);
         params.weight = n.value;
+        i += 2;
+        continue;
+      }
+      case 'slowstart': {
+        const t = parseTime(value);
+        if (!t.ok) return fail(`'slowstart': ${t.error}`);
+        params.slowstart = t.value;
         i += 2;
         continue;
       }
