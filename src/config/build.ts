@@ -356,7 +356,7 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
     mode: p.mode,
     balance: p.balance,
     // A server without a port has an error validation reported: no Config is loaded.
-    servers: p.servers.flatMap((s) => (s.port === undefined ? [] : [serverModel(p.name, s, s.port)])),
+    servers: p.servers.map((s) => serverModel(p.name, s, s.port ?? 0)),
     retries: p.retries,
     retryOn: p.retryOn,
     redispatch: p.redispatch,
@@ -396,6 +396,7 @@ function serverModel(backend: string, s: ServerDraft, port: number): Server {
   if (s.fastinter !== undefined) server.fastinter = s.fastinter;
   if (s.downinter !== undefined) server.downinter = s.downinter;
   if (s.slowstart !== undefined && s.slowstart > 0) server.slowstart = s.slowstart;
+  if (s.port === undefined) server.portOffset = s.portOffset ?? 0;
   if (s.checkPort !== undefined) server.checkPort = s.checkPort;
   if (s.checkAddr !== undefined) server.checkAddr = s.checkAddr;
   if (s.onMarkedDown !== undefined) server.onMarkedDown = s.onMarkedDown;

@@ -92,13 +92,14 @@ export interface ResolvedTls {
 }
 
 /** What `server` and `default-server` options set: the model's server without its identity. */
-export type ServerParams = Omit<Server, 'id' | 'name' | 'host' | 'port' | 'loc'>;
+export type ServerParams = Omit<Server, 'id' | 'name' | 'host' | 'port' | 'portOffset' | 'loc'>;
 
 export interface ServerDraft extends ServerParams {
   name: string;
   host: string;
-  /** Absent when the address has no port (an error, reported at validation with the mode known). */
+  /** Absent when the address has no port: then `portOffset` (0 for none) maps the client's destination port. */
   port?: number;
+  portOffset?: number;
   loc: Location;
 }
 

@@ -360,7 +360,10 @@ export interface Server {
   id: string;
   name: string;
   host: string;
+  /** 0 when `portOffset` is set. */
   port: number;
+  /** The server was declared without a port (or with `+N`/`-N`): connect to the client's destination port plus this (mode tcp). */
+  portOffset?: number;
   weight: number;
   check: boolean;
   /** Health-check interval (`inter`), default 2000. */

@@ -144,9 +144,10 @@ function resolveChecks(p: ProxyDraft, diags: Diagnostic[]): void {
 
 function checkServerPorts(p: ProxyDraft, diags: Diagnostic[]): void {
   for (const s of p.servers) {
-    if (s.port === undefined) {
-      diags.push(diagnostic('error', s.loc, `server '${s.name}' has no port; write '${s.host}:PORT' (handoff always needs the server port${p.mode === 'http' ? ' in http mode' : ''})`));
-    }
+    if (s.port !== undefined) continue;
+    // HAProxy maps the client's destination port; handoff does it for tcp-mode connections only.
+    if (p.mode === 'http') diags.push(diagnostic('error', s.loc, `server '${s.name}' has no port: handoff maps the client's destination port onto a server in mode tcp only; write '${s.host}:PORT'`));
+    else if (s.check && s.checkPort === undefined) diags.push(diagnostic('error', s.loc, `proxy '${p.name}': server '${s.name}' has neither service port nor check port.`));
   }
 }
 

@@ -71,10 +71,17 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
     client.destroy();
     return;
   }
+  // A server without a port (or with +N/-N) takes the port the client connected to, as HAProxy.
+  const offset = srv.server.portOffset;
+  const port = offset === undefined ? srv.server.port : (client.localPort ?? 0) + offset;
+  if (port < 1 || port > 65535) {
+    client.destroy();
+    return;
+  }
   srv.active++;
   srv.counters.scur++;
   let connected = false;
-  const upstream = net.connect({ host: srv.server.host, port: srv.server.port });
+  const upstream = net.connect({ host: srv.server.host, port });
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
   const unregister = srv.sessions.add(() => {
     upstream.destroy();

@@ -28,3 +28,12 @@ test('slowstart is a time on server and default-server lines', () => {
   assert.deepEqual(r.config.backends[0]?.servers.map((s) => s.slowstart), [30_000, 2_000]);
   expectOne(compile(`${HTTP_DEFAULTS}backend app\n    server s1 127.0.0.1:9000 slowstart soon\n`), 'error', 7, /'slowstart': invalid time 'soon'/);
 });
+
+test('a server without a port (or with +N/-N) maps the client destination port in mode tcp; http mode and a check without port are errors', () => {
+  const TCP = 'defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n';
+  const r = compile(`${TCP}listen l\n    bind 127.0.0.1:2100-2102\n    server a 127.0.0.1\n    server b 127.0.0.1:+5\n    server c 127.0.0.1:-1 check port 21\n`);
+  assert.deepEqual(errors(r), []);
+  assert.deepEqual(r.config.backends[0]?.servers.map((s) => [s.port, s.portOffset]), [[0, 0], [0, 5], [0, -1]]);
+  expectOne(compile(`${TCP}listen l\n    bind 127.0.0.1:2100\n    server a 127.0.0.1 check\n`), 'error', 8, /proxy 'l': server 'a' has neither service port nor check port\./);
+  expectOne(compile(`${HTTP_DEFAULTS}backend app\n    server s1 10.0.0.1\n`), 'error', 7, /has no port: handoff maps the client's destination port onto a server in mode tcp only/);
+});

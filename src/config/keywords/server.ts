@@ -11,6 +11,8 @@ import { BACKEND_ONLY, BACKEND_SIDE } from './types.ts';
 export interface ServerAddress {
   host: string;
   port?: number;
+  /** `host:+N` / `host:-N`: the client's destination port plus N (HAProxy's port mapping). */
+  portOffset?: number;
 }
 
 /** `host:port`, `[v6]:port`, `v6:port` (last colon), or a bare host (port absent). */
@@ -41,7 +43,12 @@ export function parseServerAddress(text: string): Parsed<ServerAddress> {
     return { ok: false, error: `invalid server address '${text}'` };
   }
   if (portText === undefined || portText === '') return { ok: true, value: { host } };
-  if (/^[+-]/.test(portText)) return { ok: false, error: `server address '${text}': port offsets are not supported; give an absolute port` };
+  const offset = /^([+-])(\d+)$/.exec(portText);
+  if (offset !== null) {
+    const n = Number(offset[2]);
+    if (n > 65535) return { ok: false, error: `port offset '${portText}' out of range in server address '${text}'` };
+    return { ok: true, value: { host, portOffset: offset[1] === '-' ? -n : n } };
+  }
   if (!/^\d+$/.test(portText)) return { ok: false, error: `invalid port '${portText}' in server address '${text}'` };
   const port = Number(portText);
   if (port < 1 || port > 65535) return { ok: false, error: `port ${port} out of range 1..65535 in server address '${text}'` };
@@ -279,7 +286,10 @@ function parseServer(ctx: ProxyContext): void {
   if (!applyServerOptions(ctx, params, opts)) return;
   // As in HAProxy, observing needs the server's health checks: the master owns its state.
   if (params.observe !== 'none' && !params.check) ctx.warn(`server '${name}': 'observe ${params.observe}' has no effect without 'check'`);
-  ctx.proxy.servers.push({ ...params, name, host: parsed.value.host, ...(parsed.value.port === undefined ? {} : { port: parsed.value.port }), loc: ctx.loc });
+  const { host, port, portOffset } = parsed.value;
+  // No port, or +N/-N: the port is taken from the client's destination port (HAProxy's port mapping).
+  const where = port !== undefined ? { port } : { portOffset: portOffset ?? 0 };
+  ctx.proxy.servers.push({ ...params, name, host, ...where, loc: ctx.loc });
 }
 
 export const proxyKeywords: ProxyKeyword[] = [
