@@ -14,6 +14,9 @@ export interface Candidate {
   /** Requests (or tcp sessions) in flight on this server, for leastconn and first. */
   active: number;
   readonly maxconn?: number;
+  /** Requests waiting for a slot of this server's maxconn, and how many may (`maxqueue`). */
+  readonly queued?: number;
+  readonly maxqueue?: number;
 }
 
 export interface PickContext {
@@ -40,12 +43,16 @@ export function eligible<S extends Candidate>(servers: readonly S[], exclude?: R
 }
 
 /** Servers below their maxconn, when any is: as HAProxy, a full server is skipped while another
- * has a free slot; when all are full the request waits in the chosen server's queue. */
+ * has a free slot; when all are full the request waits in the chosen server's queue, skipping
+ * servers whose queue holds `maxqueue` while another's does not (HAProxy then redispatches). When
+ * every queue is full it still waits in one (HAProxy waits in the backend's queue instead). */
 export function withFreeSlot<S extends Candidate>(list: S[]): S[] {
   let full = 0;
   for (const s of list) if (s.maxconn !== undefined && s.active >= s.maxconn) full++;
-  if (full === 0 || full === list.length) return list;
-  return list.filter((s) => s.maxconn === undefined || s.active < s.maxconn);
+  if (full === 0) return list;
+  if (full < list.length) return list.filter((s) => s.maxconn === undefined || s.active < s.maxconn);
+  const room = list.filter((s) => s.maxqueue === undefined || (s.queued ?? 0) < s.maxqueue);
+  return room.length === 0 || room.length === list.length ? list : room;
 }
 
 export function createPicker<S extends Candidate>(algorithm: BalanceAlgorithm, servers: readonly S[]): Picker<S> {
@@ -148,13 +155,9 @@ function sourceHash<S extends Candidate>(servers: readonly S[]): Picker<S> {
   };
 }
 
-/** The first server (config order) with a free slot below its maxconn; all full → the first. */
+/** The first server (config order) with a free slot below its maxconn; all full → the first whose queue has room. */
 function firstAvailable<S extends Candidate>(servers: readonly S[]): Picker<S> {
-  return (ctx) => {
-    const list = eligible(servers, ctx.exclude);
-    for (const s of list) if (s.maxconn === undefined || s.active < s.maxconn) return s;
-    return list[0];
-  };
+  return (ctx) => withFreeSlot(eligible(servers, ctx.exclude))[0];
 }
 
 function weightedRandom<S extends Candidate>(servers: readonly S[]): Picker<S> {

@@ -393,6 +393,7 @@ function serverModel(backend: string, s: ServerDraft, port: number): Server {
     loc: s.loc,
   };
   if (s.maxconn !== undefined) server.maxconn = s.maxconn;
+  if (s.maxqueue !== undefined) server.maxqueue = s.maxqueue;
   if (s.fastinter !== undefined) server.fastinter = s.fastinter;
   if (s.downinter !== undefined) server.downinter = s.downinter;
   if (s.slowstart !== undefined && s.slowstart > 0) server.slowstart = s.slowstart;

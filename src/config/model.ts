@@ -373,6 +373,8 @@ export interface Server {
   backup: boolean;
   disabled: boolean;
   maxconn?: number;
+  /** `maxqueue`: most requests waiting for this server's maxconn; beyond it they go to another server. */
+  maxqueue?: number;
   /** Check interval while the server is transitional (going up or down), else `inter`. */
   fastinter?: number;
   /** Check interval while the server is fully down, else `inter`. */

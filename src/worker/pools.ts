@@ -24,7 +24,8 @@ export function createPools(deps: PoolsDeps): Pools {
       // A server's maxconn is split over the workers like the others, but never below 1: requests
       // cannot move to another worker's pool, so a share of 0 would starve this worker's clients.
       const max = given.connections;
-      const options = max === null ? given : { ...given, connections: Math.max(1, deps.share(max)) };
+      const limited = max === null ? given : { ...given, connections: Math.max(1, deps.share(max)) };
+      const options = given.maxqueue === undefined ? limited : { ...limited, maxqueue: Math.max(1, deps.share(given.maxqueue)) };
       const key = JSON.stringify(options);
       let pool = pools.get(key);
       if (pool === undefined || pool.closed || pool.destroyed) pools.set(key, (pool = new UpstreamPool(options)));

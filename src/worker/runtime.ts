@@ -87,6 +87,7 @@ export function buildRuntime(
         host: s.host,
         port: s.port,
         connections: s.maxconn ?? null,
+        ...(s.maxqueue !== undefined ? { maxqueue: s.maxqueue } : {}),
         connectTimeout: b.timeouts.connect,
         serverTimeout: b.timeouts.server,
         // HAProxy: `timeout queue` defaults to `timeout connect`.
@@ -106,6 +107,10 @@ export function buildRuntime(
         active: 0,
         // This process's share of the server's maxconn, as the pool enforces it.
         ...(pool.options.connections !== null ? { maxconn: pool.options.connections } : {}),
+        ...(pool.options.maxqueue !== undefined ? { maxqueue: pool.options.maxqueue } : {}),
+        get queued() {
+          return pool.queue.length;
+        },
         counters: counters.server(b.name, s.name),
         passive: { errors: 0 },
         sessions: createServerSessions(),

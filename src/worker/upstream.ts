@@ -99,6 +99,8 @@ export interface UpstreamOptions {
   connections: number | null;
   /** `timeout queue`: longest wait for a connection slot, ms (0: no limit). */
   queueTimeout?: number;
+  /** `maxqueue` (this process's share): the pickers send requests elsewhere once this many wait. */
+  maxqueue?: number;
   /** `timeout connect`, ms. */
   connectTimeout: number;
   /** `timeout server`: inactivity while a request is in progress, ms. */

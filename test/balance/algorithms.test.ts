@@ -119,6 +119,19 @@ test('a server at its maxconn is skipped while another has a free slot; all full
   }
 });
 
+test('all full: a server whose queue holds maxqueue is skipped while another has room (HAProxy redispatches); all queues full → still one', () => {
+  for (const algo of ['roundrobin', 'static-rr', 'leastconn', 'random', 'first'] as const) {
+    const list: Candidate[] = [
+      { name: 'a', weight: 1, usable: true, backup: false, active: 2, maxconn: 2, queued: 3, maxqueue: 3 },
+      { name: 'b', weight: 1, usable: true, backup: false, active: 2, maxconn: 2, queued: 1, maxqueue: 3 },
+    ];
+    const pick = createPicker(algo, list);
+    assert.deepEqual(tally(() => pick({ clientIp: '1.1.1.1' }), 20), { b: 20 }, algo);
+    (list[1] as { queued: number }).queued = 3;
+    assert.equal(tally(() => pick({ clientIp: '1.1.1.1' }), 20).none, undefined, `${algo}: someone is chosen when every queue is full`);
+  }
+});
+
 test('source hashing keeps a client on its server even when that server is full', () => {
   const list: Candidate[] = [
     { name: 'a', weight: 1, usable: true, backup: false, active: 0, maxconn: 1 },

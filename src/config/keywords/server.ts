@@ -86,7 +86,6 @@ const REFUSED_WITH_VALUE: Record<string, string> = {
   source: 'is not supported by handoff: choosing the source address towards the server',
   usesrc: 'is not supported by handoff: transparent source addresses',
   minconn: 'is not supported by handoff: dynamic maxconn (minconn/fullconn)',
-  maxqueue: 'is not supported by handoff: a per-server queue limit',
   proto: 'is not supported by handoff: forcing a multiplexer (h2) to the server',
   'check-proto': 'is not supported by handoff: forcing a check multiplexer',
   'resolve-net': 'is not supported by handoff: preferring resolved addresses by network',
@@ -128,7 +127,7 @@ export const SERVER_OPTIONS: UnimplementedOptions = {
   warnedFlags: WARN_FLAGS,
   refusedFlags: REFUSED_FLAGS,
   haproxy: HAPROXY_SERVER_OPTION,
-  implemented: ['check', 'backup', 'disabled', 'inter', 'rise', 'fall', 'weight', 'fastinter', 'downinter', 'slowstart', 'observe', 'error-limit', 'on-error', 'maxconn', 'port', 'addr', 'on-marked-down', 'on-marked-up', 'no-check'],
+  implemented: ['check', 'backup', 'disabled', 'inter', 'rise', 'fall', 'weight', 'fastinter', 'downinter', 'slowstart', 'maxqueue', 'observe', 'error-limit', 'on-error', 'maxconn', 'port', 'addr', 'on-marked-down', 'on-marked-up', 'no-check'],
 };
 
 /** Apply `server`/`default-server` options to `params`; returns false when the line is invalid. */
@@ -219,6 +218,15 @@ export function applyServerOptions(ctx: ProxyContext, params: ServerParams, word
         if (!n.ok) return fail(`'maxconn' ${n.error}`);
         if (n.value === 0) delete params.maxconn;
         else params.maxconn = n.value;
+        i += 2;
+        continue;
+      }
+      case 'maxqueue': {
+        // 0 (HAProxy's default): no limit.
+        const n = parseInteger(value, 0, 10_000_000);
+        if (!n.ok) return fail(`'maxqueue' ${n.error}`);
+        if (n.value === 0) delete params.maxqueue;
+        else params.maxqueue = n.value;
         i += 2;
         continue;
       }
