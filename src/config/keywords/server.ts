@@ -127,7 +127,67 @@ export const SERVER_OPTIONS: UnimplementedOptions = {
   warnedFlags: WARN_FLAGS,
   refusedFlags: REFUSED_FLAGS,
   haproxy: HAPROXY_SERVER_OPTION,
-  implemented: ['check', 'backup', 'disabled', 'inter', 'rise', 'fall', 'weight', 'fastinter', 'downinter', 'slowstart', 'maxqueue', 'observe', 'error-limit', 'on-error', 'maxconn', 'port', 'addr', 'on-marked-down', 'on-marked-up', 'no-check'],
+  // The option readers below, and the check-target options of applyCheckTarget.
+  get implemented() {
+    return [...Object.keys(READERS), 'port', 'addr', 'on-marked-down', 'on-marked-up', 'no-check'];
+  },
+};
+
+/** One option of a server line: reads `value` into `params`; the words used, or an error message. */
+type OptionReader = (params: ServerParams, value: string | undefined, ctx: ProxyContext) => number | { error: string };
+
+const flag = (set: (p: ServerParams) => void): OptionReader => (p) => {
+  set(p);
+  return 1;
+};
+
+/** A time option (`inter 2s`); `min`: smallest value accepted, in ms. */
+const time = (name: string, set: (p: ServerParams, v: number) => void, min = 0): OptionReader => (p, value) => {
+  const t = parseTime(value);
+  if (!t.ok) return { error: `'${name}': ${t.error}` };
+  if (t.value < min) return { error: `'${name}' must be at least ${min}ms` };
+  set(p, t.value);
+  return 2;
+};
+
+/** An integer option; `hint` follows the range error. */
+const integer = (name: string, min: number, max: number, set: (p: ServerParams, v: number) => void, hint = ''): OptionReader => (p, value) => {
+  const n = parseInteger(value, min, max);
+  if (!n.ok) return { error: `'${name}' ${n.error}${hint}` };
+  set(p, n.value);
+  return 2;
+};
+
+/** One of a fixed set of words. */
+function oneOf<W extends string>(name: string, words: readonly W[], set: (p: ServerParams, v: W) => void): OptionReader {
+  return (p, value) => {
+    const w = words.find((x) => x === value);
+    if (w === undefined) return { error: `'${name}' expects ${words.slice(0, -1).join(', ')} or ${words[words.length - 1] ?? ''}, got '${value ?? ''}'` };
+    set(p, w);
+    return 2;
+  };
+}
+
+const READERS: Readonly<Record<string, OptionReader>> = {
+  check: flag((p) => (p.check = true)),
+  backup: flag((p) => (p.backup = true)),
+  disabled: flag((p) => (p.disabled = true)),
+  inter: time('inter', (p, v) => (p.inter = v), 1),
+  fastinter: time('fastinter', (p, v) => (p.fastinter = v), 1),
+  downinter: time('downinter', (p, v) => (p.downinter = v), 1),
+  slowstart: time('slowstart', (p, v) => (p.slowstart = v)),
+  rise: integer('rise', 1, 1_000_000, (p, v) => (p.rise = v)),
+  fall: integer('fall', 1, 1_000_000, (p, v) => (p.fall = v)),
+  weight: integer('weight', 0, 256, (p, v) => (p.weight = v), ' (weights are 0..256)'),
+  'error-limit': integer('error-limit', 1, 1_000_000, (p, v) => (p.errorLimit = v), ' (consecutive errors, at least 1)'),
+  // 0 (HAProxy's default for both): no limit.
+  maxconn: integer('maxconn', 0, 10_000_000, (p, v) => (v === 0 ? delete p.maxconn : (p.maxconn = v))),
+  maxqueue: integer('maxqueue', 0, 10_000_000, (p, v) => (v === 0 ? delete p.maxqueue : (p.maxqueue = v))),
+  'on-error': oneOf('on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] as const, (p, v) => (p.onError = v)),
+  observe(p, value, ctx) {
+    if (value === 'layer7' && ctx.proxy.mode !== 'http') return { error: "'observe layer7' needs 'mode http' (use 'observe layer4' in mode tcp)" };
+    return oneOf('observe', ['none', 'layer4', 'layer7'] as const, (q, v) => (q.observe = v))(p, value, ctx);
+  },
 };
 
 /** Apply `server`/`default-server` options to `params`; returns false when the line is invalid. */
@@ -135,101 +195,15 @@ export function applyServerOptions(ctx: ProxyContext, params: ServerParams, word
   for (let i = 0; i < words.length; ) {
     const w = words[i] as string;
     const value = words[i + 1];
-    const fail = (msg: string): false => {
-      ctx.error(msg);
-      return false;
-    };
-    switch (w) {
-      case 'check':
-        params.check = true;
-        i++;
-        continue;
-      case 'backup':
-        params.backup = true;
-        i++;
-        continue;
-      case 'disabled':
-        params.disabled = true;
-        i++;
-        continue;
-      case 'inter': {
-        const t = parseTime(value);
-        if (!t.ok) return fail(`'inter': ${t.error}`);
-        if (t.value < 1) return fail("'inter' must be at least 1ms");
-        params.inter = t.value;
-        i += 2;
-        continue;
+    const reader = READERS[w];
+    if (reader !== undefined) {
+      const r = reader(params, value, ctx);
+      if (typeof r !== 'number') {
+        ctx.error(r.error);
+        return false;
       }
-      case 'rise':
-      case 'fall': {
-        const n = parseInteger(value, 1, 1_000_000);
-        if (!n.ok) return fail(`'${w}' ${n.error}`);
-        params[w] = n.value;
-        i += 2;
-        continue;
-      }
-      case 'weight': {
-        const n = parseInteger(value, 0, 256);
-        if (!n.ok) return fail(`'weight' ${n.error} (weights are 0..256)`);
-        params.weight = n.value;
-        i += 2;
-        continue;
-      }
-      case 'slowstart': {
-        const t = parseTime(value);
-        if (!t.ok) return fail(`'slowstart': ${t.error}`);
-        params.slowstart = t.value;
-        i += 2;
-        continue;
-      }
-      case 'fastinter':
-      case 'downinter': {
-        const t = parseTime(value);
-        if (!t.ok) return fail(`'${w}': ${t.error}`);
-        if (t.value < 1) return fail(`'${w}' must be at least 1ms`);
-        params[w] = t.value;
-        i += 2;
-        continue;
-      }
-      case 'observe': {
-        if (value !== 'none' && value !== 'layer4' && value !== 'layer7') return fail(`'observe' expects none, layer4 or layer7, got '${value ?? ''}'`);
-        if (value === 'layer7' && ctx.proxy.mode !== 'http') return fail("'observe layer7' needs 'mode http' (use 'observe layer4' in mode tcp)");
-        params.observe = value;
-        i += 2;
-        continue;
-      }
-      case 'error-limit': {
-        const n = parseInteger(value, 1, 1_000_000);
-        if (!n.ok) return fail(`'error-limit' ${n.error} (consecutive errors, at least 1)`);
-        params.errorLimit = n.value;
-        i += 2;
-        continue;
-      }
-      case 'on-error': {
-        if (value !== 'fastinter' && value !== 'fail-check' && value !== 'sudden-death' && value !== 'mark-down') {
-          return fail(`'on-error' expects fastinter, fail-check, sudden-death or mark-down, got '${value ?? ''}'`);
-        }
-        params.onError = value;
-        i += 2;
-        continue;
-      }
-      case 'maxconn': {
-        const n = parseInteger(value, 0, 10_000_000);
-        if (!n.ok) return fail(`'maxconn' ${n.error}`);
-        if (n.value === 0) delete params.maxconn;
-        else params.maxconn = n.value;
-        i += 2;
-        continue;
-      }
-      case 'maxqueue': {
-        // 0 (HAProxy's default): no limit.
-        const n = parseInteger(value, 0, 10_000_000);
-        if (!n.ok) return fail(`'maxqueue' ${n.error}`);
-        if (n.value === 0) delete params.maxqueue;
-        else params.maxqueue = n.value;
-        i += 2;
-        continue;
-      }
+      i += r;
+      continue;
     }
     const used = applyCheckTarget(ctx, params, w, value);
     if (used === null) return false;
