@@ -33,7 +33,7 @@ export function validateProxies(global: GlobalDraft, proxies: readonly ProxyDraf
     if (hasFrontend(p.kind)) {
       checkBinds(p, bound, diags);
       checkRoutes(p, backends, diags);
-      if (p.mode === 'tcp') dropHttpOnly(p, diags);
+      if (p.mode === 'tcp') dropHttpOnly(p, backends, diags);
     }
     // HTTP-only options inherited by a tcp proxy have no meaning there (HAProxy ignores them too).
     if (p.mode === 'tcp') {
@@ -94,7 +94,7 @@ function checkBinds(p: ProxyDraft, bound: Bound, diags: Diagnostic[]): void {
   }
 }
 
-/** `default_backend` and every `use_backend` name a backend of the frontend's mode. */
+/** `default_backend` and every `use_backend` name a backend; an http frontend's must be http (a tcp frontend's may be: HAProxy upgrades the connection). */
 function checkRoutes(p: ProxyDraft, backends: ReadonlyMap<string, ProxyDraft>, diags: Diagnostic[]): void {
   const refs: { name: string; loc: Location; what: string }[] = [];
   const byDefault = defaultBackendOf(p);
@@ -107,10 +107,11 @@ function checkRoutes(p: ProxyDraft, backends: ReadonlyMap<string, ProxyDraft>, d
       diags.push(diagnostic('error', r.loc, `${r.what} '${r.name}' of ${p.kind} '${p.name}': no such backend`));
       continue;
     }
-    if (be.mode !== p.mode) {
-      diags.push(
-        diagnostic('error', r.loc, `${p.kind} '${p.name}' is in ${p.mode} mode but ${r.what} '${r.name}' is in ${be.mode} mode; both must use the same mode`),
-      );
+    if (p.mode === 'http' && be.mode === 'tcp') {
+      // HAProxy's words; its `proxy` is a listen section.
+      const how = r.what === 'default_backend' ? 'as its default backend' : "in a 'use_backend' rule";
+      const kind = p.kind === 'listen' ? 'proxy' : p.kind;
+      diags.push(diagnostic('error', r.loc, `http ${kind} '${p.name}' (${at(p.loc)}) tries to use incompatible tcp backend '${be.name}' (${at(be.loc)}) ${how} (see 'mode').`));
     }
   }
   const answers = (r: { cond?: unknown; action?: string }): boolean => r.cond === undefined && ['deny', 'tarpit', 'return', 'redirect', 'auth', 'reject'].includes(r.action ?? 'redirect');
@@ -128,11 +129,37 @@ function checkTcpRoutes(p: ProxyDraft, diags: Diagnostic[]): void {
   }
 }
 
-/** A tcp frontend has no HTTP rules, redirects or stats page: each is dropped with a warning. */
-function dropHttpOnly(p: ProxyDraft, diags: Diagnostic[]): void {
-  dropHttpRules(p, diags);
+function at(loc: Location): string {
+  return `${loc.file}:${loc.line}`;
+}
+
+/**
+ * A tcp frontend has no stats page and logs in tcplog format (each dropped with a warning). Its
+ * HTTP rules, redirects and monitor-uri are dropped too, unless it may route to an http backend:
+ * HAProxy then runs them on the connections it upgrades to HTTP (while warning they are ignored).
+ */
+function dropHttpOnly(p: ProxyDraft, backends: ReadonlyMap<string, ProxyDraft>, diags: Diagnostic[]): void {
   if (p.stats.enabled) diags.push(diagnostic('warning', p.stats.loc ?? p.loc, `stats page ignored: ${p.kind} '${p.name}' is in tcp mode`));
   p.stats.enabled = false;
+  if (p.logOption !== undefined && p.logOption.kind !== 'tcplog') {
+    diags.push(diagnostic('warning', p.logOption.loc, `'option httplog' not usable with ${p.kind} '${p.name}' (needs 'mode http'). Falling back to 'option tcplog'.`));
+    p.logOption = { kind: 'tcplog', loc: p.logOption.loc };
+  }
+  if (!mayUpgrade(p, backends)) {
+    dropHttpRules(p, diags);
+    return;
+  }
+  const only = 'applies only to connections routed to an http backend (served as HTTP, as HAProxy does)';
+  for (const r of [...p.httpRequest, ...p.httpResponse, ...p.httpAfterResponse, ...p.redirects]) diags.push(diagnostic('warning', r.loc, `HTTP rule of tcp ${p.kind} '${p.name}': it ${only}`));
+  if (p.monitor !== undefined) diags.push(diagnostic('warning', p.loc, `'monitor-uri' of tcp ${p.kind} '${p.name}' ${only}`));
+}
+
+/** Whether a tcp frontend may route a connection to an http backend (a dynamic name may name one). */
+function mayUpgrade(p: ProxyDraft, backends: ReadonlyMap<string, ProxyDraft>): boolean {
+  const isHttp = (name: string): boolean => backends.get(name)?.mode === 'http';
+  if (p.useBackends.some((u) => typeof u.backend !== 'string' || isHttp(u.backend))) return true;
+  const byDefault = defaultBackendOf(p);
+  return byDefault !== undefined && !byDefault.own && isHttp(byDefault.name);
 }
 
 /** The backend's health-check lines become the ruleset its checks run. */

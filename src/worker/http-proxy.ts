@@ -68,6 +68,8 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   tarpitTimer: NodeJS.Timeout | undefined = undefined;
   /** Epoch ms of accept and of this request's start, and monotonic marks. */
   acceptMs: number;
+  readAtStart: number;
+  writtenAtStart: number;
   requestMs: number;
   t0 = 0;
   tConnected = -1;
@@ -122,6 +124,9 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
     this.timed = fe.log !== undefined;
     const first = conn.served === 0 && conn.active === 1;
     this.acceptMs = conn.acceptMs;
+    // Bytes of this request and its answer are counted from here (the previous response ended before).
+    this.readAtStart = conn.bytesReadAtIdle;
+    this.writtenAtStart = conn.socket.bytesWritten;
     this.requestMs = first ? conn.acceptMs : now;
     this.TR = first ? now - conn.acceptMs : 0;
     if (this.timed) this.t0 = performance.now();
@@ -253,9 +258,8 @@ export function createHttpHandler(fe: FrontendRuntime, tls: boolean, deps: HttpD
 
 function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsUri: string | undefined, client: Http1Connection, head: RequestHead): void {
   const conn = client.conn;
-  const connections = deps.connections;
-  if (conn.served === 0 && conn.active === 0) conn.acceptMs = acceptTimes.get(client.socket) ?? Date.now();
-  connections.requestStarted(conn);
+  // The server side (http1/server.ts) counts the request started and finished on the connection.
+  if (conn.served === 0 && conn.active === 1) conn.acceptMs = acceptTimes.get(client.socket) ?? Date.now();
   deps.runtime.inflight.add(client.socket);
   const x = new Exchange(client, head, fe, deps, tls, fe.log === undefined ? 0 : Date.now());
   client.exchange = x;
@@ -379,6 +383,14 @@ function redirectRules(x: Exchange, http: HttpRules): boolean {
 function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
   const f = x.fe.frontend;
   const be = routeBackend(f, deps.runtime.backends, x);
+  // HTTP goes to http backends only: a tcp one (or none, on a tcp frontend's connection served as HTTP) closes it, HAProxy's `IR`.
+  if (be === undefined ? f.mode === 'tcp' : be.backend.mode !== 'http') {
+    x.be = be;
+    x.termination = 'IR--';
+    x.client.abort();
+    finish(x);
+    return false;
+  }
   if (be === undefined) {
     sendError(x, 503, 'PC--');
     return false;
@@ -627,12 +639,10 @@ function finish(x: Exchange): void {
   if (!x.completed) clientAborted(x);
   // Bytes since the previous response of this connection: this request (head and body) and its answer.
   const conn = x.conn;
-  const bin = conn.socket.bytesRead - conn.bytesReadAtIdle;
-  const bytesWrittenBefore = conn.bytesWrittenAtIdle;
-  x.deps.connections.requestFinished(conn);
+  const bin = conn.socket.bytesRead - x.readAtStart;
+  const bout = conn.socket.bytesWritten - x.writtenAtStart;
   const rt = x.deps.runtime;
   if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
-  const bout = conn.bytesWrittenAtIdle - bytesWrittenBefore;
   countExchange(x, x.status, bin, bout);
   if (x.fe.log !== undefined && !x.silent) writeLog(x.fe, requestRecord(x, x.status, bin, bout));
 }

@@ -1,5 +1,6 @@
 // The protocol layer of one bind: HTTP/1.1 on each accepted socket (http1/server.ts), behind a
-// tls.Server that is never listened for TLS binds, or the TCP relay. Accepted sockets are handed
+// tls.Server that is never listened for TLS binds, or the TCP relay (whose connections routed to an
+// http backend are served as HTTP/1.1 too, tcp-upgrade.ts). Accepted sockets are handed
 // in, so closing the accepting net.Server only stops accepts and never touches a connection.
 // A layer serves whichever route set is newest; see ProtocolLayer.
 import type { Socket } from 'node:net';
@@ -11,7 +12,8 @@ import { acceptTimes } from './log-record.ts';
 import type { Clock } from './http1/clock.ts';
 import { serveHttp1, type Http1Settings, type Http1Site } from './http1/server.ts';
 import type { FrontendRuntime, WorkerRuntime } from './runtime.ts';
-import { createTcpHandler } from './tcp-proxy.ts';
+import { createTcpHandler, type Upgrade } from './tcp-proxy.ts';
+import { createUpgradedHandler, serveUpgraded } from './tcp-upgrade.ts';
 import { buildTlsOptions } from '../config/tls-context.ts';
 import type { SniSelector } from '../config/tls-sni.ts';
 
@@ -69,7 +71,7 @@ export interface ProtocolLayer {
 }
 
 export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: ConnectionRegistry, clock: Clock): ProtocolLayer {
-  if (route.shape === 'tcp') return tcpLayer(route, connections);
+  if (route.shape === 'tcp') return tcpLayer(route, connections, clock);
   const secure = route.shape === 'https';
   const depsOf = (r: BindRoute): HttpDeps => ({ runtime: r.runtime, connections, serveStats: r.serveStats });
   const site: Http1Site = { handler: createHttpHandler(route.fe, secure, depsOf(route)), settings: settingsOf(route), connections, clock };
@@ -100,8 +102,13 @@ export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: C
   return layer;
 }
 
-function tcpLayer(route: BindRoute, connections: ConnectionRegistry): ProtocolLayer {
-  let handle = createTcpHandler(route.fe, route.runtime);
+/** The TCP relay; connections routed to an http backend are served as HTTP/1.1 on `site`, whose
+ * handler follows the newest route set as an http layer's does. */
+function tcpLayer(route: BindRoute, connections: ConnectionRegistry, clock: Clock): ProtocolLayer {
+  const depsOf = (r: BindRoute): HttpDeps => ({ runtime: r.runtime, connections, serveStats: r.serveStats });
+  const site: Http1Site = { handler: createUpgradedHandler(route.fe, depsOf(route)), settings: settingsOf(route), connections, clock };
+  const upgradeFor = (r: BindRoute): Upgrade => (sock, be) => serveUpgraded(site, sock, be, r.runtime);
+  let handle = createTcpHandler(route.fe, route.runtime, upgradeFor(route));
   const layer: ProtocolLayer = {
     shape: 'tcp',
     connections,
@@ -109,7 +116,9 @@ function tcpLayer(route: BindRoute, connections: ConnectionRegistry): ProtocolLa
     sink: (sock) => handle(sock),
     setRoute(r) {
       layer.route = r;
-      handle = createTcpHandler(r.fe, r.runtime);
+      handle = createTcpHandler(r.fe, r.runtime, upgradeFor(r));
+      site.handler = createUpgradedHandler(r.fe, depsOf(r));
+      site.settings = settingsOf(r);
     },
   };
   return layer;

@@ -75,15 +75,16 @@ export function compilePredicate(p: Predicate): Compiled {
 
 /**
  * The backend a request or TCP session goes to: the first `use_backend` whose condition holds,
- * else `default_backend`. A dynamic name (`use_backend %[…]`) that names no backend of the
- * frontend's mode falls to default_backend, as in HAProxy.
+ * else `default_backend`. A dynamic name (`use_backend %[…]`) that names no backend falls to
+ * default_backend, as in HAProxy; one of another mode is returned (a tcp frontend's connection
+ * is then served as HTTP; an http frontend's request is closed, see chooseBackend).
  */
 export function routeBackend<B extends { backend: { mode: Mode } }>(f: Frontend, backends: ReadonlyMap<string, B>, ctx: SampleContext): B | undefined {
   for (const u of f.useBackends) {
     if (!evaluate(u.cond, ctx)) continue;
     if (typeof u.backend === 'string') return backends.get(u.backend);
     const be = backends.get(renderTemplate(u.backend, ctx));
-    if (be !== undefined && be.backend.mode === f.mode) return be;
+    if (be !== undefined) return be;
     break;
   }
   return f.defaultBackend === undefined ? undefined : backends.get(f.defaultBackend);

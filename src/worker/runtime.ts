@@ -145,10 +145,10 @@ export function buildRuntime(
   return { frontends, backends, inflight: new Set(), reportServerErrors, headLimits };
 }
 
-/** The backend frontend `f` names: src/config/validate.ts refuses a missing one or another mode. */
+/** The backend frontend `f` names: src/config/validate.ts refuses a missing one, or a tcp one for an http frontend. */
 function usedBackend(f: Frontend, name: string, backends: Map<string, BackendRuntime>): Backend {
   const be = backends.get(name)?.backend;
-  if (be === undefined || be.mode !== f.mode) {
+  if (be === undefined || (f.mode === 'http' && be.mode === 'tcp')) {
     const what = be === undefined ? 'which is not defined' : `in mode ${be.mode} (frontend: ${f.mode})`;
     throw new Error(`internal error: frontend '${f.name}' uses backend '${name}' ${what}; the configuration check should have refused it`);
   }

@@ -1,6 +1,7 @@
 // `mode tcp`: a byte pipe from the client to the chosen server (`use_backend` conditions on the
 // connection, else default_backend), with connect timeout and retries
 // (connection failures only: the retry decision is retry.ts's, shared with HTTP and tunnels).
+// A connection whose backend is in http mode is handed to `upgrade` (tcp-upgrade.ts) instead.
 import net from 'node:net';
 import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRuntime, type WorkerRuntime } from './runtime.ts';
 import { routeBackend } from './rules.ts';
@@ -21,13 +22,20 @@ interface TcpSession extends RetryState {
 
 function noop(): void {}
 
-export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime): (client: net.Socket) => void {
+/** Serves a connection whose chosen backend is in http mode as HTTP. */
+export type Upgrade = (client: net.Socket, be: BackendRuntime) => void;
+
+export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, upgrade: Upgrade): (client: net.Socket) => void {
   const f = fe.frontend;
   return (client) => {
     client.on('error', noop);
     const be = routeBackend(f, runtime.backends, new TcpSampleContext(client, runtime));
     if (be === undefined) {
       client.destroy();
+      return;
+    }
+    if (be.backend.mode === 'http') {
+      upgrade(client, be);
       return;
     }
     const clientTimeout = f.timeouts.tunnel ?? f.timeouts.client;

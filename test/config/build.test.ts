@@ -128,7 +128,7 @@ backend db
     mode tcp
     server s1 127.0.0.1:5432
 `);
-  expectOne(r, 'error', 8, /frontend 'web' is in http mode but default_backend 'db' is in tcp mode/);
+  expectOne(r, 'error', 8, /^http frontend 'web' \(t\.cfg:6\) tries to use incompatible tcp backend 'db' \(t\.cfg:9\) as its default backend \(see 'mode'\)\.$/);
 });
 
 test('a bad time value is an error naming the keyword and the value', () => {

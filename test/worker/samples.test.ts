@@ -287,7 +287,7 @@ test('http_auth and http_auth_group against a userlist (insecure passwords)', ()
   assert.equal(evaluate(withList('{ http_auth_group(L) admin }'), ctx(basic('bob', 'pw'))), false);
 });
 
-test('routeBackend: the first use_backend that holds, a dynamic name, an unknown dynamic name falls to default_backend', () => {
+test('routeBackend: the first use_backend that holds, a dynamic name, an unknown dynamic name falls to default_backend, one of another mode is returned', () => {
   const backends = new Map([['be_a', { backend: { mode: 'http' as const } }], ['be_default', { backend: { mode: 'http' as const } }], ['be_tcp', { backend: { mode: 'tcp' as const } }]]);
   const dyn = parseTemplate('%[req.hdr(x-be)]');
   assert.ok(dyn.ok);
@@ -296,7 +296,8 @@ test('routeBackend: the first use_backend that holds, a dynamic name, an unknown
   assert.equal(route('be_a'), backends.get('be_a'));
   assert.equal(route('nope'), backends.get('be_default'));
   assert.equal(route(), backends.get('be_default'));
-  assert.equal(route('be_tcp'), backends.get('be_default'));
+  // HAProxy closes the request (IR) rather than fall to default_backend: chooseBackend does, given the tcp backend.
+  assert.equal(route('be_tcp'), backends.get('be_tcp'));
 });
 
 test('a compiled condition is compiled once and stays cheap: 200k evaluations of a header and a path match', () => {
