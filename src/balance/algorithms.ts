@@ -1,6 +1,7 @@
 // Server selection for one backend: small closures over the backend's server list and the runtime
 // state the master sends (health, admin state, weight overrides). Every picker skips servers that
 // must get no new traffic, and uses backup servers only when no active server is usable.
+import { isIP } from 'node:net';
 import type { BalanceAlgorithm } from '../config/model.ts';
 
 /** What a picker needs to know about a server; the worker keeps these objects up to date. */
@@ -139,9 +140,12 @@ function leastConn<S extends Candidate>(servers: readonly S[]): Picker<S> {
 }
 
 /** FNV-1a of the client address, mapped onto the weighted list: same client, same server (even a
- * full one: the request waits in its queue, as HAProxy's hash-based algorithms do). */
+ * full one: the request waits in its queue, as HAProxy's hash-based algorithms do). A client with
+ * no address (a unix socket's) is spread round-robin, as HAProxy falls back when it cannot hash. */
 function sourceHash<S extends Candidate>(servers: readonly S[]): Picker<S> {
+  const fallback = smoothRoundRobin(servers);
   return (ctx) => {
+    if (isIP(ctx.clientIp) === 0) return fallback(ctx);
     const list = eligible(servers, ctx.exclude);
     if (list.length === 0) return undefined;
     let total = 0;

@@ -318,7 +318,7 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
 }
 
 function bindModel(b: BindDraft, ctx: ModelContext): Bind {
-  const bind: Bind = { key: b.key, host: b.host, port: b.port, loc: b.loc };
+  const bind: Bind = b.unix === undefined ? { key: b.key, host: b.host, port: b.port, loc: b.loc } : { key: b.key, unix: { ...b.unix, id: b.luid ?? 1 }, loc: b.loc };
   if (b.maxconn !== undefined && b.maxconn > 0) bind.maxconn = b.maxconn;
   // An ssl bind without resolvedTls has an error validation reported: no Config is loaded.
   if (b.resolvedTls !== undefined) bind.tls = tlsModel(b, b.resolvedTls, ctx);

@@ -3,7 +3,7 @@
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type {
   BalanceAlgorithm, Condition, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
-  Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, Userlist,
+  Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
 } from './model.ts';
 import type { CheckHttpSend, CheckKind, CheckRule } from './health-model.ts';
 
@@ -48,6 +48,8 @@ export interface GlobalDraft {
   httpErrors: Record<string, { errorfiles: Record<string, { path: string; loc: Location }>; loc: Location }>;
   /** Rules whose reply names a file or an http-errors section, resolved once every section is read. */
   pendingReplies: PendingReply[];
+  /** `unix-bind`: defaults for every unix-socket bind parsed after it (`prefix` joined to the path). */
+  unixBind?: Omit<UnixSocketFile, 'path'> & { prefix?: string };
   /** `default-path`: what relative file names resolve against (absent: the main file's directory). */
   defaultPath?: { kind: 'current' | 'config' | 'parent' } | { kind: 'origin'; path: string };
 }
@@ -72,8 +74,14 @@ export type ErrorfileDraft =
 
 export interface BindDraft {
   key: string;
+  /** A TCP bind's address ('' and 0 on a unix bind). */
   host: string;
   port: number;
+  /** A unix socket: its path and file settings (the bind's over `unix-bind`'s). */
+  unix?: UnixSocketFile;
+  /** `id N`: the listener id; validation numbers the others as HAProxy does (`luid`). */
+  id?: number;
+  luid?: number;
   ssl: boolean;
   crts: { path: string; loc: Location }[];
   tls: TlsOptionsDraft;

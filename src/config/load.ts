@@ -8,6 +8,7 @@ import { loadPayloads } from './reply-files.ts';
 import type { CertRef } from './build.ts';
 import { checkCertificatePem, hasPrivateKey } from './certs.ts';
 import { checkStatsSockets } from './stats-sockets.ts';
+import { checkUnixBinds } from './unix-binds.ts';
 import { loadSampleFiles } from './sample-files.ts';
 import { diagnostic, hasErrors, sortDiagnostics } from './diagnostics.ts';
 import type { Config, Diagnostic, LoadResult, TlsCertificate } from './model.ts';
@@ -117,6 +118,7 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
   // contexts `run` would build are built here too, so `check` refuses what `run` would.
   if (!hasErrors(diagnostics)) diagnostics.push(...tlsContextErrors(built.config));
   diagnostics.push(...(await checkStatsSockets(built.config.global.statsSockets)));
+  diagnostics.push(...(await checkUnixBinds(built.config.frontends)));
   if (built.config.global.zeroWarning === true && diagnostics.some((d) => d.severity === 'warning')) {
     diagnostics.push({ severity: 'error', file: mainFile, line: 0, message: "'zero-warning' is set in the global section: the warnings above are fatal" });
   }

@@ -92,17 +92,44 @@ export interface TlsBind {
   noTlsTickets?: boolean;
 }
 
-export interface Bind {
-  /** Stable key of the listening socket, e.g. `0.0.0.0:443` or `[::]:80`: same key, same socket. */
+/** What the master applies to a unix socket file (`mode`, `uid`/`user`, `gid`/`group`, or `unix-bind`'s). */
+export interface UnixSocketFile {
+  /** Path of the socket file (after `unix-bind prefix`), as written: a relative one is relative to the master's directory. */
+  path: string;
+  /** Permission bits (`mode 600`); absent: the umask's. */
+  mode?: number;
+  /** Owner and group to give the file; absent: the master's. */
+  uid?: number;
+  gid?: number;
+}
+
+interface BindCommon {
+  /** Stable key of the listening socket, e.g. `0.0.0.0:443`, `[::]:80` or `unix@/run/x.sock`: same key, same socket. */
   key: string;
-  /** Address to bind; `0.0.0.0` for `*` / empty. */
-  host: string;
-  port: number;
   tls?: TlsBind;
   /** Bind-line `maxconn`: connections at once on this socket, over the whole process tree. */
   maxconn?: number;
   loc: Location;
 }
+
+export interface TcpBind extends BindCommon {
+  /** Address to bind; `0.0.0.0` for `*` / empty. */
+  host: string;
+  port: number;
+  unix?: undefined;
+}
+
+/** `bind unix@PATH` / `bind /PATH`: a unix stream socket. */
+export interface UnixBind extends BindCommon {
+  unix: UnixSocketFile & {
+    /** HAProxy's listener id in its frontend (`id N`, else numbered in order): what `%ci:%cp` log for its clients (`unix:ID`). */
+    id: number;
+  };
+  host?: undefined;
+  port?: undefined;
+}
+
+export type Bind = TcpBind | UnixBind;
 
 /** The type of a sample's value, as HAProxy types them (`meth` is a method, matched as a string). */
 export type SampleType = 'bool' | 'int' | 'str' | 'ip' | 'meth';

@@ -10,8 +10,12 @@ export type { Template };
 /** Log-format variables handoff expands, as the sample each one is. */
 const VARIABLES: Record<string, string> = { ci: 'src', cp: 'src_port', fi: 'dst', fp: 'dst_port', H: 'hostname' };
 
+/** The argument of the samples `%ci %cp %fi %fp` stand for: unlike the fetches, they show a
+ * unix-socket connection as HAProxy's log line does (`unix`, the listener id). */
+export const AS_LOGGED = '%logged';
+
 const VARIABLE_SAMPLES: Record<string, Sample> = Object.fromEntries(
-  Object.entries(VARIABLES).map(([v, fetch]) => [v, { fetch, args: [], convs: [], type: fetch === 'src' || fetch === 'dst' ? 'ip' : fetch === 'hostname' ? 'str' : 'int' }]),
+  Object.entries(VARIABLES).map(([v, fetch]) => [v, { fetch, args: v === 'H' ? [] : [AS_LOGGED], convs: [], type: fetch === 'src' || fetch === 'dst' ? 'ip' : fetch === 'hostname' ? 'str' : 'int' }]),
 );
 
 /** Parse a log-format string; literal text is kept as written (the tokenizer already unescaped it). */

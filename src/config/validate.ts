@@ -31,7 +31,8 @@ export function validateProxies(global: GlobalDraft, proxies: readonly ProxyDraf
   const bound: Bound = new Map();
   for (const p of proxies) {
     if (hasFrontend(p.kind)) {
-      checkBinds(p, bound, diags);
+      checkBinds(p, bound, diags, global.config.statsSockets);
+      numberListeners(p, diags);
       checkRoutes(p, backends, diags);
       if (p.mode === 'tcp') dropHttpOnly(p, backends, diags);
     }
@@ -66,7 +67,7 @@ function overlaps(a: string, b: string): boolean {
 }
 
 /** A frontend listens somewhere, TLS only in http mode, and each listening key is taken once. */
-function checkBinds(p: ProxyDraft, bound: Bound, diags: Diagnostic[]): void {
+function checkBinds(p: ProxyDraft, bound: Bound, diags: Diagnostic[], statsSockets: readonly { path: string; loc: Location }[] = []): void {
   if (p.binds.length === 0 && p.hasBindLine !== true) {
     // HAProxy's warning, in its words: such a proxy never receives a connection.
     diags.push(diagnostic('warning', p.loc, `${p.kind} '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`));
@@ -80,6 +81,13 @@ function checkBinds(p: ProxyDraft, bound: Bound, diags: Diagnostic[]): void {
       diags.push(diagnostic('error', b.loc, `address ${b.key} is already bound by ${prev.proxy.kind} '${prev.proxy.name}' at ${prev.loc.file}:${prev.loc.line}`));
       continue;
     }
+    if (b.unix !== undefined) {
+      const file = b.unix.path;
+      const stats = statsSockets.find((st) => st.path === file);
+      if (stats !== undefined) diags.push(diagnostic('error', b.loc, `address ${b.key} is also the path of the 'stats socket' at ${stats.loc.file}:${stats.loc.line}`));
+      bound.set(b.key, { proxy: p, loc: b.loc, host: b.host, port: b.port });
+      continue;
+    }
     const overlap = [...bound.values()].find((o) => o.port === b.port && overlaps(o.host, b.host));
     if (overlap !== undefined) {
       diags.push(
@@ -91,6 +99,30 @@ function checkBinds(p: ProxyDraft, bound: Bound, diags: Diagnostic[]): void {
       );
     }
     bound.set(b.key, { proxy: p, loc: b.loc, host: b.host, port: b.port });
+  }
+}
+
+/**
+ * HAProxy's listener ids (`luid`, what `%cp` logs for a unix socket's clients): `id N` where given,
+ * the others numbered in order, each taking the first id not used at or after its position.
+ */
+function numberListeners(p: ProxyDraft, diags: Diagnostic[]): void {
+  const used = new Map<number, BindDraft>();
+  for (const b of p.binds) {
+    if (b.id === undefined) continue;
+    const prev = used.get(b.id);
+    if (prev !== undefined) diags.push(diagnostic('error', b.loc, `'bind' : custom id ${b.id} already used at ${prev.loc.file}:${prev.loc.line} ('bind ${prev.key}')`));
+    else used.set(b.id, b);
+    b.luid = b.id;
+  }
+  let next = 1;
+  for (const b of p.binds) {
+    if (b.id === undefined) {
+      while (used.has(next)) next++;
+      b.luid = next;
+      used.set(next, b);
+    }
+    next++;
   }
 }
 

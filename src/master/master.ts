@@ -100,6 +100,8 @@ export function createMaster(opts: MasterOptions): Master {
     hardStopAfter,
     serverStates,
     onActivated(config) {
+      // The unix sockets go to their paths only now that a generation accepts on them.
+      for (const problem of listeners.publish()) log.warning(problem);
       health.apply(config);
       broadcastServers();
     },

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Config } from '../config/model.ts';
 import type { MasterToWorker, ServerStates, WorkerToMaster } from '../ipc/messages.ts';
 import { isWorkerToMaster } from '../ipc/messages.ts';
-import type { ListenerRegistry, TcpHandle } from './listeners.ts';
+import type { ListenerRegistry, ListenHandle, TcpHandle } from './listeners.ts';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 
@@ -30,7 +30,7 @@ export interface WorkerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   send(msg: MasterToWorker): void;
   /** Hand it a copy of a listening socket; `spare` answers its `listener-request`. */
-  sendListener(key: string, handle: TcpHandle, spare?: boolean): void;
+  sendListener(key: string, handle: ListenHandle, spare?: boolean): void;
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -130,7 +130,7 @@ export function spawnWorker(opts: WorkerSpawnOptions): WorkerProcess {
 }
 
 /** A copy of a listening socket over the IPC channel (SCM_RIGHTS). */
-function sendListener(child: ChildProcess, key: string, handle: TcpHandle, spare: boolean): void {
+function sendListener(child: ChildProcess, key: string, handle: ListenHandle, spare: boolean): void {
   const msg: MasterToWorker = spare ? { type: 'listener', key, spare: true } : { type: 'listener', key };
   // The channel accepts raw libuv handles as well as net.Server objects; its types only say the latter.
   if (child.connected) child.send(msg, handle as unknown as net.Server, () => {});

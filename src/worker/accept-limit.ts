@@ -244,7 +244,22 @@ function evaluate(loop: Loop, e: Entry, onReady?: () => void): void {
   const server = net.createServer({ pauseOnConnect: false, noDelay: true, allowHalfOpen: true }, (sock) => onAccept(loop, e, sock));
   server.on('error', (err) => loop.deps.onError(e.key, err));
   e.server = server;
-  server.listen(handle as net.ListenOptions, e.backlog, onReady);
+  listenOn(server, handle, e.backlog, onReady);
+}
+
+/** Node's listen() adopts a TCP handle but would open a second wrap over a pipe's descriptor
+ * (`{fd}`), leaving the received one to close it again some day. A unix socket's handle is given
+ * to the server the way Node's cluster hands a worker its own: one wrap owns the descriptor, and
+ * closing the server (pausing) closes exactly it. */
+function listenOn(server: net.Server, handle: unknown, backlog: number, onReady?: () => void): void {
+  if ((handle as { constructor?: { name?: string } } | null)?.constructor?.name !== 'Pipe') {
+    server.listen(handle as net.ListenOptions, backlog, onReady);
+    return;
+  }
+  const internal = server as unknown as { _handle: unknown; _listen2(address: null, port: number, addressType: number, backlog: number): void };
+  if (onReady !== undefined) server.once('listening', onReady);
+  internal._handle = handle;
+  internal._listen2(null, -1, -1, backlog);
 }
 
 function addHandle(loop: Loop, key: string, handle: unknown, limits: SocketLimits, onReady?: () => void): void {

@@ -5,6 +5,7 @@ import type { ConnectionRegistry } from './connections.ts';
 import { connectionRecord, writeLog } from './log-record.ts';
 import type { ProtocolLayer } from './protocol.ts';
 import type { FrontendRuntime } from './runtime.ts';
+import { markUnixClient } from './client-address.ts';
 
 /** Hand `sock` to `layer`, the layer its socket has now; none (a socket no route set serves): close it. */
 export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket): void {
@@ -16,6 +17,8 @@ export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket):
   // Half-open clients are an HTTP-level matter; under TLS the raw socket must close when the
   // peer does, or a client that hung up leaves it in CLOSE-WAIT (and a drain waiting on it).
   if (layer.shape === 'https') sock.allowHalfOpen = false;
+  const unix = layer.route.bind.unix;
+  if (unix !== undefined) markUnixClient(sock, unix.id);
   layer.connections.accepted(sock);
   sock.on('error', noop);
   fe.counters.values.stot++;

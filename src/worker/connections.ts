@@ -4,6 +4,7 @@
 // connection that has not yet sent its first request.
 import type { Socket } from 'node:net';
 import type { SampleValue } from './match.ts';
+import { clientAddress } from './client-address.ts';
 
 /** Per-connection state for the socket the HTTP layer sees (the TLSSocket on TLS frontends). */
 export interface ClientConn {
@@ -20,7 +21,7 @@ export interface ClientConn {
   tunnel: boolean;
   /** Epoch ms the connection was accepted (TLS: handshake done), for %t/%Tt/%TR. */
   acceptMs: number;
-  /** Client address, read once per connection (IPv4-mapped prefix stripped). */
+  /** Client address, read once per connection (IPv4-mapped prefix stripped; `unix` and the listener id for a unix socket's). */
   clientIp: string;
   clientPort: number;
   /** socket.bytesWritten when the last response finished (per-request `bout` without a second read). */
@@ -94,10 +95,10 @@ export function createConnectionRegistry(): ConnectionRegistry {
     conn(socket) {
       const existing = (socket as WithConn)[kConn];
       if (existing !== undefined) return existing;
-      const ip = socket.remoteAddress ?? '-';
+      const { ip, port } = clientAddress(socket);
       const c: ClientConn = {
         socket, active: 0, served: 0, idleSinceMs: 0, acceptMs: 0, bytesReadAtIdle: 0, tunnel: false,
-        clientIp: ip.startsWith('::ffff:') ? ip.slice(7) : ip, clientPort: socket.remotePort ?? 0,
+        clientIp: ip, clientPort: port,
         bytesWrittenAtIdle: 0, killed: false,
       };
       (socket as WithConn)[kConn] = c;

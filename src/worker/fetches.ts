@@ -11,6 +11,8 @@ import { fetchDef } from '../config/sample.ts';
 import { leadingInt, type SampleValue } from './match.ts';
 import { parseIpv4Strict, parseIpv6 } from '../config/patterns.ts';
 import type { SampleContext } from './sample.ts';
+import { isUnixClient } from './client-address.ts';
+import { AS_LOGGED } from '../config/template.ts';
 
 /** Visit one raw value; returning true stops the iteration (a match was found). */
 export type Visit = (v: SampleValue, ctx: SampleContext) => boolean;
@@ -336,10 +338,11 @@ const BUILDERS: Record<string, Builder> = {
   hostname: () => single(() => HOST),
   var: (a) => ((name) => single((ctx) => getVar(ctx, name)))(a[0] ?? ''),
   nbsrv: (a) => ((name) => single((ctx) => ctx.nbsrv(name)))(a[0] ?? ''),
-  src: () => single((ctx) => ctx.conn.clientIp),
-  src_port: () => single((ctx) => ctx.conn.clientPort),
-  dst: () => single(localAddress),
-  dst_port: () => single((ctx) => ctx.conn.socket.localPort),
+  // A unix-socket client has no address (HAProxy: not found); `%ci`/`%cp` show it as logged.
+  src: (a) => single((ctx) => (a[0] !== AS_LOGGED && isUnixClient(ctx.conn.clientIp) ? undefined : ctx.conn.clientIp)),
+  src_port: (a) => single((ctx) => (a[0] !== AS_LOGGED && isUnixClient(ctx.conn.clientIp) ? undefined : ctx.conn.clientPort)),
+  dst: (a) => single((ctx) => (a[0] === AS_LOGGED && isUnixClient(ctx.conn.clientIp) ? ctx.conn.clientIp : localAddress(ctx))),
+  dst_port: (a) => single((ctx) => (a[0] === AS_LOGGED && isUnixClient(ctx.conn.clientIp) ? ctx.conn.clientPort : ctx.conn.socket.localPort)),
   ssl_fc: () => single((ctx) => ctx.ssl),
   ssl_fc_sni: () => single(sni),
   ssl_fc_has_sni: () => single((ctx) => ctx.ssl && sni(ctx) !== undefined),

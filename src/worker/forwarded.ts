@@ -4,6 +4,7 @@
 // either proxy's `except` network, and with `if-none` only when both that ask say so.
 import { BlockList, isIPv6 } from 'node:net';
 import type { ForwardForOptions } from '../config/model.ts';
+import { isUnixClient } from './client-address.ts';
 
 interface Asking {
   forwardFor: boolean;
@@ -35,7 +36,8 @@ function hasHeader(headers: readonly string[], lower: string): boolean {
 
 /** Append the client's address to the forwarded request's headers when the proxies ask for it. */
 export function addForwardedFor(headers: string[], fe: Asking, be: Asking, clientIp: string): void {
-  if (!fe.forwardFor && !be.forwardFor) return;
+  // HAProxy adds nothing for a unix-socket client: it has no address.
+  if ((!fe.forwardFor && !be.forwardFor) || isUnixClient(clientIp)) return;
   const name = be.forwardFor ? (be.forwardForHeader ?? 'X-Forwarded-For') : (fe.forwardForHeader ?? 'X-Forwarded-For');
   const always = (fe.forwardFor && fe.forwardForOptions?.ifNone !== true) || (be.forwardFor && be.forwardForOptions?.ifNone !== true);
   if (!always && hasHeader(headers, name.toLowerCase())) return;

@@ -3,14 +3,12 @@
 import type { Socket } from 'node:net';
 import type { LogRecord } from '../log/format.ts';
 import type { BackendRuntime, FrontendRuntime, ServerRuntime } from './runtime.ts';
+import { clientAddress } from './client-address.ts';
+
+export { clientAddress };
 
 /** Accept time per client socket, for %t / %Tt / %TR of the first request. */
 export const acceptTimes = new WeakMap<Socket, number>();
-
-export function clientAddress(socket: Socket): { ip: string; port: number } {
-  const ip = socket.remoteAddress ?? '-';
-  return { ip: ip.startsWith('::ffff:') ? ip.slice(7) : ip, port: socket.remotePort ?? 0 };
-}
 
 /** Who a record is about: the client, where it came in, and how far it got (backend, server). */
 export interface RecordOrigin {

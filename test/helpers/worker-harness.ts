@@ -2,7 +2,7 @@
 // src/worker/main.ts, runs the init/listener protocol, and captures what the worker reports.
 import { fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import type { Backend, Bind, Config, Frontend, HttpRules, Server, Timeouts } from '../../src/config/model.ts';
+import type { Backend, Bind, Config, Frontend, HttpRules, Server, TcpBind, Timeouts } from '../../src/config/model.ts';
 import type { MasterToWorker, ServerStates, StatsSnapshot, WorkerToMaster } from '../../src/ipc/messages.ts';
 
 import { WORKER_ENTRY, WORKER_V8_FLAGS } from '../../src/master/worker-process.ts';
@@ -51,7 +51,7 @@ export function makeBackend(name: string, ports: number[], extra: Partial<Backen
   };
 }
 
-export function makeBind(key: string, port: number, extra: Partial<Bind> = {}): Bind {
+export function makeBind(key: string, port: number, extra: Partial<TcpBind> = {}): Bind {
   return { key, host: '127.0.0.1', port, loc: LOC, ...extra };
 }
 

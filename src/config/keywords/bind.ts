@@ -1,19 +1,49 @@
 // `bind` lines: listening addresses and their TLS settings. The same key means the same kernel
-// socket across reloads, so addresses are normalised here (`*` → 0.0.0.0, IPv6 in brackets).
+// socket across reloads, so addresses are normalised here (`*` → 0.0.0.0, IPv6 in brackets,
+// `/PATH` → `unix@PATH`).
 import { isIP } from 'node:net';
+import { posix } from 'node:path';
 import type { BindDraft } from '../draft.ts';
 import { emptyTlsOptions } from '../draft.ts';
+import type { UnixSocketFile } from '../model.ts';
 import type { Parsed } from '../units.ts';
 import { applyTlsOption } from './tls.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
 import { HAPROXY_BIND_OPTION } from './haproxy-names.ts';
 import { skipUnimplemented, type UnimplementedOptions } from './unimplemented.ts';
 import { FRONTEND_ONLY } from './types.ts';
+import { applyUnixFileOption, MAX_UNIX_BIND_PATH, UNIX_FILE_OPTIONS, unixKey, type UnixFileSettings } from './unix-socket.ts';
 
 export interface ListenAddress {
+  /** '' and 0 for a unix socket. */
   host: string;
   port: number;
   key: string;
+  /** A unix socket: its path as written (applyBindOptions joins `unix-bind prefix` and sets the file's settings). */
+  unix?: UnixSocketFile;
+}
+
+/** Address families HAProxy has and handoff does not listen on, and why. */
+const REFUSED_FAMILIES: Record<string, string> = {
+  abns: 'abstract unix sockets (abns@) are not supported by handoff; use unix@PATH (a socket file)',
+  fd: 'inherited file descriptors (fd@) are not supported by handoff: the master binds every listener itself',
+  sockpair: 'socket pairs (sockpair@) are not supported by handoff: the master binds every listener itself',
+  udp: 'dgram-type address not acceptable: a bind listens on a stream socket (TCP or unix)',
+  udp4: 'dgram-type address not acceptable: a bind listens on a stream socket (TCP or unix)',
+  udp6: 'dgram-type address not acceptable: a bind listens on a stream socket (TCP or unix)',
+  uxdg: 'dgram-type address not acceptable: a bind listens on a stream socket (TCP or unix)',
+  quic4: 'QUIC (HTTP/3) listeners are not supported by handoff',
+  quic6: 'QUIC (HTTP/3) listeners are not supported by handoff',
+};
+
+/** `unix@PATH`, `uxst@PATH` or `/PATH`: a unix stream socket (its path normalised, as its key). */
+function parseUnix(text: string): Parsed<ListenAddress[]> | undefined {
+  const m = /^(?:unix|uxst)@(.*)$/.exec(text);
+  const raw = m !== null ? (m[1] as string) : text.startsWith('/') ? text : undefined;
+  if (raw === undefined) return undefined;
+  if (raw === '') return { ok: false, error: `bind address '${text}': a unix socket needs a path, e.g. unix@/run/handoff/http.sock` };
+  const path = posix.normalize(raw);
+  return { ok: true, value: [{ host: '', port: 0, key: unixKey(path), unix: { path } }] };
 }
 
 const MAX_RANGE = 1024;
@@ -30,11 +60,15 @@ function validHostname(host: string): boolean {
 
 /** Parse one `ADDR:PORT[-PORT]` element of a bind line (comma-separated lists are split by the caller). */
 function parseOne(text: string): Parsed<ListenAddress[]> {
+  const unix = parseUnix(text);
+  if (unix !== undefined) return unix;
   let rest = text;
   const family = /^(ipv4|ipv6|tcp|tcp4|tcp6)@/.exec(rest);
   if (family !== null) rest = rest.slice(family[0].length);
-  if (rest.startsWith('/') || /^[a-z0-9]+@/.test(rest)) {
-    return { ok: false, error: `bind address '${text}': only TCP addresses are supported (no unix, abns or fd sockets)` };
+  const other = /^([a-z0-9]+)@/.exec(rest);
+  if (other !== null || rest.startsWith('/')) {
+    const why = REFUSED_FAMILIES[other?.[1] ?? ''] ?? 'unknown address family: handoff listens on TCP (ADDR:PORT, ipv4@, ipv6@) and unix sockets (unix@PATH or /PATH)';
+    return { ok: false, error: `bind address '${text}': ${why}` };
   }
   let host: string;
   let portText: string;
@@ -66,7 +100,7 @@ function parseOne(text: string): Parsed<ListenAddress[]> {
   return { ok: true, value: out };
 }
 
-/** Parse a bind address list: `*:80`, `:::443`, `127.0.0.1:8000-8002`, `:80,:8080`. */
+/** Parse a bind address list: `*:80`, `:::443`, `127.0.0.1:8000-8002`, `:80,:8080`, `unix@/run/x.sock`, `/run/x.sock`. */
 export function parseBindAddresses(text: string): Parsed<ListenAddress[]> {
   const out: ListenAddress[] = [];
   for (const part of text.split(',')) {
@@ -79,7 +113,7 @@ export function parseBindAddresses(text: string): Parsed<ListenAddress[]> {
 }
 
 /** Bind options that take a value and are accepted without effect. */
-const IGNORED_WITH_VALUE = new Set(['name', 'id', 'process', 'thread', 'backlog', 'nice', 'mss', 'interface', 'level', 'severity-output', 'mode', 'uid', 'gid', 'user', 'group', 'tcp-ut']);
+const IGNORED_WITH_VALUE = new Set(['name', 'process', 'thread', 'backlog', 'nice', 'mss', 'interface', 'level', 'severity-output', 'tcp-ut']);
 const IGNORED_FLAGS = new Set(['v4v6', 'v6only', 'defer-accept', 'tfo', 'no-alpn', 'allow-0rtt', 'no-ca-names']);
 const WARN_FLAGS: Record<string, string> = {
   'expose-fd': 'is ignored: the master always hands its listeners to new workers',
@@ -103,15 +137,71 @@ export const BIND_OPTIONS: UnimplementedOptions = {
   refusedFlags: REFUSED_FLAGS,
   refusedWithValue: REFUSED_WITH_VALUE,
   haproxy: HAPROXY_BIND_OPTION,
-  implemented: ['ssl', 'crt', 'alpn', 'verify', 'ca-file', 'crl-file', 'npn', 'maxconn', 'ciphers', 'ciphersuites', 'curves', 'ssl-min-ver', 'ssl-max-ver', 'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'no-tls-tickets', 'strict-sni', 'prefer-client-ciphers'],
+  implemented: ['id', ...UNIX_FILE_OPTIONS, 'ssl', 'crt', 'alpn', 'verify', 'ca-file', 'crl-file', 'npn', 'maxconn', 'ciphers', 'ciphersuites', 'curves', 'ssl-min-ver', 'ssl-max-ver', 'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'no-tls-tickets', 'strict-sni', 'prefer-client-ciphers'],
 };
+
+/** What a bind line sets on its sockets beside TLS: `id`, and a unix socket file's settings. */
+interface ListenerOptions {
+  id?: number;
+  file: UnixFileSettings;
+}
+
+/** `id N` or a unix file option (parsed on any bind, as HAProxy does; a TCP socket has no file).
+ * Words consumed, null after an error, undefined when `w` is none of them. */
+function applyListenerOption(ctx: ProxyContext, into: ListenerOptions, w: string, value: string | undefined): number | null | undefined {
+  if (w === 'id') {
+    if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 2 ** 31 - 1) {
+      ctx.error(`'id' : custom id has to be > 0, got '${value ?? ''}'`);
+      return null;
+    }
+    into.id = Number(value);
+    return 2;
+  }
+  const problem = applyUnixFileOption(into.file, w, value);
+  if (problem === undefined) return undefined;
+  if (problem !== null) {
+    ctx.error(problem);
+    return null;
+  }
+  return 2;
+}
+
+/** `unix-bind prefix` joined to each unix path (as HAProxy: plain concatenation), then its
+ * settings under the line's own; the id on the one socket it may name. */
+function finishListeners(ctx: ProxyContext, binds: BindDraft[], opts: ListenerOptions): boolean {
+  if (opts.id !== undefined && binds.length > 1) {
+    ctx.error("'id' can only be used with a single socket");
+    return false;
+  }
+  const defaults = ctx.global.unixBind ?? {};
+  for (const b of binds) {
+    if (opts.id !== undefined) b.id = opts.id;
+    if (b.unix === undefined) continue;
+    const { prefix, ...settings } = defaults;
+    const path = posix.normalize(`${prefix ?? ''}${b.unix.path}`);
+    if (Buffer.byteLength(path) > MAX_UNIX_BIND_PATH) {
+      ctx.error(`socket path 'unix@${path}' too long (max ${MAX_UNIX_BIND_PATH})`);
+      return false;
+    }
+    b.unix = { path, ...settings, ...opts.file };
+    b.key = unixKey(path);
+  }
+  return true;
+}
 
 /** Apply the options after the address; returns false when the line is invalid. */
 export function applyBindOptions(ctx: ProxyContext, binds: BindDraft[], words: readonly string[]): boolean {
   const template: Omit<BindDraft, 'key' | 'host' | 'port'> = { ssl: false, crts: [], tls: emptyTlsOptions(), loc: ctx.loc };
+  const listener: ListenerOptions = { file: {} };
   for (let i = 0; i < words.length; ) {
     const w = words[i] as string;
     const value = words[i + 1];
+    const used = applyListenerOption(ctx, listener, w, value);
+    if (used === null) return false;
+    if (used !== undefined) {
+      i += used;
+      continue;
+    }
     if (w === 'ssl') {
       template.ssl = true;
       i++;
@@ -202,13 +292,13 @@ export function applyBindOptions(ctx: ProxyContext, binds: BindDraft[], words: r
     ctx.warn("'crt' without 'ssl' on this bind line: the listener serves plain TCP and the certificate is unused");
   }
   for (const b of binds) Object.assign(b, structuredClone(template));
-  return true;
+  return finishListeners(ctx, binds, listener);
 }
 
 function parseBind(ctx: ProxyContext): void {
   ctx.proxy.hasBindLine = true;
   const [addr, ...opts] = ctx.args;
-  if (addr === undefined) return ctx.error("'bind' expects an address such as *:80 or 127.0.0.1:8443");
+  if (addr === undefined) return ctx.error("'bind' expects an address such as *:80, 127.0.0.1:8443 or unix@/run/handoff/http.sock");
   const parsed = parseBindAddresses(addr);
   if (!parsed.ok) return ctx.error(parsed.error);
   const binds: BindDraft[] = parsed.value.map((a) => ({ ...a, ssl: false, crts: [], tls: emptyTlsOptions(), loc: ctx.loc }));

@@ -3,6 +3,7 @@
 import type { StatsSocket } from '../model.ts';
 import { parseInteger, parseTime } from '../units.ts';
 import type { GlobalKeyword, LineContext } from './types.ts';
+import { applyUnixFileOption } from './unix-socket.ts';
 
 function oneArg(ctx: LineContext): string | undefined {
   const v = ctx.args[0];
@@ -117,8 +118,28 @@ const WARN_GLOBAL: Record<string, string> = {
   'stats bind-process': 'is ignored',
   'ssl-dh-param-file': 'is ignored: Node.js negotiates ECDHE or automatic DH parameters',
   'h1-case-adjust': 'is ignored',
-  'unix-bind': 'is ignored',
 };
+
+/** `unix-bind [prefix P] [mode M] [user U|uid N] [group G|gid N]`: defaults for the unix-socket
+ * binds read after it (each bind's own options win). Not for `stats socket`s, as in HAProxy. */
+function parseUnixBind(ctx: LineContext): void {
+  const defaults: NonNullable<LineContext['global']['unixBind']> = {};
+  const words = ctx.args;
+  if (words.length === 0) return ctx.error("'unix-bind' expects at least one of prefix, mode, user, uid, group, gid");
+  for (let i = 0; i < words.length; i += 2) {
+    const w = words[i] as string;
+    const value = words[i + 1];
+    if (w === 'prefix') {
+      if (value === undefined) return ctx.error("'unix-bind prefix' expects a path prefix");
+      defaults.prefix = value;
+      continue;
+    }
+    const problem = applyUnixFileOption(defaults, w, value);
+    if (problem === undefined) return ctx.error(`'unix-bind' only supports the 'prefix', 'mode', 'uid', 'gid', 'user' and 'group' options, not '${w}'`);
+    if (problem !== null) return ctx.error(`'unix-bind' ${problem}`);
+  }
+  ctx.global.unixBind = defaults;
+}
 
 export const globalKeywords: GlobalKeyword[] = [
   intKeyword('maxconn', 1, 10_000_000, (ctx, v) => (ctx.global.config.maxconn = v)),
@@ -181,6 +202,7 @@ export const globalKeywords: GlobalKeyword[] = [
   intKeyword('tune.maxrewrite', 0, 1 << 23, (ctx, v) => (ctx.global.config.maxrewrite = v)),
   intKeyword('tune.http.maxhdr', 1, 32767, (ctx, v) => (ctx.global.config.maxHeaders = v)),
   { name: 'stats socket', parse: parseStatsSocket },
+  { name: 'unix-bind', parse: parseUnixBind },
   // Per socket in handoff (HAProxy shares it between every stats socket): a flood of one socket
   // does not lock out another.
   intKeyword('stats maxconn', 1, 100_000, (ctx, v) => (ctx.global.config.statsMaxconn = v)),
