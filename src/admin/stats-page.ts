@@ -83,13 +83,13 @@ function hidden(row: StatsRow, req: PageRequest): boolean {
 
 function infoBlock(snap: StatsSnapshot, o: StatsPageOptions): string {
   const p = o.process;
-  const version = o.page.hideVersion === true ? '' : ` version ${esc(VERSION)} (handoff)`;
+  const version = o.page.hideVersion === true ? '' : ` version ${esc(VERSION)}`;
   const desc = o.page.showDesc !== undefined ? `: ${esc(o.page.showDesc)}` : '';
   const up = Math.floor(p.uptimeMs / 1000);
   const uptime = `${Math.floor(up / 86400)}d ${Math.floor((up % 86400) / 3600)}h${pad(Math.floor((up % 3600) / 60))}m${pad(up % 60)}s`;
   const conns = snap.rows.reduce((sum, r) => sum + (r.kind === 'frontend' ? Number(field(r, 'scur') ?? 0) : 0), 0);
   const ulimit = p.ulimitN === undefined ? '' : `; ulimit-n = ${p.ulimitN}`;
-  return `<body><h1><a href="http://www.haproxy.org/" style="text-decoration: none;">HAProxy${version}</a></h1>
+  return `<body><h1>handoff${version}</h1>
 <h2>Statistics Report for pid ${p.pid}${node(o)}${desc}</h2>
 <hr width="100%" class="hr">
 <h3>&gt; General process information</h3>
