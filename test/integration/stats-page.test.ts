@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, startBackends, startHandoff, stopAll, tempDir, type Backends, type Handoff } from '../helpers/proxy.ts';
+import { freePort, startBackends, startHandoff, stopAll, tempDir, until, type Backends, type Handoff } from '../helpers/proxy.ts';
+import { startPeers } from '../helpers/peers.ts';
 import { get } from '../worker/upstreams.ts';
 
 const procs: (Handoff | Backends)[] = [];
@@ -144,4 +145,60 @@ test('headless Chromium renders the page (a screenshot of some size) and the dra
   assert.match(dom, /<tr class="active_draining"><td><input class="app-checkbox" type="checkbox" name="s" value="s1"><\/td>/);
   assert.match(dom, /<tr class="active_no_check"><td><input class="app-checkbox" type="checkbox" name="s" value="s0"><\/td>/);
   if (process.env.HANDOFF_STATS_SCREENSHOT !== undefined) fs.copyFileSync(shot, process.env.HANDOFF_STATS_SCREENSHOT);
+});
+
+/** The part of a page both proxies render alike: the column headers, the legend, the server rows' classes. */
+function shape(html: string): { headers: string[]; legend: string; classes: string[] } {
+  const headers = [...html.matchAll(/<tr class="titre"><th rowspan=2[^]*?<\/tr>\n<tr class="titre">[^]*?<\/tr>/g)].map((m) => m[0].replace(/\s+/g, ''));
+  const legend = /<table class="lgd">[^]*?<\/table>/.exec(html)?.[0] ?? '';
+  const classes = [...html.matchAll(/<tr class="([a-z_]+)"><td><input class='app-checkbox' type="checkbox" name="s" value="(\w+)">/g)].map((m) => `${m[2]}:${m[1]}`);
+  return { headers, legend, classes };
+}
+
+test('side by side with HAProxy 2.6: same headers, legend, row classes and 303 results for the same posts', async (t) => {
+  const backends = await startBackends(1);
+  procs.push(backends);
+  const refused = await freePort();
+  const peers = await startPeers(
+    tempDir('handoff-stats-peers-'),
+    (port) => `defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend www
+    bind 127.0.0.1:${port}
+    stats enable
+    stats uri /stats
+    stats refresh 10s
+    stats admin if TRUE
+    default_backend app
+
+backend app
+    server s1 127.0.0.1:${backends.ports[0]}
+    server s2 127.0.0.1:${refused} check inter 200 fall 1 rise 1
+    server s3 127.0.0.1:${backends.ports[0]} disabled
+`,
+    'the side-by-side comparison is skipped',
+  );
+  t.after(() => peers.stop());
+  if (peers.list.length < 2) return t.skip('haproxy not installed: nothing to compare with');
+  const posts = ['s=s1&action=drain&b=app', 's=s1&s=nosuch&action=drain&b=app', 's=s1&action=drain&b=nosuch', 'action=drain&b=app', 's=s1&action=explode&b=app'];
+  const seen: Record<string, unknown>[] = [];
+  for (const peer of peers.list) {
+    await until(`${peer.name}: s2 DOWN`, async () => /<tr class="active_down"><td><input class='app-checkbox' type="checkbox" name="s" value="s2">/.test((await get(peer.port, '/stats')).body), 10_000);
+    const locations = [];
+    for (const body of posts) locations.push((await get(peer.port, '/stats', { method: 'POST', headers: FORM, body })).headers.location);
+    const denied = await get(peer.port, '/stats;up');
+    const other = await get(peer.port, '/stats', { method: 'PUT' });
+    seen.push({ ...shape((await get(peer.port, '/stats')).body), locations, upHides: !/value="s3"/.test(denied.body), put: other.status });
+  }
+  assert.deepEqual(seen[0], seen[1]);
+  const h = seen[0] as { headers: string[]; legend: string; classes: string[]; locations: string[]; put: number };
+  assert.deepEqual(h.classes, ['s1:active_draining', 's2:active_down', 's3:maintain']);
+  assert.deepEqual(h.locations, ['/stats;st=DONE', '/stats;st=PART', '/stats;st=ERRP', '/stats;st=NONE', '/stats;st=ERRP']);
+  assert.equal(h.headers.length, 2, 'a table for www and one for app');
+  assert.ok(h.legend.length > 500, 'the legend was found');
+  assert.equal(h.put, 503, 'a PUT to the stats URI goes on to the backend, whose servers are all drained, DOWN or in maintenance');
 });
