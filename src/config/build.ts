@@ -349,7 +349,8 @@ function statsModel(p: ProxyDraft): StatsPage | undefined {
   const s = p.stats;
   if (s.refresh !== undefined) page.refresh = s.refresh;
   if (s.admin !== undefined) page.admin = s.admin;
-  if (s.scope !== undefined) page.scope = s.scope;
+  // `.` is the proxy serving the page (also when the line came from a defaults section).
+  if (s.scope !== undefined) page.scope = s.scope.map((name) => (name === '.' ? p.name : name));
   if (s.hideVersion === true) page.hideVersion = true;
   if (s.showLegends === true) page.showLegends = true;
   if (s.showNode !== undefined) page.showNode = s.showNode;

@@ -122,7 +122,7 @@ export interface StatsDraft {
   refresh?: number;
   /** `stats admin if|unless COND`, in order: the first that holds makes the request an admin's. */
   admin?: Condition[];
-  /** `stats scope NAME` (`.` already resolved to the section's name). */
+  /** `stats scope NAME` as written (`.`: the proxy serving the page). */
   scope?: string[];
   hideVersion?: boolean;
   showLegends?: boolean;

@@ -35,6 +35,29 @@ backend app
   assert.deepEqual([only.uri, only.showNode], ['/haproxy?stats', '']);
 });
 
+test("stats scope . in defaults is each proxy's own name", () => {
+  const r = compile(`defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    stats scope .
+
+frontend a
+    bind :8404
+    default_backend b
+
+listen c
+    bind :8405
+    server s 127.0.0.1:80
+
+backend b
+    server s 127.0.0.1:80
+`);
+  assert.deepEqual(errors(r), []);
+  assert.deepEqual(r.config.frontends.map((f) => [f.name, f.stats?.scope]), [['a', ['a']], ['c', ['c']]]);
+});
+
 test("stats admin without a condition, or in defaults, is an error in HAProxy's words", () => {
   expectOne(compile(`${HTTP_DEFAULTS}listen s\n    bind :8404\n    stats admin\n`), 'error', 8, /'stats admin' requires either 'if' or 'unless' followed by a condition/);
   expectOne(compile(`${HTTP_DEFAULTS}listen s\n    bind :8404\n    stats admin TRUE\n`), 'error', 8, /'stats admin' requires either 'if' or 'unless'/);

@@ -103,7 +103,7 @@ export const proxyKeywords: ProxyKeyword[] = [
     const v = ctx.args[0];
     if (v === undefined || v === '') return ctx.error("'stats scope' needs a proxy name");
     if (ctx.args.length > 1) return ctx.error(`'stats scope' expects one proxy name per line, got '${ctx.args.join(' ')}'`);
-    (ctx.proxy.stats.scope ??= []).push(v === '.' ? ctx.proxy.name : v);
+    (ctx.proxy.stats.scope ??= []).push(v);
     enable(ctx);
   }),
   stats('http-request', (ctx) => {
