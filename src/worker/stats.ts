@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { StatsPage } from '../config/model.ts';
 import type { StatsAdminCode, StatsSnapshot } from '../ipc/messages.ts';
-import { renderStatsHtml, type PageRequest } from '../admin/stats-page.ts';
+import { renderStatsHtml, type PageProcess, type PageRequest } from '../admin/stats-page.ts';
 import { parsePageRequest, pageLink } from '../admin/stats-page-request.ts';
 import { renderStatsCsv } from '../admin/stat-csv.ts';
 import { errorBody } from './errors.ts';
@@ -135,7 +135,7 @@ function openFilesLimit(): number | undefined {
   return ulimitN;
 }
 
-function processInfo(snap: StatsSnapshot, master: StatsMaster): Parameters<typeof renderStatsHtml>[1]['process'] {
+function processInfo(snap: StatsSnapshot, master: StatsMaster): PageProcess {
   const limit = openFilesLimit();
   const maxconn = master.maxconn();
   return {
