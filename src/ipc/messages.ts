@@ -98,7 +98,7 @@ export type WorkerToMaster =
   | { type: 'stats-request'; requestId: number }
   /**
    * The stats page's admin form was posted (`stats admin` held): apply `action` to the servers
-   * named in `backend` (a name or `#ID`), as `set server … state` does; answered with
+   * named in `backend` (its name), as `set server … state` does; answered with
    * `stats-admin-result`.
    */
   | { type: 'stats-admin'; requestId: number; backend: string; action: string; servers: string[] }
