@@ -46,6 +46,9 @@ export interface StatsSnapshot {
   droppedLogs?: number;
 }
 
+/** HAProxy's result of a stats page action, shown by the page as `;st=CODE`. */
+export type StatsAdminCode = 'DONE' | 'PART' | 'NONE' | 'ERRP' | 'DENY' | 'EXCD' | 'IVAL' | 'UNKN';
+
 export type MasterToWorker =
   | {
       type: 'init';
@@ -78,7 +81,8 @@ export type MasterToWorker =
   | { type: 'discard'; generation: number }
   | { type: 'servers'; servers: ServerStates }
   | { type: 'drain'; hardStopAfterMs: number }
-  | { type: 'stats'; requestId: number; snapshot: StatsSnapshot };
+  | { type: 'stats'; requestId: number; snapshot: StatsSnapshot }
+  | { type: 'stats-admin-result'; requestId: number; code: StatsAdminCode };
 
 export type WorkerToMaster =
   | { type: 'ready'; generation: number; index: number; pid: number }
@@ -92,6 +96,12 @@ export type WorkerToMaster =
   /** An in-process generation this worker was draining has finished (or was killed). */
   | { type: 'generation-drained'; generation: number }
   | { type: 'stats-request'; requestId: number }
+  /**
+   * The stats page's admin form was posted (`stats admin` held): apply `action` to the servers
+   * named in `backend` (its name), as `set server … state` does; answered with
+   * `stats-admin-result`.
+   */
+  | { type: 'stats-admin'; requestId: number; backend: string; action: string; servers: string[] }
   /**
    * Passive health (`observe`): this worker saw `errors` consecutive errors on server `id`
    * (`error-limit` reached; `last` describes the last one). The master applies `on-error` and

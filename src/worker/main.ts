@@ -14,7 +14,8 @@ import { createRouteSets } from './route-sets.ts';
 import { createClock } from './http1/clock.ts';
 import { applyStates, buildRuntime } from './runtime.ts';
 import type { HttpDeps } from './http-proxy.ts';
-import { serveStatsPage } from './stats.ts';
+import { serveStatsPage, type StatsMaster } from './stats.ts';
+import { createPageActions } from './stats-admin.ts';
 
 /** The hard-stop-after of a worker whose master vanished and whose config sets none. */
 const ORPHAN_HARD_STOP_MS = 30_000;
@@ -102,8 +103,15 @@ const routeSets = createRouteSets({
   say,
 });
 
-function serveStats(...[fe, client, head, done]: Parameters<HttpDeps['serveStats']>): void {
-  if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, requestSnapshot, client, head, done);
+const pageActions = createPageActions((msg) => {
+  if (!process.connected) return false;
+  send(msg);
+  return true;
+});
+const statsMaster: StatsMaster = { snapshot: requestSnapshot, act: pageActions.act, maxconn: () => routeSets.active()?.config.global.maxconn };
+
+function serveStats(...[fe, client, head, admin, done]: Parameters<HttpDeps['serveStats']>): void {
+  if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, statsMaster, client, head, admin, done);
 }
 
 function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {
@@ -242,6 +250,9 @@ process.on('message', (msg: unknown, handle: unknown) => {
       break;
     case 'stats':
       pendingStats.get(msg.requestId)?.(msg.snapshot);
+      break;
+    case 'stats-admin-result':
+      pageActions.answered(msg.requestId, msg.code);
       break;
   }
 });
