@@ -142,6 +142,8 @@ export interface MapFile {
   entries: [key: string, value: string][];
   /** The config line that names the file (errors about the file are reported there). */
   loc: Location;
+  /** Bumped by each runtime change (`add map` …): compiled lookups rebuild when it moves. */
+  rev?: number;
 }
 
 /** One converter of a sample expression: `lower`, `map_beg(file,default)`, `word(2,/)`… */
@@ -181,6 +183,8 @@ export interface PatternFile {
   /** `-M`: the file is a map file; its keys are the patterns. */
   map?: boolean;
   loc: Location;
+  /** Bumped by each runtime change (`add acl` …): compiled lookups rebuild when it moves. */
+  rev?: number;
 }
 
 /** An ACL predicate: a sample compared with patterns (matches when any pattern matches). */

@@ -15,6 +15,7 @@ import { createSupervisor, type Supervisor } from './supervisor.ts';
 import { liveWorkers, type Cohort } from './cohort.ts';
 import type { WorkerProcess } from './worker-process.ts';
 import type { Logger } from './log.ts';
+import { createPatternStore } from './admin-maps.ts';
 import type { AdminTarget, MasterInfo, ProcInfo, RuntimeServerSetting, ServerReport } from '../admin/target.ts';
 
 export interface MasterOptions {
@@ -62,6 +63,7 @@ interface Parts {
   reloader: Reloader;
   serverStates(): ServerStates;
   broadcastServers(): void;
+  patterns: ReturnType<typeof createPatternStore>;
 }
 
 export function createMaster(opts: MasterOptions): Master {
@@ -107,7 +109,8 @@ export function createMaster(opts: MasterOptions): Master {
     },
     ...(opts.onReloadState !== undefined ? { onReloadState: opts.onReloadState } : {}),
   });
-  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, health, runtime, supervisor, reloader, serverStates, broadcastServers };
+  const patterns = createPatternStore({ current: () => supervisor.current(), broadcast: (msg) => supervisor.broadcast(msg) });
+  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns };
   return masterOf(parts);
 }
 
@@ -190,6 +193,7 @@ function masterOf(p: Parts): Master {
       return null;
     },
     currentConfig: () => supervisor.current()?.config,
+    ...p.patterns,
   };
 }
 

@@ -15,6 +15,7 @@ import { createClock } from './http1/clock.ts';
 import { applyStates, buildRuntime } from './runtime.ts';
 import type { HttpDeps } from './http-proxy.ts';
 import { serveStatsPage } from './stats.ts';
+import { applyRefEntries } from '../config/pattern-refs.ts';
 
 /** The hard-stop-after of a worker whose master vanished and whose config sets none. */
 const ORPHAN_HARD_STOP_MS = 30_000;
@@ -236,6 +237,9 @@ process.on('message', (msg: unknown, handle: unknown) => {
     case 'servers':
       servers = msg.servers;
       for (const rt of routeSets.runtimesInUse()) applyStates(rt, msg.servers);
+      break;
+    case 'pattern-ref':
+      for (const set of [routeSets.active(), routeSets.prepared()]) if (set?.generation === msg.generation) applyRefEntries(set.config, msg.path, msg.entries);
       break;
     case 'drain':
       drain(msg.hardStopAfterMs);
