@@ -24,7 +24,8 @@ export function lineFramer(t: LogTarget, pid: number): (line: string) => string 
   const format = t.format ?? (t.kind === 'stdout' || t.kind === 'stderr' ? 'raw' : 'rfc3164');
   const level = Math.max(ACCESS_LEVEL, t.minLevel !== undefined ? (LEVELS[t.minLevel] ?? 0) : 0);
   const header = headerBuilder({ format, facility: FACILITIES[t.facility] ?? 16, level, tag: t.tag ?? DEFAULT_LOG_TAG, pid, ...(t.hostname !== undefined ? { hostname: t.hostname } : {}) });
-  const max = t.maxLen ?? DEFAULT_LOG_LEN;
+  // On stdout/stderr `len` counts the newline too; a datagram carries `len` bytes and a newline (log.c).
+  const max = (t.maxLen ?? DEFAULT_LOG_LEN) - (t.kind === 'udp' ? 0 : 1);
   return (line) => {
     const out = format === 'raw' ? line : header(Date.now()) + line;
     return out.length > max ? out.slice(0, max) : out;

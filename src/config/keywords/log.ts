@@ -26,7 +26,7 @@ function parseLogOptions(rest: readonly string[], opts: LogTargetOptions): Parse
     if (value === undefined) return { ok: false, error: `'log … ${opt}' expects a value` };
     if (opt === 'len') {
       const n = parseInteger(value, 80, 65535);
-      if (!n.ok) return { ok: false, error: `'log … len': ${n.error}` };
+      if (!n.ok) return { ok: false, error: `invalid log length '${value}', must be between 80 and 65535` };
       opts.maxLen = n.value;
     } else if (opt === 'format') {
       if (!FORMATS.has(value)) return { ok: false, error: `unknown log format '${value}' (expected one of ${[...FORMATS].join(', ')})` };
