@@ -32,8 +32,10 @@ export function refEntries(ref: PatternRef): [string, string][] {
   return (first?.patterns ?? []).map((p) => [p.text, '']);
 }
 
+type Building = PatternRef & { firstLine: number; fileRank: number; uses: { by: string; rank: number; line: number }[] };
+
 export function patternRefs(config: Config): PatternRef[] {
-  const byPath = new Map<string, PatternRef & { firstLine: number; fileRank: number }>();
+  const byPath = new Map<string, Building>();
   const fileRanks = new Map<string, number>();
   for (const use of sampleFileUses(config)) {
     const path = use.holder.path;
@@ -43,7 +45,7 @@ export function patternRefs(config: Config): PatternRef[] {
     const isMap = use.map !== undefined;
     if (ref === undefined) {
       const match = (isMap ? (use.map?.match === 'regm' ? 'reg' : use.map?.match) : use.match) as MatchMethod;
-      ref = { id: 0, path, map: false, acl: false, usedBy: [], match, ignoreCase: use.ignoreCase === true, holders: [], firstLine: use.loc.line, fileRank: rank };
+      ref = { id: 0, path, map: false, acl: false, usedBy: [], uses: [], match, ignoreCase: use.ignoreCase === true, holders: [], firstLine: use.loc.line, fileRank: rank };
       if (isMap) ref.output = use.map?.output as SampleType;
       byPath.set(path, ref);
     }
@@ -51,14 +53,15 @@ export function patternRefs(config: Config): PatternRef[] {
     else ref.acl = true;
     ref.holders.push(use.holder);
     const by = `${isMap ? 'map' : 'acl'} at file '${use.loc.file}' line ${use.loc.line}`;
-    if (!ref.usedBy.includes(by)) ref.usedBy.unshift(by);
+    if (!ref.uses.some((u) => u.by === by)) ref.uses.push({ by, rank, line: use.loc.line });
     if (rank < ref.fileRank || (rank === ref.fileRank && use.loc.line < ref.firstLine)) {
       ref.fileRank = rank;
       ref.firstLine = use.loc.line;
     }
   }
   const refs = [...byPath.values()].sort((a, b) => a.fileRank - b.fileRank || a.firstLine - b.firstLine);
-  return refs.map(({ firstLine: _l, fileRank: _r, ...ref }, id) => ({ ...ref, id }));
+  // HAProxy lists the uses newest first, in the order it parsed the lines.
+  return refs.map(({ firstLine: _l, fileRank: _r, uses, ...ref }, id) => ({ ...ref, id, usedBy: uses.sort((a, b) => b.rank - a.rank || b.line - a.line).map((u) => u.by) }));
 }
 
 /** Give every holder of `ref` these entries, and move their revision so compiled lookups rebuild. */
