@@ -21,7 +21,8 @@ export function syslogFrame(line: string, facility: string, pid: number, now: Da
 
 /** The line as the target's `format`, `len`, level and tag make it (newline excluded). */
 export function lineFramer(t: LogTarget, pid: number): (line: string) => string {
-  const format = t.format ?? (t.kind === 'stdout' || t.kind === 'stderr' ? 'raw' : 'rfc3164');
+  // A unix socket's lines go to stderr (Node.js cannot send to one), written as stderr's.
+  const format = t.format ?? (t.kind === 'udp' ? 'rfc3164' : 'raw');
   const level = Math.max(ACCESS_LEVEL, t.minLevel !== undefined ? (LEVELS[t.minLevel] ?? 0) : 0);
   const header = headerBuilder({ format, facility: FACILITIES[t.facility] ?? 16, level, tag: t.tag ?? DEFAULT_LOG_TAG, pid, ...(t.hostname !== undefined ? { hostname: t.hostname } : {}) });
   // On stdout/stderr `len` counts the newline too; a datagram carries `len` bytes and a newline (log.c).

@@ -58,6 +58,8 @@ test('len cuts the line, header included: on stdout the newline counts, in a dat
 
 test('stdout without format stays raw (handoff); syslog without format is rfc3164; MINLEVEL raises info to debug', () => {
   assert.equal(lineFramer(target('stdout local0'), 7)('m'), 'm');
+  // /dev/log falls back to stderr (Node.js has no unix datagram sockets), written as stderr's lines.
+  assert.equal(lineFramer(target('/dev/log local0'), 7)('m'), 'm');
   assert.match(lineFramer(target('127.0.0.1 local0'), 7)('m'), /^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d localhost haproxy\[7\]: m$/);
   assert.match(lineFramer(target('stdout format rfc5424 local0 info debug'), 7)('m'), /^<135>1 /);
   assert.equal(lineFramer({ ...target('stdout format local daemon'), tag: 'fetag' }, 7)('m').replace(/\w{3} [ \d]\d \d\d:\d\d:\d\d/, 'T'), '<30>T fetag[7]: m');
