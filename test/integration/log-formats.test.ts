@@ -30,10 +30,12 @@ async function receiver(): Promise<Receiver> {
 /** Per peer (handoff first, then HAProxy): one receiver per format, then the `len` and tagged ones. */
 const receivers: Receiver[][] = [];
 let configCalls = 0;
+let logDir = '';
 let peers: Peers;
 
 function config(port: number): string {
   const rs = receivers[configCalls++] as Receiver[];
+  const dir = logDir;
   const logs = FORMATS.map((f, i) => `  log 127.0.0.1:${rs[i]?.port} format ${f} local0`).join('\n');
   const extra = FORMATS.length;
   return `global
@@ -53,16 +55,17 @@ frontend fe
   bind 127.0.0.1:${port}
   http-request return status 200
 frontend tagged
-  bind 127.0.0.1:${port + 1}
+  bind unix@${dir}/tagged-${configCalls}.sock
   log-tag fetag
   log 127.0.0.1:${rs[extra + 1]?.port} format rfc3164 daemon
   http-request return status 200
 `;
 }
 
-function get(port: number): Promise<number> {
+function get(to: number | string): Promise<number> {
+  const where = typeof to === 'number' ? { host: '127.0.0.1', port: to } : { socketPath: to };
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 5000 }, (res) => {
+    http.get({ ...where, path: '/', agent: false, timeout: 5000 }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     }).on('error', reject);
@@ -80,9 +83,8 @@ function mask(line: string): string {
 
 before(async () => {
   for (let p = 0; p < 2; p++) receivers.push(await Promise.all(Array.from({ length: FORMATS.length + 2 }, receiver)));
-  const dir = tempDir('handoff-logfmt-');
-  // Each peer binds `port` and `port + 1`; startPeers picks a free `port`, the next is very likely free too.
-  peers = await startPeers(dir, config, 'datagram shapes are checked against the fixed expectations only');
+  logDir = tempDir('handoff-logfmt-');
+  peers = await startPeers(logDir, config, 'datagram shapes are checked against the fixed expectations only');
 });
 
 after(async () => {
@@ -104,7 +106,7 @@ const EXPECTED = [
 test('one request logs one datagram per target, each in its format, with tag, hostname, len and MINLEVEL', async () => {
   for (const [i, peer] of peers.list.entries()) {
     assert.equal(await get(peer.port), 200);
-    assert.equal(await get(peer.port + 1), 200);
+    assert.equal(await get(`${logDir}/tagged-${i + 1}.sock`), 200);
     const rs = receivers[i] as Receiver[];
     await until(`${peer.name}: every datagram`, () => rs.every((r) => r.lines.length >= 1), 5000);
     FORMATS.forEach((f, j) => assert.equal(mask((rs[j] as Receiver).lines[0] as string), EXPECTED[j], `${peer.name} format ${f}`));
