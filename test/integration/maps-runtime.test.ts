@@ -179,7 +179,13 @@ test('show map, show map FILE, get map and errors read as HAProxy 2.6 answers th
     // HAProxy numbers every ACL's patterns (and its own internal ones); handoff numbers files only.
     const noId = (s: string): string => s.replace(/^\d+ \(/m, 'ID (');
     assert.equal(noId(mask(await ctl('show map'))), noId(mask(await ask(socket, 'show map'))));
-    for (const cmd of [`show map ${mapFile}`, `get map ${mapFile} foo.org`, `get map ${mapFile} nope`, 'show map #9', `add map ${mapFile} onlykey`, 'show table', 'show table x']) {
+    const cmds = [
+      `show map ${mapFile}`, `get map ${mapFile} foo.org`, `get map ${mapFile} nope`, 'show map #9', `add map ${mapFile} onlykey`,
+      `set map ${mapFile} nokey v`, `set map ${mapFile} onlykey`, `del map ${mapFile} nokey`, `del map ${mapFile}`,
+      `show acl ${aclFile}`, `get acl ${aclFile} evil`, `get acl ${aclFile} nobody`, `add acl ${aclFile}`, `del acl ${aclFile} nobody`, 'show acl /nope',
+      'show table', 'show table x',
+    ];
+    for (const cmd of cmds) {
       assert.equal(mask(await ctl(cmd)).replace(/\n$/, ''), mask(await ask(socket, cmd)).replace(/\n$/, ''), cmd);
     }
   } finally {
