@@ -6,6 +6,7 @@ import { CommandError, RANK, type AccessLevel, type Command } from './command.ts
 import { processCommands } from './commands/process.ts';
 import { statCommands } from './commands/stat.ts';
 import { serverCommands } from './commands/servers.ts';
+import { mapCommands } from './commands/maps.ts';
 
 export type { AdminTarget } from './target.ts';
 export type { AccessLevel } from './command.ts';
@@ -15,6 +16,7 @@ const commands: Command[] = [
   ...processCommands,
   ...statCommands,
   ...serverCommands,
+  ...mapCommands,
 ];
 
 function helpText(level: AccessLevel): string {

@@ -48,6 +48,38 @@ export type ReloadResult =
   | { ok: true; generation: number; tookMs: number; warnings: string[] }
   | { ok: false; message: string; tookMs: number };
 
+/** Which runtime API family names a pattern reference: `… map` or `… acl`. */
+export type PatternKind = 'map' | 'acl';
+
+/** One line of `show map` / `show acl` without an argument. */
+export interface PatternRefSummary {
+  id: number;
+  path: string;
+  /** `pattern loaded from file 'F' used by map at file 'C' line N` */
+  description: string;
+  entries: number;
+}
+
+/** One entry of a map or ACL file; `ref` is its identifier (`0x…`, usable as `#0x…`). */
+export interface PatternEntry {
+  ref: string;
+  key: string;
+  value: string;
+}
+
+/** `get map` / `get acl`: how the file is matched and the entry a sample finds. */
+export interface PatternMatch {
+  match: string;
+  ignoreCase: boolean;
+  /** HAProxy's index kind for this match (`tree` or `list`). */
+  idx: 'tree' | 'list';
+  /** The map's value type (`str`, `int`, `ip`). */
+  output?: string;
+  entry?: { key: string; value: string };
+}
+
+export type PatternChange = { op: 'add' | 'set' | 'del'; key: string; value?: string } | { op: 'clear' };
+
 export interface AdminTarget {
   /** `full`: new worker processes even if the code is unchanged. */
   reload(full?: boolean): Promise<ReloadResult>;
@@ -57,4 +89,11 @@ export interface AdminTarget {
   servers(): ServerReport[];
   /** An error message, or null when applied. */
   setServer(id: string, setting: RuntimeServerSetting): string | null;
+  /** Map and ACL files of the configuration serving now (src/master/admin-maps.ts). */
+  patternRefs(kind: PatternKind): PatternRefSummary[];
+  /** The entries of the reference named `#ID` or by its file, or an error message. */
+  patternEntries(kind: PatternKind, name: string): PatternEntry[] | string;
+  patternLookup(kind: PatternKind, name: string, sample: string): PatternMatch | string;
+  /** Applied in the master and every worker at once; an error message, or null when applied. */
+  changePatterns(kind: PatternKind, name: string, change: PatternChange): string | null;
 }

@@ -423,8 +423,12 @@ function errorfilesModel(p: ProxyDraft, ctx: ModelContext): Record<string, strin
   return proxyErrorfiles(ctx.global, p, ctx.opts.baseDir, ctx.errorfileRefs);
 }
 
+/** The proxy's targets, each with the tag and hostname its lines carry. */
 function logTargets(proxy: ProxyDraft, global: GlobalDraft): LogTarget[] {
-  return proxy.logs.flatMap((l) => (l === 'global' ? global.config.logTargets : [l]));
+  const tag = proxy.logTag ?? global.config.logTag;
+  const host = global.config.logHostname;
+  const named = { ...(tag !== undefined ? { tag } : {}), ...(host !== undefined ? { hostname: host } : {}) };
+  return proxy.logs.flatMap((l) => (l === 'global' ? global.config.logTargets : [l])).map((t) => ({ ...t, ...named }));
 }
 
 function logFormat(proxy: ProxyDraft, targets: LogTarget[]): string | null {

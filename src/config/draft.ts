@@ -163,6 +163,8 @@ export interface ProxyDraft {
   redispatchInterval: number;
   retryOn: RetryOn;
   logs: LogEntry[];
+  /** `log-tag` of this proxy (or its defaults). */
+  logTag?: string;
   /** `inherited`: came from a `defaults` section (a proxy's own log option then replaces it). */
   logFormat?: { format: string; loc: Location; inherited?: boolean };
   logOption?: { kind: 'httplog' | 'tcplog' | 'httplog-clf'; loc: Location };

@@ -19,10 +19,31 @@ export interface Diagnostic {
 
 export type Mode = 'http' | 'tcp';
 
-export type LogTarget =
+/** `log … format F` (configuration.txt 4.2 "log"): the header written before each line. */
+export type LogHeaderFormat = 'raw' | 'short' | 'priority' | 'timed' | 'iso' | 'local' | 'rfc3164' | 'rfc5424';
+
+/** What a `log` line says besides where: header, length, sampling, levels, and the tag/hostname in force. */
+export interface LogTargetOptions {
+  /** Absent: rfc3164 to syslog, raw to stdout/stderr (handoff's default there; HAProxy's is rfc3164). */
+  format?: LogHeaderFormat;
+  /** `len N`: a line (header included) is cut to N bytes; HAProxy's default is 1024. */
+  maxLen?: number;
+  /** `sample R:S`: of every S lines, those whose position (1..S) is in the ranges are sent. */
+  sample?: { ranges: [from: number, to: number][]; size: number };
+  /** `MINLEVEL`: more severe messages are lowered to it. */
+  minLevel?: string;
+  /** `log-tag` of the proxy or global; absent: `haproxy`, which existing rsyslog rules match. */
+  tag?: string;
+  /** `log-send-hostname [NAME]` (global). */
+  hostname?: string;
+}
+
+export type LogTarget = (
   | { kind: 'stdout' | 'stderr'; facility: string; level?: string }
   | { kind: 'udp'; host: string; port: number; facility: string; level?: string }
-  | { kind: 'unix'; path: string; facility: string; level?: string };
+  | { kind: 'unix'; path: string; facility: string; level?: string }
+) &
+  LogTargetOptions;
 
 export interface StatsSocket {
   path: string;
@@ -50,6 +71,10 @@ export interface GlobalConfig {
   /** `stats maxconn`: runtime-API clients served at once per socket (default 10). */
   statsMaxconn?: number;
   logTargets: LogTarget[];
+  /** `log-tag` in global: every proxy's default tag. */
+  logTag?: string;
+  /** `log-send-hostname [NAME]`: the host field of rfc3164/rfc5424 headers. */
+  logHostname?: string;
   user?: string;
   group?: string;
   daemon: boolean;
@@ -142,6 +167,8 @@ export interface MapFile {
   entries: [key: string, value: string][];
   /** The config line that names the file (errors about the file are reported there). */
   loc: Location;
+  /** Bumped by each runtime change (`add map` …): compiled lookups rebuild when it moves. */
+  rev?: number;
 }
 
 /** One converter of a sample expression: `lower`, `map_beg(file,default)`, `word(2,/)`… */
@@ -181,6 +208,8 @@ export interface PatternFile {
   /** `-M`: the file is a map file; its keys are the patterns. */
   map?: boolean;
   loc: Location;
+  /** Bumped by each runtime change (`add acl` …): compiled lookups rebuild when it moves. */
+  rev?: number;
 }
 
 /** An ACL predicate: a sample compared with patterns (matches when any pattern matches). */

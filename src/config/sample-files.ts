@@ -60,7 +60,7 @@ function walk(value: unknown, visit: (holder: FileHolder, owner: Predicate | Con
 }
 
 /** What a file's lines must be, for the match and output type of its use. */
-interface Use {
+export interface SampleFileUse {
   holder: FileHolder;
   /** The pattern files of a predicate: its match and case. */
   match?: MatchMethod;
@@ -70,8 +70,9 @@ interface Use {
   loc: Location;
 }
 
-function uses(config: Config): Use[] {
-  const out: Use[] = [];
+/** Every use of a pattern or map file in `config`, in the order the configuration holds them. */
+export function sampleFileUses(config: Config): SampleFileUse[] {
+  const out: SampleFileUse[] = [];
   walk(config, (holder, owner, outer) => {
     if (holder.loc.line === 0 && outer !== undefined) holder.loc = outer;
     if ('sample' in owner) out.push({ holder, match: owner.match, ignoreCase: owner.ignoreCase === true, loc: holder.loc });
@@ -83,7 +84,7 @@ function uses(config: Config): Use[] {
   return out;
 }
 
-function checkLine(use: Use, key: string, value: string): string | undefined {
+function checkLine(use: SampleFileUse, key: string, value: string): string | undefined {
   if (use.match !== undefined) return checkPatterns(use.match, [key], use.ignoreCase === true);
   const m = use.map;
   if (m === undefined) return undefined;
@@ -103,7 +104,7 @@ export async function loadSampleFiles(config: Config, baseDir: string, read: (pa
   const diags: Diagnostic[] = [];
   const cache = new Map<string, Promise<string | Error>>();
   const reported = new Set<string>();
-  for (const use of uses(config)) {
+  for (const use of sampleFileUses(config)) {
     const path = isAbsolute(use.holder.path) ? use.holder.path : resolve(baseDir, use.holder.path);
     use.holder.path = path;
     let pending = cache.get(path);
@@ -149,7 +150,7 @@ function resolveUserlists(config: Config): Diagnostic[] {
   return diags;
 }
 
-function fill(use: Use, path: string, text: string, diags: Diagnostic[], reported: Set<string>): void {
+function fill(use: SampleFileUse, path: string, text: string, diags: Diagnostic[], reported: Set<string>): void {
   const lines = readMapLines(text);
   const asMap = use.map !== undefined || ('map' in use.holder && use.holder.map === true);
   for (const l of asMap ? lines : readPatternLines(text).map((p) => ({ key: p.text, value: '', line: p.line }))) {

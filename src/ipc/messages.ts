@@ -80,6 +80,8 @@ export type MasterToWorker =
   /** Forget a prepared generation that will not be activated (another worker failed). */
   | { type: 'discard'; generation: number }
   | { type: 'servers'; servers: ServerStates }
+  /** The runtime API changed a map or ACL file (`add map` …): its entries now, for `generation`. */
+  | { type: 'pattern-ref'; generation: number; path: string; entries: [key: string, value: string][] }
   | { type: 'drain'; hardStopAfterMs: number }
   | { type: 'stats'; requestId: number; snapshot: StatsSnapshot }
   | { type: 'stats-admin-result'; requestId: number; code: StatsAdminCode };

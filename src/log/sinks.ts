@@ -1,4 +1,5 @@
-// Where access-log lines go: stdout/stderr, UDP syslog (RFC 3164) through one connected dgram
+// Where access-log lines go, each with the header of its `format` (syslog-header.ts), cut to its
+// `len` and sampled: stdout/stderr, UDP syslog through one connected dgram
 // socket per target, or a unix datagram socket — which Node cannot open, so that falls back to
 // stderr with one warning. Every target drops rather than waits (fd-writer.ts, udp-target.ts):
 // a log target that fails or blocks never slows or stops traffic, and dropped lines are counted.
@@ -6,28 +7,68 @@ import type { LogTarget } from '../config/model.ts';
 import { createLineWriter, openTarget, type LineWriter } from './fd-writer.ts';
 import { noticeLine } from './notice.ts';
 import { createUdpTarget, type UdpTarget } from './udp-target.ts';
+import { DEFAULT_LOG_LEN, DEFAULT_LOG_TAG, FACILITIES, LEVELS, headerBuilder } from './syslog-header.ts';
 
 export type LogSink = (line: string) => void;
 
-const FACILITIES: Record<string, number> = {
-  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9,
-  auth2: 10, ftp: 11, ntp: 12, audit: 13, alert: 14, cron2: 15,
-  local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23,
-};
-const LEVELS: Record<string, number> = {
-  emerg: 0, alert: 1, crit: 2, err: 3, warning: 4, notice: 5, info: 6, debug: 7,
-};
 /** Access logs are emitted at `info`, like HAProxy's traffic logs. */
 const ACCESS_LEVEL = LEVELS.info as number;
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `<134>Feb  6 12:14:14 handoff[1234]: line` — RFC 3164 with a space-padded day. */
+/** `<134>Feb  6 12:14:14 localhost haproxy[1234]: line` — HAProxy's rfc3164 header before a line. */
 export function syslogFrame(line: string, facility: string, pid: number, now: Date = new Date()): string {
-  const pri = (FACILITIES[facility] ?? 16) * 8 + ACCESS_LEVEL;
-  const p2 = (n: number): string => String(n).padStart(2, '0');
-  const stamp = `${MONTHS[now.getMonth()]} ${String(now.getDate()).padStart(2, ' ')} ${p2(now.getHours())}:${p2(now.getMinutes())}:${p2(now.getSeconds())}`;
-  return `<${pri}>${stamp} handoff[${pid}]: ${line}`;
+  return headerBuilder({ format: 'rfc3164', facility: FACILITIES[facility] ?? 16, level: ACCESS_LEVEL, tag: DEFAULT_LOG_TAG, pid })(now.getTime()) + line;
+}
+
+/** The line as the target's `format`, `len`, level and tag make it (newline excluded). */
+export function lineFramer(t: LogTarget, pid: number): (line: string) => string {
+  // A unix socket's lines go to stderr (Node.js cannot send to one), written as stderr's.
+  const format = t.format ?? (t.kind === 'udp' ? 'rfc3164' : 'raw');
+  const level = Math.max(ACCESS_LEVEL, t.minLevel !== undefined ? (LEVELS[t.minLevel] ?? 0) : 0);
+  const header = headerBuilder({ format, facility: FACILITIES[t.facility] ?? 16, level, tag: t.tag ?? DEFAULT_LOG_TAG, pid, ...(t.hostname !== undefined ? { hostname: t.hostname } : {}) });
+  // On stdout/stderr `len` counts the newline too; a datagram carries `len` bytes and a newline (log.c).
+  const max = (t.maxLen ?? DEFAULT_LOG_LEN) - (t.kind === 'udp' ? 0 : 1);
+  return (line) => {
+    const out = format === 'raw' ? line : header(Date.now()) + line;
+    return out.length > max ? out.slice(0, max) : out;
+  };
+}
+
+/** `sample R:S`: true for the lines to send, counting every line offered. */
+function sampler(sample: NonNullable<LogTarget['sample']>): () => boolean {
+  const keep = new Array<boolean>(sample.size).fill(false);
+  for (const [from, to] of sample.ranges) for (let i = from; i <= to; i++) keep[i - 1] = true;
+  let n = 0;
+  return () => {
+    const k = keep[n] === true;
+    n = n + 1 === sample.size ? 0 : n + 1;
+    return k;
+  };
+}
+
+function sinkFor(t: LogTarget, shared: SharedLogResources): LogSink {
+  const frame = lineFramer(t, process.pid);
+  switch (t.kind) {
+    case 'stdout': {
+      const out = shared.stdout();
+      return (line) => void out.write(frame(line) + '\n');
+    }
+    case 'stderr':
+    case 'unix': {
+      if (t.kind === 'unix') {
+        shared.warnOnce(
+          `log target ${t.path}: Node.js cannot send to unix datagram sockets; access logs go to stderr instead ` +
+            `(use 'log 127.0.0.1:514 ${t.facility}' to reach syslog over UDP)`,
+        );
+      }
+      const err = shared.stderr();
+      return (line) => void err.write(frame(line) + '\n');
+    }
+    case 'udp': {
+      const target = shared.udp(t.host, t.port);
+      // HAProxy ends each datagram with a newline too (log.c __do_send_log).
+      return (line) => target.send(frame(line) + '\n');
+    }
+  }
 }
 
 /** Build sinks for log targets; writers and sockets are shared per process through `shared`. */
@@ -35,30 +76,13 @@ export function createSinks(targets: readonly LogTarget[], shared: SharedLogReso
   const sinks: LogSink[] = [];
   for (const t of targets) {
     if (t.level !== undefined && (LEVELS[t.level] ?? 7) < ACCESS_LEVEL) continue;
-    switch (t.kind) {
-      case 'stdout': {
-        const out = shared.stdout();
-        sinks.push((line) => void out.write(line + '\n'));
-        break;
-      }
-      case 'stderr':
-      case 'unix': {
-        if (t.kind === 'unix') {
-          shared.warnOnce(
-            `log target ${t.path}: Node.js cannot send to unix datagram sockets; access logs go to stderr instead ` +
-              `(use 'log 127.0.0.1:514 ${t.facility}' to reach syslog over UDP)`,
-          );
-        }
-        const err = shared.stderr();
-        sinks.push((line) => void err.write(line + '\n'));
-        break;
-      }
-      case 'udp': {
-        const target = shared.udp(t.host, t.port);
-        const { facility } = t;
-        sinks.push((line) => target.send(syslogFrame(line, facility, process.pid)));
-        break;
-      }
+    const sink = sinkFor(t, shared);
+    if (t.sample === undefined) sinks.push(sink);
+    else {
+      const take = sampler(t.sample);
+      sinks.push((line) => {
+        if (take()) sink(line);
+      });
     }
   }
   return sinks;

@@ -16,6 +16,7 @@ import { liveWorkers, type Cohort } from './cohort.ts';
 import type { WorkerProcess } from './worker-process.ts';
 import type { Logger } from './log.ts';
 import { applyPageAction } from './admin-page.ts';
+import { createPatternStore } from './admin-maps.ts';
 import type { AdminTarget, MasterInfo, ProcInfo, RuntimeServerSetting, ServerReport } from '../admin/target.ts';
 
 export interface MasterOptions {
@@ -63,6 +64,7 @@ interface Parts {
   reloader: Reloader;
   serverStates(): ServerStates;
   broadcastServers(): void;
+  patterns: ReturnType<typeof createPatternStore>;
 }
 
 export function createMaster(opts: MasterOptions): Master {
@@ -108,7 +110,8 @@ export function createMaster(opts: MasterOptions): Master {
     },
     ...(opts.onReloadState !== undefined ? { onReloadState: opts.onReloadState } : {}),
   });
-  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, health, runtime, supervisor, reloader, serverStates, broadcastServers };
+  const patterns = createPatternStore({ current: () => supervisor.current(), broadcast: (msg) => supervisor.broadcast(msg) });
+  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns };
   return masterOf(parts);
 }
 
@@ -188,6 +191,7 @@ function masterOf(p: Parts): Master {
     servers: () => servers(p),
     setServer: (id, setting) => setServer(p, id, setting),
     currentConfig: () => supervisor.current()?.config,
+    ...p.patterns,
   };
 }
 

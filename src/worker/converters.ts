@@ -1,7 +1,7 @@
 // Converters (configuration.txt 7.3.1), compiled once per configuration: each takes a value and
 // returns the converted one, or undefined when the conversion fails (the sample is then absent).
 // Map converters look the value up in the map file's entries, read by the master at load.
-import type { Converter, MatchMethod, SampleType } from '../config/model.ts';
+import type { Converter, MapFile, MatchMethod, SampleType } from '../config/model.ts';
 import { mapConverter } from '../config/sample.ts';
 import { maskWord, parseIpPattern, parseIpv4Strict, parseIpv6, parseMask } from '../config/patterns.ts';
 import { compileLookup, toBool, toInt, toStr, type SampleValue } from './match.ts';
@@ -203,10 +203,24 @@ function mapValue(text: string, output: SampleType): SampleValue | undefined {
   return text;
 }
 
+/** A map lookup that rebuilds itself when the runtime API changes the map (`add map` …). */
 function mapLookup(conv: Converter): Convert {
-  const kind = mapConverter(conv.name);
   const map = conv.map;
-  if (kind === undefined || map === undefined) throw new Error(`internal error: converter '${conv.name}' is not a map converter`);
+  if (map === undefined) throw new Error(`internal error: converter '${conv.name}' is not a map converter`);
+  let rev = map.rev;
+  let fn = buildMapLookup(conv, map);
+  return (v, ctx) => {
+    if (map.rev !== rev) {
+      rev = map.rev;
+      fn = buildMapLookup(conv, map);
+    }
+    return fn(v, ctx);
+  };
+}
+
+function buildMapLookup(conv: Converter, map: MapFile): Convert {
+  const kind = mapConverter(conv.name);
+  if (kind === undefined) throw new Error(`internal error: converter '${conv.name}' is not a map converter`);
   const keys = map.entries.map((e) => e[0]);
   const values = map.entries.map((e) => mapValue(e[1], kind.output));
   const match = (kind.match === 'regm' ? 'reg' : kind.match) as MatchMethod;

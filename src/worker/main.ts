@@ -16,6 +16,7 @@ import { applyStates, buildRuntime } from './runtime.ts';
 import type { HttpDeps } from './http-proxy.ts';
 import { serveStatsPage, type StatsMaster } from './stats.ts';
 import { createPageActions } from './stats-admin.ts';
+import { applyRefEntries } from '../config/pattern-refs.ts';
 
 /** The hard-stop-after of a worker whose master vanished and whose config sets none. */
 const ORPHAN_HARD_STOP_MS = 30_000;
@@ -244,6 +245,9 @@ process.on('message', (msg: unknown, handle: unknown) => {
     case 'servers':
       servers = msg.servers;
       for (const rt of routeSets.runtimesInUse()) applyStates(rt, msg.servers);
+      break;
+    case 'pattern-ref':
+      for (const set of [routeSets.active(), routeSets.prepared()]) if (set?.generation === msg.generation) applyRefEntries(set.config, msg.path, msg.entries);
       break;
     case 'drain':
       drain(msg.hardStopAfterMs);

@@ -1,7 +1,7 @@
 // ACL conditions and `use_backend` routing. The rules themselves run in actions.ts.
 // Conditions are evaluated by the sample engine (sample.ts, match.ts): each predicate is compiled
 // once per configuration, on first use, into a function of the request.
-import type { Condition, Frontend, Mode, Predicate } from '../config/model.ts';
+import type { Condition, Frontend, Mode, PatternFile, Predicate } from '../config/model.ts';
 import { compileLookup, toBool } from './match.ts';
 import { compileSample, renderTemplate, type SampleContext } from './sample.ts';
 
@@ -54,8 +54,27 @@ export function compileCondition(cond: Condition): Compiled {
 
 const NEVER: Compiled = () => false;
 
-/** A predicate: the sample (every occurrence) against its patterns, files' patterns first. */
+/** A predicate: the sample (every occurrence) against its patterns, files' patterns first; rebuilt
+ * when the runtime API changes one of its files (`add acl` …). */
 export function compilePredicate(p: Predicate): Compiled {
+  const files = p.files;
+  if (files === undefined || files.length === 0) return compilePatterns(p);
+  let seen = files.map((f) => f.rev);
+  let fn = compilePatterns(p);
+  const changed = (): boolean => {
+    for (let i = 0; i < files.length; i++) if ((files[i] as PatternFile).rev !== seen[i]) return true;
+    return false;
+  };
+  return (ctx) => {
+    if (changed()) {
+      seen = files.map((f) => f.rev);
+      fn = compilePatterns(p);
+    }
+    return fn(ctx);
+  };
+}
+
+function compilePatterns(p: Predicate): Compiled {
   const sample = compileSample(p.sample);
   if (p.match === 'found') return sample.any(() => true);
   if (p.match === 'bool') return sample.any(toBool);

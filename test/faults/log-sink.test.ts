@@ -89,7 +89,8 @@ test('log stdout into a pipe nobody reads: requests unaffected, queue bounded (l
   const port = await freePort();
   // ~2 KB lines: the 1 MiB queue of each worker holds ~500, so 3000 requests must overflow it.
   const format = `    log-format "%ci:%cp %ST ${'x'.repeat(2000)}"\n`;
-  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, extraGlobal: '    log stdout local0', extraFrontend: LOGGED + format }), ['--workers', '2'], { stdout: 'pipe' });
+  // `len 4096`: lines are cut at HAProxy's default 1024 otherwise.
+  const proxy = await startHandoff(dir, seedLikeConfig({ port, backends: backends.ports, extraGlobal: '    log stdout len 4096 local0', extraFrontend: LOGGED + format }), ['--workers', '2'], { stdout: 'pipe' });
   try {
     const stdout = proxy.child.stdout;
     assert.ok(stdout !== null);

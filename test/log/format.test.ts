@@ -33,9 +33,9 @@ test('%{+Q}r quotes, %r does not', () => {
   assert.equal(compileLogFormat('%r|%{+Q}r')(record), 'GET /index.html?x=1 HTTP/1.1|"GET /index.html?x=1 HTTP/1.1"');
 });
 
-test('syslog frames are RFC 3164 with priority from facility and info level', () => {
+test('syslog frames are RFC 3164 with priority from facility and info level, host localhost and tag haproxy as HAProxy sends them', () => {
   const frame = syslogFrame('hello', 'local0', 42, new Date(2024, 0, 5, 9, 3, 7));
-  assert.equal(frame, '<134>Jan  5 09:03:07 handoff[42]: hello');
+  assert.equal(frame, '<134>Jan  5 09:03:07 localhost haproxy[42]: hello');
 });
 
 test('%hr with http-request capture slots: one field per slot, empty when not captured, special bytes as #XX', () => {

@@ -6,7 +6,7 @@ import { bindHandle, makeBackend, makeBind, makeConfig, makeFrontend, startWorke
 import { get, startUpstream } from '../worker/upstreams.ts';
 import { HTTPLOG_FORMAT } from '../../src/log/format.ts';
 
-test('access log lines reach a UDP syslog receiver in RFC 3164 framing, one per request', async () => {
+test('access log lines reach a UDP syslog receiver in HAProxy\'s RFC 3164 framing (localhost, tag haproxy, newline), one per request', async () => {
   const receiver = dgram.createSocket('udp4');
   const lines: string[] = [];
   receiver.on('message', (m) => lines.push(m.toString()));
@@ -25,8 +25,8 @@ test('access log lines reach a UDP syslog receiver in RFC 3164 framing, one per 
     await get(port, '/two');
     for (let i = 0; i < 50 && lines.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(lines.length, 2);
-    assert.match(lines[0]!, /^<134>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d handoff\[\d+\]: 127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:[\d:.]+\] http-in app\/s1 \d+\/0\/\d+\/\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/0 0\/0 "GET \/one HTTP\/1\.1"$/);
-    assert.match(lines[1]!, /"GET \/two HTTP\/1\.1"$/);
+    assert.match(lines[0]!, /^<134>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d localhost haproxy\[\d+\]: 127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:[\d:.]+\] http-in app\/s1 \d+\/0\/\d+\/\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/0 0\/0 "GET \/one HTTP\/1\.1"\n$/);
+    assert.match(lines[1]!, /"GET \/two HTTP\/1\.1"\n$/);
   } finally {
     w.kill();
     handle.close();

@@ -1,6 +1,8 @@
-// Logging keywords: `log` targets (global and per proxy), `log-format`, `option httplog|tcplog`,
-// `option dontlognull`. Formats are resolved per frontend in build.ts.
-import type { LogTarget } from '../model.ts';
+// Logging keywords: `log` targets (global and per proxy) with `len`, `format`, `sample` and
+// levels, `log-tag` (global and per proxy), `log-send-hostname`, `log-format`, `option
+// httplog|tcplog`, `option dontlognull`. Formats are resolved per frontend in build.ts.
+import os from 'node:os';
+import type { LogHeaderFormat, LogTarget, LogTargetOptions } from '../model.ts';
 import type { Parsed } from '../units.ts';
 import { parseInteger } from '../units.ts';
 import { checkLogFormat } from '../logformat.ts';
@@ -13,27 +15,40 @@ const FACILITIES = new Set([
 ]);
 const LEVELS = new Set(['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']);
 
-/** Parse `ADDR [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]]`. */
-export function parseLogTarget(args: readonly string[]): Parsed<LogTarget> & { warnings?: string[] } {
-  const [addr, ...rest] = args;
-  if (addr === undefined) return { ok: false, error: "'log' expects an address and a facility, e.g. 'log 127.0.0.1 local0'" };
-  const warnings: string[] = [];
+const FORMATS = new Set(['raw', 'short', 'priority', 'timed', 'iso', 'local', 'rfc3164', 'rfc5424']);
+
+/** `len`, `format`, `sample` before the facility; `profile` does not exist in HAProxy 2.6. */
+function parseLogOptions(rest: readonly string[], opts: LogTargetOptions): Parsed<number> {
   let i = 0;
-  while (i < rest.length && (rest[i] === 'len' || rest[i] === 'format' || rest[i] === 'sample' || rest[i] === 'profile')) {
+  while (i < rest.length && (rest[i] === 'len' || rest[i] === 'format' || rest[i] === 'sample')) {
     const opt = rest[i] as string;
     const value = rest[i + 1];
     if (value === undefined) return { ok: false, error: `'log … ${opt}' expects a value` };
     if (opt === 'len') {
       const n = parseInteger(value, 80, 65535);
-      if (!n.ok) return { ok: false, error: `'log … len': ${n.error}` };
-      warnings.push("'log … len' is ignored: handoff does not truncate log lines");
-    } else if (opt === 'format' && value !== 'rfc3164' && !(value === 'raw' && /^(stdout|stderr|fd@[12])$/.test(addr))) {
-      warnings.push(`'log … format ${value}' is ignored: handoff writes RFC 3164 lines to syslog and raw lines to stdout/stderr`);
-    } else if (opt === 'sample' || opt === 'profile') {
-      warnings.push(`'log … ${opt}' is ignored: handoff logs every request`);
+      if (!n.ok) return { ok: false, error: `invalid log length '${value}', must be between 80 and 65535` };
+      opts.maxLen = n.value;
+    } else if (opt === 'format') {
+      if (!FORMATS.has(value)) return { ok: false, error: `unknown log format '${value}' (expected one of ${[...FORMATS].join(', ')})` };
+      opts.format = value as LogHeaderFormat;
+    } else {
+      const sample = parseSampleRanges(value);
+      if (typeof sample === 'string') return { ok: false, error: sample };
+      opts.sample = sample;
     }
     i += 2;
   }
+  return { ok: true, value: i };
+}
+
+/** Parse `ADDR [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]]`. */
+export function parseLogTarget(args: readonly string[]): Parsed<LogTarget> & { warnings?: string[] } {
+  const [addr, ...rest] = args;
+  if (addr === undefined) return { ok: false, error: "'log' expects an address and a facility, e.g. 'log 127.0.0.1 local0'" };
+  const opts: LogTargetOptions = {};
+  const parsedOpts = parseLogOptions(rest, opts);
+  if (!parsedOpts.ok) return parsedOpts;
+  const i = parsedOpts.value;
   const facility = rest[i];
   if (facility === undefined) return { ok: false, error: `'log ${addr}' expects a syslog facility (e.g. local0)` };
   if (!FACILITIES.has(facility)) return { ok: false, error: `unknown log facility '${facility}'` };
@@ -42,10 +57,35 @@ export function parseLogTarget(args: readonly string[]): Parsed<LogTarget> & { w
   const minLevel = rest[i + 2];
   if (minLevel !== undefined && !LEVELS.has(minLevel)) return { ok: false, error: `unknown log minimum level '${minLevel}'` };
   if (rest.length > i + 3) return { ok: false, error: `unexpected word '${rest[i + 3] ?? ''}' after the log level` };
-  const lvl = level === undefined ? {} : { level };
+  const lvl = { ...(level === undefined ? {} : { level }), ...(minLevel === undefined ? {} : { minLevel }) };
   const target = logAddress(addr);
   if (!target.ok) return target;
-  return { ok: true, value: { ...target.value, facility, ...lvl } as LogTarget, warnings };
+  return { ok: true, value: { ...target.value, facility, ...lvl, ...opts } as LogTarget, warnings: [] };
+}
+
+/** `sample 1,3-4:5` → the positions logged out of each 5. */
+export function parseSampleRanges(text: string): { ranges: [number, number][]; size: number } | string {
+  const colon = text.lastIndexOf(':');
+  if (colon === -1) return `'sample ${text}': expects RANGES:SIZE, e.g. 1:10`;
+  const size = Number(text.slice(colon + 1));
+  if (!/^\d+$/.test(text.slice(colon + 1)) || size < 1) return `'sample ${text}': the sample size must be a positive integer`;
+  const ranges: [number, number][] = [];
+  for (const part of text.slice(0, colon).split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (m === null) return `'sample ${text}': invalid range '${part}'`;
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (from < 1 || to < from || to > size) return `'sample ${text}': range '${part}' is outside 1..${size}`;
+    ranges.push([from, to]);
+  }
+  return { ranges, size };
+}
+
+/** `log-tag TAG`: HAProxy refuses an empty one. */
+function parseTag(ctx: LineContext, set: (tag: string) => void): void {
+  const tag = ctx.args[0];
+  if (tag === undefined || tag === '' || ctx.args.length > 1) return ctx.error("'log-tag' expects a tag string");
+  set(tag);
 }
 
 type Address = { kind: 'stdout' | 'stderr' } | { kind: 'udp'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -98,8 +138,14 @@ export const globalKeywords: GlobalKeyword[] = [
     name: 'log',
     parse: (ctx) => applyLog(ctx, (t) => ctx.global.config.logTargets.push(t)),
   },
-  { name: 'log-send-hostname', parse() {} },
-  { name: 'log-tag', parse() {} },
+  {
+    name: 'log-send-hostname',
+    parse(ctx) {
+      if (ctx.args.length > 1) return ctx.error("'log-send-hostname' expects at most one hostname");
+      ctx.global.config.logHostname = ctx.args[0] ?? os.hostname();
+    },
+  },
+  { name: 'log-tag', parse: (ctx) => parseTag(ctx, (tag) => (ctx.global.config.logTag = tag)) },
 ];
 
 export const proxyKeywords: ProxyKeyword[] = [
@@ -121,6 +167,7 @@ export const proxyKeywords: ProxyKeyword[] = [
       applyLog(ctx, (t) => ctx.proxy.logs.push(t));
     },
   },
+  { name: 'log-tag', sections: ALL_PROXIES, parse: (ctx) => parseTag(ctx, (tag) => (ctx.proxy.logTag = tag)) },
   {
     name: 'log-format',
     sections: FRONTEND_SIDE,

@@ -10,7 +10,7 @@ import type { Reporter } from './types.ts';
 export const HARMLESS_GLOBAL: ReadonlySet<string> = new Set([
   'busy-polling', 'close-spread-time', 'cluster-secret', 'fd-hard-limit', 'grace', 'h1-case-adjust-file',
   'httpclient.resolvers.id', 'httpclient.resolvers.prefer', 'httpclient.ssl.ca-file', 'httpclient.ssl.verify',
-  'insecure-setuid-wanted', 'log-send-hostname', 'maxcompcpuusage', 'maxcomprate', 'maxpipes', 'maxzlibmem',
+  'insecure-setuid-wanted', 'maxcompcpuusage', 'maxcomprate', 'maxpipes', 'maxzlibmem',
   'mworker-max-reloads', 'no-memory-trimming', 'noevports', 'nokqueue', 'numa-cpu-mapping', 'pp2-never-send-local',
   'profiling.tasks', 'ssl-mode-async', 'ssl-skip-self-issued-ca', 'strict-limits', 'thread-group', 'thread-groups',
   'h2-workaround-bogus-websocket-clients',
@@ -18,7 +18,7 @@ export const HARMLESS_GLOBAL: ReadonlySet<string> = new Set([
 
 /** Likewise for proxy keywords: logging details and TCP keep-alive probes. */
 export const HARMLESS_PROXY: ReadonlySet<string> = new Set([
-  'error-log-format', 'log-format-sd', 'log-tag', 'clitcpka-cnt', 'clitcpka-idle', 'clitcpka-intvl',
+  'error-log-format', 'log-format-sd', 'clitcpka-cnt', 'clitcpka-idle', 'clitcpka-intvl',
   'srvtcpka-cnt', 'srvtcpka-idle', 'srvtcpka-intvl', 'max-session-srv-conns', 'hash-balance-factor',
   // Only meaningful with keywords handoff refuses (load-server-state-from-file is ignored, cookie refused).
   'server-state-file-name', 'dynamic-cookie-key',

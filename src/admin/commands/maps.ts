@@ -1,0 +1,113 @@
+// Map and ACL commands (management.txt 9.3): show/get/add/set/del/clear map|acl, answered and
+// refused in HAProxy 2.6's words; and `show table`, which has nothing to show until handoff has
+// stick tables (issue 11).
+import { CommandError, type Command } from '../command.ts';
+import type { AdminTarget, PatternKind, PatternMatch } from '../target.ts';
+
+const ID = { map: 'map', acl: 'ACL' } as const;
+
+function check(result: string | null): string {
+  if (result !== null) throw new CommandError(result);
+  return '';
+}
+
+/** `@VER` (HAProxy's prepared versions, `prepare map` / `commit map`) is not supported. */
+function noVersion(args: string[]): void {
+  if (args[2]?.startsWith('@') === true) throw new CommandError(`'${args[0]} ${args[1]} @VERSION': handoff has no map versions (no 'prepare map' / 'commit map')`);
+}
+
+function showList(target: AdminTarget, kind: PatternKind): string {
+  const rows = target.patternRefs(kind).map((r) => `${r.id} (${r.path}) ${r.description}. curr_ver=0 next_ver=0 entry_cnt=${r.entries}\n`);
+  return `# id (file) description\n${rows.join('')}`;
+}
+
+function show(kind: PatternKind): Command['run'] {
+  return (target, args) => {
+    noVersion(args);
+    const name = args[2];
+    if (name === undefined) return showList(target, kind);
+    const entries = target.patternEntries(kind, name);
+    if (typeof entries === 'string') throw new CommandError(entries);
+    return entries.map((e) => (kind === 'map' ? `${e.ref} ${e.key} ${e.value}\n` : `${e.ref} ${e.key}\n`)).join('');
+  };
+}
+
+function lookupLine(kind: PatternKind, m: PatternMatch): string {
+  let out = `type=${m.match}, case=${m.ignoreCase ? 'insensitive' : 'sensitive'}`;
+  const word = kind === 'map' ? 'found' : 'match';
+  if (m.entry === undefined) return `${out}, ${word}=no\n`;
+  out += `, ${word}=yes, idx=${m.idx}`;
+  if (kind === 'acl') return `${out}, pattern="${m.entry.key}"\n`;
+  return `${out}, key="${m.entry.key}", value="${m.entry.value}", type="${m.output ?? 'str'}"\n`;
+}
+
+function get(kind: PatternKind): Command['run'] {
+  return (target, args) => {
+    const [, , name, value] = args;
+    if (name === undefined || value === undefined) throw new CommandError(`Missing ${ID[kind]} identifier and/or key.`);
+    const m = target.patternLookup(kind, name, value);
+    if (typeof m === 'string') throw new CommandError(m);
+    return lookupLine(kind, m);
+  };
+}
+
+function add(kind: PatternKind): Command['run'] {
+  return (target, args) => {
+    noVersion(args);
+    const [, , name, key, value] = args;
+    if (kind === 'map' && (name === undefined || key === undefined || value === undefined)) {
+      throw new CommandError("'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload");
+    }
+    if (name === undefined || key === undefined) throw new CommandError("'add acl' expects two parameters: ACL identifier and pattern.");
+    return check(target.changePatterns(kind, name, kind === 'map' ? { op: 'add', key, value: value as string } : { op: 'add', key }));
+  };
+}
+
+function del(kind: PatternKind): Command['run'] {
+  return (target, args) => {
+    const [, , name, key] = args;
+    if (name === undefined || key === undefined) throw new CommandError(`This command expects two parameters: ${ID[kind]} identifier and key.`);
+    return check(target.changePatterns(kind, name, { op: 'del', key }));
+  };
+}
+
+function clear(kind: PatternKind): Command['run'] {
+  return (target, args) => {
+    noVersion(args);
+    const name = args[2];
+    if (name === undefined) throw new CommandError(`Missing ${ID[kind]} identifier.`);
+    return check(target.changePatterns(kind, name, { op: 'clear' }));
+  };
+}
+
+export const mapCommands: Command[] = [
+  { usage: 'show map [MAP]', help: 'list the map files, or the entries of one (#ID or file)', level: 'user', run: show('map') },
+  { usage: 'show acl [ACL]', help: 'list the ACL pattern files, or the patterns of one (#ID or file)', level: 'user', run: show('acl') },
+  { usage: 'get map MAP VALUE', help: 'the map entry a sample value finds', level: 'user', run: get('map') },
+  { usage: 'get acl ACL VALUE', help: 'the ACL pattern a sample value matches', level: 'user', run: get('acl') },
+  { usage: 'add map MAP KEY VALUE', help: 'add a map entry (every worker, at once; until the next reload)', level: 'operator', run: add('map') },
+  { usage: 'add acl ACL PATTERN', help: 'add an ACL pattern (every worker, at once; until the next reload)', level: 'operator', run: add('acl') },
+  {
+    usage: 'set map MAP KEY|#REF VALUE',
+    help: 'change the value of the map entries with this key',
+    level: 'operator',
+    run(target, args) {
+      const [, , name, key, value] = args;
+      if (name === undefined || key === undefined || value === undefined) throw new CommandError("'set map' expects three parameters: map identifier, key and value.");
+      return check(target.changePatterns('map', name, { op: 'set', key, value }));
+    },
+  },
+  { usage: 'del map MAP KEY|#REF', help: 'delete the map entries with this key', level: 'operator', run: del('map') },
+  { usage: 'del acl ACL PATTERN|#REF', help: 'delete the ACL patterns equal to this one', level: 'operator', run: del('acl') },
+  { usage: 'clear map MAP', help: 'remove every entry of a map', level: 'operator', run: clear('map') },
+  { usage: 'clear acl ACL', help: 'remove every pattern of an ACL file', level: 'operator', run: clear('acl') },
+  {
+    usage: 'show table [NAME]',
+    help: 'stick tables (handoff has none yet: an empty answer, or No such table)',
+    level: 'operator',
+    run(_target, args) {
+      if (args[2] !== undefined) throw new CommandError('No such table');
+      return '';
+    },
+  },
+];
