@@ -15,6 +15,7 @@ import { createClock } from './http1/clock.ts';
 import { applyStates, buildRuntime } from './runtime.ts';
 import type { HttpDeps } from './http-proxy.ts';
 import { serveStatsPage } from './stats.ts';
+import { createWorkerAdmin } from './admin.ts';
 
 /** The hard-stop-after of a worker whose master vanished and whose config sets none. */
 const ORPHAN_HARD_STOP_MS = 30_000;
@@ -100,6 +101,17 @@ const routeSets = createRouteSets({
     if (!stopping) send({ type: 'generation-drained', generation });
   },
   say,
+});
+
+/** Runtime API commands on what this process holds (servers added/deleted, sessions, sockets). */
+const admin = createWorkerAdmin({
+  runtimes: () => routeSets.runtimesInUse(),
+  layers: () => routeSets.layers(),
+  servers: () => servers,
+  counters,
+  pools: pools.poolFor,
+  closeUnusedPools: () => pools.closeUnused(),
+  listeners: { has: (key) => acceptLoop.has(key), close: (key) => acceptLoop.close(key) },
 });
 
 function serveStats(...[fe, client, head, done]: Parameters<HttpDeps['serveStats']>): void {
@@ -242,6 +254,15 @@ process.on('message', (msg: unknown, handle: unknown) => {
       break;
     case 'stats':
       pendingStats.get(msg.requestId)?.(msg.snapshot);
+      break;
+    case 'server-add':
+      admin.addServer(msg.backend, msg.server);
+      break;
+    case 'server-del':
+      admin.delServer(msg.id);
+      break;
+    case 'admin-query':
+      send({ type: 'admin-answer', requestId: msg.requestId, ...admin.answer(msg.query) });
       break;
   }
 });
