@@ -6,6 +6,8 @@ import { CommandError, RANK, type AccessLevel, type Command } from './command.ts
 import { processCommands } from './commands/process.ts';
 import { statCommands } from './commands/stat.ts';
 import { serverCommands } from './commands/servers.ts';
+import { dynamicCommands } from './commands/dynamic.ts';
+import { sessionCommands } from './commands/sessions.ts';
 
 export type { AdminTarget } from './target.ts';
 export type { AccessLevel } from './command.ts';
@@ -15,6 +17,8 @@ const commands: Command[] = [
   ...processCommands,
   ...statCommands,
   ...serverCommands,
+  ...dynamicCommands,
+  ...sessionCommands,
 ];
 
 function helpText(level: AccessLevel): string {

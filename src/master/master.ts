@@ -16,6 +16,8 @@ import { liveWorkers, type Cohort } from './cohort.ts';
 import type { WorkerProcess } from './worker-process.ts';
 import type { Logger } from './log.ts';
 import type { AdminTarget, MasterInfo, ProcInfo, RuntimeServerSetting, ServerReport } from '../admin/target.ts';
+import { createDynamic, type Dynamic } from './admin-dynamic.ts';
+import { createFrontendControl, type FrontendControl } from './admin-frontends.ts';
 
 export interface MasterOptions {
   /** Read in order as one configuration at every reload (a directory: its `*.cfg` files). */
@@ -62,6 +64,10 @@ interface Parts {
   reloader: Reloader;
   serverStates(): ServerStates;
   broadcastServers(): void;
+  /** `add server`/`del server`, sessions: admin-dynamic.ts. */
+  dynamic: Dynamic;
+  /** `disable|enable|shutdown frontend`: admin-frontends.ts. */
+  frontends: FrontendControl;
 }
 
 export function createMaster(opts: MasterOptions): Master {
@@ -89,8 +95,15 @@ export function createMaster(opts: MasterOptions): Master {
     onReport: (cohort, w, msg) => onReport(parts, cohort, w, msg),
     onGone: (w) => counters.forget(w.pid),
   });
+  const dynamic = createDynamic({ current: () => supervisor.current(), cohorts: () => supervisor.cohorts(), runtime, health, broadcast: (m) => supervisor.broadcast(m), broadcastServers, log });
+  const frontends = createFrontendControl({ current: () => supervisor.current(), listeners, ask: dynamic.ask, log });
   const reloader = createReloader({
-    load: () => loadConfig(opts.configFiles, { ...opts.loadOptions, ...(opts.workers !== undefined ? { workersOverride: opts.workers } : {}) }),
+    load: async () => {
+      const loaded = await loadConfig(opts.configFiles, { ...opts.loadOptions, ...(opts.workers !== undefined ? { workersOverride: opts.workers } : {}) });
+      // Stopped frontends accept again and servers added at run time stay (admin-dynamic.ts).
+      if (loaded.config !== undefined) await frontends.resumeAll();
+      return dynamic.merge(loaded);
+    },
     listeners,
     supervisor,
     log,
@@ -102,12 +115,13 @@ export function createMaster(opts: MasterOptions): Master {
     onActivated(config) {
       // The unix sockets go to their paths only now that a generation accepts on them.
       for (const problem of listeners.publish()) log.warning(problem);
+      dynamic.activated(config);
       health.apply(config);
       broadcastServers();
     },
     ...(opts.onReloadState !== undefined ? { onReloadState: opts.onReloadState } : {}),
   });
-  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, health, runtime, supervisor, reloader, serverStates, broadcastServers };
+  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, health, runtime, supervisor, reloader, serverStates, broadcastServers, dynamic, frontends };
   return masterOf(parts);
 }
 
@@ -139,6 +153,9 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
         p.opts.log.warning(`server ${msg.id}: worker g${cohort.generation}#${w.index} saw ${msg.errors} consecutive errors (last: ${msg.last})`);
       }
       p.broadcastServers();
+      break;
+    case 'admin-answer':
+      p.dynamic.answered(msg);
       break;
     default:
       break;
@@ -190,6 +207,12 @@ function masterOf(p: Parts): Master {
       return null;
     },
     currentConfig: () => supervisor.current()?.config,
+    addServer: (backend, name, words) => p.dynamic.addServer(backend, name, words),
+    delServer: (backend, name) => p.dynamic.delServer(backend, name),
+    sessions: () => p.dynamic.sessions(),
+    shutdownSession: (id) => p.dynamic.shutdownSession(id),
+    shutdownServerSessions: (backend, name) => p.dynamic.shutdownServerSessions(backend, name),
+    frontend: (name, action) => p.frontends.run(name, action),
   };
 }
 
