@@ -40,7 +40,7 @@ export interface Dynamic {
   answered(msg: Answer): void;
   /** A configuration was loaded for a reload: the servers added at run time join it. */
   merge(result: LoadResult): LoadResult;
-  /** A generation serves now: added servers that its configuration defines itself are dropped. */
+  /** A generation serves now: added servers join it, unless its configuration defines them itself. */
   activated(config: Config): void;
 }
 
@@ -98,7 +98,7 @@ export function createDynamic(deps: DynamicDeps): Dynamic {
       pending.get(msg.requestId)?.(msg);
     },
     merge: (result) => merge(deps, added, result),
-    activated: (config) => dropShadowed(deps, added, config),
+    activated: (config) => reconcile(deps, added, config),
   };
 }
 
@@ -168,10 +168,17 @@ function merge(deps: DynamicDeps, added: Map<string, Added>, result: LoadResult)
   return result;
 }
 
-/** The configuration now serving defines a server of the same name as one added: the configuration wins. */
-function dropShadowed(deps: DynamicDeps, added: Map<string, Added>, config: Config): void {
+/** A generation serves now. A server added while it was being prepared joins it (and its workers'
+ * runtimes: they dedupe by name); one its configuration defines under the same name wins. */
+function reconcile(deps: DynamicDeps, added: Map<string, Added>, config: Config): void {
   for (const [id, a] of added) {
-    const own = config.backends.find((b) => b.name === a.backend)?.servers.find((s) => s.name === a.server.name);
+    const be = config.backends.find((b) => b.name === a.backend);
+    const own = be?.servers.find((s) => s.name === a.server.name);
+    if (be !== undefined && own === undefined) {
+      be.servers.push(a.server);
+      deps.broadcast({ type: 'server-add', backend: a.backend, server: a.server });
+      continue;
+    }
     if (own === undefined || own === a.server) continue;
     deps.log.notice(`server ${id}: the configuration now defines it (${own.loc.file}:${own.loc.line}); the server added from the runtime API is replaced by it`);
     added.delete(id);
