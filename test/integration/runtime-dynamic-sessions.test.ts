@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort, startBackends, startHandoff, stopAll, tempDir, until, type Backends, type Handoff } from '../helpers/proxy.ts';
+import { freePort, sleep, startBackends, startHandoff, stopAll, tempDir, until, type Backends, type Handoff } from '../helpers/proxy.ts';
 import { startPeers } from '../helpers/peers.ts';
 
 function config(port: number, server: string, extraGlobal = ''): string {
@@ -98,7 +98,7 @@ function connects(port: number): Promise<string> {
   });
 }
 
-test('disable frontend refuses new connections in every worker; enable frontend serves again; a reload enables it too', { timeout: 90_000 }, async () => {
+test('disable frontend refuses new connections in every worker (a replaced one too); enable frontend serves again; a reload enables it too', { timeout: 90_000 }, async () => {
   const dir = tempDir('handoff-dyn-fe-');
   const backends: Backends = await startBackends(1);
   const port = await freePort();
@@ -108,6 +108,16 @@ test('disable frontend refuses new connections in every worker; enable frontend 
     assert.deepEqual(await ctl(h, 'disable frontend fe'), { ok: true, text: '' });
     for (let i = 0; i < 4; i++) assert.equal(await connects(port), 'ECONNREFUSED');
     assert.deepEqual(await ctl(h, 'disable frontend fe'), { ok: true, text: 'All sockets are already disabled.' });
+    // A worker that replaces a crashed one is stopped again once ready.
+    const before = await h.workerPids();
+    process.kill(before[0] ?? 0, 'SIGKILL');
+    await until('a replacement worker', async () => {
+      const now = await h.workerPids();
+      return now.length === before.length && now.some((p) => !before.includes(p));
+    }, 20_000);
+    await until('the frontend refusing again', async () => (await connects(port)) === 'ECONNREFUSED', 5000);
+    await sleep(300);
+    for (let i = 0; i < 4; i++) assert.equal(await connects(port), 'ECONNREFUSED');
     assert.deepEqual(await ctl(h, 'enable frontend fe'), { ok: true, text: '' });
     for (let i = 0; i < 4; i++) assert.equal((await request(port)).outcome, '200');
     assert.deepEqual(await ctl(h, 'enable frontend fe'), { ok: true, text: 'All sockets are already enabled.' });
