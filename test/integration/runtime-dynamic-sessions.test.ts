@@ -83,6 +83,27 @@ test('show sess lists a request in flight; shutdown sessions server and shutdown
   }
 });
 
+test('mode tcp: show sess lists a tcp session with its server; shutdown sessions server closes it', { timeout: 60_000 }, async () => {
+  const dir = tempDir('handoff-dyn-tcp-');
+  const backends: Backends = await startBackends(1);
+  const port = await freePort();
+  const tcp = config(port, `127.0.0.1:${backends.ports[0] ?? 0}`).replace(/mode http/, 'mode tcp');
+  const h = await startHandoff(dir, tcp);
+  try {
+    const client = net.connect({ host: '127.0.0.1', port });
+    const closed = new Promise<number>((resolve) => client.on('close', () => resolve(Date.now())));
+    client.on('error', () => {});
+    await until('the tcp session listed', async () => (await sessionTo(h, 's1')) !== undefined, 10_000);
+    assert.match((await sessionTo(h, 's1')) ?? '', /^0x[0-9a-f]+: proto=tcpv4 src=127\.0\.0\.1:\d+ fe=fe be=be srv=s1 age=\d+s$/);
+    const t0 = Date.now();
+    assert.deepEqual(await ctl(h, 'shutdown sessions server be/s1'), { ok: true, text: '' });
+    assert.ok((await closed) - t0 < 5000, 'the client connection was closed');
+  } finally {
+    await stopAll([h, backends]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 function connects(port: number): Promise<string> {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
