@@ -52,7 +52,7 @@ async function sessionTo(h: Handoff, server: string): Promise<string | undefined
   return lines.find((l) => l.includes(` srv=${server} `));
 }
 
-test('show sess lists a request in flight; shutdown sessions server and shutdown session cut it', { timeout: 90_000 }, async () => {
+test('show sess lists a request in flight; shutdown sessions server and shutdown session cut it; del server waits for none', { timeout: 90_000 }, async () => {
   const dir = tempDir('handoff-dyn-sess-');
   const slow: Backends = await startBackends(1, ['--delay', '30000']);
   const port = await freePort();
@@ -75,6 +75,15 @@ test('show sess lists a request in flight; shutdown sessions server and shutdown
     const cut2 = await second;
     assert.ok(cut2.ms < 10_000, `the request was cut (${cut2.outcome} after ${cut2.ms} ms)`);
     assert.deepEqual(await ctl(h, `shutdown session ${id}`), { ok: false, text: "No such session (use 'show sess')." });
+
+    // del server: refused while a session is open with the server, even in maintenance.
+    const third = request(port);
+    await until('the third request listed', async () => (await sessionTo(h, 's1')) !== undefined, 10_000);
+    assert.equal((await ctl(h, 'disable server be/s1')).ok, true);
+    assert.deepEqual(await ctl(h, 'del server be/s1'), { ok: false, text: 'Server still has connections attached to it, cannot remove it.' });
+    assert.equal((await ctl(h, 'shutdown sessions server be/s1')).ok, true);
+    await third;
+    await until('the server deleted', async () => (await ctl(h, 'del server be/s1')).text === 'Server deleted.', 5000);
   } finally {
     // The slow backend still holds its delayed answers: no need to wait for them.
     await stopAll([h]);
