@@ -346,7 +346,15 @@ function tlsModel(b: BindDraft, resolved: ResolvedTls, ctx: ModelContext): TlsBi
 function statsModel(p: ProxyDraft): StatsPage | undefined {
   if (!p.stats.enabled) return undefined;
   const page: StatsPage = { uri: p.stats.uri ?? DEFAULT_STATS_URI, realm: p.stats.realm ?? DEFAULT_STATS_REALM, auth: p.stats.auth };
-  if (p.stats.refresh !== undefined) page.refresh = p.stats.refresh;
+  const s = p.stats;
+  if (s.refresh !== undefined) page.refresh = s.refresh;
+  if (s.admin !== undefined) page.admin = s.admin;
+  // `.` is the proxy serving the page (also when the line came from a defaults section).
+  if (s.scope !== undefined) page.scope = s.scope.map((name) => (name === '.' ? p.name : name));
+  if (s.hideVersion === true) page.hideVersion = true;
+  if (s.showLegends === true) page.showLegends = true;
+  if (s.showNode !== undefined) page.showNode = s.showNode;
+  if (s.showDesc !== undefined) page.showDesc = s.showDesc;
   return page;
 }
 

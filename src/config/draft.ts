@@ -120,6 +120,15 @@ export interface StatsDraft {
   realm?: string;
   auth: { user: string; password: string }[];
   refresh?: number;
+  /** `stats admin if|unless COND`, in order: the first that holds makes the request an admin's. */
+  admin?: Condition[];
+  /** `stats scope NAME` as written (`.`: the proxy serving the page). */
+  scope?: string[];
+  hideVersion?: boolean;
+  showLegends?: boolean;
+  /** `stats show-node [NAME]`: '' for the host's name. */
+  showNode?: string;
+  showDesc?: string;
   loc?: Location;
 }
 

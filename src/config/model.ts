@@ -348,6 +348,15 @@ export interface StatsPage {
   /** `user:password` pairs for basic auth; empty means no auth. */
   auth: { user: string; password: string }[];
   refresh?: number;
+  /** `stats admin if|unless COND`: a request for which one holds gets the admin form and may POST actions. */
+  admin?: Condition[];
+  /** `stats scope`: the only proxies the page lists (absent: every proxy). */
+  scope?: string[];
+  hideVersion?: true;
+  showLegends?: true;
+  /** `stats show-node [NAME]`: '' for the host's name. */
+  showNode?: string;
+  showDesc?: string;
 }
 
 export interface Frontend {

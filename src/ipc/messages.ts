@@ -70,6 +70,9 @@ export type WorkerQuery =
   | { kind: 'pause-listeners'; keys: string[] }
   | { kind: 'resume-listeners'; keys: string[] };
 
+/** HAProxy's result of a stats page action, shown by the page as `;st=CODE`. */
+export type StatsAdminCode = 'DONE' | 'PART' | 'NONE' | 'ERRP' | 'DENY' | 'EXCD' | 'IVAL' | 'UNKN';
+
 export type MasterToWorker =
   | {
       type: 'init';
@@ -103,6 +106,7 @@ export type MasterToWorker =
   | { type: 'servers'; servers: ServerStates }
   | { type: 'drain'; hardStopAfterMs: number }
   | { type: 'stats'; requestId: number; snapshot: StatsSnapshot }
+  | { type: 'stats-admin-result'; requestId: number; code: StatsAdminCode }
   /** `add server`: server `server` joins backend `backend` in every runtime this process holds. */
   | { type: 'server-add'; backend: string; server: Server }
   /** `del server`: server `id` leaves every runtime this process holds. */
@@ -121,6 +125,12 @@ export type WorkerToMaster =
   /** An in-process generation this worker was draining has finished (or was killed). */
   | { type: 'generation-drained'; generation: number }
   | { type: 'stats-request'; requestId: number }
+  /**
+   * The stats page's admin form was posted (`stats admin` held): apply `action` to the servers
+   * named in `backend` (its name), as `set server … state` does; answered with
+   * `stats-admin-result`.
+   */
+  | { type: 'stats-admin'; requestId: number; backend: string; action: string; servers: string[] }
   /**
    * Passive health (`observe`): this worker saw `errors` consecutive errors on server `id`
    * (`error-limit` reached; `last` describes the last one). The master applies `on-error` and

@@ -15,6 +15,7 @@ import { createSupervisor, type Supervisor } from './supervisor.ts';
 import { liveWorkers, type Cohort } from './cohort.ts';
 import type { WorkerProcess } from './worker-process.ts';
 import type { Logger } from './log.ts';
+import { applyPageAction } from './admin-page.ts';
 import type { AdminTarget, MasterInfo, ProcInfo, RuntimeServerSetting, ServerReport } from '../admin/target.ts';
 import { createDynamic, type Dynamic } from './admin-dynamic.ts';
 import { createFrontendControl, type FrontendControl } from './admin-frontends.ts';
@@ -145,6 +146,9 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
     case 'stats-request':
       w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats(p) });
       break;
+    case 'stats-admin':
+      w.send({ type: 'stats-admin-result', requestId: msg.requestId, code: applyPageAction(p.supervisor.current()?.config, msg, (id, setting) => setServer(p, id, setting)) });
+      break;
     case 'server-errors':
       // Passive health: on-error applies through the checker (a DOWN is logged and broadcast by
       // its onChange). Answer with the states anyway: the worker stopped picking the server
@@ -199,13 +203,7 @@ function masterOf(p: Parts): Master {
     procs: () => procs(p),
     stats: () => stats(p),
     servers: () => servers(p),
-    setServer(id, setting) {
-      const known = supervisor.current()?.config.backends.some((b) => b.servers.some((s) => s.id === id));
-      if (!known) return `no such server '${id}' (expected BACKEND/SERVER)`;
-      p.runtime.set(id, { ...p.runtime.get(id), ...setting });
-      p.broadcastServers();
-      return null;
-    },
+    setServer: (id, setting) => setServer(p, id, setting),
     currentConfig: () => supervisor.current()?.config,
     addServer: (backend, name, words) => p.dynamic.addServer(backend, name, words),
     delServer: (backend, name) => p.dynamic.delServer(backend, name),
@@ -214,6 +212,14 @@ function masterOf(p: Parts): Master {
     shutdownServerSessions: (backend, name) => p.dynamic.shutdownServerSessions(backend, name),
     frontend: (name, action) => p.frontends.run(name, action),
   };
+}
+
+function setServer(p: Parts, id: string, setting: RuntimeServerSetting): string | null {
+  const known = p.supervisor.current()?.config.backends.some((b) => b.servers.some((s) => s.id === id));
+  if (!known) return `no such server '${id}' (expected BACKEND/SERVER)`;
+  p.runtime.set(id, { ...p.runtime.get(id), ...setting });
+  p.broadcastServers();
+  return null;
 }
 
 function info(p: Parts): MasterInfo {

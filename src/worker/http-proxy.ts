@@ -37,7 +37,7 @@ export interface HttpDeps {
   runtime: WorkerRuntime;
   connections: ConnectionRegistry;
   /** Answers a request to the stats URI (the frontend has `stats uri`); calls `done` once answered. */
-  serveStats(fe: FrontendRuntime, client: Http1Connection, head: RequestHead, done: (status: number) => void): void;
+  serveStats(fe: FrontendRuntime, client: Http1Connection, head: RequestHead, admin: boolean, done: (status: number) => void): void;
 }
 
 /**
@@ -268,9 +268,11 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   if (monitorRequest(x)) return;
   const http = fe.frontend.http;
   if (!requestRules(x, http, fe.frontend)) return;
-  if (statsUri !== undefined && head.uri.startsWith(statsUri)) {
+  if (statsUri !== undefined && head.uri.startsWith(statsUri) && STATS_METHODS.has(head.method)) {
     x.termination = 'PR--';
-    deps.serveStats(fe, client, head, (status) => {
+    // `stats admin if COND`: the first that holds makes the request an admin's (HAProxy's order).
+    const admin = fe.frontend.stats?.admin?.some((c) => evaluate(c, x)) === true;
+    deps.serveStats(fe, client, head, admin, (status) => {
       x.status = status;
       complete(x);
     });
@@ -282,6 +284,9 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   if (head.upgrade !== undefined || head.method === 'CONNECT') openTunnel(x, tunnelHeaders(x), (status, termination) => tunnelEnded(x, status, termination));
   else connectUpstream(x);
 }
+
+/** The methods HAProxy's stats page answers; any other goes on to the backend, as in HAProxy. */
+const STATS_METHODS = new Set(['GET', 'HEAD', 'POST']);
 
 /** Bytes that are not a request: HAProxy's 400 (or 408, 414, 431, 501) and a `PR--` line. */
 function refuseRequest(fe: FrontendRuntime, client: Http1Connection, status: number, _reason: string): void {

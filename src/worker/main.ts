@@ -14,7 +14,8 @@ import { createRouteSets } from './route-sets.ts';
 import { createClock } from './http1/clock.ts';
 import { applyStates, buildRuntime } from './runtime.ts';
 import type { HttpDeps } from './http-proxy.ts';
-import { serveStatsPage } from './stats.ts';
+import { serveStatsPage, type StatsMaster } from './stats.ts';
+import { createPageActions } from './stats-admin.ts';
 import { createWorkerAdmin } from './admin.ts';
 
 /** The hard-stop-after of a worker whose master vanished and whose config sets none. */
@@ -104,7 +105,7 @@ const routeSets = createRouteSets({
 });
 
 /** Runtime API commands on what this process holds (servers added/deleted, sessions, sockets). */
-const admin = createWorkerAdmin({
+const workerAdmin = createWorkerAdmin({
   runtimes: () => routeSets.runtimesInUse(),
   layers: () => routeSets.layers(),
   servers: () => servers,
@@ -114,8 +115,15 @@ const admin = createWorkerAdmin({
   listeners: { has: (key) => acceptLoop.has(key), close: (key) => acceptLoop.close(key) },
 });
 
-function serveStats(...[fe, client, head, done]: Parameters<HttpDeps['serveStats']>): void {
-  if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, requestSnapshot, client, head, done);
+const pageActions = createPageActions((msg) => {
+  if (!process.connected) return false;
+  send(msg);
+  return true;
+});
+const statsMaster: StatsMaster = { snapshot: requestSnapshot, act: pageActions.act, maxconn: () => routeSets.active()?.config.global.maxconn };
+
+function serveStats(...[fe, client, head, admin, done]: Parameters<HttpDeps['serveStats']>): void {
+  if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, statsMaster, client, head, admin, done);
 }
 
 function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {
@@ -255,14 +263,17 @@ process.on('message', (msg: unknown, handle: unknown) => {
     case 'stats':
       pendingStats.get(msg.requestId)?.(msg.snapshot);
       break;
+    case 'stats-admin-result':
+      pageActions.answered(msg.requestId, msg.code);
+      break;
     case 'server-add':
-      admin.addServer(msg.backend, msg.server);
+      workerAdmin.addServer(msg.backend, msg.server);
       break;
     case 'server-del':
-      admin.delServer(msg.id);
+      workerAdmin.delServer(msg.id);
       break;
     case 'admin-query':
-      send({ type: 'admin-answer', requestId: msg.requestId, ...admin.answer(msg.query) });
+      send({ type: 'admin-answer', requestId: msg.requestId, ...workerAdmin.answer(msg.query) });
       break;
   }
 });

@@ -32,8 +32,8 @@ test('the stats uri answers HTML from the master snapshot, CSV with ;csv, 401 wi
     const auth = { Authorization: `Basic ${Buffer.from('admin:secret').toString('base64')}` };
     const html = await get(port, '/haproxy?stats', { headers: auth });
     assert.equal(html.status, 200);
-    assert.match(html.body, /<caption>web<\/caption>/);
-    assert.match(html.body, /<meta http-equiv="refresh" content="5">/);
+    assert.match(html.body, /<a class=px href="#web">web<\/a>/);
+    assert.equal(html.headers.refresh, '5', "HAProxy's Refresh header");
     const csv = await get(port, '/haproxy?stats;csv', { headers: auth });
     assert.match(csv.body, /^# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,/);
     assert.match(csv.body, /\napp,s1,,,0,,,12,/);

@@ -1,6 +1,7 @@
-// The statistics page of a proxy (`stats enable|uri|realm|auth|refresh…`). As in HAProxy, any of
-// uri/realm/auth/refresh also enables it.
+// The statistics page of a proxy (`stats enable|uri|realm|auth|refresh|admin|scope|hide-version|show-…`).
+// As in HAProxy, every one of them but `disable` also enables it.
 import { parseTime } from '../units.ts';
+import { ruleCondition } from './rule-condition.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
 import { ALL_PROXIES } from './types.ts';
 
@@ -61,16 +62,49 @@ export const proxyKeywords: ProxyKeyword[] = [
     ctx.proxy.stats.refresh = t.value;
     enable(ctx);
   }),
-  stats('hide-version', () => {}),
-  stats('show-legends', () => {}),
-  stats('show-desc', () => {}),
-  stats('show-node', () => {}),
-  stats('show-modules', () => {}),
+  stats('hide-version', (ctx) => {
+    ctx.proxy.stats.hideVersion = true;
+    enable(ctx);
+  }),
+  stats('show-legends', (ctx) => {
+    ctx.proxy.stats.showLegends = true;
+    enable(ctx);
+  }),
+  stats('show-node', (ctx) => {
+    const name = ctx.args[0] ?? '';
+    if (ctx.args.length > 1 || (name !== '' && !/^[A-Za-z0-9_.-]+$/.test(name))) {
+      return ctx.error("'stats show-node' invalid node name - should be a string with digits(0-9), letters(A-Z, a-z), hyphen(-) or underscode(_)");
+    }
+    ctx.proxy.stats.showNode = name;
+    enable(ctx);
+  }),
+  stats('show-desc', (ctx) => {
+    // HAProxy falls back on the global `description`, which handoff ignores: without a text, nothing to show.
+    if (ctx.args.length === 0) return ctx.warn("'show-desc' requires a parameter or 'desc' to be set in the global section");
+    ctx.proxy.stats.showDesc = ctx.args.join(' ');
+    enable(ctx);
+  }),
+  {
+    name: 'stats show-modules',
+    sections: ALL_PROXIES,
+    status: { kind: 'warned', why: 'is ignored: handoff has no extra stats modules to show' },
+    parse: (ctx) => ctx.warn("'stats show-modules' is ignored: handoff has no extra stats modules to show"),
+  },
   stats('admin', (ctx) => {
-    ctx.warn("'stats admin' is not supported: the stats page is read-only; use the admin socket ('handoff ctl')");
+    if (ctx.proxy.kind === 'defaults') return ctx.error("'stats admin' not allowed in 'defaults' section");
+    if (ctx.args[0] !== 'if' && ctx.args[0] !== 'unless') return ctx.error("'stats admin' requires either 'if' or 'unless' followed by a condition");
+    const split = ruleCondition(ctx, ctx.args);
+    if (split === undefined) return;
+    if (split.cond === undefined) return ctx.error("'stats admin' requires either 'if' or 'unless' followed by a condition");
+    (ctx.proxy.stats.admin ??= []).push(split.cond);
+    enable(ctx);
   }),
   stats('scope', (ctx) => {
-    ctx.error("'stats scope' is not supported by handoff: the stats page would list every proxy, not only this one");
+    const v = ctx.args[0];
+    if (v === undefined || v === '') return ctx.error("'stats scope' needs a proxy name");
+    if (ctx.args.length > 1) return ctx.error(`'stats scope' expects one proxy name per line, got '${ctx.args.join(' ')}'`);
+    (ctx.proxy.stats.scope ??= []).push(v);
+    enable(ctx);
   }),
   stats('http-request', (ctx) => {
     ctx.error("'stats http-request' is not supported by handoff: refusing to run without the access control it expresses; use 'stats auth'");
