@@ -7,6 +7,8 @@ import { processCommands } from './commands/process.ts';
 import { statCommands } from './commands/stat.ts';
 import { serverCommands } from './commands/servers.ts';
 import { mapCommands } from './commands/maps.ts';
+import { dynamicCommands } from './commands/dynamic.ts';
+import { sessionCommands } from './commands/sessions.ts';
 
 export type { AdminTarget } from './target.ts';
 export type { AccessLevel } from './command.ts';
@@ -17,6 +19,8 @@ const commands: Command[] = [
   ...statCommands,
   ...serverCommands,
   ...mapCommands,
+  ...dynamicCommands,
+  ...sessionCommands,
 ];
 
 function helpText(level: AccessLevel): string {

@@ -1,7 +1,9 @@
 // What the runtime API needs from whoever it controls (the master): the members its commands call,
 // with their types declared here so that src/admin imports nothing from src/master. The master
 // satisfies AdminTarget structurally.
-import type { ServerState, StatsSnapshot } from '../ipc/messages.ts';
+import type { ServerState, SessionLine, StatsSnapshot } from '../ipc/messages.ts';
+
+export type { SessionLine } from '../ipc/messages.ts';
 
 /** A runtime change to a server (`set server`, `set weight`), kept across reloads. */
 export interface RuntimeServerSetting {
@@ -79,6 +81,14 @@ export interface PatternMatch {
 }
 
 export type PatternChange = { op: 'add' | 'set' | 'del'; key: string; value?: string } | { op: 'clear' };
+/** What a runtime-API action answers: HAProxy's message ('' for none), and whether it failed. */
+export interface AdminAnswer {
+  ok: boolean;
+  message: string;
+}
+
+/** `disable frontend`, `enable frontend`, `shutdown frontend`. */
+export type FrontendAction = 'disable' | 'enable' | 'shutdown';
 
 export interface AdminTarget {
   /** `full`: new worker processes even if the code is unchanged. */
@@ -96,4 +106,16 @@ export interface AdminTarget {
   patternLookup(kind: PatternKind, name: string, sample: string): PatternMatch | string;
   /** Applied in the master and every worker at once; an error message, or null when applied. */
   changePatterns(kind: PatternKind, name: string, change: PatternChange): string | null;
+  /** `add server BACKEND/NAME ADDR [options]`: `words` are ADDR and the options. */
+  addServer(backend: string, name: string, words: string[]): AdminAnswer;
+  /** `del server BACKEND/NAME`. */
+  delServer(backend: string, name: string): Promise<AdminAnswer>;
+  /** `show sess`: every worker's streams (bounded wait). */
+  sessions(): Promise<SessionLine[]>;
+  /** `shutdown session ID`. */
+  shutdownSession(id: string): Promise<AdminAnswer>;
+  /** `shutdown sessions server BACKEND/NAME`. */
+  shutdownServerSessions(backend: string, name: string): Promise<AdminAnswer>;
+  /** `disable|enable|shutdown frontend NAME`: stop or resume accepting in every worker. */
+  frontend(name: string, action: FrontendAction): Promise<AdminAnswer>;
 }

@@ -19,6 +19,13 @@ commands:
   set server BACKEND/SERVER weight N          (or: set weight BACKEND/SERVER N)
   disable server BACKEND/SERVER / enable server BACKEND/SERVER
   reload                                      the same as 'handoff reload'
+  add server BACKEND/SERVER ADDR [OPTIONS]    a new server (in maintenance), kept across reloads
+  del server BACKEND/SERVER                   remove a server in maintenance without sessions
+  show sess [ID] / shutdown session ID        streams of every worker / end one
+  shutdown sessions server BACKEND/SERVER     end every session with a server
+  disable|enable|shutdown frontend NAME       stop or resume accepting, without a reload
+  show errors                                 HAProxy's form (handoff captures none)
+  'help' on the socket lists every command
 
 options:
   -S, --socket PATH       the master socket (default: ${defaultSocketPath()})

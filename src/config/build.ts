@@ -382,7 +382,7 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
   return be;
 }
 
-function serverModel(backend: string, s: ServerDraft, port: number): Server {
+export function serverModel(backend: string, s: ServerDraft, port: number): Server {
   const server: Server = {
     id: `${backend}/${s.name}`,
     name: s.name,

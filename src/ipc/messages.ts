@@ -1,7 +1,7 @@
 // Every message exchanged between the master and its workers, in one place.
 // Transport: Node's child_process IPC channel (JSON). Listening sockets travel as the handle of a
 // `listener` message (`child.send(msg, tcpHandle)`), one message per socket.
-import type { Config } from '../config/model.ts';
+import type { Config, Server } from '../config/model.ts';
 
 /** Runtime state of one server as decided by the master (health checks, admin commands). */
 export interface ServerState {
@@ -46,6 +46,30 @@ export interface StatsSnapshot {
   droppedLogs?: number;
 }
 
+/** One line of `show sess`: a stream the worker holds (a request in flight, or a tcp session). */
+export interface SessionLine {
+  /** `0x…`: unique over the workers (it carries the worker's pid). */
+  id: string;
+  proto: string;
+  src: string;
+  frontend: string;
+  backend: string;
+  server: string;
+  ageMs: number;
+}
+
+/** What the runtime API asks every worker (answered with `admin-answer`, same requestId). */
+export type WorkerQuery =
+  | { kind: 'sessions' }
+  | { kind: 'shutdown-session'; id: string }
+  /** `shutdown sessions server`: end every session of server `id`. */
+  | { kind: 'shutdown-server'; id: string }
+  /** Sessions open with server `id` (`del server` refuses while any). */
+  | { kind: 'server-busy'; id: string }
+  /** `disable frontend` (`pause`) / `enable frontend`: stop or resume accepting on sockets `keys`. */
+  | { kind: 'pause-listeners'; keys: string[] }
+  | { kind: 'resume-listeners'; keys: string[] };
+
 /** HAProxy's result of a stats page action, shown by the page as `;st=CODE`. */
 export type StatsAdminCode = 'DONE' | 'PART' | 'NONE' | 'ERRP' | 'DENY' | 'EXCD' | 'IVAL' | 'UNKN';
 
@@ -84,7 +108,12 @@ export type MasterToWorker =
   | { type: 'pattern-ref'; generation: number; path: string; entries: [key: string, value: string][] }
   | { type: 'drain'; hardStopAfterMs: number }
   | { type: 'stats'; requestId: number; snapshot: StatsSnapshot }
-  | { type: 'stats-admin-result'; requestId: number; code: StatsAdminCode };
+  | { type: 'stats-admin-result'; requestId: number; code: StatsAdminCode }
+  /** `add server`: server `server` joins backend `backend` in every runtime this process holds. */
+  | { type: 'server-add'; backend: string; server: Server }
+  /** `del server`: server `id` leaves every runtime this process holds. */
+  | { type: 'server-del'; id: string }
+  | { type: 'admin-query'; requestId: number; query: WorkerQuery };
 
 export type WorkerToMaster =
   | { type: 'ready'; generation: number; index: number; pid: number }
@@ -112,7 +141,9 @@ export type WorkerToMaster =
   | { type: 'server-errors'; id: string; errors: number; last: string }
   /** The worker closed its copy of socket `key` at its share of maxconn and wants another, to
    * accept again once below it; answered with `listener {key, spare}` + handle. */
-  | { type: 'listener-request'; key: string };
+  | { type: 'listener-request'; key: string }
+  /** Answer to `admin-query`: the sessions listed, or how many were concerned (ended, open, paused). */
+  | { type: 'admin-answer'; requestId: number; sessions?: SessionLine[]; count: number };
 
 export function isWorkerToMaster(value: unknown): value is WorkerToMaster {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

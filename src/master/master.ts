@@ -18,6 +18,8 @@ import type { Logger } from './log.ts';
 import { applyPageAction } from './admin-page.ts';
 import { createPatternStore } from './admin-maps.ts';
 import type { AdminTarget, MasterInfo, ProcInfo, RuntimeServerSetting, ServerReport } from '../admin/target.ts';
+import { createDynamic, type Dynamic } from './admin-dynamic.ts';
+import { createFrontendControl, type FrontendControl } from './admin-frontends.ts';
 
 export interface MasterOptions {
   /** Read in order as one configuration at every reload (a directory: its `*.cfg` files). */
@@ -65,6 +67,10 @@ interface Parts {
   serverStates(): ServerStates;
   broadcastServers(): void;
   patterns: ReturnType<typeof createPatternStore>;
+  /** `add server`/`del server`, sessions: admin-dynamic.ts. */
+  dynamic: Dynamic;
+  /** `disable|enable|shutdown frontend`: admin-frontends.ts. */
+  frontends: FrontendControl;
 }
 
 export function createMaster(opts: MasterOptions): Master {
@@ -92,8 +98,15 @@ export function createMaster(opts: MasterOptions): Master {
     onReport: (cohort, w, msg) => onReport(parts, cohort, w, msg),
     onGone: (w) => counters.forget(w.pid),
   });
+  const dynamic = createDynamic({ current: () => supervisor.current(), cohorts: () => supervisor.cohorts(), runtime, health, broadcast: (m) => supervisor.broadcast(m), broadcastServers, log });
+  const frontends = createFrontendControl({ current: () => supervisor.current(), listeners, ask: dynamic.ask, log });
   const reloader = createReloader({
-    load: () => loadConfig(opts.configFiles, { ...opts.loadOptions, ...(opts.workers !== undefined ? { workersOverride: opts.workers } : {}) }),
+    load: async () => {
+      const loaded = await loadConfig(opts.configFiles, { ...opts.loadOptions, ...(opts.workers !== undefined ? { workersOverride: opts.workers } : {}) });
+      // Stopped frontends accept again and servers added at run time stay (admin-dynamic.ts).
+      if (loaded.config !== undefined) await frontends.resumeAll();
+      return dynamic.merge(loaded);
+    },
     listeners,
     supervisor,
     log,
@@ -105,13 +118,14 @@ export function createMaster(opts: MasterOptions): Master {
     onActivated(config) {
       // The unix sockets go to their paths only now that a generation accepts on them.
       for (const problem of listeners.publish()) log.warning(problem);
+      dynamic.activated(config);
       health.apply(config);
       broadcastServers();
     },
     ...(opts.onReloadState !== undefined ? { onReloadState: opts.onReloadState } : {}),
   });
   const patterns = createPatternStore({ current: () => supervisor.current(), broadcast: (msg) => supervisor.broadcast(msg) });
-  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns };
+  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends };
   return masterOf(parts);
 }
 
@@ -146,6 +160,9 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
         p.opts.log.warning(`server ${msg.id}: worker g${cohort.generation}#${w.index} saw ${msg.errors} consecutive errors (last: ${msg.last})`);
       }
       p.broadcastServers();
+      break;
+    case 'admin-answer':
+      p.dynamic.answered(msg);
       break;
     default:
       break;
@@ -192,6 +209,12 @@ function masterOf(p: Parts): Master {
     setServer: (id, setting) => setServer(p, id, setting),
     currentConfig: () => supervisor.current()?.config,
     ...p.patterns,
+    addServer: (backend, name, words) => p.dynamic.addServer(backend, name, words),
+    delServer: (backend, name) => p.dynamic.delServer(backend, name),
+    sessions: () => p.dynamic.sessions(),
+    shutdownSession: (id) => p.dynamic.shutdownSession(id),
+    shutdownServerSessions: (backend, name) => p.dynamic.shutdownServerSessions(backend, name),
+    frontend: (name, action) => p.frontends.run(name, action),
   };
 }
 

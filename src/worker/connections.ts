@@ -55,6 +55,10 @@ export interface ConnectionRegistry {
   drain(graceMs: number, onEmpty: () => void): void;
   /** Kill: destroy everything still open (hard-stop-after, too many route sets draining). */
   killAll(): void;
+  /** The raw accepted sockets open now (`show sess`). */
+  rawSockets(): IterableIterator<Socket>;
+  /** The HTTP-level connections open now (`show sess`). */
+  clientConns(): IterableIterator<ClientConn>;
 }
 
 export function createConnectionRegistry(): ConnectionRegistry {
@@ -131,6 +135,8 @@ export function createConnectionRegistry(): ConnectionRegistry {
       sweep();
       checkEmpty();
     },
+    rawSockets: () => raw.values(),
+    clientConns: () => conns.values(),
     killAll() {
       for (const c of conns.values()) c.killed = true;
       for (const s of raw) s.destroy();

@@ -433,7 +433,7 @@ function connectUpstream(x: Exchange): void {
   be.counters.scur++;
   srv.counters.values.req_tot++;
   x.holding = true;
-  x.unregisterSession = srv.sessions.add((why) => killExchange(x, why));
+  x.unregisterSession = srv.sessions.add((why) => killExchange(x, why), x.client.socket);
   x.headersSeen = false;
   try {
     srv.pool.dispatch(

@@ -17,6 +17,7 @@ import type { HttpDeps } from './http-proxy.ts';
 import { serveStatsPage, type StatsMaster } from './stats.ts';
 import { createPageActions } from './stats-admin.ts';
 import { applyRefEntries } from '../config/pattern-refs.ts';
+import { createWorkerAdmin } from './admin.ts';
 
 /** The hard-stop-after of a worker whose master vanished and whose config sets none. */
 const ORPHAN_HARD_STOP_MS = 30_000;
@@ -102,6 +103,17 @@ const routeSets = createRouteSets({
     if (!stopping) send({ type: 'generation-drained', generation });
   },
   say,
+});
+
+/** Runtime API commands on what this process holds (servers added/deleted, sessions, sockets). */
+const workerAdmin = createWorkerAdmin({
+  runtimes: () => routeSets.runtimesInUse(),
+  layers: () => routeSets.layers(),
+  servers: () => servers,
+  counters,
+  pools: pools.poolFor,
+  closeUnusedPools: () => pools.closeUnused(),
+  listeners: { has: (key) => acceptLoop.has(key), close: (key) => acceptLoop.close(key) },
 });
 
 const pageActions = createPageActions((msg) => {
@@ -257,6 +269,15 @@ process.on('message', (msg: unknown, handle: unknown) => {
       break;
     case 'stats-admin-result':
       pageActions.answered(msg.requestId, msg.code);
+      break;
+    case 'server-add':
+      workerAdmin.addServer(msg.backend, msg.server);
+      break;
+    case 'server-del':
+      workerAdmin.delServer(msg.id);
+      break;
+    case 'admin-query':
+      send({ type: 'admin-answer', requestId: msg.requestId, ...workerAdmin.answer(msg.query) });
       break;
   }
 });

@@ -78,6 +78,8 @@ export interface RouteSets {
   drainAll(hardStopAfterMs: number, whenDrained: () => void): void;
   /** Every runtime that may still serve a request. */
   runtimesInUse(): Set<WorkerRuntime>;
+  /** Every protocol layer with connections: each socket's, and the draining ones (`show sess`). */
+  layers(): ProtocolLayer[];
 }
 
 export function createRouteSets(deps: RouteSetsDeps): RouteSets {
@@ -167,6 +169,7 @@ export function createRouteSets(deps: RouteSetsDeps): RouteSets {
     discard,
     drainAll,
     runtimesInUse,
+    layers: () => [...layers.values(), ...draining.layers()],
   };
 }
 
@@ -231,6 +234,7 @@ interface DrainingSets {
   killAll(): void;
   /** The runtimes of the sets and of their layers' routes. */
   runtimes(): WorkerRuntime[];
+  layers(): ProtocolLayer[];
   /** `done` once no set drains (now if none does). */
   whenEmpty(done: () => void): void;
 }
@@ -313,6 +317,7 @@ function createDrainingSets(deps: Pick<RouteSetsDeps, 'closeUnusedPools' | 'drai
       for (const set of draining) kill(set);
     },
     runtimes: () => [...draining].flatMap((set) => [...(set.runtime ? [set.runtime] : []), ...set.layers.map((l) => l.route.runtime)]),
+    layers: () => [...draining].flatMap((set) => set.layers),
     whenEmpty(done) {
       onEmpty = done;
       if (draining.size === 0) emptied();

@@ -81,45 +81,7 @@ export function buildRuntime(
       counters: counters.backend(b.name),
       serverClose: b.httpServerClose,
     };
-    for (const s of b.servers) {
-      // `option http-server-close` is applied per request (`reset`), so the pool is the same.
-      const pool = pools({
-        host: s.host,
-        port: s.port,
-        connections: s.maxconn ?? null,
-        ...(s.maxqueue !== undefined ? { maxqueue: s.maxqueue } : {}),
-        connectTimeout: b.timeouts.connect,
-        serverTimeout: b.timeouts.server,
-        // HAProxy: `timeout queue` defaults to `timeout connect`.
-        queueTimeout: b.timeouts.queue ?? b.timeouts.connect,
-        // Without a Keep-Alive hint from the server (then: its timeout minus 1 s), drop idle
-        // connections before a typical server (Node: 5 s) does, so a request rarely meets a
-        // connection being closed.
-        keepAliveTimeout: 4000,
-      });
-      const srv: ServerRuntime = {
-        server: s,
-        backend: rt,
-        name: s.name,
-        weight: s.weight,
-        usable: !s.disabled,
-        backup: s.backup,
-        active: 0,
-        // This process's share of the server's maxconn, as the pool enforces it.
-        ...(pool.options.connections !== null ? { maxconn: pool.options.connections } : {}),
-        ...(pool.options.maxqueue !== undefined ? { maxqueue: pool.options.maxqueue } : {}),
-        get queued() {
-          return pool.queue.length;
-        },
-        counters: counters.server(b.name, s.name),
-        passive: { errors: 0 },
-        sessions: createServerSessions(),
-        healthUp: true,
-        pool,
-      };
-      applyState(srv, states[s.id]);
-      servers.push(srv);
-    }
+    for (const s of b.servers) servers.push(buildServerRuntime(rt, s, states[s.id], counters, pools));
     backends.set(b.name, rt);
   }
   const frontends: FrontendRuntime[] = [];
@@ -143,6 +105,48 @@ export function buildRuntime(
   const g = config.global;
   const headLimits = { maxHeadBytes: Math.max(1024, (g.bufsize ?? 16384) - (g.maxrewrite ?? 1024)), maxHeaders: g.maxHeaders ?? 101 };
   return { frontends, backends, inflight: new Set(), reportServerErrors, headLimits };
+}
+
+/** One server's runtime state in backend `rt` (at build, or added by `add server`). */
+export function buildServerRuntime(rt: BackendRuntime, s: Server, state: ServerState | undefined, counters: CounterRegistry, pools: PoolProvider): ServerRuntime {
+  const b = rt.backend;
+  // `option http-server-close` is applied per request (`reset`), so the pool is the same.
+  const pool = pools({
+    host: s.host,
+    port: s.port,
+    connections: s.maxconn ?? null,
+    ...(s.maxqueue !== undefined ? { maxqueue: s.maxqueue } : {}),
+    connectTimeout: b.timeouts.connect,
+    serverTimeout: b.timeouts.server,
+    // HAProxy: `timeout queue` defaults to `timeout connect`.
+    queueTimeout: b.timeouts.queue ?? b.timeouts.connect,
+    // Without a Keep-Alive hint from the server (then: its timeout minus 1 s), drop idle
+    // connections before a typical server (Node: 5 s) does, so a request rarely meets a
+    // connection being closed.
+    keepAliveTimeout: 4000,
+  });
+  const srv: ServerRuntime = {
+    server: s,
+    backend: rt,
+    name: s.name,
+    weight: s.weight,
+    usable: !s.disabled,
+    backup: s.backup,
+    active: 0,
+    // This process's share of the server's maxconn, as the pool enforces it.
+    ...(pool.options.connections !== null ? { maxconn: pool.options.connections } : {}),
+    ...(pool.options.maxqueue !== undefined ? { maxqueue: pool.options.maxqueue } : {}),
+    get queued() {
+      return pool.queue.length;
+    },
+    counters: counters.server(b.name, s.name),
+    passive: { errors: 0 },
+    sessions: createServerSessions(),
+    healthUp: true,
+    pool,
+  };
+  applyState(srv, state);
+  return srv;
 }
 
 /** The backend frontend `f` names: src/config/validate.ts refuses a missing one, or a tcp one for an http frontend. */

@@ -2,30 +2,35 @@
 // `on-marked-down shutdown-sessions` (the server went DOWN: its sessions are closed, logged with
 // termination 'D') and `on-marked-up shutdown-backup-sessions` (an active server came back: the
 // backups' sessions are closed, 'U'). The verdict reaches the worker as a `servers` message.
+import type { Socket } from 'node:net';
 import type { Server } from '../config/model.ts';
 
-/** Why a session is ended: HAProxy's first termination letter, 'D' (down) or 'U' (up). */
-export type Shutdown = 'D' | 'U';
+/** Why a session is ended: HAProxy's first termination letter, 'D' (down), 'U' (up) or 'K'
+ * (killed from the runtime API: `shutdown sessions server`). */
+export type Shutdown = 'D' | 'U' | 'K';
 
 export type SessionKill = (why: Shutdown) => void;
 
 export interface ServerSessions {
-  /** Register a session while it is open; returns its removal. */
-  add(kill: SessionKill): () => void;
+  /** Register a session while it is open (`client`: its client-side socket, for `show sess`); returns its removal. */
+  add(kill: SessionKill, client?: Socket): () => void;
+  /** The client sockets of the sessions registered with one. */
+  clients(): IterableIterator<Socket | undefined>;
   /** End every registered session; returns how many. */
   killAll(why: Shutdown): number;
   readonly size: number;
 }
 
 export function createServerSessions(): ServerSessions {
-  const open = new Set<SessionKill>();
+  const open = new Map<SessionKill, Socket | undefined>();
   return {
-    add(kill) {
-      open.add(kill);
+    add(kill, client) {
+      open.set(kill, client);
       return () => void open.delete(kill);
     },
+    clients: () => open.values(),
     killAll(why) {
-      const all = [...open];
+      const all = [...open.keys()];
       open.clear();
       for (const kill of all) kill(why);
       return all.length;

@@ -94,7 +94,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   const unregister = srv.sessions.add(() => {
     upstream.destroy();
     client.destroy();
-  });
+  }, client);
   const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), s.be.backend.timeouts.connect);
   upstream.once('connect', () => {
     clearTimeout(timer);

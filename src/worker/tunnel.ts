@@ -111,7 +111,7 @@ function splice(t: Tunnel, srv: ServerRuntime, upRes: http.IncomingMessage, upSo
     killed = why;
     upSock.destroy();
     client.destroy();
-  });
+  }, client);
   upSock.on('close', () => {
     unregister();
     release();

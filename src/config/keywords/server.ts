@@ -256,7 +256,7 @@ function applyCheckTarget(ctx: ProxyContext, params: ServerParams, w: string, va
   }
 }
 
-function parseServer(ctx: ProxyContext): void {
+export function parseServer(ctx: ProxyContext): void {
   const [name, addr, ...opts] = ctx.args;
   if (name === undefined || addr === undefined) return ctx.error("'server' expects a name and an address, e.g. 'server app1 127.0.0.1:9000 check'");
   if (!/^[A-Za-z0-9_.:-]+$/.test(name)) return ctx.error(`invalid server name '${name}' (letters, digits, '_', '.', ':', '-')`);
