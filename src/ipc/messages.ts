@@ -29,6 +29,33 @@ export type CounterDeltas = Record<string, Record<string, number>>;
 /** Current values of gauges (`scur`, …), same keys as counters; summed by the master over workers. */
 export type Gauges = Record<string, Record<string, number>>;
 
+/** One histogram's new observations: per bucket (not cumulative, the last +Inf), their sum in ms, their count. */
+export interface HistogramDelta {
+  buckets: number[];
+  sumMs: number;
+  count: number;
+}
+
+/** Latency histogram deltas (src/worker/latency-histogram.ts), keyed by object (`fe/NAME`, `be/NAME`) then time (`rtime`, `ctime`, `ttime`). */
+export type HistogramDeltas = Record<string, Record<string, HistogramDelta>>;
+
+/** What the Prometheus exporter needs beyond the stat rows (`stats-request {metrics}`). */
+export interface MetricsExtra {
+  /** Histogram totals since the master started, same keys as HistogramDeltas. */
+  histograms: HistogramDeltas;
+  reloads: { inPlaceOk: number; inPlaceFailed: number; newProcessesOk: number; newProcessesFailed: number; failedBeforePath: number; lastDurationMs?: number };
+  drainingGenerations: number;
+  startedAt: number;
+  pid: number;
+  workers: number;
+  listeners: number;
+  /** Each proxy's mode, by `fe/NAME` and `be/NAME`: HTTP-only families are left out for tcp ones, as HAProxy does. */
+  modes: Record<string, 'http' | 'tcp'>;
+  /** `global maxconn`, when set. */
+  maxconn?: number;
+  stopping: boolean;
+}
+
 export interface StatsRow {
   pxname: string;
   svname: string;
@@ -78,20 +105,21 @@ export type MasterToWorker =
   | { type: 'discard'; generation: number }
   | { type: 'servers'; servers: ServerStates }
   | { type: 'drain'; hardStopAfterMs: number }
-  | { type: 'stats'; requestId: number; snapshot: StatsSnapshot };
+  | { type: 'stats'; requestId: number; snapshot: StatsSnapshot; metrics?: MetricsExtra };
 
 export type WorkerToMaster =
   | { type: 'ready'; generation: number; index: number; pid: number }
   | { type: 'startup-error'; message: string }
   /** A `reconfigure` could not be prepared; the process keeps serving its current generation. */
   | { type: 'reconfigure-error'; generation: number; message: string }
-  | { type: 'counters'; deltas: CounterDeltas; gauges: Gauges }
+  | { type: 'counters'; deltas: CounterDeltas; gauges: Gauges; histograms?: HistogramDeltas }
   | { type: 'drained' }
   /** The worker now accepts with `generation` (answer to `activate`). */
   | { type: 'activated'; generation: number }
   /** An in-process generation this worker was draining has finished (or was killed). */
   | { type: 'generation-drained'; generation: number }
-  | { type: 'stats-request'; requestId: number }
+  /** `metrics`: the answer carries MetricsExtra too (for the Prometheus exporter). */
+  | { type: 'stats-request'; requestId: number; metrics?: true }
   /**
    * Passive health (`observe`): this worker saw `errors` consecutive errors on server `id`
    * (`error-limit` reached; `last` describes the last one). The master applies `on-error` and

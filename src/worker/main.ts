@@ -5,10 +5,14 @@
 // `counters` → `drained` → exit 0.
 // The process's state lives here, the entry point; the other modules are factories wired below.
 import type { MasterToWorker, ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/messages.ts';
+import type { StatsReply } from './metrics.ts';
 import { isMasterToWorker } from '../ipc/messages.ts';
 import { createSharedLogResources } from '../log/sinks.ts';
 import { createAcceptLoop, createSocketLimits, shareOf } from './accept-limit.ts';
 import { createCounterRegistry } from './counters.ts';
+import { createLatencyRegistry } from './latency-histogram.ts';
+import { reportToMaster } from './passive-health.ts';
+import { serveMetrics } from './metrics.ts';
 import { createPools } from './pools.ts';
 import { createRouteSets } from './route-sets.ts';
 import { createClock } from './http1/clock.ts';
@@ -21,9 +25,10 @@ const ORPHAN_HARD_STOP_MS = 30_000;
 
 const counters = createCounterRegistry();
 const droppedLogs = counters.proc();
+const latencies = createLatencyRegistry();
 /** Log writers never block or throw: a failing stdout/stderr/syslog drops lines (counted). */
 const logResources = createSharedLogResources({ onDrop: (n) => (droppedLogs.values.dropped_logs += n) });
-const pendingStats = new Map<number, (s: StatsSnapshot | undefined) => void>();
+const pendingStats = new Map<number, (s: StatsReply | undefined) => void>();
 let ticketKeys: Buffer = Buffer.alloc(48);
 let servers: ServerStates = {};
 let index = 0;
@@ -62,7 +67,8 @@ function fail(message: string): void {
 
 function reportCounters(cb?: () => void): void {
   const { deltas, gauges } = counters.take();
-  send({ type: 'counters', deltas, gauges }, cb);
+  const histograms = latencies.take();
+  send({ type: 'counters', deltas, gauges, ...(Object.keys(histograms).length > 0 ? { histograms } : {}) }, cb);
 }
 
 /** This process's share of a limit of `total`. */
@@ -83,7 +89,7 @@ const acceptLoop = createAcceptLoop({
 });
 
 const routeSets = createRouteSets({
-  buildRuntime: (config) => buildRuntime(config, servers, counters, logResources, pools.poolFor),
+  buildRuntime: (config) => buildRuntime(config, servers, counters, logResources, pools.poolFor, reportToMaster, latencies),
   serveStats,
   ticketKeys: () => ticketKeys,
   clock: createClock(),
@@ -102,8 +108,9 @@ const routeSets = createRouteSets({
   say,
 });
 
-function serveStats(...[fe, client, head, done]: Parameters<HttpDeps['serveStats']>): void {
-  if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, requestSnapshot, client, head, done);
+function serveStats(...[fe, client, head, done, service]: Parameters<HttpDeps['serveStats']>): void {
+  if (service === 'prometheus-exporter') serveMetrics(requestStats, client, head, done);
+  else if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, requestSnapshot, client, head, done);
 }
 
 function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {
@@ -177,6 +184,11 @@ function onActivate(msg: Extract<MasterToWorker, { type: 'activate' }>): void {
 }
 
 function requestSnapshot(timeoutMs: number): Promise<StatsSnapshot | undefined> {
+  return requestStats(timeoutMs, false).then((r) => r?.snapshot);
+}
+
+/** Ask the master for the stat rows (and, with `metrics`, what the exporter needs beyond them). */
+function requestStats(timeoutMs: number, metrics: boolean): Promise<StatsReply | undefined> {
   return new Promise((resolve) => {
     if (!process.connected) {
       resolve(undefined);
@@ -192,7 +204,7 @@ function requestSnapshot(timeoutMs: number): Promise<StatsSnapshot | undefined> 
       pendingStats.delete(requestId);
       resolve(s);
     });
-    send({ type: 'stats-request', requestId });
+    send({ type: 'stats-request', requestId, ...(metrics ? { metrics: true as const } : {}) });
   });
 }
 
@@ -241,7 +253,7 @@ process.on('message', (msg: unknown, handle: unknown) => {
       drain(msg.hardStopAfterMs);
       break;
     case 'stats':
-      pendingStats.get(msg.requestId)?.(msg.snapshot);
+      pendingStats.get(msg.requestId)?.(msg);
       break;
   }
 });
