@@ -52,6 +52,7 @@ export function reloadFamilies(extra: MetricsExtra, generation: number): Family[
   return [
     reloads,
     g('handoff_last_reload_duration_seconds', 'Duration of the last reload, succeeded or failed, in seconds', r.lastDurationMs === undefined ? undefined : r.lastDurationMs / 1000),
+    { name: 'handoff_reload_carried_connections_total', help: 'Client connections kept open into the new generation by in-place reloads (kept-alive clients the reload did not close)', type: 'counter', samples: [{ labels: {}, value: extra.carriedConnections }] } satisfies Family,
     g('handoff_draining_generations', 'Generations (cohorts of worker processes) still draining', extra.drainingGenerations),
     g('handoff_generation', 'The configuration generation serving now', generation),
   ].filter((f) => f.samples.length > 0);

@@ -45,6 +45,8 @@ export interface MetricsExtra {
   histograms: HistogramDeltas;
   reloads: { inPlaceOk: number; inPlaceFailed: number; newProcessesOk: number; newProcessesFailed: number; failedBeforePath: number; lastDurationMs?: number };
   drainingGenerations: number;
+  /** Client connections kept open into a new generation by in-place reloads, summed over workers. */
+  carriedConnections: number;
   startedAt: number;
   pid: number;
   workers: number;
@@ -114,8 +116,8 @@ export type WorkerToMaster =
   | { type: 'reconfigure-error'; generation: number; message: string }
   | { type: 'counters'; deltas: CounterDeltas; gauges: Gauges; histograms?: HistogramDeltas }
   | { type: 'drained' }
-  /** The worker now accepts with `generation` (answer to `activate`). */
-  | { type: 'activated'; generation: number }
+  /** The worker now accepts with `generation` (answer to `activate`); `carried`: client connections its kept layers took into it. */
+  | { type: 'activated'; generation: number; carried?: number }
   /** An in-process generation this worker was draining has finished (or was killed). */
   | { type: 'generation-drained'; generation: number }
   /** `metrics`: the answer carries MetricsExtra too (for the Prometheus exporter). */

@@ -8,11 +8,19 @@ import type { MasterInfo } from '../admin/target.ts';
 export interface LatencyStore {
   add(deltas: HistogramDeltas | undefined): void;
   totals(): HistogramDeltas;
+  /** A worker activated a generation in place, keeping `n` client connections open into it. */
+  carried(n: number): void;
+  carriedTotal(): number;
 }
 
 export function createLatencyStore(): LatencyStore {
   const totals: HistogramDeltas = {};
+  let carried = 0;
   return {
+    carried(n) {
+      carried += n;
+    },
+    carriedTotal: () => carried,
     add(deltas) {
       if (deltas === undefined) return;
       for (const [obj, byName] of Object.entries(deltas)) {
@@ -47,6 +55,7 @@ export function metricsExtra(info: MasterInfo, config: Config | undefined, laten
       ...(info.lastReloadMs !== undefined ? { lastDurationMs: info.lastReloadMs } : {}),
     },
     drainingGenerations: info.drainingGenerations,
+    carriedConnections: latency.carriedTotal(),
     startedAt: info.startedAt,
     pid: info.pid,
     workers: info.workers,

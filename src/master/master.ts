@@ -132,6 +132,9 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
       p.counters.add(w.pid, msg.deltas, msg.gauges);
       p.latency.add(msg.histograms);
       break;
+    case 'activated':
+      p.latency.carried(msg.carried ?? 0);
+      break;
     case 'stats-request':
       w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats(p), ...(msg.metrics ? { metrics: metricsExtra(info(p), p.supervisor.current()?.config, p.latency, p.supervisor.stopping()) } : {}) });
       break;

@@ -180,7 +180,8 @@ function maybePreparedReady(): void {
 
 function onActivate(msg: Extract<MasterToWorker, { type: 'activate' }>): void {
   if (stopping) return;
-  if (routeSets.activate(msg.generation, msg.hardStopAfterMs, msg.maxOldGenerations)) send({ type: 'activated', generation: msg.generation });
+  const activated = routeSets.activate(msg.generation, msg.hardStopAfterMs, msg.maxOldGenerations);
+  if (activated !== undefined) send({ type: 'activated', generation: msg.generation, carried: activated.carried });
 }
 
 function requestSnapshot(timeoutMs: number): Promise<StatsSnapshot | undefined> {

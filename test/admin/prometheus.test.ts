@@ -30,6 +30,7 @@ const EXTRA: MetricsExtra = {
   histograms: { 'be/app': { rtime: { buckets: [1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], sumMs: 20_004, count: 4 } } },
   reloads: { inPlaceOk: 2, inPlaceFailed: 1, newProcessesOk: 0, newProcessesFailed: 0, failedBeforePath: 1, lastDurationMs: 12 },
   drainingGenerations: 1,
+  carriedConnections: 5,
   startedAt: 1_700_000_000_000,
   pid: 1,
   workers: 2,
@@ -100,6 +101,7 @@ test('process values, the reload story and histograms with cumulative buckets', 
   assert.equal(f.get('handoff_last_reload_duration_seconds')?.samples[0]?.value, 0.012);
   assert.equal(f.get('handoff_generation')?.samples[0]?.value, 3);
   assert.equal(f.get('handoff_draining_generations')?.samples[0]?.value, 1);
+  assert.equal(f.get('handoff_reload_carried_connections_total')?.samples[0]?.value, 5);
   const h = f.get('haproxy_backend_response_time_seconds');
   assert.equal(h?.type, 'histogram');
   const buckets = h.samples.filter((s) => s.name.endsWith('_bucket'));

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { freePort, startBackends, startHandoff, tempDir, until, type Backends, type Handoff } from '../helpers/proxy.ts';
 import { parseExposition, type ParsedFamily } from '../helpers/prometheus-text.ts';
@@ -175,8 +176,36 @@ test('scope and no-maint as HAProxy: one scope, several, none; bad ones are a 40
   assert.equal(noMaint.get('haproxy_server_status')?.samples.some((s) => s.labels.server === 's1'), true);
 });
 
-test('the reload story: handoff_reloads_total by path and result, last duration, generation', { timeout: 30_000 }, async () => {
+/** A kept-alive client connection: `get()` sends one request on it and resolves with the status line. */
+async function keptAlive(port: number): Promise<{ get(): Promise<string>; close(): void }> {
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+  let buffered = '';
+  return {
+    get() {
+      buffered = '';
+      sock.write('GET /kept HTTP/1.1\r\nHost: x\r\n\r\n');
+      return new Promise<string>((resolve) => {
+        const onData = (d: Buffer): void => {
+          buffered += d.toString('latin1');
+          const m = /content-length: (\d+)\r\n/i.exec(buffered);
+          const end = buffered.indexOf('\r\n\r\n');
+          if (m === null || end === -1 || buffered.length < end + 4 + Number(m[1])) return;
+          sock.off('data', onData);
+          resolve(buffered.slice(0, buffered.indexOf('\r\n')));
+        };
+        sock.on('data', onData);
+      });
+    },
+    close: () => sock.destroy(),
+  };
+}
+
+test('the reload story: handoff_reloads_total by path and result, last duration, generation, kept-alive connections carried', { timeout: 30_000 }, async () => {
+  const client = await keptAlive(web);
+  assert.equal(await client.get(), 'HTTP/1.1 200 OK');
   const before = parseExposition((await scrape(metrics, '?scope=global')).text);
+  assert.equal(value(before, 'handoff_reload_carried_connections_total'), 0);
   assert.equal(value(before, 'handoff_reloads_total', { path: 'in_place', result: 'ok' }), 0);
   assert.equal(value(before, 'handoff_generation'), 1);
   assert.ok((await proxy.ctl('reload')).ok);
@@ -188,10 +217,15 @@ test('the reload story: handoff_reloads_total by path and result, last duration,
   const took = value(after, 'handoff_last_reload_duration_seconds') ?? -1;
   assert.ok(took >= 0 && took < 10, String(took));
   assert.equal(after.get('handoff_draining_generations')?.type, 'gauge');
-  // Counters outlive the generation: the requests are still counted.
-  const all = parseExposition((await scrape(metrics)).text);
-  assert.equal(value(all, 'haproxy_frontend_http_requests_total', { proxy: 'web' }), REQUESTS);
-  assert.equal(value(all, 'haproxy_backend_total_time_seconds_count', { proxy: 'app' }), REQUESTS);
+  // The kept-alive client (and the scrapes' own connection, if still open) went on into generation 2.
+  assert.ok((value(after, 'handoff_reload_carried_connections_total') ?? 0) >= 1);
+  assert.equal(await client.get(), 'HTTP/1.1 200 OK');
+  client.close();
+  // Counters and histograms outlive the generation: the requests are all counted.
+  await until('the kept-alive requests counted', async () => {
+    const all = parseExposition((await scrape(metrics)).text);
+    return value(all, 'haproxy_frontend_http_requests_total', { proxy: 'web' }) === REQUESTS + 2 && value(all, 'haproxy_backend_total_time_seconds_count', { proxy: 'app' }) === REQUESTS + 2;
+  }, 10_000);
 });
 
 /** The stat fields the stats page's `;csv` has a value for on some row of each kind (what handoff fills). */
