@@ -1,27 +1,30 @@
 // What the Prometheus exporter needs from the master beyond the stat rows: the workers' latency
 // histograms summed (they send deltas with their counters, as for the counters: totals outlive
-// workers and generations), the reload counts and process values.
+// workers and generations), the connections in-place reloads carried, the reload counts and
+// process values.
 import type { Config } from '../config/model.ts';
 import type { HistogramDeltas, MetricsExtra } from '../ipc/messages.ts';
 import type { MasterInfo } from '../admin/target.ts';
 
-export interface LatencyStore {
-  add(deltas: HistogramDeltas | undefined): void;
-  totals(): HistogramDeltas;
+/** What the master sums for the exporter beyond the counters. */
+export interface MetricsStore {
+  /** A worker's latency histogram deltas (with its counters). */
+  addHistograms(deltas: HistogramDeltas | undefined): void;
+  histograms(): HistogramDeltas;
   /** A worker activated a generation in place, keeping `n` client connections open into it. */
-  carried(n: number): void;
-  carriedTotal(): number;
+  addCarried(n: number): void;
+  carried(): number;
 }
 
-export function createLatencyStore(): LatencyStore {
+export function createMetricsStore(): MetricsStore {
   const totals: HistogramDeltas = {};
   let carried = 0;
   return {
-    carried(n) {
+    addCarried(n) {
       carried += n;
     },
-    carriedTotal: () => carried,
-    add(deltas) {
+    carried: () => carried,
+    addHistograms(deltas) {
       if (deltas === undefined) return;
       for (const [obj, byName] of Object.entries(deltas)) {
         const mine = (totals[obj] ??= {});
@@ -33,19 +36,19 @@ export function createLatencyStore(): LatencyStore {
         }
       }
     },
-    totals: () => totals,
+    histograms: () => totals,
   };
 }
 
 /** The exporter's extra: `info` is the runtime API's `show info` source (AdminTarget.info()). */
-export function metricsExtra(info: MasterInfo, config: Config | undefined, latency: LatencyStore, stopping: boolean): MetricsExtra {
+export function metricsExtra(info: MasterInfo, config: Config | undefined, store: MetricsStore, stopping: boolean): MetricsExtra {
   const modes: Record<string, 'http' | 'tcp'> = {};
   for (const f of config?.frontends ?? []) modes[`fe/${f.name}`] = f.mode;
   for (const b of config?.backends ?? []) modes[`be/${b.name}`] = b.mode;
   const failedInPlace = info.reloadsFailedInPlace ?? 0;
   const failedNew = info.reloadsFailedNewProcesses ?? 0;
   return {
-    histograms: latency.totals(),
+    histograms: store.histograms(),
     reloads: {
       inPlaceOk: info.reloadsInPlace,
       inPlaceFailed: failedInPlace,
@@ -55,7 +58,7 @@ export function metricsExtra(info: MasterInfo, config: Config | undefined, laten
       ...(info.lastReloadMs !== undefined ? { lastDurationMs: info.lastReloadMs } : {}),
     },
     drainingGenerations: info.drainingGenerations,
-    carriedConnections: latency.carriedTotal(),
+    carriedConnections: store.carried(),
     startedAt: info.startedAt,
     pid: info.pid,
     workers: info.workers,

@@ -9,7 +9,7 @@ import type { ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/message
 import { createHealthChecker, type HealthChecker, type HealthEntry } from '../health/checker.ts';
 import { createListenerRegistry, type ListenerRegistry } from './listeners.ts';
 import { createCounterStore, type CounterStore } from './counters.ts';
-import { createLatencyStore, metricsExtra, type LatencyStore } from './admin-metrics.ts';
+import { createMetricsStore, metricsExtra, type MetricsStore } from './admin-metrics.ts';
 import type { ReloadOutcome } from './reload-queue.ts';
 import { createReloader, type Reloader } from './reload.ts';
 import { createSupervisor, type Supervisor } from './supervisor.ts';
@@ -56,8 +56,8 @@ interface Parts {
   startedAt: number;
   listeners: ListenerRegistry;
   counters: CounterStore;
-  /** The workers' latency histograms, summed (the Prometheus exporter's). */
-  latency: LatencyStore;
+  /** The workers' latency histograms and carried connections, summed (the Prometheus exporter's). */
+  metrics: MetricsStore;
   health: HealthChecker;
   /** `set server` settings, kept across reloads. */
   runtime: Map<string, RuntimeServerSetting>;
@@ -110,7 +110,7 @@ export function createMaster(opts: MasterOptions): Master {
     },
     ...(opts.onReloadState !== undefined ? { onReloadState: opts.onReloadState } : {}),
   });
-  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, latency: createLatencyStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers };
+  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, metrics: createMetricsStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers };
   return masterOf(parts);
 }
 
@@ -130,13 +130,13 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
   switch (msg.type) {
     case 'counters':
       p.counters.add(w.pid, msg.deltas, msg.gauges);
-      p.latency.add(msg.histograms);
+      p.metrics.addHistograms(msg.histograms);
       break;
     case 'activated':
-      p.latency.carried(msg.carried ?? 0);
+      p.metrics.addCarried(msg.carried ?? 0);
       break;
     case 'stats-request':
-      w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats(p), ...(msg.metrics ? { metrics: metricsExtra(info(p), p.supervisor.current()?.config, p.latency, p.supervisor.stopping()) } : {}) });
+      w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats(p), ...(msg.metrics ? { metrics: metricsExtra(info(p), p.supervisor.current()?.config, p.metrics, p.supervisor.stopping()) } : {}) });
       break;
     case 'server-errors':
       // Passive health: on-error applies through the checker (a DOWN is logged and broadcast by

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { MetricsExtra, StatsRow, StatsSnapshot } from '../../src/ipc/messages.ts';
 import { parseMetricsQuery, renderPrometheus } from '../../src/admin/prometheus.ts';
 import { createLatencyRegistry, observeLatency } from '../../src/worker/latency-histogram.ts';
-import { createLatencyStore } from '../../src/master/admin-metrics.ts';
+import { createMetricsStore } from '../../src/master/admin-metrics.ts';
 import { parseExposition } from '../helpers/prometheus-text.ts';
 
 const row = (kind: StatsRow['kind'], pxname: string, svname: string, status: string, values: Record<string, number> = {}): StatsRow => ({ kind, pxname, svname, status, values });
@@ -125,10 +125,10 @@ test('the worker latency registry: fixed buckets, deltas since the last report, 
   const second = reg.take();
   assert.deepEqual(second['be/app']?.rtime, { buckets: [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], sumMs: 30, count: 1 });
   assert.deepEqual(reg.take(), {});
-  const store = createLatencyStore();
-  store.add(first);
-  store.add(second);
-  store.add(undefined);
-  assert.equal(store.totals()['be/app']?.rtime?.count, 6);
-  assert.equal(store.totals()['be/app']?.rtime?.buckets[5], 1);
+  const store = createMetricsStore();
+  store.addHistograms(first);
+  store.addHistograms(second);
+  store.addHistograms(undefined);
+  assert.equal(store.histograms()['be/app']?.rtime?.count, 6);
+  assert.equal(store.histograms()['be/app']?.rtime?.buckets[5], 1);
 });
