@@ -259,7 +259,7 @@ function fieldOf(family: string): { kind: 'frontend' | 'backend' | 'server'; sta
   return f === undefined ? { kind, stat: `(unknown: ${rest})` } : { kind, stat: f.stat };
 }
 
-test('every family HAProxy 2.6 writes for the same configuration is there when handoff fills its field', { timeout: 40_000 }, async (t) => {
+test('every family HAProxy 2.6 writes for the same configuration is there when handoff fills its field, with its type, HELP and labels', { timeout: 40_000 }, async (t) => {
   const bin = findHaproxy();
   if (bin === null) {
     t.skip('haproxy not installed: no reference to compare the families with');
@@ -273,8 +273,18 @@ test('every family HAProxy 2.6 writes for the same configuration is there when h
   try {
     await until('haproxy listening', () => canConnect('127.0.0.1', aMetrics), 10_000);
     await traffic(aWeb, REQUESTS);
-    const theirs = [...parseExposition((await scrape(aMetrics)).text).keys()];
-    const ours = new Set(parseExposition((await scrape(metrics)).text).keys());
+    const theirFamilies = parseExposition((await scrape(aMetrics)).text);
+    const ourFamilies = parseExposition((await scrape(metrics)).text);
+    const theirs = [...theirFamilies.keys()];
+    const ours = new Set(ourFamilies.keys());
+    // Where both write a family, the same type and HELP text, and the same label names.
+    const labelNames = (f: ParsedFamily | undefined): string[] => [...new Set(f?.samples.map((x) => Object.keys(x.labels).sort().join(',')))].sort();
+    for (const name of theirs.filter((n) => ours.has(n))) {
+      const [a, b] = [ourFamilies.get(name), theirFamilies.get(name)];
+      assert.equal(a?.type, b?.type, `${name} type`);
+      assert.equal(a?.help, b?.help, `${name} HELP`);
+      assert.deepEqual(labelNames(a), labelNames(b), `${name} labels`);
+    }
     const filled = await filledFields();
     const expected = theirs.filter((name) => {
       const p = /^haproxy_process_(.*)$/.exec(name);
