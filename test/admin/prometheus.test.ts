@@ -7,6 +7,10 @@ import { parseMetricsQuery, renderPrometheus } from '../../src/admin/prometheus.
 import { createLatencyRegistry, observeLatency } from '../../src/worker/latency-histogram.ts';
 import { createMetricsStore } from '../../src/master/admin-metrics.ts';
 import { parseExposition } from '../helpers/prometheus-text.ts';
+import { compile, errors, HTTP_DEFAULTS } from '../config/compile.ts';
+import { buildRuntime } from '../../src/worker/runtime.ts';
+import { createCounterRegistry } from '../../src/worker/counters.ts';
+import { createSharedLogResources } from '../../src/log/sinks.ts';
 
 const row = (kind: StatsRow['kind'], pxname: string, svname: string, status: string, values: Record<string, number> = {}): StatsRow => ({ kind, pxname, svname, status, values });
 
@@ -131,4 +135,19 @@ test('the worker latency registry: fixed buckets, deltas since the last report, 
   store.addHistograms(undefined);
   assert.equal(store.histograms()['be/app']?.rtime?.count, 6);
   assert.equal(store.histograms()['be/app']?.rtime?.buckets[5], 1);
+});
+
+test('latency histograms exist only where the configuration serves the exporter (no cost otherwise)', () => {
+  const base = `${HTTP_DEFAULTS}frontend web\n    bind 127.0.0.1:8080\n    default_backend app\nbackend app\n    server s1 127.0.0.1:1\n`;
+  const runtimeOf = (text: string): ReturnType<typeof buildRuntime> => {
+    const r = compile(text);
+    assert.deepEqual(errors(r), []);
+    return buildRuntime(r.config as Parameters<typeof buildRuntime>[0], {}, createCounterRegistry(), createSharedLogResources({ onDrop: () => {} }), undefined, undefined, createLatencyRegistry());
+  };
+  const without = runtimeOf(base);
+  assert.equal(without.frontends[0]?.latency, undefined);
+  assert.equal(without.backends.get('app')?.latency, undefined);
+  const withExporter = runtimeOf(`${base}frontend metrics\n    bind 127.0.0.1:8405\n    http-request use-service prometheus-exporter\n`);
+  assert.ok(withExporter.frontends.every((f) => f.latency !== undefined));
+  assert.ok(withExporter.backends.get('app')?.latency?.rtime);
 });
