@@ -20,6 +20,11 @@ export interface MasterInfo {
   reloads: number;
   reloadsInPlace: number;
   reloadsFailed: number;
+  /** Of reloadsFailed, those that failed on each path (the others: before one was chosen). */
+  reloadsFailedInPlace?: number;
+  reloadsFailedNewProcesses?: number;
+  /** The last reload's duration in ms, succeeded or failed. */
+  lastReloadMs?: number;
   reloadsRequested: number;
   workers: number;
   drainingGenerations: number;

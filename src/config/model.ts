@@ -321,7 +321,9 @@ export type HttpRule =
   | (RuleBase & { action: 'unset-var'; variable: VarName })
   /** `slot`: the capture's place among the frontend's captures, in declaration order (the log's %hr). */
   | (RuleBase & { action: 'capture'; sample: Sample; len: number; slot: number })
-  | (RuleBase & { action: 'set-log-level'; level: string });
+  | (RuleBase & { action: 'set-log-level'; level: string })
+  /** `http-request use-service prometheus-exporter`: the request is answered by the exporter. */
+  | (RuleBase & { action: 'use-service'; service: 'prometheus-exporter' });
 
 /** The rules of one proxy for each HTTP phase, in order. */
 export interface HttpRules {

@@ -29,6 +29,35 @@ export type CounterDeltas = Record<string, Record<string, number>>;
 /** Current values of gauges (`scur`, …), same keys as counters; summed by the master over workers. */
 export type Gauges = Record<string, Record<string, number>>;
 
+/** One histogram's new observations: per bucket (not cumulative, the last +Inf), their sum in ms, their count. */
+export interface HistogramDelta {
+  buckets: number[];
+  sumMs: number;
+  count: number;
+}
+
+/** Latency histogram deltas (src/worker/latency-histogram.ts), keyed by object (`fe/NAME`, `be/NAME`) then time (`rtime`, `ctime`, `ttime`). */
+export type HistogramDeltas = Record<string, Record<string, HistogramDelta>>;
+
+/** What the Prometheus exporter needs beyond the stat rows (`stats-request {metrics}`). */
+export interface MetricsExtra {
+  /** Histogram totals since the master started, same keys as HistogramDeltas. */
+  histograms: HistogramDeltas;
+  reloads: { inPlaceOk: number; inPlaceFailed: number; newProcessesOk: number; newProcessesFailed: number; failedBeforePath: number; lastDurationMs?: number };
+  drainingGenerations: number;
+  /** Client connections kept open into a new generation by in-place reloads, summed over workers. */
+  carriedConnections: number;
+  startedAt: number;
+  pid: number;
+  workers: number;
+  listeners: number;
+  /** Each proxy's mode, by `fe/NAME` and `be/NAME`: HTTP-only families are left out for tcp ones, as HAProxy does. */
+  modes: Record<string, 'http' | 'tcp'>;
+  /** `global maxconn`, when set. */
+  maxconn?: number;
+  stopping: boolean;
+}
+
 export interface StatsRow {
   pxname: string;
   svname: string;
@@ -107,7 +136,7 @@ export type MasterToWorker =
   /** The runtime API changed a map or ACL file (`add map` …): its entries now, for `generation`. */
   | { type: 'pattern-ref'; generation: number; path: string; entries: [key: string, value: string][] }
   | { type: 'drain'; hardStopAfterMs: number }
-  | { type: 'stats'; requestId: number; snapshot: StatsSnapshot }
+  | { type: 'stats'; requestId: number; snapshot: StatsSnapshot; metrics?: MetricsExtra }
   | { type: 'stats-admin-result'; requestId: number; code: StatsAdminCode }
   /** `add server`: server `server` joins backend `backend` in every runtime this process holds. */
   | { type: 'server-add'; backend: string; server: Server }
@@ -120,13 +149,14 @@ export type WorkerToMaster =
   | { type: 'startup-error'; message: string }
   /** A `reconfigure` could not be prepared; the process keeps serving its current generation. */
   | { type: 'reconfigure-error'; generation: number; message: string }
-  | { type: 'counters'; deltas: CounterDeltas; gauges: Gauges }
+  | { type: 'counters'; deltas: CounterDeltas; gauges: Gauges; histograms?: HistogramDeltas }
   | { type: 'drained' }
-  /** The worker now accepts with `generation` (answer to `activate`). */
-  | { type: 'activated'; generation: number }
+  /** The worker now accepts with `generation` (answer to `activate`); `carried`: client connections its kept layers took into it. */
+  | { type: 'activated'; generation: number; carried?: number }
   /** An in-process generation this worker was draining has finished (or was killed). */
   | { type: 'generation-drained'; generation: number }
-  | { type: 'stats-request'; requestId: number }
+  /** `metrics`: the answer carries MetricsExtra too (for the Prometheus exporter). */
+  | { type: 'stats-request'; requestId: number; metrics?: true }
   /**
    * The stats page's admin form was posted (`stats admin` held): apply `action` to the servers
    * named in `backend` (its name), as `set server … state` does; answered with

@@ -9,6 +9,7 @@ import type { ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/message
 import { createHealthChecker, type HealthChecker, type HealthEntry } from '../health/checker.ts';
 import { createListenerRegistry, type ListenerRegistry } from './listeners.ts';
 import { createCounterStore, type CounterStore } from './counters.ts';
+import { createMetricsStore, metricsExtra, type MetricsStore } from './admin-metrics.ts';
 import type { ReloadOutcome } from './reload-queue.ts';
 import { createReloader, type Reloader } from './reload.ts';
 import { createSupervisor, type Supervisor } from './supervisor.ts';
@@ -59,6 +60,8 @@ interface Parts {
   startedAt: number;
   listeners: ListenerRegistry;
   counters: CounterStore;
+  /** The workers' latency histograms and carried connections, summed (the Prometheus exporter's). */
+  metrics: MetricsStore;
   health: HealthChecker;
   /** `set server` settings, kept across reloads. */
   runtime: Map<string, RuntimeServerSetting>;
@@ -125,7 +128,7 @@ export function createMaster(opts: MasterOptions): Master {
     ...(opts.onReloadState !== undefined ? { onReloadState: opts.onReloadState } : {}),
   });
   const patterns = createPatternStore({ current: () => supervisor.current(), broadcast: (msg) => supervisor.broadcast(msg) });
-  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends };
+  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, metrics: createMetricsStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends };
   return masterOf(parts);
 }
 
@@ -145,9 +148,13 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
   switch (msg.type) {
     case 'counters':
       p.counters.add(w.pid, msg.deltas, msg.gauges);
+      p.metrics.addHistograms(msg.histograms);
+      break;
+    case 'activated':
+      p.metrics.addCarried(msg.carried ?? 0);
       break;
     case 'stats-request':
-      w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats(p) });
+      w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats(p), ...(msg.metrics ? { metrics: metricsExtra(info(p), p.supervisor.current()?.config, p.metrics, p.supervisor.stopping()) } : {}) });
       break;
     case 'stats-admin':
       w.send({ type: 'stats-admin-result', requestId: msg.requestId, code: applyPageAction(p.supervisor.current()?.config, msg, (id, setting) => setServer(p, id, setting)) });
@@ -236,6 +243,9 @@ function info(p: Parts): MasterInfo {
     reloads: counts.completed,
     reloadsInPlace: counts.inPlace,
     reloadsFailed: counts.failed,
+    reloadsFailedInPlace: counts.failedInPlace,
+    reloadsFailedNewProcesses: counts.failedNewProcesses,
+    ...(counts.lastTookMs !== undefined ? { lastReloadMs: counts.lastTookMs } : {}),
     reloadsRequested: counts.requested,
     workers: current ? liveWorkers(current).length : 0,
     drainingGenerations: p.supervisor.drainingCount(),

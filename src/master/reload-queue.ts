@@ -5,7 +5,8 @@ export type ReloadMode = 'start' | 'in-place' | 'new-processes';
 
 export type ReloadOutcome =
   | { ok: true; generation: number; tookMs: number; warnings: string[]; mode: ReloadMode }
-  | { ok: false; message: string; tookMs: number };
+  /** `mode`: the path that failed; absent when the reload was refused before one was chosen. */
+  | { ok: false; message: string; tookMs: number; mode?: ReloadMode };
 
 export interface ReloadQueue {
   /** `full`: this reload must start new worker processes; a coalesced batch is full if any asked. */

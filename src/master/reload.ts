@@ -35,6 +35,11 @@ export interface ReloadCounts {
   completed: number;
   inPlace: number;
   failed: number;
+  /** Of `failed`: on each path (the rest were refused before one was chosen). */
+  failedInPlace: number;
+  failedNewProcesses: number;
+  /** The last reload's duration (succeeded or failed), in ms; absent before the first reload. */
+  lastTookMs?: number;
   /** Requests, the first start excluded; coalesced ones count each. */
   requested: number;
 }
@@ -57,7 +62,7 @@ interface Path {
 
 export function createReloader(deps: ReloadDeps): Reloader {
   let nextGeneration = 1;
-  const counts: ReloadCounts = { completed: 0, inPlace: 0, failed: 0, requested: 0 };
+  const counts: ReloadCounts = { completed: 0, inPlace: 0, failed: 0, failedInPlace: 0, failedNewProcesses: 0, requested: 0 };
   const queue = createReloadQueue(async (full) => {
     const reloading = deps.supervisor.current() !== undefined;
     if (reloading) deps.onReloadState?.('reloading');
@@ -74,12 +79,15 @@ export function createReloader(deps: ReloadDeps): Reloader {
 
 function report(deps: ReloadDeps, outcome: ReloadOutcome, reloading: boolean, counts: ReloadCounts): void {
   if (!reloading) return;
+  counts.lastTookMs = outcome.tookMs;
   if (outcome.ok) {
     counts.completed++;
     if (outcome.mode === 'in-place') counts.inPlace++;
     deps.log.notice(`reload succeeded (generation ${outcome.generation}, took ${outcome.tookMs} ms, ${outcome.mode})`);
   } else {
     counts.failed++;
+    if (outcome.mode === 'in-place') counts.failedInPlace++;
+    else if (outcome.mode !== undefined) counts.failedNewProcesses++;
     deps.log.alert(`reload failed: ${outcome.message}`);
   }
 }
@@ -105,7 +113,7 @@ async function reload(deps: ReloadDeps, full: boolean, allocate: () => number): 
   if (failure === null && deps.supervisor.stopping()) failure = 'the master is stopping';
   if (failure !== null) {
     deps.listeners.release(keysOf(serving?.config));
-    return failed(`new generation failed to start, keeping generation ${serving?.generation ?? '-'}: ${failure}`);
+    return { ...failed(`new generation failed to start, keeping generation ${serving?.generation ?? '-'}: ${failure}`), mode: path.mode };
   }
 
   await path.activate();

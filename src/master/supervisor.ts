@@ -168,6 +168,7 @@ function onMessage(s: State, cohort: Cohort, w: WorkerProcess, msg: WorkerToMast
     case 'activated':
       w.activeGeneration = msg.generation;
       tell(cohort, { kind: 'activated', worker: w, generation: msg.generation });
+      if (msg.carried !== undefined) s.opts.onReport(cohort, w, msg);
       break;
     case 'reconfigure-error':
       s.opts.log.alert(`${label(cohort, w)} cannot prepare generation ${msg.generation}: ${msg.message}`);

@@ -26,7 +26,7 @@ export interface RuleExchange extends SampleContext {
 }
 
 /** A rule that ends the processing: the caller answers. */
-export type FinalRule = Extract<HttpRule, { action: 'deny' | 'tarpit' | 'return' | 'auth' | 'redirect' | 'reject' }>;
+export type FinalRule = Extract<HttpRule, { action: 'deny' | 'tarpit' | 'return' | 'auth' | 'redirect' | 'reject' | 'use-service' }>;
 
 /** A rewrite could not be done (its result could not be sent): HAProxy's 500 for a failed rewrite. */
 export const REWRITE_FAILED = 'rewrite-failed';
@@ -47,6 +47,7 @@ export function runRules(rules: readonly HttpRule[], x: RuleExchange, headers: s
       case 'return':
       case 'auth':
       case 'reject':
+      case 'use-service':
         return rule;
       case 'redirect':
         if (redirectLocation(rule.redirect, x)) return rule;

@@ -4,6 +4,7 @@
 //   (http-response, http-after-response rules) → log
 // with the timing marks of the access log (%TR %Tc %Tr %Ta %Tt) taken at the phase boundaries.
 import { countStatus } from './counters.ts';
+import { observeLatency } from './latency-histogram.ts';
 import type { ClientConn, ConnectionRegistry } from './connections.ts';
 import { errorBody, errorReason } from './errors.ts';
 import { evaluate, routeBackend, type RuleContext } from './rules.ts';
@@ -36,8 +37,11 @@ import type { Shutdown } from './server-sessions.ts';
 export interface HttpDeps {
   runtime: WorkerRuntime;
   connections: ConnectionRegistry;
-  /** Answers a request to the stats URI (the frontend has `stats uri`); calls `done` once answered. */
-  serveStats(fe: FrontendRuntime, client: Http1Connection, head: RequestHead, admin: boolean, done: (status: number) => void): void;
+  /**
+   * Answers a request to the stats URI (the frontend has `stats uri`), or with `service` the
+   * request an `http-request use-service` rule chose; calls `done` once answered.
+   */
+  serveStats(fe: FrontendRuntime, client: Http1Connection, head: RequestHead, admin: boolean, done: (status: number) => void, service?: 'prometheus-exporter'): void;
 }
 
 /**
@@ -107,7 +111,7 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   status = 0;
   termination = '----';
   done = false;
-  /** Timing marks are taken only for the access log (%TR %Tc %Tr %Ta). */
+  /** Timing marks are taken only for the access log (%TR %Tc %Tr %Ta) and the latency histograms. */
   timed: boolean;
 
   constructor(client: Http1Connection, head: RequestHead, fe: FrontendRuntime, deps: HttpDeps, tls: boolean, now: number) {
@@ -121,7 +125,7 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
     this.path = head.path;
     this.method = head.method;
     this.target = head.target;
-    this.timed = fe.log !== undefined;
+    this.timed = fe.log !== undefined || fe.latency !== undefined;
     const first = conn.served === 0 && conn.active === 1;
     this.acceptMs = conn.acceptMs;
     // Bytes of this request and its answer are counted from here (the previous response ended before).
@@ -371,8 +375,18 @@ function requestRules(x: Exchange, http: HttpRules, proxy: Frontend | Backend): 
   if (http.httpRequest.length === 0) return true;
   const v = runRules(http.httpRequest, x, x.upstreamHeaders);
   if (v === undefined) return true;
-  answerVerdict(x, v, { side: 'request', proxy });
+  if (v !== REWRITE_FAILED && v.action === 'use-service') useService(x, v.service);
+  else answerVerdict(x, v, { side: 'request', proxy });
   return false;
+}
+
+/** `http-request use-service`: the service answers (HAProxy logs an applet's answer as `LR`). */
+function useService(x: Exchange, service: 'prometheus-exporter'): void {
+  x.termination = 'LR--';
+  x.deps.serveStats(x.fe, x.client, x.head, false, (status) => {
+    x.status = status;
+    complete(x);
+  }, service);
 }
 
 /** A proxy's `redirect` rules, after its http-request rules: false when one answered. */
@@ -649,6 +663,7 @@ function finish(x: Exchange): void {
   const rt = x.deps.runtime;
   if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
   countExchange(x, x.status, bin, bout);
+  if (x.fe.latency !== undefined) countLatency(x);
   if (x.fe.log !== undefined && !x.silent) writeLog(x.fe, requestRecord(x, x.status, bin, bout));
 }
 
@@ -681,6 +696,17 @@ function countExchange(x: Exchange, status: number, bin: number, bout: number): 
     sc.bin += bin;
     sc.bout += bout;
   }
+}
+
+/** The exchange's times into the latency histograms: %Ta on the frontend and backend, %Tc and %Tr on the backend. */
+function countLatency(x: Exchange): void {
+  const ta = performance.now() - x.t0;
+  observeLatency((x.fe.latency as NonNullable<FrontendRuntime['latency']>).ttime, ta);
+  const bl = x.be?.latency;
+  if (bl === undefined || x.srv === undefined) return;
+  observeLatency(bl.ttime, ta);
+  if (x.tConnected >= 0) observeLatency(bl.ctime, x.tConnected - x.t0 - x.queuedMs);
+  if (x.tResponse >= 0 && x.tConnected >= 0) observeLatency(bl.rtime, x.tResponse - x.tConnected);
 }
 
 /** The access-log record of one request, its timers taken from the phase marks. */

@@ -5,10 +5,14 @@
 // `counters` → `drained` → exit 0.
 // The process's state lives here, the entry point; the other modules are factories wired below.
 import type { MasterToWorker, ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/messages.ts';
+import type { StatsReply } from './metrics.ts';
 import { isMasterToWorker } from '../ipc/messages.ts';
 import { createSharedLogResources } from '../log/sinks.ts';
 import { createAcceptLoop, createSocketLimits, shareOf } from './accept-limit.ts';
 import { createCounterRegistry } from './counters.ts';
+import { createLatencyRegistry } from './latency-histogram.ts';
+import { reportToMaster } from './passive-health.ts';
+import { serveMetrics } from './metrics.ts';
 import { createPools } from './pools.ts';
 import { createRouteSets } from './route-sets.ts';
 import { createClock } from './http1/clock.ts';
@@ -24,9 +28,10 @@ const ORPHAN_HARD_STOP_MS = 30_000;
 
 const counters = createCounterRegistry();
 const droppedLogs = counters.proc();
+const latencies = createLatencyRegistry();
 /** Log writers never block or throw: a failing stdout/stderr/syslog drops lines (counted). */
 const logResources = createSharedLogResources({ onDrop: (n) => (droppedLogs.values.dropped_logs += n) });
-const pendingStats = new Map<number, (s: StatsSnapshot | undefined) => void>();
+const pendingStats = new Map<number, (s: StatsReply | undefined) => void>();
 let ticketKeys: Buffer = Buffer.alloc(48);
 let servers: ServerStates = {};
 let index = 0;
@@ -65,7 +70,8 @@ function fail(message: string): void {
 
 function reportCounters(cb?: () => void): void {
   const { deltas, gauges } = counters.take();
-  send({ type: 'counters', deltas, gauges }, cb);
+  const histograms = latencies.take();
+  send({ type: 'counters', deltas, gauges, ...(Object.keys(histograms).length > 0 ? { histograms } : {}) }, cb);
 }
 
 /** This process's share of a limit of `total`. */
@@ -86,7 +92,7 @@ const acceptLoop = createAcceptLoop({
 });
 
 const routeSets = createRouteSets({
-  buildRuntime: (config) => buildRuntime(config, servers, counters, logResources, pools.poolFor),
+  buildRuntime: (config) => buildRuntime(config, servers, counters, logResources, pools.poolFor, reportToMaster, latencies),
   serveStats,
   ticketKeys: () => ticketKeys,
   clock: createClock(),
@@ -123,8 +129,9 @@ const pageActions = createPageActions((msg) => {
 });
 const statsMaster: StatsMaster = { snapshot: requestSnapshot, act: pageActions.act, maxconn: () => routeSets.active()?.config.global.maxconn };
 
-function serveStats(...[fe, client, head, admin, done]: Parameters<HttpDeps['serveStats']>): void {
-  if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, statsMaster, client, head, admin, done);
+function serveStats(...[fe, client, head, admin, done, service]: Parameters<HttpDeps['serveStats']>): void {
+  if (service === 'prometheus-exporter') serveMetrics(requestStats, client, head, done);
+  else if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, statsMaster, client, head, admin, done);
 }
 
 function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {
@@ -194,10 +201,16 @@ function maybePreparedReady(): void {
 
 function onActivate(msg: Extract<MasterToWorker, { type: 'activate' }>): void {
   if (stopping) return;
-  if (routeSets.activate(msg.generation, msg.hardStopAfterMs, msg.maxOldGenerations)) send({ type: 'activated', generation: msg.generation });
+  const activated = routeSets.activate(msg.generation, msg.hardStopAfterMs, msg.maxOldGenerations);
+  if (activated !== undefined) send({ type: 'activated', generation: msg.generation, carried: activated.carried });
 }
 
 function requestSnapshot(timeoutMs: number): Promise<StatsSnapshot | undefined> {
+  return requestStats(timeoutMs, false).then((r) => r?.snapshot);
+}
+
+/** Ask the master for the stat rows (and, with `metrics`, what the exporter needs beyond them). */
+function requestStats(timeoutMs: number, metrics: boolean): Promise<StatsReply | undefined> {
   return new Promise((resolve) => {
     if (!process.connected) {
       resolve(undefined);
@@ -213,7 +226,7 @@ function requestSnapshot(timeoutMs: number): Promise<StatsSnapshot | undefined> 
       pendingStats.delete(requestId);
       resolve(s);
     });
-    send({ type: 'stats-request', requestId });
+    send({ type: 'stats-request', requestId, ...(metrics ? { metrics: true as const } : {}) });
   });
 }
 
@@ -265,7 +278,7 @@ process.on('message', (msg: unknown, handle: unknown) => {
       drain(msg.hardStopAfterMs);
       break;
     case 'stats':
-      pendingStats.get(msg.requestId)?.(msg.snapshot);
+      pendingStats.get(msg.requestId)?.(msg);
       break;
     case 'stats-admin-result':
       pageActions.answered(msg.requestId, msg.code);

@@ -72,7 +72,8 @@ export interface RouteSets {
   /** The prepared route set's generation once each of its sockets is held or parked. */
   preparedReady(): number | undefined;
   /** Serve the prepared route set of `generation`; the previous one drains. False if none matches. */
-  activate(generation: number, hardStopAfterMs: number, maxDraining: number): boolean;
+  /** Undefined when `generation` is not the prepared one; else the client connections the kept layers carry into it. */
+  activate(generation: number, hardStopAfterMs: number, maxDraining: number): { carried: number } | undefined;
   discard(generation: number): void;
   /** The whole process goes: every layer drains; `whenDrained` once nothing is left. */
   drainAll(hardStopAfterMs: number, whenDrained: () => void): void;
@@ -91,13 +92,13 @@ export function createRouteSets(deps: RouteSetsDeps): RouteSets {
   const parked = new Map<string, unknown>();
   const draining = createDrainingSets(deps);
 
-  function activate(generation: number, hardStopAfterMs: number, maxDraining: number): boolean {
+  function activate(generation: number, hardStopAfterMs: number, maxDraining: number): { carried: number } | undefined {
     const next = prepared;
-    if (next === undefined || next.generation !== generation) return false;
+    if (next === undefined || next.generation !== generation) return undefined;
     prepared = undefined;
     const previous = active;
     active = next;
-    const left = adoptRoutes(layers, next, deps.ticketKeys(), deps.clock);
+    const { left, carried } = adoptRoutes(layers, next, deps.ticketKeys(), deps.clock);
     // Sockets the new configuration no longer names: stop accepting (the master closes its copy).
     // The others take the new shares of maxconn (a lower one pauses accepting, never closes).
     for (const key of deps.listeners.keys()) {
@@ -109,7 +110,7 @@ export function createRouteSets(deps: RouteSetsDeps): RouteSets {
     if (previous !== undefined) draining.drain({ generation: previous.generation, layers: left, runtime: previous.runtime }, hardStopAfterMs);
     draining.keepAtMost(maxDraining);
     deps.closeUnusedPools();
-    return true;
+    return { carried };
   }
 
   function discard(generation: number): void {
@@ -205,12 +206,14 @@ function routeSetOf(deps: RouteSetsDeps, generation: number, config: Config, lis
 
 /** Point every socket in `layers` at `set`: keep layers of the same shape, replace the others
  * (returned, to drain). */
-function adoptRoutes(layers: Map<string, ProtocolLayer>, set: RouteSet, ticketKeys: Buffer, clock: Clock): ProtocolLayer[] {
+function adoptRoutes(layers: Map<string, ProtocolLayer>, set: RouteSet, ticketKeys: Buffer, clock: Clock): { left: ProtocolLayer[]; carried: number } {
   const left: ProtocolLayer[] = [];
+  let carried = 0;
   for (const [key, route] of set.routes) {
     const layer = layers.get(key);
     if (layer !== undefined && layer.shape === route.shape) {
       layer.setRoute(route);
+      carried += layer.connections.openCount;
       continue;
     }
     if (layer !== undefined) left.push(layer);
@@ -221,7 +224,7 @@ function adoptRoutes(layers: Map<string, ProtocolLayer>, set: RouteSet, ticketKe
     layers.delete(key);
     left.push(layer);
   }
-  return left;
+  return { left, carried };
 }
 
 /** The sets draining side by side, each ended by its drain or a kill. */

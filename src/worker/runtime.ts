@@ -10,6 +10,7 @@ import { createPicker, type Candidate, type Picker } from '../balance/algorithms
 import { compileLogFormat, type LogFormatter } from '../log/format.ts';
 import { createSinks, type LogSink, type SharedLogResources } from '../log/sinks.ts';
 import type { BackendField, CounterObject, CounterRegistry, FrontendField } from './counters.ts';
+import type { BackendLatency, FrontendLatency, LatencyRegistry } from './latency-histogram.ts';
 import { reportToMaster, type PassiveState, type ServerErrorReporter } from './passive-health.ts';
 import { createServerSessions, healthChanged, type ServerSessions } from './server-sessions.ts';
 
@@ -32,6 +33,8 @@ export interface BackendRuntime {
   readonly servers: ServerRuntime[];
   readonly pick: Picker<ServerRuntime>;
   readonly counters: CounterObject<BackendField>;
+  /** Latency histograms, kept only when the configuration serves the Prometheus exporter. */
+  readonly latency: BackendLatency | undefined;
   /** `option http-server-close` on the backend: no server connection is reused. */
   readonly serverClose: boolean;
 }
@@ -39,6 +42,8 @@ export interface BackendRuntime {
 export interface FrontendRuntime {
   readonly frontend: Frontend;
   readonly counters: CounterObject<FrontendField>;
+  /** Latency histograms, kept only when the configuration serves the Prometheus exporter. */
+  readonly latency: FrontendLatency | undefined;
   /** Some condition of this frontend (or a backend it uses) may look at the request path. */
   readonly needsPath: boolean;
   readonly log: { format: LogFormatter; sinks: LogSink[] } | undefined;
@@ -70,7 +75,9 @@ export function buildRuntime(
   logResources: SharedLogResources,
   pools: PoolProvider = freshPool,
   reportServerErrors: ServerErrorReporter = reportToMaster,
+  latencies?: LatencyRegistry,
 ): WorkerRuntime {
+  const latency = latencies !== undefined && servesExporter(config) ? latencies : undefined;
   const backends = new Map<string, BackendRuntime>();
   for (const b of config.backends) {
     const servers: ServerRuntime[] = [];
@@ -79,6 +86,7 @@ export function buildRuntime(
       servers,
       pick: createPicker(b.balance, servers),
       counters: counters.backend(b.name),
+      latency: latency?.backend(b.name),
       serverClose: b.httpServerClose,
     };
     for (const s of b.servers) servers.push(buildServerRuntime(rt, s, states[s.id], counters, pools));
@@ -98,6 +106,7 @@ export function buildRuntime(
     frontends.push({
       frontend: f,
       counters: counters.frontend(f.name),
+      latency: latency?.frontend(f.name),
       needsPath,
       log: f.logFormat === null || sinks.length === 0 ? undefined : { format: compileLogFormat(f.logFormat, { captureSlots }), sinks },
     });
@@ -147,6 +156,11 @@ export function buildServerRuntime(rt: BackendRuntime, s: Server, state: ServerS
   };
   applyState(srv, state);
   return srv;
+}
+
+/** Some proxy has `http-request use-service prometheus-exporter`: latency histograms are worth their marks. */
+function servesExporter(config: Config): boolean {
+  return [...config.frontends, ...config.backends].some((p) => p.http.httpRequest.some((r) => r.action === 'use-service'));
 }
 
 /** The backend frontend `f` names: src/config/validate.ts refuses a missing one, or a tcp one for an http frontend. */

@@ -150,7 +150,9 @@ test('what handoff cannot do is an error naming it; what changes nothing is a wa
   for (const [line, pattern] of [
     ['http-request track-sc0 src', /'http-request track-sc0' is not supported by handoff: stick counters/],
     ['http-request set-src hdr(x-forwarded-for)', /rewriting the client address/],
-    ['http-request use-service prometheus-exporter', /HTTP services/],
+    ['http-request use-service lua.hello', /'http-request use-service lua.hello' is not supported by handoff: Lua/],
+    ['http-request use-service', /'use-service' expects a service name/],
+    ['http-request use-service foo', /'foo' unknown service name/],
     ['http-request cache-use c', /a response cache/],
     ['http-request do-resolve(txn.ip,dns) hdr(host)', /DNS resolvers/],
     ['http-request normalize-uri path-strip-dotdot', /'normalize-uri path-strip-dotdot' is not supported by handoff/],
@@ -284,4 +286,11 @@ backend b
   assert.equal(warnings(r).length, 3);
   assert.deepEqual(r.config.frontends[0]!.http.httpRequest, []);
   assert.equal(r.config.frontends[0]!.monitor, undefined);
+});
+
+test('http-request use-service prometheus-exporter parses; an extra word after it is HAProxy\'s error', () => {
+  const r = fe('    http-request use-service prometheus-exporter if { path /metrics }');
+  assert.deepEqual(rules(r), [{ action: 'use-service', service: 'prometheus-exporter' }]);
+  expectOne(fe('    http-request use-service prometheus-exporter extra'), 'error', 8, /expects either 'if' or 'unless' followed by a condition but found 'extra'/);
+  expectOne(fe('    http-response use-service prometheus-exporter'), 'error', 8, /'use-service' is not a valid 'http-response' action/);
 });

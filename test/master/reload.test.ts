@@ -13,6 +13,13 @@ import type { WorkerProcess, WorkerSpawnOptions } from '../../src/master/worker-
 import { compile, HTTP_DEFAULTS } from '../config/compile.ts';
 import { freePort, until } from '../helpers/proxy.ts';
 
+/** The counts without the last reload's duration, which varies; it is there after a reload. */
+function withoutDuration(c: ReturnType<Reloader['counts']>): Omit<typeof c, 'lastTookMs'> {
+  const { lastTookMs, ...rest } = c;
+  assert.ok(lastTookMs !== undefined && lastTookMs >= 0);
+  return rest;
+}
+
 /** What a fake worker does with `init` (a new process) or `reconfigure` (in place). */
 type Answer = 'ready' | 'silent' | 'refuse' | 'exit';
 
@@ -145,7 +152,7 @@ test('reload: first start forks a cohort, a second reload goes in place and acti
     assert.equal(r.fakes.spawned.length, 2);
     for (const w of r.fakes.spawned) assert.deepEqual(w.received, ['init', 'reconfigure', 'activate']);
     assert.equal(r.supervisor.current()?.generation, 2);
-    assert.deepEqual(r.reloader.counts(), { completed: 1, inPlace: 1, failed: 0, requested: 1 });
+    assert.deepEqual(withoutDuration(r.reloader.counts()), { completed: 1, inPlace: 1, failed: 0, failedInPlace: 0, failedNewProcesses: 0, requested: 1 });
   } finally {
     await stop(r);
   }
@@ -178,6 +185,8 @@ test('reload: a configuration with errors is refused before anything is forked o
     for (const w of r.fakes.spawned) assert.deepEqual(w.received, ['init']);
     assert.ok(r.logged.some((l) => l.startsWith('alert reload failed: configuration has errors')));
     assert.equal(r.reloader.counts().failed, 1);
+    // Refused before a path was chosen: counted on neither.
+    assert.equal(r.reloader.counts().failedInPlace + r.reloader.counts().failedNewProcesses, 0);
   } finally {
     await stop(r);
   }
@@ -243,6 +252,8 @@ test('reload: a worker that refuses the new generation in place fails the reload
     assert.equal(outcome.ok, false);
     assert.equal(outcome.ok ? '' : outcome.message, 'new generation failed to start, keeping generation 1: cannot build generation 2');
     assert.ok(r.logged.some((l) => /alert worker g1#\d \(pid \d+\) cannot prepare generation 2: cannot build generation 2/.test(l)));
+    // Counted as an in-place failure (handoff_reloads_total{path="in_place",result="failed"}).
+    assert.deepEqual([r.reloader.counts().failedInPlace, r.reloader.counts().failedNewProcesses], [1, 0]);
   } finally {
     await stop(r);
   }
@@ -284,6 +295,7 @@ test('reload: a worker that refuses its configuration at startup fails the reloa
     const outcome = await r.reloader.request(true);
     assert.equal(outcome.ok, false);
     assert.equal(outcome.ok ? '' : outcome.message, 'new generation failed to start, keeping generation 1: cannot build generation 2');
+    assert.deepEqual([r.reloader.counts().failedInPlace, r.reloader.counts().failedNewProcesses], [0, 1]);
   } finally {
     await stop(r);
   }
@@ -307,7 +319,7 @@ test('reload: requests made while one runs coalesce into one more reload, which 
     assert.equal(b.generation, 3);
     assert.equal(b.mode, 'new-processes');
     assert.equal(r.supervisor.current()?.config.backends[0]?.servers[0]?.port, 2);
-    assert.deepEqual(r.reloader.counts(), { completed: 2, inPlace: 1, failed: 0, requested: 3 });
+    assert.deepEqual(withoutDuration(r.reloader.counts()), { completed: 2, inPlace: 1, failed: 0, failedInPlace: 0, failedNewProcesses: 0, requested: 3 });
   } finally {
     await stop(r);
   }

@@ -235,6 +235,16 @@ const parseLogLevel: ActionParser = (a) => {
   return { action: { action: 'set-log-level', level } };
 };
 
+/** `use-service NAME`: HAProxy's services; handoff has the Prometheus exporter (Lua ones are refused above). */
+const parseUseService: ActionParser = (a) => {
+  const name = a.args[0];
+  if (name === undefined) return void a.rep.error(`'use-service' expects a service name.`);
+  if (name.startsWith('lua.')) return void a.rep.error(`'http-request use-service ${name}' is not supported by handoff: Lua; refusing to run without it`);
+  if (name !== 'prometheus-exporter') return void a.rep.error(`'${name}' unknown service name (handoff has 'prometheus-exporter').`);
+  if (a.args.length > 1) return void a.rep.error(`'http-request use-service' expects either 'if' or 'unless' followed by a condition but found '${a.args[1]}'.`);
+  return { action: { action: 'use-service', service: name } };
+};
+
 const noArgs = (action: 'allow' | 'reject'): ActionParser => (a) => (exactly(a, 0, 'no argument') ? { action: { action } } : undefined);
 
 interface ActionDef {
@@ -251,6 +261,7 @@ const ACTIONS: Record<string, ActionDef> = {
   reject: { sides: REQ, parse: noArgs('reject') },
   return: { sides: REQ_RES, parse: parseReturn },
   auth: { sides: REQ, parse: parseAuth },
+  'use-service': { sides: REQ, parse: parseUseService },
   redirect: { sides: REQ_RES, parse: parseRedirectAction },
   'del-header': { sides: ALL, parse: parseDelHeader },
   'replace-header': { sides: ALL, parse: parseReplaceHeader },
@@ -302,7 +313,6 @@ const REFUSED: [string, string][] = [
   ['set-timeout', 'per-request timeouts'],
   ['send-spoe-group', 'SPOE'],
   ['silent-drop', 'dropping a connection without telling the client'],
-  ['use-service', 'HTTP services (Lua, Prometheus exporter)'],
   ['lua.', 'Lua'],
   ['set-log-level', 'log levels on http-after-response rules'],
   ['auth', 'authentication outside http-request rules'],
