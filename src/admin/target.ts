@@ -100,7 +100,10 @@ export interface AdminTarget {
   reload(full?: boolean): Promise<ReloadResult>;
   info(): MasterInfo;
   procs(): ProcInfo[];
-  stats(): StatsSnapshot;
+  /** The stat rows, the workers' counters asked for first (bounded wait). */
+  stats(): Promise<StatsSnapshot>;
+  /** `clear counters` (maxima and rates' maxima) or `clear counters all` (every counter). */
+  clearCounters(all: boolean): Promise<void>;
   servers(): ServerReport[];
   /** An error message, or null when applied. */
   setServer(id: string, setting: RuntimeServerSetting): string | null;

@@ -22,6 +22,7 @@ export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket):
   layer.connections.accepted(sock);
   sock.on('error', noop);
   fe.counters.values.stot++;
+  fe.counters.values.conn_tot++;
   fe.counters.scur++;
   sock.once('close', () => {
     fe.counters.scur--;

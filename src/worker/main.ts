@@ -68,10 +68,11 @@ function fail(message: string): void {
   setTimeout(() => process.exit(1), 1000).unref();
 }
 
-function reportCounters(cb?: () => void): void {
+/** `requestId`: the answer to the master's `counters-request`. */
+function reportCounters(cb?: () => void, requestId?: number): void {
   const { deltas, gauges } = counters.take();
   const histograms = latencies.take();
-  send({ type: 'counters', deltas, gauges, ...(Object.keys(histograms).length > 0 ? { histograms } : {}) }, cb);
+  send({ type: 'counters', deltas, gauges, ...(Object.keys(histograms).length > 0 ? { histograms } : {}), ...(requestId !== undefined ? { requestId } : {}) }, cb);
 }
 
 /** This process's share of a limit of `total`. */
@@ -291,6 +292,12 @@ process.on('message', (msg: unknown, handle: unknown) => {
       break;
     case 'admin-query':
       send({ type: 'admin-answer', requestId: msg.requestId, ...workerAdmin.answer(msg.query) });
+      break;
+    case 'counters-request':
+      reportCounters(undefined, msg.requestId);
+      break;
+    case 'clear-counters':
+      counters.clearMaxima();
       break;
   }
 });

@@ -18,7 +18,7 @@ export const processCommands: Command[] = [
     usage: 'show info',
     help: 'process information: generation, reloads, workers, listeners',
     level: 'user',
-    run(target, _args, level) {
+    async run(target, _args, level) {
       const i = target.info();
       return [
         'Name: handoff',
@@ -33,7 +33,7 @@ export const processCommands: Command[] = [
         `ReloadsRequested: ${i.reloadsRequested}`,
         `Workers: ${i.workers}`,
         `DrainingGenerations: ${i.drainingGenerations}`,
-        `DroppedLogs: ${target.stats().droppedLogs ?? 0}`,
+        `DroppedLogs: ${(await target.stats()).droppedLogs ?? 0}`,
         // A path is not a statistic: as HAProxy's `show env`, operator and admin only.
         ...(RANK[level] >= RANK.operator ? [`ConfigFile: ${i.configFile}`] : []),
         ...i.listeners.map((l) => `Listener: ${l.key} port ${l.port}`),

@@ -1,0 +1,197 @@
+// The stat table's rows, in HAProxy's order (each proxy in declaration order: FRONTEND, its
+// servers, BACKEND; a `listen` gives both), with what the master knows beyond the workers'
+// counters: ids, limits, weights, server and backend states, health-check results, rates.
+import type { Backend, Config, Frontend, Server } from '../config/model.ts';
+import type { ServerState, ServerStates, StatsRow } from '../ipc/messages.ts';
+import type { HealthEntry } from '../health/checker.ts';
+import { CHECK_DESCRIPTIONS } from '../health/status.ts';
+import { counterFields, gaugeFields } from '../admin/stat-fields.ts';
+import { createStateHistory, type StateHistory } from './state-history.ts';
+
+export interface RowSources {
+  values(obj: string): Record<string, number>;
+  servers: ServerStates;
+  health: ReadonlyMap<string, HealthEntry>;
+  history: StateHistory;
+  now: number;
+  /** When the master started: a state first seen has held since then. */
+  startedAt: number;
+}
+
+export { createStateHistory };
+
+interface Proxy {
+  name: string;
+  fe?: Frontend;
+  be?: Backend;
+  line: number;
+  fileRank: number;
+}
+
+/** Frontends and backends as HAProxy numbers them: declaration order, a `listen` once. */
+function proxies(config: Config): Proxy[] {
+  const files: string[] = [config.file];
+  const rank = (file: string): number => (files.includes(file) ? files.indexOf(file) : files.push(file) - 1);
+  const out: Proxy[] = [];
+  for (const fe of config.frontends) out.push({ name: fe.name, fe, line: fe.loc.line, fileRank: rank(fe.loc.file) });
+  for (const be of config.backends) {
+    const twin = out.find((p) => p.fe !== undefined && p.name === be.name && p.fe.loc.file === be.loc.file && p.fe.loc.line === be.loc.line);
+    if (twin !== undefined) twin.be = be;
+    else out.push({ name: be.name, be, line: be.loc.line, fileRank: rank(be.loc.file) });
+  }
+  return out.sort((a, b) => a.fileRank - b.fileRank || a.line - b.line);
+}
+
+/** Every row of the configuration serving now. */
+export function statRows(config: Config, src: RowSources): StatsRow[] {
+  const rows: StatsRow[] = [];
+  // HAProxy's `stats socket` takes proxy id 1 (its CLI proxy).
+  let iid = config.global.statsSockets.length > 0 ? 2 : 1;
+  for (const p of proxies(config)) {
+    if (p.fe !== undefined) rows.push(frontendRow(p.fe, iid, config, src));
+    if (p.be !== undefined) {
+      const servers = p.be.servers.map((s, i) => serverRow(p.be as Backend, s, iid, i + 1, src));
+      rows.push(...servers.map((s) => s.row), backendRow(p.be, servers, iid, config, src));
+    }
+    iid++;
+  }
+  return rows;
+}
+
+const defaults = (v: Record<string, number>, names: readonly string[]): void => {
+  for (const n of names) v[n] ??= 0;
+};
+
+/** What the workers count for a kind starts at zero, as HAProxy's counters do. */
+const COUNTED: Record<StatsRow['kind'], readonly string[]> = {
+  frontend: [...counterFields('frontend'), ...gaugeFields('frontend')],
+  backend: [...counterFields('backend'), ...gaugeFields('backend')].filter((n) => n !== 'lastsess'),
+  server: [...counterFields('server'), ...gaugeFields('server')].filter((n) => n !== 'lastsess'),
+};
+
+function frontendRow(fe: Frontend, iid: number, config: Config, src: RowSources): StatsRow {
+  const v = src.values(`fe/${fe.name}`);
+  defaults(v, COUNTED.frontend);
+  defaults(v, ['smax', 'rate', 'rate_max', 'req_rate', 'req_rate_max', 'conn_rate', 'conn_rate_max']);
+  Object.assign(v, { pid: 1, iid, sid: 0, rate_lim: 0 });
+  // Handoff compresses nothing: HAProxy's compression counters stay at zero.
+  defaults(v, ['comp_in', 'comp_out', 'comp_byp', 'comp_rsp']);
+  const slim = fe.maxconn ?? config.global.maxconn;
+  if (slim !== undefined) v.slim = slim;
+  return { pxname: fe.name, svname: 'FRONTEND', kind: 'frontend', status: 'OPEN', values: v, texts: { mode: fe.mode }, iid, sid: 0 };
+}
+
+const TIMES = ['qtime', 'ctime', 'rtime', 'ttime'] as const;
+
+/** The values both servers and backends show. */
+function commonBs(v: Record<string, number>, kind: 'backend' | 'server', iid: number, sid: number, now: number): void {
+  defaults(v, COUNTED[kind]);
+  defaults(v, ['qcur', 'qmax', 'scur', 'smax', 'rate', 'rate_max', 'lbtot']);
+  for (const t of TIMES) {
+    v[t] = Math.round(v[t] ?? 0);
+    v[`${t}_max`] = Math.round(v[`${t}_max`] ?? 0);
+  }
+  v.lastsess = v.lastsess === undefined ? -1 : Math.floor((now - v.lastsess) / 1000);
+  // Request and connection rates are the frontends' (HAProxy shows none for backends and servers).
+  for (const r of ['req_rate', 'req_rate_max', 'conn_rate', 'conn_rate_max']) delete v[r];
+  Object.assign(v, { pid: 1, iid, sid });
+}
+
+interface ServerView {
+  row: StatsRow;
+  server: Server;
+  usable: boolean;
+  weight: number;
+}
+
+function serverRow(be: Backend, s: Server, iid: number, sid: number, src: RowSources): ServerView {
+  const st = src.servers[s.id];
+  const health = s.check && !s.disabled ? src.health.get(s.id) : undefined;
+  const v = src.values(`srv/${be.name}/${s.name}`);
+  commonBs(v, 'server', iid, sid, src.now);
+  const status = serverStatus(s, st, health);
+  const uweight = st?.weight ?? s.weight;
+  const weight = status === 'DRAIN' ? 0 : uweight;
+  Object.assign(v, { weight, uweight, act: s.backup ? 0 : 1, bck: s.backup ? 1 : 0 });
+  if (s.maxconn !== undefined) v.slim = s.maxconn;
+  const texts: Record<string, string> = { mode: be.mode };
+  if (s.portOffset === undefined) texts.addr = `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;
+  const seen = src.history.observe(s.id, status, src.now, src.startedAt);
+  if (health !== undefined) {
+    checkValues(v, texts, s, health, src.now);
+  } else {
+    v.lastchg = Math.floor((src.now - seen.changedAt) / 1000);
+  }
+  const usable = !status.startsWith('DOWN') && status !== 'MAINT';
+  return { row: { pxname: be.name, svname: s.name, kind: 'server', status, values: v, texts, iid, sid }, server: s, usable, weight };
+}
+
+/** HAProxy's health level: rise..rise+fall-1 while UP, 0..rise-1 while DOWN. */
+function level(s: Server, h: HealthEntry): number {
+  return h.up ? s.rise + s.fall - 1 - h.failures : h.successes;
+}
+
+function serverStatus(s: Server, st: ServerState | undefined, h: HealthEntry | undefined): string {
+  if (s.disabled || st?.admin === 'maint') return 'MAINT';
+  if (st?.admin === 'drain') return 'DRAIN';
+  if (h === undefined) return st === undefined || st.up ? (st?.nolb === true ? 'NOLB' : 'no check') : 'DOWN';
+  const health = level(s, h);
+  if (!h.up) return health > 0 ? `DOWN ${health}/${s.rise}` : 'DOWN';
+  const word = h.nolb ? 'NOLB' : 'UP';
+  const max = s.rise + s.fall - 1;
+  return health < max ? `${word} ${health - s.rise + 1}/${s.fall}` : word;
+}
+
+const CHECK_DESC: Record<HealthEntry['status'], string> = { ...CHECK_DESCRIPTIONS, HANA: 'Health analyze' };
+
+function checkValues(v: Record<string, number>, texts: Record<string, string>, s: Server, h: HealthEntry, now: number): void {
+  texts.check_status = `${h.running ? '* ' : ''}${h.status}`;
+  texts.check_desc = CHECK_DESC[h.status];
+  if (h.info !== undefined && h.status.startsWith('L7')) texts.last_chk = h.info;
+  if (h.code !== undefined) v.check_code = h.code;
+  if (h.durationMs !== undefined) v.check_duration = h.durationMs;
+  const down = h.downMs + (h.downSince !== undefined ? now - h.downSince : 0);
+  Object.assign(v, {
+    chkfail: h.chkfail,
+    chkdown: h.chkdown,
+    lastchg: Math.floor((now - h.changedAt) / 1000),
+    downtime: Math.floor(down / 1000),
+    check_rise: s.rise,
+    check_fall: s.fall,
+    check_health: level(s, h),
+  });
+}
+
+function backendRow(be: Backend, servers: ServerView[], iid: number, config: Config, src: RowSources): StatsRow {
+  const v = src.values(`be/${be.name}`);
+  commonBs(v, 'backend', iid, 0, src.now);
+  defaults(v, ['comp_in', 'comp_out', 'comp_byp', 'comp_rsp']);
+  const active = servers.filter((s) => s.usable && !s.server.backup);
+  const backup = servers.filter((s) => s.usable && s.server.backup);
+  const serving = active.length > 0 ? active : backup;
+  const up = serving.length > 0;
+  const status = up ? 'UP' : 'DOWN';
+  const seen = src.history.observe(`be/${be.name}`, status, src.now, src.startedAt);
+  Object.assign(v, {
+    act: active.length,
+    bck: backup.length,
+    weight: serving.reduce((n, s) => n + s.weight, 0),
+    uweight: serving.reduce((n, s) => n + (s.row.values.uweight ?? 0), 0),
+    chkdown: seen.downs,
+    lastchg: Math.floor((src.now - seen.changedAt) / 1000),
+    downtime: Math.floor(seen.downMsAt(src.now) / 1000),
+  });
+  const full = fullconn(be, config);
+  if (full > 0) v.slim = full;
+  return { pxname: be.name, svname: 'BACKEND', kind: 'backend', status, values: v, texts: { mode: be.mode, algo: be.balance }, iid, sid: 0 };
+}
+
+/** HAProxy's default `fullconn`: a tenth of the maxconn of the frontends that route to the backend. */
+function fullconn(be: Backend, config: Config): number {
+  let sum = 0;
+  for (const fe of config.frontends) {
+    const routes = fe.defaultBackend === be.name || fe.useBackends.some((u) => u.backend === be.name) || (fe.name === be.name && fe.loc.line === be.loc.line);
+    if (routes) sum += fe.maxconn ?? config.global.maxconn ?? 0;
+  }
+  return Math.ceil(sum / 10);
+}
