@@ -111,7 +111,7 @@ function serverRow(be: Backend, s: Server, iid: number, sid: number, src: RowSou
   commonBs(v, 'server', iid, sid, src.now);
   const status = serverStatus(s, st, health);
   const uweight = st?.weight ?? s.weight;
-  const weight = status === 'DRAIN' ? 0 : uweight;
+  const weight = status.startsWith('DRAIN') ? 0 : uweight;
   Object.assign(v, { weight, uweight, act: s.backup ? 0 : 1, bck: s.backup ? 1 : 0 });
   if (s.maxconn !== undefined) v.slim = s.maxconn;
   const texts: Record<string, string> = { mode: be.mode };
@@ -122,7 +122,8 @@ function serverRow(be: Backend, s: Server, iid: number, sid: number, src: RowSou
   } else {
     v.lastchg = Math.floor((src.now - seen.changedAt) / 1000);
   }
-  const usable = !status.startsWith('DOWN') && status !== 'MAINT';
+  // In the balancer's tree (HAProxy's srv_act/srv_bck): neither DOWN, MAINT, NOLB nor DRAIN.
+  const usable = status.startsWith('UP') || status === 'no check';
   return { row: { pxname: be.name, svname: s.name, kind: 'server', status, values: v, texts, iid, sid }, server: s, usable, weight };
 }
 
@@ -131,15 +132,18 @@ function level(s: Server, h: HealthEntry): number {
   return h.up ? s.rise + s.fall - 1 - h.failures : h.successes;
 }
 
+/** HAProxy's server status: MAINT first; DOWN (going up: `DOWN 1/2`); NOLB and DRAIN; UP (going down: `UP 2/3`). */
 function serverStatus(s: Server, st: ServerState | undefined, h: HealthEntry | undefined): string {
   if (s.disabled || st?.admin === 'maint') return 'MAINT';
-  if (st?.admin === 'drain') return 'DRAIN';
-  if (h === undefined) return st === undefined || st.up ? (st?.nolb === true ? 'NOLB' : 'no check') : 'DOWN';
-  const health = level(s, h);
-  if (!h.up) return health > 0 ? `DOWN ${health}/${s.rise}` : 'DOWN';
-  const word = h.nolb ? 'NOLB' : 'UP';
-  const max = s.rise + s.fall - 1;
-  return health < max ? `${word} ${health - s.rise + 1}/${s.fall}` : word;
+  const up = h !== undefined ? h.up : (st?.up ?? true);
+  const health = h !== undefined ? level(s, h) : 0;
+  const going = h !== undefined && health < s.rise + s.fall - 1;
+  if (!up) return h !== undefined && health > 0 ? `DOWN ${health}/${s.rise}` : 'DOWN';
+  const frac = `${health - s.rise + 1}/${s.fall}`;
+  if (h !== undefined ? h.nolb : st?.nolb === true) return going ? `NOLB ${frac}` : 'NOLB';
+  if (st?.admin === 'drain') return going ? `DRAIN ${frac}` : 'DRAIN';
+  if (going) return `UP ${frac}`;
+  return h === undefined ? 'no check' : 'UP';
 }
 
 const CHECK_DESC: Record<HealthEntry['status'], string> = { ...CHECK_DESCRIPTIONS, HANA: 'Health analyze' };
