@@ -136,7 +136,7 @@ export const STAT_FIELDS = [
   { name: 'intercepted', type: 'u64', tags: 'MCP', desc: 'Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started', source: counter(['frontend']) },
   { name: 'dcon', type: 'u64', tags: 'MCP', desc: 'Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started', source: NONE },
   { name: 'dses', type: 'u64', tags: 'MCP', desc: 'Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started', source: NONE },
-  { name: 'wrew', type: 'u64', tags: 'MCP', desc: 'Total number of failed HTTP header rewrites since the worker process started', source: NONE },
+  { name: 'wrew', type: 'u64', tags: 'MCP', desc: 'Total number of failed HTTP header rewrites since the worker process started', source: counter(FBS) },
   { name: 'connect', type: 'u64', tags: 'MCP', desc: 'Total number of outgoing connection attempts on this backend/server since the worker process started', source: NONE },
   { name: 'reuse', type: 'u64', tags: 'MCP', desc: 'Total number of reused connection on this backend/server since the worker process started', source: NONE },
   { name: 'cache_lookups', type: 'u64', tags: 'MCP', desc: 'Total number of HTTP requests looked up in the cache on this frontend/backend since the worker process started', source: NONE },

@@ -387,7 +387,8 @@ function requestRules(x: Exchange, http: HttpRules, proxy: Frontend | Backend): 
     x.fe.counters.values.intercepted++;
     useService(x, v.service);
   } else {
-    if (v !== REWRITE_FAILED && DENIES.has(v.action)) countDenied(x, proxy);
+    if (v === REWRITE_FAILED) countFailedRewrite(x);
+    else if (DENIES.has(v.action)) countDenied(x, proxy);
     answerVerdict(x, v, { side: 'request', proxy });
   }
   return false;
@@ -637,9 +638,17 @@ function responseList(x: Exchange, proxy: Frontend | Backend, headers: string[])
   if (rules.length === 0) return true;
   const v = runRules(rules, x, headers);
   if (v === undefined) return true;
-  if (v !== REWRITE_FAILED && DENIES.has(v.action)) countDeniedResponse(x);
+  if (v === REWRITE_FAILED) countFailedRewrite(x);
+  else if (DENIES.has(v.action)) countDeniedResponse(x);
   answerVerdict(x, v, { side: 'response', proxy });
   return false;
+}
+
+/** `wrew`: a header rewrite failed; as HAProxy, on the frontend, the backend and the server. */
+function countFailedRewrite(x: Exchange): void {
+  x.fe.counters.values.wrew++;
+  if (x.be !== undefined) x.be.counters.values.wrew++;
+  if (x.srv !== undefined) x.srv.counters.values.wrew++;
 }
 
 /** `dresp`: as HAProxy, on the frontend, the backend and the server, whichever proxy's rule denied it. */
@@ -652,6 +661,7 @@ function countDeniedResponse(x: Exchange): void {
 function afterList(x: Exchange, proxy: Frontend | Backend, headers: string[]): boolean {
   const rules = proxy.http.httpAfterResponse;
   if (rules.length === 0 || runRules(rules, x, headers) !== REWRITE_FAILED) return true;
+  countFailedRewrite(x);
   sendErrorPage(x, 500, 'PH--');
   return false;
 }
