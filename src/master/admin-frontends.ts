@@ -23,6 +23,8 @@ export interface FrontendControl {
   run(name: string, action: FrontendAction): Promise<AdminAnswer>;
   /** Before a reload takes a new configuration: every stopped frontend accepts again. */
   resumeAll(): Promise<void>;
+  /** `show stat`'s status of a frontend: `PAUSED` after `disable frontend`, `STOP` after `shutdown frontend`. */
+  status(name: string): 'OPEN' | 'PAUSED' | 'STOP';
 }
 
 const ok = (message: string): AdminAnswer => ({ ok: true, message });
@@ -125,6 +127,10 @@ export function createFrontendControl(deps: FrontendControlDeps): FrontendContro
       const cohort = deps.current();
       if (cohort === undefined) return;
       for (const name of [...stopped.keys()]) await resume(name, cohort);
+    },
+    status(name) {
+      const state = stopped.get(name);
+      return state === undefined ? 'OPEN' : state === 'shutdown' ? 'STOP' : 'PAUSED';
     },
   };
 }

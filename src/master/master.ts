@@ -193,7 +193,7 @@ function stats(p: Parts): StatsSnapshot {
   const now = Date.now();
   const droppedLogs = p.counters.droppedLogs();
   if (current === undefined) return { generation: 0, workers: 0, uptimeMs: now - p.startedAt, rows: [], droppedLogs };
-  const rows = statRows(current.config, { values: (obj) => p.counters.values(obj), servers: p.serverStates(), health: p.health.states(), history: p.history, now, startedAt: p.startedAt });
+  const rows = statRows(current.config, { values: (obj) => p.counters.values(obj), servers: p.serverStates(), health: p.health.states(), history: p.history, now, startedAt: p.startedAt, frontendStatus: (name) => p.frontends.status(name) });
   return { generation: current.generation, workers: liveWorkers(current).length, uptimeMs: now - p.startedAt, rows, droppedLogs };
 }
 

@@ -16,6 +16,8 @@ export interface RowSources {
   now: number;
   /** When the master started: a state first seen has held since then. */
   startedAt: number;
+  /** A frontend's status: `OPEN`, `PAUSED` (`disable frontend`), `STOP` (`shutdown frontend`). */
+  frontendStatus?: (name: string) => string;
 }
 
 export { createStateHistory };
@@ -78,7 +80,8 @@ function frontendRow(fe: Frontend, iid: number, config: Config, src: RowSources)
   defaults(v, ['comp_in', 'comp_out', 'comp_byp', 'comp_rsp']);
   const slim = fe.maxconn ?? config.global.maxconn;
   if (slim !== undefined) v.slim = slim;
-  return { pxname: fe.name, svname: 'FRONTEND', kind: 'frontend', status: 'OPEN', values: v, texts: { mode: fe.mode }, iid, sid: 0 };
+  const status = src.frontendStatus?.(fe.name) ?? 'OPEN';
+  return { pxname: fe.name, svname: 'FRONTEND', kind: 'frontend', status, values: v, texts: { mode: fe.mode }, iid, sid: 0 };
 }
 
 const TIMES = ['qtime', 'ctime', 'rtime', 'ttime'] as const;
@@ -111,7 +114,8 @@ function serverRow(be: Backend, s: Server, iid: number, sid: number, src: RowSou
   commonBs(v, 'server', iid, sid, src.now);
   const status = serverStatus(s, st, health);
   const uweight = st?.weight ?? s.weight;
-  const weight = status.startsWith('DRAIN') ? 0 : uweight;
+  // HAProxy 2.6 shows a drained server's weight unchanged; only the backend's sum leaves it out.
+  const weight = uweight;
   Object.assign(v, { weight, uweight, act: s.backup ? 0 : 1, bck: s.backup ? 1 : 0 });
   if (s.maxconn !== undefined) v.slim = s.maxconn;
   const texts: Record<string, string> = { mode: be.mode };

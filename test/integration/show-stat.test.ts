@@ -193,6 +193,13 @@ test('show stat typed and json in HAProxy’s shapes; the {proxy} {type} {sid} f
   assert.equal(none.output, 'No such proxy.\n');
 });
 
+test('a frontend is PAUSED after disable frontend, OPEN again after enable frontend (HAProxy 2.6’s words)', { timeout: 30_000 }, async () => {
+  assert.ok((await h.ctl('disable frontend fe')).ok);
+  assert.equal(cell(parseCsv(await showStat()), 'fe/FRONTEND', 'status'), 'PAUSED');
+  assert.ok((await h.ctl('enable frontend fe')).ok);
+  assert.equal(cell(parseCsv(await showStat()), 'fe/FRONTEND', 'status'), 'OPEN');
+});
+
 test('clear counters restarts the maxima; clear counters all every counter', { timeout: 30_000 }, async () => {
   await traffic(ours.port, 3);
   const t0 = parseCsv(await showStat());
