@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { StatsPage } from '../config/model.ts';
 import type { StatsAdminCode, StatsSnapshot } from '../ipc/messages.ts';
-import { renderStatsHtml, type PageProcess, type PageRequest } from '../admin/stats-page.ts';
+import { pageRows, renderStatsHtml, type PageProcess, type PageRequest } from '../admin/stats-page.ts';
 import { parsePageRequest, pageLink } from '../admin/stats-page-request.ts';
 import { renderStatCsv } from '../admin/stat-csv.ts';
 import { renderStatJson } from '../admin/stat-typed.ts';
@@ -76,7 +76,8 @@ export function serveStatsPage(page: StatsPage, master: StatsMaster, client: Htt
       const headers = ['content-type', CONTENT_TYPE[format], ...NO_CACHE];
       if (!csv && page.refresh !== undefined && !request.noRefresh) headers.push('refresh', String(Math.max(1, Math.round(page.refresh / 1000))));
       const view = { legends: page.showLegends === true };
-      const body = format === 'csv' ? renderStatCsv(snap.rows, view) : format === 'json' ? renderStatJson(snap.rows, view) : renderStatsHtml(snap, { page, request, admin, process: processInfo(snap, master) });
+      const rows = format === 'html' ? snap.rows : pageRows(snap.rows, page, request);
+      const body = format === 'csv' ? renderStatCsv(rows, view) : format === 'json' ? renderStatJson(rows, view) : renderStatsHtml(snap, { page, request, admin, process: processInfo(snap, master) });
       client.respond(200, 'OK', headers, body);
       done(200);
     },

@@ -189,6 +189,12 @@ test('show stat typed and json in HAProxy’s shapes; the {proxy} {type} {sid} f
   assert.deepEqual([...parseCsv(await showStat('show stat 4 -1 -1')).rows.keys()], ['st/FRONTEND', 'st/s4', 'st/BACKEND']);
   assert.deepEqual([...parseCsv(await showStat('show stat be 4 2')).rows.keys()], ['be/s2']);
   assert.deepEqual([...parseCsv(await showStat('show stat -1 1 -1')).rows.keys()], ['fe/FRONTEND', 'st/FRONTEND']);
+  // `up` (the page's `;up`) hides servers DOWN (and not going up) or in maintenance; `no-maint` those in maintenance.
+  assert.ok((await h.ctl('disable server be/s2')).ok);
+  assert.deepEqual([...parseCsv(await showStat('show stat be 4 -1 up')).rows.keys()], ['be/s1', 'be/s3']);
+  assert.deepEqual([...parseCsv(await showStat('show stat no-maint')).rows.keys()].filter((k) => k.startsWith('be/')), ['be/s1', 'be/s3', 'be/BACKEND']);
+  assert.deepEqual([...parseCsv((await get(ours.listen, '/stats;csv;up')).body).rows.keys()].filter((k) => k.startsWith('be/')), ['be/s1', 'be/s3', 'be/BACKEND']);
+  assert.ok((await h.ctl('enable server be/s2')).ok);
   const none = await h.ctl('show stat nope -1 -1');
   assert.equal(none.output, 'No such proxy.\n');
 });

@@ -4,6 +4,7 @@ import type { StatsRow } from '../../ipc/messages.ts';
 import { CommandError, RANK, type AccessLevel, type Command } from '../command.ts';
 import { renderStatCsv, type StatView } from '../stat-csv.ts';
 import { renderStatJson, renderStatTyped } from '../stat-typed.ts';
+import { hidden } from '../stats-page-request.ts';
 
 /** HAProxy's type bits: 1 frontends, 2 backends, 4 servers (-1: all). */
 const TYPE_BIT: Record<StatsRow['kind'], number> = { frontend: 1, backend: 2, server: 4 };
@@ -52,8 +53,8 @@ export function selectRows(rows: readonly StatsRow[], req: StatRequest): StatsRo
     if (req.types !== -1 && (req.types & TYPE_BIT[r.kind]) === 0) return false;
     if (r.kind !== 'server') return true;
     if (req.sid !== -1 && r.sid !== req.sid) return false;
-    if (req.up && !(r.status.startsWith('UP') || r.status === 'no check')) return false;
-    return !(req.noMaint && r.status === 'MAINT');
+    // As the stats page's `;up` and `;no-maint`.
+    return !hidden(r, { hideDown: req.up, hideMaint: req.noMaint });
   });
 }
 
