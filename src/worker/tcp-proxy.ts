@@ -9,6 +9,7 @@ import type { SampleContext } from './sample.ts';
 import { clientAddress } from './log-record.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
+import { observeTime } from './counters.ts';
 
 /** One client's session, across its connect attempts. */
 interface TcpSession extends RetryState {
@@ -18,6 +19,8 @@ interface TcpSession extends RetryState {
   client: net.Socket;
   clientIp: string;
   tried: Set<ServerRuntime>;
+  /** performance.now() when the session began (the stat table's ttime). */
+  startedMs: number;
 }
 
 function noop(): void {}
@@ -42,7 +45,7 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
     if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
     // Nothing of the client's bytes is read until a server accepted: a failed connect can be retried.
     client.pause();
-    const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set() };
+    const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set(), startedMs: performance.now() };
     connectServer(s, be.pick({ clientIp: s.clientIp }));
   };
 }
@@ -89,6 +92,8 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   srv.active++;
   srv.counters.scur++;
   let connected = false;
+  const connectStart = performance.now();
+  let ctime = 0;
   const upstream = net.connect({ host: srv.server.host, port });
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
   const unregister = srv.sessions.add(() => {
@@ -99,6 +104,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   upstream.once('connect', () => {
     clearTimeout(timer);
     connected = true;
+    ctime = performance.now() - connectStart;
     splice(s, srv, upstream);
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
@@ -110,7 +116,10 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
     unregister();
     srv.active--;
     srv.counters.scur--;
-    if (connected) sessionEnded(s, srv, upstream);
+    if (connected) {
+      countTimes(s, srv, ctime);
+      sessionEnded(s, srv, upstream);
+    }
   });
   client.once('close', () => upstream.destroySoon());
 }
@@ -143,6 +152,17 @@ function connectFailed(s: TcpSession, srv: ServerRuntime, err: NodeJS.ErrnoExcep
   const next = nextServer(be, s.clientIp, srv, s.tried, d);
   if (d.delayMs === 0) connectServer(s, next);
   else setTimeout(() => connectServer(s, next), d.delayMs);
+}
+
+/** The stat table's times of a tcp session (HAProxy: no queue here, no response time in tcp). */
+function countTimes(s: TcpSession, srv: ServerRuntime, ctime: number): void {
+  const total = performance.now() - s.startedMs;
+  for (const obj of [srv.counters, s.be.counters]) {
+    observeTime(obj, 'qtime', 0);
+    observeTime(obj, 'ctime', ctime);
+    observeTime(obj, 'rtime', 0);
+    observeTime(obj, 'ttime', total);
+  }
 }
 
 /** The server side closed: count the bytes and let the client's side finish writing. */
