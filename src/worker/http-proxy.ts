@@ -163,6 +163,13 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
     enqueue(this);
   }
 
+  onConnection(reused: boolean): void {
+    const srv = this.srv as ServerRuntime;
+    const field = reused ? 'reuse' : 'connect';
+    srv.counters.values[field]++;
+    srv.backend.counters.values[field]++;
+  }
+
   onDequeue(): void {
     this.queuedMs += performance.now() - this.tQueued;
     dequeue(this);

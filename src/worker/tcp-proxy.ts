@@ -91,6 +91,8 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   }
   srv.active++;
   srv.counters.scur++;
+  srv.counters.values.connect++;
+  s.be.counters.values.connect++;
   let connected = false;
   const connectStart = performance.now();
   let ctime = 0;
