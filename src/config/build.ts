@@ -314,12 +314,15 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
   if (maxconn !== undefined) fe.maxconn = maxconn;
   const stats = statsModel(p);
   if (stats !== undefined) fe.stats = stats;
+  if (p.expectProxy !== undefined && p.expectProxy.length > 0) fe.expectProxy = p.expectProxy;
   return fe;
 }
 
 function bindModel(b: BindDraft, ctx: ModelContext): Bind {
   const bind: Bind = b.unix === undefined ? { key: b.key, host: b.host, port: b.port, loc: b.loc } : { key: b.key, unix: { ...b.unix, id: b.luid ?? 1 }, loc: b.loc };
   if (b.maxconn !== undefined && b.maxconn > 0) bind.maxconn = b.maxconn;
+  if (b.acceptProxy === true) bind.acceptProxy = true;
+  if (b.luid !== undefined) bind.luid = b.luid;
   // An ssl bind without resolvedTls has an error validation reported: no Config is loaded.
   if (b.resolvedTls !== undefined) bind.tls = tlsModel(b, b.resolvedTls, ctx);
   return bind;
@@ -410,6 +413,8 @@ export function serverModel(backend: string, s: ServerDraft, port: number): Serv
   if (s.checkAddr !== undefined) server.checkAddr = s.checkAddr;
   if (s.onMarkedDown !== undefined) server.onMarkedDown = s.onMarkedDown;
   if (s.onMarkedUp !== undefined) server.onMarkedUp = s.onMarkedUp;
+  if (s.sendProxy !== undefined) server.sendProxy = s.sendProxy;
+  if (s.proxyV2Authority === true) server.proxyV2Authority = true;
   return server;
 }
 

@@ -134,6 +134,10 @@ interface BindCommon {
   tls?: TlsBind;
   /** Bind-line `maxconn`: connections at once on this socket, over the whole process tree. */
   maxconn?: number;
+  /** `accept-proxy`: every connection starts with a PROXY protocol header (v1 or v2), read first. */
+  acceptProxy?: true;
+  /** HAProxy's listener id in its frontend (`id N`, else numbered in order), as its connection errors log it. */
+  luid?: number;
   loc: Location;
 }
 
@@ -417,6 +421,9 @@ export interface Frontend {
   /** Status code → full HTTP response text (HAProxy errorfile format), read by the master. */
   errorfiles: Record<string, string>;
   stats?: StatsPage;
+  /** `tcp-request connection expect-proxy layer4 [if|unless COND]`, in order: the first rule whose
+   * condition holds makes the connection start with a PROXY header. */
+  expectProxy?: { cond?: Condition; loc: Location }[];
   loc: Location;
 }
 
@@ -462,6 +469,11 @@ export interface Server {
   onMarkedDown?: OnMarkedDown;
   /** `on-marked-up shutdown-backup-sessions`: a server marked UP closes the backups' connections. */
   onMarkedUp?: OnMarkedUp;
+  /** `send-proxy` (v1) / `send-proxy-v2`: a PROXY header starts every connection to the server
+   * (v2 when both are given, as HAProxy). */
+  sendProxy?: 'v1' | 'v2';
+  /** `proxy-v2-options authority`: the v2 header carries the client's authority (PROXY TLV or TLS SNI). */
+  proxyV2Authority?: true;
   loc: Location;
 }
 

@@ -7,6 +7,8 @@ import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRu
 import { routeBackend } from './rules.ts';
 import type { SampleContext } from './sample.ts';
 import { clientAddress } from './log-record.ts';
+import { destinationAddress } from './client-address.ts';
+import { proxyHeaderFor } from './proxy-send.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
 
@@ -50,7 +52,7 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
 const NO_HEADERS: string[] = [];
 
 /** What a tcp-mode `use_backend` condition can read: the connection (src, dst, ports, variables). */
-class TcpSampleContext implements SampleContext {
+export class TcpSampleContext implements SampleContext {
   conn: SampleContext['conn'];
   ssl = false;
   head = undefined;
@@ -81,7 +83,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   }
   // A server without a port (or with +N/-N) takes the port the client connected to, as HAProxy.
   const offset = srv.server.portOffset;
-  const port = offset === undefined ? srv.server.port : (client.localPort ?? 0) + offset;
+  const port = offset === undefined ? srv.server.port : (destinationAddress(client)?.port ?? 0) + offset;
   if (port < 1 || port > 65535) {
     client.destroy();
     return;
@@ -90,6 +92,8 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   srv.counters.scur++;
   let connected = false;
   const upstream = net.connect({ host: srv.server.host, port });
+  const header = proxyHeaderFor(srv.server, client);
+  if (header !== undefined) upstream.write(header);
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
   const unregister = srv.sessions.add(() => {
     upstream.destroy();
