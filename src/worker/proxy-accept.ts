@@ -45,7 +45,8 @@ export function readProxyHeader(sock: Socket, timeoutMs: number, done: (o: Heade
   };
   const onEnd = (): void => finish({ ok: false, error: seen.length === 0 ? 'empty' : 'truncated' });
   const onError = (): void => finish({ ok: false, error: 'abort' });
-  const timer = setTimeout(() => finish({ ok: false, error: 'timeout' }), timeoutMs);
+  // As HAProxy: a header begun but not finished in time is reported truncated.
+  const timer = setTimeout(() => finish({ ok: false, error: seen.length === 0 ? 'timeout' : 'truncated' }), timeoutMs);
   sock.on('readable', onReadable);
   sock.once('end', onEnd);
   sock.once('error', onError);

@@ -66,8 +66,8 @@ function parseV1(buf: Buffer): HeaderParse {
   const words = buf.subarray(V1_PREFIX.length, end).toString('latin1').split(' ');
   const length = end + 2;
   const proto = words[0];
-  // The spec: whatever follows UNKNOWN up to the CRLF is ignored.
-  if (proto === 'UNKNOWN') return { kind: 'done', length };
+  // The spec lets UNKNOWN be followed by addresses; HAProxy 2.6 takes only the bare line.
+  if (proto === 'UNKNOWN' && words.length === 1) return { kind: 'done', length };
   if (proto !== 'TCP4' && proto !== 'TCP6') return fail('bad-proto');
   if (words.length !== 5) return fail('bad-header');
   const [, srcIp, dstIp, srcPort, dstPort] = words as [string, string, string, string, string];
