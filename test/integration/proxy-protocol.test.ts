@@ -246,9 +246,10 @@ test('send-proxy and send-proxy-v2 give the server the original client, on a con
 
 test('in-place and new-processes reloads keep reading and sending PROXY headers', async () => {
   const peer = peers.list[0] as Peer;
-  for (const command of ['reload', 'reload full']) {
+  for (const [k, command] of ['reload', 'reload full'].entries()) {
     const r = await peers.handoff.ctl(command);
     assert.doesNotMatch(r.output, /fail|error/i, `${command}: ${r.output}`);
+    await until(`${command}: generation ${k + 2} ready`, () => new RegExp(`generation ${k + 2} ready`).test(peers.handoff.output()), 20_000);
     const got = body(await exchange({ port: peer.port }, 'PROXY TCP4 192.0.2.20 198.51.100.9 2000 443\r\n', GET('/')));
     assert.equal(got.xff, '192.0.2.20', `after ${command}`);
     sink.headers.length = 0;
