@@ -315,6 +315,11 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
   const stats = statsModel(p);
   if (stats !== undefined) fe.stats = stats;
   if (p.expectProxy !== undefined && p.expectProxy.length > 0) fe.expectProxy = p.expectProxy;
+  // The listener id names the bind in a PROXY header error's log line.
+  p.binds.forEach((b, i) => {
+    const bind = fe.binds[i] as Bind;
+    if (b.luid !== undefined && (bind.acceptProxy === true || fe.expectProxy !== undefined)) bind.luid = b.luid;
+  });
   return fe;
 }
 
@@ -322,7 +327,6 @@ function bindModel(b: BindDraft, ctx: ModelContext): Bind {
   const bind: Bind = b.unix === undefined ? { key: b.key, host: b.host, port: b.port, loc: b.loc } : { key: b.key, unix: { ...b.unix, id: b.luid ?? 1 }, loc: b.loc };
   if (b.maxconn !== undefined && b.maxconn > 0) bind.maxconn = b.maxconn;
   if (b.acceptProxy === true) bind.acceptProxy = true;
-  if (b.luid !== undefined) bind.luid = b.luid;
   // An ssl bind without resolvedTls has an error validation reported: no Config is loaded.
   if (b.resolvedTls !== undefined) bind.tls = tlsModel(b, b.resolvedTls, ctx);
   return bind;

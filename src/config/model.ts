@@ -136,7 +136,8 @@ interface BindCommon {
   maxconn?: number;
   /** `accept-proxy`: every connection starts with a PROXY protocol header (v1 or v2), read first. */
   acceptProxy?: true;
-  /** HAProxy's listener id in its frontend (`id N`, else numbered in order), as its connection errors log it. */
+  /** HAProxy's listener id in its frontend (`id N`, else numbered in order), as a PROXY header
+   * error's log line names the bind; set on binds that may read one. */
   luid?: number;
   loc: Location;
 }
