@@ -419,6 +419,7 @@ export function serverModel(backend: string, s: ServerDraft, port: number): Serv
   if (s.onMarkedUp !== undefined) server.onMarkedUp = s.onMarkedUp;
   if (s.sendProxy !== undefined) server.sendProxy = s.sendProxy;
   if (s.proxyV2Authority === true) server.proxyV2Authority = true;
+  if (s.checkSendProxy === true) server.checkSendProxy = true;
   return server;
 }
 

@@ -475,6 +475,8 @@ export interface Server {
   sendProxy?: 'v1' | 'v2';
   /** `proxy-v2-options authority`: the v2 header carries the client's authority (PROXY TLV or TLS SNI). */
   proxyV2Authority?: true;
+  /** `check-send-proxy`: checks start with a PROXY header even without `send-proxy`. */
+  checkSendProxy?: true;
   loc: Location;
 }
 

@@ -1,6 +1,6 @@
 // The PROXY protocol's configuration: `bind … accept-proxy`, `tcp-request connection expect-proxy
 // layer4 [if|unless COND]`, `server|default-server … send-proxy|send-proxy-v2`, `no-send-proxy*`,
-// `proxy-v2-options authority`, and the clear errors for what is not implemented.
+// `proxy-v2-options authority`, `check-send-proxy`, and the clear errors for what is not implemented.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile, errors, expectOne, HTTP_DEFAULTS } from './compile.ts';
@@ -35,9 +35,11 @@ test('send-proxy, send-proxy-v2 (v2 wins, as HAProxy), default-server, no-send-p
   assert.deepEqual(servers.map((s) => [s.name, s.sendProxy, s.proxyV2Authority]), [['a', 'v2', true], ['b', undefined, true], ['c', 'v1', true], ['d', 'v2', true]]);
 });
 
-test('proxy-v2-options other than authority, send-proxy-v2-ssl and check-send-proxy are refused', () => {
+test('proxy-v2-options other than authority and send-proxy-v2-ssl are refused; check-send-proxy is read', () => {
   expectOne(compile(`${HTTP_DEFAULTS}backend app\n    server s 127.0.0.1:1 send-proxy-v2 proxy-v2-options ssl\n`), 'error', 7, /'proxy-v2-options ssl' is not supported by handoff/);
   expectOne(compile(`${HTTP_DEFAULTS}backend app\n    server s 127.0.0.1:1 send-proxy-v2 proxy-v2-options bogus\n`), 'error', 7, /'bogus' : proxy v2 option not implemented/);
   expectOne(compile(`${HTTP_DEFAULTS}backend app\n    server s 127.0.0.1:1 send-proxy-v2-ssl\n`), 'error', 7, /send-proxy-v2-ssl/);
-  expectOne(compile(`${HTTP_DEFAULTS}backend app\n    server s 127.0.0.1:1 check check-send-proxy\n`), 'error', 7, /PROXY protocol in health checks/);
+  const r = compile(`${HTTP_DEFAULTS}backend app\n    default-server check-send-proxy\n    server s 127.0.0.1:1 check\n    server t 127.0.0.1:1 check no-check-send-proxy\n`);
+  assert.deepEqual(errors(r), []);
+  assert.deepEqual(r.config!.backends[0]!.servers.map((s) => s.checkSendProxy), [true, undefined]);
 });

@@ -91,7 +91,7 @@ const REFUSED_WITH_VALUE: Record<string, string> = {
   namespace: 'is not supported by handoff: network namespaces',
   socks4: 'is not supported by handoff: SOCKS4 to the server',
 };
-const IGNORED_FLAGS = new Set(['enabled', 'no-backup', 'non-stick', 'stick', 'no-agent-check', 'no-ssl', 'no-tls-tickets', 'tls-tickets', 'no-verifyhost', 'no-check-send-proxy', 'no-check-ssl', 'no-ssl-reuse', 'ssl-reuse', 'no-tfo', 'allow-0rtt']);
+const IGNORED_FLAGS = new Set(['enabled', 'no-backup', 'non-stick', 'stick', 'no-agent-check', 'no-ssl', 'no-tls-tickets', 'tls-tickets', 'no-verifyhost', 'no-check-ssl', 'no-ssl-reuse', 'ssl-reuse', 'no-tfo', 'allow-0rtt']);
 const WARN_FLAGS: Record<string, string> = {
   'force-sslv3': "has no effect without 'ssl'",
   'force-tlsv10': "has no effect without 'ssl'",
@@ -109,7 +109,6 @@ const REFUSED_FLAGS: Record<string, string> = {
   'check-ssl': 'is not supported by handoff yet: TLS health checks',
   'send-proxy-v2-ssl': 'is not supported by handoff yet: the PROXY protocol towards servers',
   'send-proxy-v2-ssl-cn': 'is not supported by handoff yet: the PROXY protocol towards servers',
-  'check-send-proxy': 'is not supported by handoff yet: the PROXY protocol in health checks',
   'agent-check': 'is not supported by handoff yet: agent checks',
   'check-via-socks4': 'is not supported by handoff: SOCKS4 health checks',
 };
@@ -197,6 +196,8 @@ const READERS: Readonly<Record<string, OptionReader>> = {
   'no-send-proxy': flag((p) => p.sendProxy === 'v1' && delete p.sendProxy),
   'no-send-proxy-v2': flag((p) => p.sendProxy === 'v2' && delete p.sendProxy),
   'proxy-v2-options': proxyV2Options,
+  'check-send-proxy': flag((p) => (p.checkSendProxy = true)),
+  'no-check-send-proxy': flag((p) => delete p.checkSendProxy),
   observe(p, value, ctx) {
     if (value === 'layer7' && ctx.proxy.mode !== 'http') return { error: "'observe layer7' needs 'mode http' (use 'observe layer4' in mode tcp)" };
     return oneOf('observe', ['none', 'layer4', 'layer7'] as const, (q, v) => (q.observe = v))(p, value, ctx);
