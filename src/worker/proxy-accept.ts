@@ -26,6 +26,7 @@ export function readProxyHeader(sock: Socket, timeoutMs: number, done: (o: Heade
     sock.removeListener('readable', onReadable);
     sock.removeListener('end', onEnd);
     sock.removeListener('error', onError);
+    sock.removeListener('close', onError);
     if (rest !== undefined && rest.length > 0) sock.unshift(rest);
     // After the stream has settled from the `readable` listener's removal (a next-tick step), so
     // the protocol's own pause/resume is not undone by it.
@@ -50,4 +51,6 @@ export function readProxyHeader(sock: Socket, timeoutMs: number, done: (o: Heade
   sock.on('readable', onReadable);
   sock.once('end', onEnd);
   sock.once('error', onError);
+  // Destroyed meanwhile (a drain's kill): the timer must not outlive the socket.
+  sock.once('close', onError);
 }
