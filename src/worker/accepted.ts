@@ -26,9 +26,11 @@ export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket):
   fe.counters.values.stot++;
   fe.counters.scur++;
   let logged = false;
+  // A PROXY header's bytes do not count: a client that sent only that sent nothing (HAProxy's CR--).
+  let headerBytes = 0;
   sock.once('close', () => {
     fe.counters.scur--;
-    if (!logged && sock.bytesRead === 0 && !fe.frontend.dontLogNull) logNullConnection(fe, layer.connections, sock);
+    if (!logged && sock.bytesRead === headerBytes && !fe.frontend.dontLogNull) logNullConnection(fe, layer.connections, sock);
   });
   if (!expectsProxyHeader(layer.route, sock)) {
     layer.sink(sock);
@@ -36,7 +38,10 @@ export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket):
   }
   const acceptedMs = Date.now();
   readProxyHeader(sock, proxyHeaderTimeout(fe), (outcome) => {
-    if (outcome.ok) return layer.sink(sock);
+    if (outcome.ok) {
+      headerBytes = outcome.length;
+      return layer.sink(sock);
+    }
     logged = logProxyError(fe, layer.route.bind, sock, outcome.error, acceptedMs);
     sock.destroy();
   });

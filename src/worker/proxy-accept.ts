@@ -13,7 +13,8 @@ export function receivedAuthority(sock: Socket): string | undefined {
   return authorities.get(sock) ?? authorities.get((sock as { _parent?: Socket })._parent as Socket);
 }
 
-export type HeaderOutcome = { ok: true } | { ok: false; error: ProxyError };
+/** `length`: the header's bytes (what the protocol will not see of `bytesRead`). */
+export type HeaderOutcome = { ok: true; length: number } | { ok: false; error: ProxyError };
 
 /** Read the header of `sock`, then call `done` once (after which the socket's readers are its protocol's). */
 export function readProxyHeader(sock: Socket, timeoutMs: number, done: (o: HeaderOutcome) => void): void {
@@ -41,7 +42,7 @@ export function readProxyHeader(sock: Socket, timeoutMs: number, done: (o: Heade
       if (r.kind === 'more') continue;
       if (r.addresses !== undefined) markProxiedClient(sock, r.addresses);
       if (r.authority !== undefined) authorities.set(sock, r.authority);
-      finish({ ok: true }, seen.subarray(r.length));
+      finish({ ok: true, length: r.length }, seen.subarray(r.length));
     }
   };
   const onEnd = (): void => finish({ ok: false, error: seen.length === 0 ? 'empty' : 'truncated' });

@@ -158,7 +158,7 @@ after(async () => {
 type Target = { port: number } | { path: string };
 
 /** Connect, write `header` then `payload` (over TLS when `servername` is given); everything the peer sent until it closed. */
-function exchange(to: Target, header: Buffer | string, payload: string, servername?: string): Promise<string> {
+function exchange(to: Target, header: Buffer | string, payload: string, servername?: string, end = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const raw = 'port' in to ? net.connect(to.port, '127.0.0.1') : net.connect(to.path);
     let out = '';
@@ -169,6 +169,7 @@ function exchange(to: Target, header: Buffer | string, payload: string, serverna
       raw.write(header);
       if (servername === undefined) {
         raw.write(payload);
+        if (end) raw.end();
         raw.on('data', (d: Buffer) => (out += d.toString('latin1')));
         raw.on('close', () => resolve(out));
         return;
@@ -222,6 +223,9 @@ test('a missing or malformed header closes the connection before the backend see
     assert.equal(echo.requests, before, `${peer.name}: the backend saw nothing`);
     await logLine(i, /^127\.0\.0\.1:\d+ \[[^\]]+\] fe\/1: Received something which does not look like a PROXY protocol header$/, `${peer.name}: missing header logged`);
     await logLine(i, /^unix:2 \[[^\]]+\] fe\/2: Received an invalid PROXY protocol header$/, `${peer.name}: invalid header logged`);
+    // Only the header, then the end: a connection that sent nothing, logged CR-- for the header's client.
+    await exchange({ port: peer.port }, 'PROXY TCP4 192.0.2.60 198.51.100.9 6000 80\r\n', '', undefined, true);
+    await logLine(i, /^192\.0\.2\.60:6000 \[[^\]]+\] fe fe\/<NOSRV> .* CR-- .*"<BADREQ>"$/, `${peer.name}: header only is a null connection`);
   }
 });
 

@@ -160,7 +160,7 @@ test('a header read off a socket in pieces: addresses set, the bytes after it go
     p.client.write(h.subarray(0, 5));
     await tick(30);
     p.client.write(Buffer.concat([h.subarray(5), v1('GET / HTTP/1.1\r\n')]));
-    assert.deepEqual(await outcome, { ok: true });
+    assert.deepEqual(await outcome, { ok: true, length: h.length });
     assert.deepEqual(clientAddress(p.server), { ip: '203.0.113.4', port: 1234 });
     assert.deepEqual(destinationAddress(p.server), { ip: '203.0.113.5', port: 80 });
     assert.equal(receivedAuthority(p.server), 'a.example');
