@@ -42,6 +42,7 @@ const V2_FIXED = 16;
 /** The largest v2 header accepted: HAProxy's must fit its 16 kB buffer. */
 export const V2_MAX = 16384;
 const PP2_TYPE_AUTHORITY = 0x02;
+const PP2_TYPE_CRC32C = 0x03;
 const PP2_AUTHORITY_MAX = 255;
 
 const MORE: HeaderParse = { kind: 'more' };
@@ -97,7 +98,7 @@ function parseV2(buf: Buffer): HeaderParse {
   const fam = buf[13] as number;
   const addrLen = fam === 0x11 ? 12 : fam === 0x21 ? 36 : 0;
   if (body.length < addrLen) return fail('bad-header');
-  const tlvs = readTlvs(body.subarray(addrLen));
+  const tlvs = readTlvs(buf.subarray(0, length), V2_FIXED + addrLen);
   if (tlvs === undefined) return fail('bad-header');
   const done: HeaderParse = { kind: 'done', length, ...(tlvs.authority === undefined ? {} : { authority: tlvs.authority }) };
   // Other families (UNSPEC, AF_UNIX, datagrams): the connection's own addresses, as HAProxy.
@@ -119,15 +120,17 @@ function ipv6Text(b: Buffer): string {
   return new net.SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
 }
 
-/** Walk the TLVs; undefined when one overruns the header. Only AUTHORITY is kept. */
-function readTlvs(b: Buffer): { authority?: string } | undefined {
+/** Walk the TLVs of `b` (the whole header) from `start`; undefined when one overruns the header or
+ * a CRC32C TLV does not match. Only AUTHORITY is kept. */
+function readTlvs(b: Buffer, start: number): { authority?: string } | undefined {
   const out: { authority?: string } = {};
-  for (let i = 0; i < b.length; ) {
+  for (let i = start; i < b.length; ) {
     if (i + 3 > b.length) return undefined;
     const type = b[i] as number;
     const len = b.readUInt16BE(i + 1);
     const value = b.subarray(i + 3, i + 3 + len);
     if (value.length !== len) return undefined;
+    if (type === PP2_TYPE_CRC32C && (len !== 4 || !crcMatches(b, i + 3))) return undefined;
     if (type === PP2_TYPE_AUTHORITY) {
       if (len > PP2_AUTHORITY_MAX) return undefined;
       out.authority = value.toString('latin1');
@@ -135,6 +138,27 @@ function readTlvs(b: Buffer): { authority?: string } | undefined {
     i += 3 + len;
   }
   return out;
+}
+
+/** The spec: CRC32c of the whole header with the checksum's own 4 bytes taken as zero. */
+function crcMatches(header: Buffer, at: number): boolean {
+  const given = header.readUInt32BE(at);
+  const copy = Buffer.from(header);
+  copy.writeUInt32BE(0, at);
+  return crc32c(copy) === given;
+}
+
+let CRC_TABLE: Uint32Array | undefined;
+
+function crc32c(b: Buffer): number {
+  const table = (CRC_TABLE ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  }));
+  let crc = 0xffffffff;
+  for (const byte of b) crc = (table[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** Strip the IPv4-mapped prefix so both ends of a header are of one family when they can be. */

@@ -101,6 +101,26 @@ test('v2 PROXY over IPv4 and IPv6, TLVs skipped (AUTHORITY kept), LOCAL and AF_U
   assert.equal(done(parseProxyHeader(v2(1, 0x00, Buffer.alloc(0)))).length, 16);
 });
 
+test('a v2 CRC32C TLV is verified over the whole header (as HAProxy); a wrong one is refused', () => {
+  const withCrc = (crc: number): Buffer => {
+    const t = Buffer.alloc(7);
+    t[0] = 0x03;
+    t.writeUInt16BE(4, 1);
+    t.writeUInt32BE(crc, 3);
+    return v2(1, 0x11, Buffer.concat([ipv4Block([192, 0, 2, 1], [192, 0, 2, 2], 1, 2), t]));
+  };
+  // The CRC32c of the header with its checksum zeroed (Castagnoli; check value of '123456789': e3069283).
+  const zeroed = withCrc(0);
+  let crc = 0xffffffff;
+  for (const byte of zeroed) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0x82f63b78 ^ (crc >>> 1) : crc >>> 1;
+  }
+  const good = (crc ^ 0xffffffff) >>> 0;
+  assert.equal(done(parseProxyHeader(withCrc(good))).addresses?.src.ip, '192.0.2.1');
+  assert.deepEqual(parseProxyHeader(withCrc(good ^ 1)), { kind: 'error', error: 'bad-header' });
+});
+
 test('malformed v2 headers are refused', () => {
   assert.deepEqual(parseProxyHeader(v2(1, 0x11, ipv4Block([1, 1, 1, 1], [2, 2, 2, 2], 1, 2), 1)), { kind: 'error', error: 'not-header' });
   assert.deepEqual(parseProxyHeader(v2(3, 0x11, ipv4Block([1, 1, 1, 1], [2, 2, 2, 2], 1, 2))), { kind: 'error', error: 'bad-header' });
