@@ -5,6 +5,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/model.ts';
 import { loadConfig, type LoadOptions } from '../config/load.ts';
+import { formatForLog } from '../config/diagnostics.ts';
 import type { ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/messages.ts';
 import { createHealthChecker, type HealthChecker, type HealthEntry } from '../health/checker.ts';
 import { createListenerRegistry, type ListenerRegistry } from './listeners.ts';
@@ -119,6 +120,7 @@ export function createMaster(opts: MasterOptions): Master {
       if (merged.config === undefined) return merged;
       // The server state file, then every runtime setting, written into the new configuration.
       const states = await stateFiles.load(merged.config);
+      for (const d of states.diagnostics) log.warning(formatForLog(d));
       settings.restore(states.restored);
       settings.overrides(merged.config);
       return { ...merged, diagnostics: [...merged.diagnostics, ...states.diagnostics] };
