@@ -79,6 +79,8 @@ export function createServerSettings(deps: ServerSettingsDeps): ServerSettings {
     const { health, ...rest } = setting;
     const prev = deps.runtime.get(id) ?? {};
     const next: RuntimeServerSetting = { ...prev, ...rest };
+    // A runtime entry decides the admin state: a server `disabled` in the configuration stays in maintenance.
+    if (next.admin === undefined && found.server.disabled) next.admin = 'maint';
     if (setting.checksDisabled !== undefined) deps.health.setPaused(id, setting.checksDisabled);
     // A running check owns the verdict: forced there, later checks may change it (as HAProxy).
     if (health !== undefined) {

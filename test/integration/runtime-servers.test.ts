@@ -180,6 +180,10 @@ test('set server health, agent, check-port, maxconn; enable/disable health: HAPr
   assert.equal(await ctl('set server app/s1 state drain'), '');
   assert.equal(serverState(await ctl('show servers state'), 'app/s1')?.fields.srv_admin_state, '8');
   assert.equal(await ctl('set server app/s1 state ready'), '');
+  // A server `disabled` in the configuration stays in maintenance when another setting changes.
+  assert.equal(await ctl('set server app/s2 weight 2'), '');
+  assert.equal(await ctl('set server app/s2 health stopping'), '');
+  assert.equal(serverState(await ctl('show servers state'), 'app/s2')?.fields.srv_admin_state, '5');
 });
 
 test('show servers conn and show backend: HAProxy formats', async () => {
