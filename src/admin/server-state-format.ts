@@ -41,14 +41,16 @@ function checkResult(status: string): number {
 function checkHealth(r: ServerReport): number {
   const full = r.rise + r.fall - 1;
   const h = r.health;
-  if (h === undefined) return r.forced === 'down' ? 0 : r.forced === undefined ? r.rise : full;
+  // Without a check HAProxy counts 0 in maintenance (and from `disabled` in the configuration), else `rise`.
+  if (h === undefined) return r.forced === 'down' ? 0 : r.forced !== undefined ? full : r.configMaint || r.state.admin === 'maint' ? 0 : r.rise;
   if (!h.present) return 0;
   return r.state.up ? full - Math.min(h.failures, r.fall - 1) : Math.min(h.successes, r.rise - 1);
 }
 
 function checkState(r: ServerReport): number {
   const h = r.health;
-  if (h === undefined) return 0;
+  // HAProxy leaves PAUSED on a server without a check once the configuration put it in maintenance.
+  if (h === undefined) return r.configMaint ? CHK_ST.PAUSED : 0;
   return CHK_ST.CONFIGURED | (h.enabled ? CHK_ST.ENABLED : 0) | (r.state.admin === 'maint' ? CHK_ST.PAUSED : 0);
 }
 
