@@ -82,12 +82,13 @@ export function createServerSettings(deps: ServerSettingsDeps): ServerSettings {
     // A runtime entry decides the admin state: a server `disabled` in the configuration stays in maintenance.
     if (next.admin === undefined && found.server.disabled) next.admin = 'maint';
     if (setting.checksDisabled !== undefined) deps.health.setPaused(id, setting.checksDisabled);
-    // A running check owns the verdict: forced there, later checks may change it (as HAProxy).
     if (health !== undefined) {
-      if (next.checksDisabled !== true && deps.health.force(id, health)) delete next.health;
-      else next.health = health;
+      next.health = health;
       changed(id);
     }
+    // A running check owns the verdict: forced there, later checks may change it (as HAProxy).
+    // Also when `enable health` gives back the checks of a server forced while they were off.
+    if (next.health !== undefined && next.checksDisabled !== true && deps.health.force(id, next.health)) delete next.health;
     if (setting.admin !== undefined && setting.admin !== (prev.admin ?? (found.server.disabled ? 'maint' : 'ready'))) changed(id);
     deps.runtime.set(id, next);
     if (overrideServer(found.server, next)) {

@@ -163,8 +163,11 @@ test('set server health, agent, check-port, maxconn; enable/disable health: HAPr
   assert.equal(serverState(await ctl('show servers state'), 'app/s0')?.fields.srv_check_port, String(backends.ports[0]));
   assert.equal(await ctl('disable health app/s0'), '');
   assert.equal(serverState(await ctl('show servers state'), 'app/s0')?.fields.srv_check_state, '2');
+  assert.equal(await ctl('set server app/s0 health down'), '');
+  assert.equal(serverState(await ctl('show servers state'), 'app/s0')?.up, false, 'forced down while its checks are off');
   assert.equal(await ctl('enable health app/s0'), '');
   assert.equal(serverState(await ctl('show servers state'), 'app/s0')?.fields.srv_check_state, '6');
+  await until('the checks bring app/s0 back up', async () => serverState(await ctl('show servers state'), 'app/s0')?.up === true);
   assert.equal((await ctl('enable health app/s1')).trim(), 'Health check was not configured on this server, cannot enable.');
   assert.equal(await ctl('disable health app/s1'), '');
   assert.equal((await ctl('enable agent app/s1')).trim(), 'Agent was not configured on this server, cannot enable.');
