@@ -110,6 +110,7 @@ frontend fe
   bind unix@${dir}/tls-${n}.sock accept-proxy ssl crt ${cert}
   bind unix@${dir}/noproxy-${n}.sock
   tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }
+  http-request deny if { src 192.0.2.66 }
   http-request set-header X-Src %[src]:%[src_port]
   http-request set-header X-Dst %[dst]:%[dst_port]
   use_backend out_v1 if { path_beg /v1 }
@@ -195,7 +196,7 @@ async function logLine(i: number, pattern: RegExp, what: string): Promise<string
   return lines.find((l) => pattern.test(l)) as string;
 }
 
-test('v1 and v2 headers in make the client the one they name: X-Forwarded-For, src/dst and the log', async () => {
+test('v1 and v2 headers in make the client the one they name: X-Forwarded-For, src/dst, ACLs and the log', async () => {
   for (const [i, peer] of peers.list.entries()) {
     const r1 = body(await exchange({ port: peer.port }, 'PROXY TCP4 192.0.2.7 198.51.100.9 5555 443\r\n', GET('/')));
     assert.deepEqual(r1, { xff: '192.0.2.7', src: '192.0.2.7:5555', dst: '198.51.100.9:443' }, `${peer.name}: v1 on expect-proxy`);
@@ -209,6 +210,8 @@ test('v1 and v2 headers in make the client the one they name: X-Forwarded-For, s
     await logLine(i, /^2001:db8::5:7777 \[.*\] fe~ echo\/s1 /, `${peer.name}: TLS client logged`);
     const unknown = body(await exchange({ path: sock(peer, 'plain') }, 'PROXY UNKNOWN\r\n', GET('/')));
     assert.equal(unknown.xff, null, `${peer.name}: UNKNOWN keeps the unix client, which has no address`);
+    const denied = await exchange({ port: peer.port }, 'PROXY TCP4 192.0.2.66 198.51.100.9 6666 443\r\n', GET('/'));
+    assert.match(denied, /^HTTP\/1\.1 403 /, `${peer.name}: an ACL on src sees the PROXY client`);
     const none = body(await exchange({ path: sock(peer, 'noproxy') }, '', GET('/')));
     assert.equal(none.xff, null, `${peer.name}: expect-proxy's condition does not hold for a unix client: no header needed`);
   }
