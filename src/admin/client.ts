@@ -1,5 +1,7 @@
-// Client side of the runtime API: send one command line, read the whole answer.
+// Client side of the runtime API (`handoff ctl`): opt in to the status line (`handoff-ctl`, which
+// HAProxy clients never send), send one command line, read the answer up to `\0ok` / `\0error`.
 import net from 'node:net';
+import { CTL_OPT_IN } from './cli-status.ts';
 
 export interface CommandReply {
   ok: boolean;
@@ -15,7 +17,7 @@ export function sendCommand(socketPath: string, line: string, timeoutMs: number)
       reject(new Error(`no answer from ${socketPath} within ${timeoutMs} ms`));
     }, timeoutMs);
     conn.setEncoding('utf8');
-    conn.on('connect', () => conn.write(line.replace(/\n/g, ' ') + '\n'));
+    conn.on('connect', () => conn.write(`${CTL_OPT_IN}\n${line.replace(/\n/g, ' ')}\n`));
     conn.on('data', (d: string) => (data += d));
     conn.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
