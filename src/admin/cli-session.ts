@@ -67,7 +67,10 @@ export function createSession(opts: SessionOptions): CliSession {
   };
   const context = (worker: ProcInfo | undefined, text: string | undefined): CommandContext => ({
     level,
-    setLevel: (l) => (level = l),
+    // A request addressed to a worker is its own connection there (HAProxy's master CLI): `@1 user` lowers nothing here.
+    setLevel: (l) => {
+      if (worker === undefined) level = l;
+    },
     master: opts.master && worker === undefined,
     sockets: opts.sockets,
     setTimeout: opts.setTimeout,
@@ -90,7 +93,7 @@ export function createSession(opts: SessionOptions): CliSession {
     }
     switch (words[0]) {
       case 'quit':
-        return { out: '', close: true };
+        return { out: opts.master ? masterPrompt() : '', close: true };
       case 'prompt':
         prompt = !prompt;
         return { out: opts.master ? masterPrompt() : after(true), close: false };

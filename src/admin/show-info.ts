@@ -33,7 +33,7 @@ function openFilesLimit(): number {
 /** HAProxy's `show info` uptime: `0d 0h01m02s`. */
 export function infoUptime(ms: number): string {
   const s = Math.floor(ms / 1000);
-  return `${Math.floor(s / 86400)}d ${String(Math.floor((s % 86400) / 3600)).padStart(2, ' ')}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, ' ')}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m${String(s % 60).padStart(2, '0')}s`;
 }
 
 function frontendSum(stats: StatsSnapshot, field: string): number {
