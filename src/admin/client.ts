@@ -8,6 +8,19 @@ export interface CommandReply {
   output: string;
 }
 
+/** Answers each followed by a status (`a;b` gives two): ok when every one is; no status at all is a failure (a refusal). */
+export function parseReply(data: string): CommandReply {
+  const parts = data.split(/\0(ok|error)\n/);
+  if (parts.length === 1) return { ok: false, output: data };
+  let ok = true;
+  let output = '';
+  for (let i = 0; i < parts.length; i += 2) {
+    output += parts[i] ?? '';
+    if (i + 1 < parts.length && parts[i + 1] !== 'ok') ok = false;
+  }
+  return { ok, output };
+}
+
 export function sendCommand(socketPath: string, line: string, timeoutMs: number): Promise<CommandReply> {
   return new Promise((resolve, reject) => {
     const conn = net.connect(socketPath);
@@ -23,15 +36,13 @@ export function sendCommand(socketPath: string, line: string, timeoutMs: number)
       clearTimeout(timer);
       // The master closes a connection it refuses (too many clients, line too long) after its
       // answer; a reset that follows a complete answer is not a failure to reach it.
-      const m = /\0(ok|error)\n$/.exec(data);
-      if (m) return resolve({ ok: m[1] === 'ok', output: data.slice(0, m.index) });
+      if (/\0(ok|error)\n$/.test(data)) return resolve(parseReply(data));
       const hint = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is handoff running? use -S to name its master socket)' : '';
       reject(new Error(`cannot reach the master socket ${socketPath}: ${e.code ?? e.message}${hint}`));
     });
     conn.on('end', () => {
       clearTimeout(timer);
-      const m = /\0(ok|error)\n$/.exec(data);
-      resolve({ ok: m?.[1] === 'ok', output: m ? data.slice(0, m.index) : data });
+      resolve(parseReply(data));
     });
   });
 }

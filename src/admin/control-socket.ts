@@ -151,6 +151,7 @@ function serveClient(conn: net.Socket, ctx: ClientContext): void {
     ended = true;
     void pump();
   });
+  conn.setTimeout(idle.ms);
   conn.resume();
 }
 
