@@ -1,6 +1,7 @@
 // The runtime API's wire protocol against HAProxy 2.6's, byte for byte: the same configuration's
 // stats sockets and master socket, the same inputs, the same answers (one-shot, `;`, several
-// lines, prompt, quit, levels, permission errors, bad arguments, escapes, the master CLI's `@`).
+// lines, prompt, quit, levels, permission errors, bad arguments, escapes, payloads, the master
+// CLI's `@`).
 // Where a value legitimately differs (pids, uptimes, version) the shapes are compared.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +28,7 @@ defaults
 
 frontend www
     bind 127.0.0.1:${port}
-    default_backend app
+    use_backend %[req.hdr(host),lower,map(${dir}/hosts.map,app)]
 
 backend app
     server s1 127.0.0.1:1
@@ -69,6 +70,9 @@ const SAME: [string, string][] = [
   ['master', 'user;show cli level\n'],
   ['master', 'operator\n'],
   ['master', '@1 user;show cli level\n'],
+  ['admin', 'add map DIR/hosts.map <<\na.example app\nb.example app\n\n'],
+  ['admin', 'prompt\nadd map DIR/hosts.map <<\nc.example app\n\nshow cli level\n'],
+  ['admin', 'get map DIR/hosts.map b.example\n'],
 ];
 
 async function both(t: { skip(msg: string): void }) {
@@ -78,14 +82,15 @@ async function both(t: { skip(msg: string): void }) {
   }
   const hdir = tempDir('handoff-cliw-h-');
   const wdir = tempDir('handoff-cliw-w-');
+  for (const d of [hdir, wdir]) fs.writeFileSync(path.join(d, 'hosts.map'), 'foo.example app\n');
   const hcfg = path.join(hdir, 'h.cfg');
   fs.writeFileSync(hcfg, config(hdir, await freePort()));
   const haproxy = await startHaproxy(hcfg, path.join(hdir, 'master.sock'), ['admin', 'user', 'op'].map((s) => path.join(hdir, `${s}.sock`)));
   const handoff = await startHandoff(wdir, config(wdir, await freePort()), ['--workers', '1']);
   const sock = (dir: string, name: string, master: string) => (name === 'master' ? master : path.join(dir, `${name}.sock`));
   return {
-    haproxy: (name: string, input: string) => exchange(sock(hdir, name, haproxy.masterSocket), input),
-    handoff: (name: string, input: string) => exchange(sock(wdir, name, handoff.socket), input),
+    haproxy: (name: string, input: string) => exchange(sock(hdir, name, haproxy.masterSocket), input.replaceAll('DIR', hdir)),
+    handoff: (name: string, input: string) => exchange(sock(wdir, name, handoff.socket), input.replaceAll('DIR', wdir)),
     stop: async () => {
       await haproxy.stop();
       await stopAll([handoff]);
@@ -171,6 +176,7 @@ async function socatPrompt(sock: string, commands: string[]): Promise<string> {
 test('a socat session in prompt mode runs five commands and gets five answers, each followed by the prompt', { timeout: 60_000 }, async (t) => {
   if (spawn === undefined || !fs.existsSync('/usr/bin/socat')) return t.skip('socat not installed');
   const dir = tempDir('handoff-clisocat-');
+  fs.writeFileSync(path.join(dir, 'hosts.map'), 'foo.example app\n');
   const h = await startHandoff(dir, config(dir, await freePort()), ['--workers', '1']);
   try {
     const out = await socatPrompt(path.join(dir, 'admin.sock'), ['show cli level', 'show version', 'operator', 'show cli level', 'show servers state']);

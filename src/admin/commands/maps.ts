@@ -51,10 +51,27 @@ function get(kind: PatternKind): Command['run'] {
   };
 }
 
+/** `add map NAME <<` / `add acl NAME <<`: one entry per payload line (a map's: key, spaces, value). */
+function addPayload(target: AdminTarget, kind: PatternKind, name: string, payload: string): string {
+  for (const line of payload.split('\n')) {
+    const text = line.trim();
+    if (text === '') continue;
+    if (kind === 'acl') {
+      check(target.changePatterns(kind, name, { op: 'add', key: text }));
+      continue;
+    }
+    const m = /^(\S+)\s+(.*)$/.exec(text);
+    if (m === null) throw new CommandError(`'add map' payload: a line is a key and a value, got '${text}'`);
+    check(target.changePatterns(kind, name, { op: 'add', key: m[1] as string, value: m[2] as string }));
+  }
+  return '';
+}
+
 function add(kind: PatternKind): Command['run'] {
-  return (target, args) => {
+  return (target, args, _level, ctx) => {
     noVersion(args);
     const [, , name, key, value] = args;
+    if (name !== undefined && key === undefined && ctx.payload !== undefined) return addPayload(target, kind, name, ctx.payload);
     if (kind === 'map' && (name === undefined || key === undefined || value === undefined)) {
       throw new CommandError("'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload");
     }
