@@ -144,7 +144,7 @@ function serveClient(conn: net.Socket, ctx: ClientContext): void {
   };
   conn.on('data', (chunk: Buffer) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    if (pending.length > 4 * MAX_LINE) conn.destroy(); // only what was in flight when reading stopped
+    if (pending.length > MAX_LINE + 131_072) conn.destroy(); // only what was in flight when reading stopped
     void pump();
   });
   conn.on('end', () => {

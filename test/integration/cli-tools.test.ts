@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { exchange } from '../helpers/cli.ts';
 import { BIN, freePort, startHandoff, stopAll, tempDir, until } from '../helpers/proxy.ts';
@@ -78,6 +79,24 @@ test('master CLI: @1 and @!PID answer as that worker, an unknown pid gets HAProx
     assert.equal(session, `master> ${workers[0]}> admin\n\n${workers[0]}> master> master> `);
     // `show proc` is the master's: a worker answers it as unknown (as HAProxy's).
     assert.match(await exchange(h.socket, '@1 show proc\n'), /^Unknown command/);
+  } finally {
+    await stopAll([h]);
+  }
+});
+
+test('set timeout cli closes an idle interactive session after that long', { timeout: 60_000 }, async () => {
+  const dir = tempDir('handoff-clitimeout-');
+  const h = await startHandoff(dir, config(dir, await freePort()), ['--workers', '1']);
+  try {
+    const t0 = Date.now();
+    const c = net.connect(`${dir}/admin.sock`);
+    let out = '';
+    c.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('connect', () => c.write('prompt\nset timeout cli 1\n'));
+    await new Promise((r) => c.once('close', r));
+    const took = Date.now() - t0;
+    assert.equal(out, '\n> \n> ');
+    assert.ok(took >= 900 && took < 3000, `closed after ${took} ms`);
   } finally {
     await stopAll([h]);
   }

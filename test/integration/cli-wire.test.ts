@@ -73,6 +73,11 @@ const SAME: [string, string][] = [
   ['admin', 'add map DIR/hosts.map <<\na.example app\nb.example app\n\n'],
   ['admin', 'prompt\nadd map DIR/hosts.map <<\nc.example app\n\nshow cli level\n'],
   ['admin', 'get map DIR/hosts.map b.example\n'],
+  ['admin', 'help show cli\n'],
+  ['admin', 'help set timeout\n'],
+  ['user', 'help show env;help operator;help user\n'],
+  ['admin', 'help show version\n'],
+  ['admin', 'show cli foo\n'],
 ];
 
 async function both(t: { skip(msg: string): void }) {
