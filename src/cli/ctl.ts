@@ -17,10 +17,13 @@ commands (the socket's 'help' lists them all, in HAProxy's layout):
   @1 COMMAND / @!PID COMMAND                  answered as that worker (show info: its Pid)
   show version / show env [NAME] / show activity / show cli sockets / show cli level
   show stat [json]                            counters (HAProxy CSV columns), kept across reloads
-  show servers state                          health and admin state of every server
-  set server BACKEND/SERVER state ready|drain|maint
-  set server BACKEND/SERVER weight N          (or: set weight BACKEND/SERVER N)
-  disable server BACKEND/SERVER / enable server BACKEND/SERVER
+  show servers state [BACKEND]                HAProxy's server state file (server-state-file)
+  show servers conn [BACKEND] / show backend  servers' connections / backend names
+  get weight BACKEND/SERVER                   current and initial weight
+  set server BACKEND/SERVER state ready|drain|maint | weight N[%] | addr IP [port P] |
+             port P | health up|stopping|down | check-port P | maxconn N
+  set weight BACKEND/SERVER N[%] / set maxconn server BACKEND/SERVER N
+  disable|enable server|health BACKEND/SERVER
   reload                                      the same as 'handoff reload'
   add server BACKEND/SERVER ADDR [OPTIONS]    a new server (in maintenance), kept across reloads
   del server BACKEND/SERVER                   remove a server in maintenance without sessions

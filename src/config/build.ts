@@ -379,6 +379,8 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
     loc: p.loc,
   };
   if (p.forwardForHeader !== undefined) be.forwardForHeader = p.forwardForHeader;
+  if (p.loadServerState !== undefined) be.loadServerState = p.loadServerState;
+  if (p.serverStateFileName !== undefined) be.serverStateFileName = p.serverStateFileName;
   return be;
 }
 

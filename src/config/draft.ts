@@ -173,6 +173,9 @@ export interface ProxyDraft {
   maxconn?: number;
   retries: number;
   errorfiles: Record<string, ErrorfileDraft>;
+  /** `load-server-state-from-file`, `server-state-file-name` (src/config/keywords/server-state.ts). */
+  loadServerState?: 'global' | 'local' | 'none';
+  serverStateFileName?: string;
   stats: StatsDraft;
   balance: BalanceAlgorithm;
   servers: ServerDraft[];

@@ -63,6 +63,10 @@ export interface StatsSocket {
 
 export interface GlobalConfig {
   maxconn?: number;
+  /** `server-state-file`: the global server state file (relative to `server-state-base`). */
+  serverStateFile?: string;
+  /** `server-state-base`: the directory relative server state file names are read from. */
+  serverStateBase?: string;
   /** `nbthread` / `nbproc`: number of workers per generation (CLI `--workers` overrides). */
   workers?: number;
   /** `hard-stop-after`: upper bound on a draining generation's life. */
@@ -509,6 +513,10 @@ export interface Backend {
   timeouts: Timeouts;
   healthCheck: HealthCheck;
   errorfiles: Record<string, string>;
+  /** `load-server-state-from-file` (default none): where the servers' saved state is read at load. */
+  loadServerState?: 'global' | 'local' | 'none';
+  /** `server-state-file-name` (for `local`; default: the backend's name), relative to `server-state-base`. */
+  serverStateFileName?: string;
   loc: Location;
 }
 

@@ -108,7 +108,7 @@ function parseStatsSocket(ctx: LineContext): void {
 const IGNORED_GLOBAL = [
   'master-worker', 'description', 'node', 'spread-checks', 'quiet', 'noepoll', 'nopoll', 'nosplice',
   'nogetaddrinfo', 'noreuseport', 'nbcores',
-  'server-state-base', 'server-state-file', 'localpeer', 'insecure-fork-wanted', 'set-dumpable',
+  'localpeer', 'insecure-fork-wanted', 'set-dumpable',
   'ssl-server-verify', 'ssl-default-server-ciphers', 'ssl-default-server-ciphersuites',
   'ssl-default-server-options', 'tune.ssl.cachesize', 'tune.ssl.lifetime', 'tune.ssl.maxrecord',
   'tune.maxaccept', 'tune.maxpollevents',
