@@ -78,6 +78,15 @@ const SAME: [string, string][] = [
   ['user', 'help show env;help operator;help user\n'],
   ['admin', 'help show version\n'],
   ['admin', 'show cli foo\n'],
+  ['admin', 'set server\n'],
+  ['admin', 'set server app/zz state ready\n'],
+  ['admin', 'set server app/s1\n'],
+  ['admin', 'set weight app/s1\n'],
+  ['admin', 'get weight app/zz\n'],
+  ['admin', 'set server app/s1 weight 2;get weight app/s1\n'],
+  ['admin', 'enable health app/zz\n'],
+  ['user', 'show backend;help get weight\n'],
+  ['master', '@1 get weight app/s2\n'],
 ];
 
 async function both(t: { skip(msg: string): void }) {
