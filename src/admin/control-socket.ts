@@ -92,7 +92,7 @@ function finish(conn: net.Socket, text: string, timeoutMs: number): void {
   conn.resume();
 }
 
-function newSession(conn: net.Socket, ctx: ClientContext, idle: { ms: number }): CliSession {
+function newSession(ctx: ClientContext, idle: { ms: number }): CliSession {
   return createSession({
     target: ctx.target,
     level: ctx.settings().level,
@@ -106,7 +106,7 @@ function newSession(conn: net.Socket, ctx: ClientContext, idle: { ms: number }):
 /** Cut requests out of what the client sends, run them one at a time, answer each. */
 function serveClient(conn: net.Socket, ctx: ClientContext): void {
   const idle = { ms: ctx.settings().timeoutMs };
-  const session = newSession(conn, ctx, idle);
+  const session = newSession(ctx, idle);
   let pending: Buffer = Buffer.alloc(0);
   let busy = false;
   let ended = false;
