@@ -118,6 +118,27 @@ test('stats sockets on TCP (ipv4@HOST:PORT and HOST:PORT) answer at their level;
   }
 });
 
+async function ipv6Loopback(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(0, '::1', () => srv.close(() => resolve(true)));
+  });
+}
+
+test('a stats socket on ipv6@::1:PORT answers; show cli sockets names it in HAProxy\'s form', { timeout: 60_000 }, async (t) => {
+  if (!(await ipv6Loopback())) return t.skip('no IPv6 loopback on this host');
+  const dir = tempDir('handoff-tcp6cli-');
+  const port = await freePort();
+  const h = await startHandoff(dir, config(dir, await freePort(), `    stats socket ipv6@::1:${port} level admin`), ['--workers', '1']);
+  try {
+    assert.equal(await exchange({ host: '::1', port }, 'show cli level\n'), 'admin\n\n');
+    assert.match(await exchange({ host: '::1', port }, 'show cli sockets\n'), new RegExp(`^ipv6@\\[::1\\]:${port} admin all$`, 'm'));
+  } finally {
+    await stopAll([h]);
+  }
+});
+
 test('a unix stats socket gets its mode, user and group; an unknown user is a config error at its line', { timeout: 60_000 }, async (t) => {
   const dir = tempDir('handoff-sockown-');
   const root = process.getuid?.() === 0;
