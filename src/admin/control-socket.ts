@@ -125,7 +125,7 @@ function serveClient(conn: net.Socket, ctx: ClientContext): void {
       pending = pending.subarray(req.consumed);
       conn.setTimeout(0); // a reload may take longer than the idle limit
       await ctx.ready;
-      const reply = await session.request(req.line);
+      const reply = await session.request(req.line).catch((err: unknown) => ({ out: `internal error: ${(err as Error).message}\n`, close: true }));
       if (conn.destroyed) return;
       const last = reply.close || (!session.interactive() && !session.inPayload() && pending.length === 0);
       if (last) return finish(conn, reply.out, idle.ms);
