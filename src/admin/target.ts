@@ -41,6 +41,8 @@ export interface MasterInfo {
   drainingGenerations: number;
   configFile: string;
   listeners: { key: string; port: number }[];
+  /** `global maxconn`, when set (`show info` Maxconn). */
+  maxconn?: number;
 }
 
 /** One line of `show proc`. */

@@ -249,6 +249,7 @@ function info(p: Parts): MasterInfo {
     drainingGenerations: p.supervisor.drainingCount(),
     configFile: p.opts.configFiles.join(' '),
     listeners: p.listeners.keys().map((key) => ({ key, port: p.listeners.get(key)?.port ?? 0 })),
+    ...(current?.config.global.maxconn !== undefined ? { maxconn: current.config.global.maxconn } : {}),
   };
 }
 
