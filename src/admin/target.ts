@@ -5,10 +5,21 @@ import type { ServerState, SessionLine, StatsSnapshot } from '../ipc/messages.ts
 
 export type { SessionLine } from '../ipc/messages.ts';
 
-/** A runtime change to a server (`set server`, `set weight`), kept across reloads. */
+/** A runtime change to a server (`set server`, `set weight`, the server state file), kept across reloads. */
 export interface RuntimeServerSetting {
   admin?: ServerState['admin'];
   weight?: number;
+  /** `set server addr … [port …]`: where traffic goes from the next connection. */
+  addr?: string;
+  port?: number;
+  /** `set maxconn server`. */
+  maxconn?: number;
+  /** `set server check-port`. */
+  checkPort?: number;
+  /** `set server health`: the operational state forced on a server whose checks do not run. */
+  health?: 'up' | 'stopping' | 'down';
+  /** `disable health` (true) / `enable health` (false). */
+  checksDisabled?: boolean;
 }
 
 /** `show info`. */
@@ -30,6 +41,8 @@ export interface MasterInfo {
   drainingGenerations: number;
   configFile: string;
   listeners: { key: string; port: number }[];
+  /** `global maxconn`, when set (`show info` Maxconn). */
+  maxconn?: number;
 }
 
 /** One line of `show proc`. */
@@ -42,12 +55,37 @@ export interface ProcInfo {
   uptimeMs: number;
 }
 
-/** One line of `show servers state`. */
+/** One line of `show servers state` / `show servers conn`, `get weight`. */
 export interface ServerReport {
   id: string;
   state: ServerState;
   /** The last health check's outcome, `pending` or `no check`. */
   check: string;
+  backend: string;
+  name: string;
+  /** HAProxy's `be_id` and `srv_id` (src/config/proxy-ids.ts). */
+  backendId: number;
+  serverId: number;
+  /** Where traffic goes now (after `set server addr`). */
+  addr: string;
+  port: number;
+  /** The configured weight (`srv_iweight`); `state.weight` is the runtime one when set. */
+  initialWeight: number;
+  /** Epoch ms of the last change of operational or admin state. */
+  lastChange: number;
+  /** `disabled` in the configuration (HAProxy's CMAINT). */
+  configMaint: boolean;
+  rise: number;
+  fall: number;
+  /** The active check (`check`): absent when the server has none. `present`: the checker runs it now. */
+  health?: { present: boolean; status: string; successes: number; failures: number; enabled: boolean; port?: number; addr?: string };
+  /** Without a check: the forced operational state (`set server health`). */
+  forced?: 'up' | 'stopping' | 'down';
+  maxconn?: number;
+  /** The backend balances with a static algorithm: only weights 0% and 100% (HAProxy). */
+  staticLb?: true;
+  /** This server's current and highest connections (`scur`, `smax`), from the counters. */
+  used?: { cur: number; max: number };
 }
 
 /** What `reload` answers (the master's outcome may carry more). */
@@ -105,6 +143,8 @@ export interface AdminTarget {
   /** `clear counters` (maxima and rates' maxima) or `clear counters all` (every counter). */
   clearCounters(all: boolean): Promise<void>;
   servers(): ServerReport[];
+  /** Every backend's name, in declaration order (`show backend`). */
+  backendNames(): string[];
   /** An error message, or null when applied. */
   setServer(id: string, setting: RuntimeServerSetting): string | null;
   /** Map and ACL files of the configuration serving now (src/master/admin-maps.ts). */

@@ -314,12 +314,19 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
   if (maxconn !== undefined) fe.maxconn = maxconn;
   const stats = statsModel(p);
   if (stats !== undefined) fe.stats = stats;
+  if (p.expectProxy !== undefined && p.expectProxy.length > 0) fe.expectProxy = p.expectProxy;
+  // The listener id names the bind in a PROXY header error's log line.
+  p.binds.forEach((b, i) => {
+    const bind = fe.binds[i] as Bind;
+    if (b.luid !== undefined && (bind.acceptProxy === true || fe.expectProxy !== undefined)) bind.luid = b.luid;
+  });
   return fe;
 }
 
 function bindModel(b: BindDraft, ctx: ModelContext): Bind {
   const bind: Bind = b.unix === undefined ? { key: b.key, host: b.host, port: b.port, loc: b.loc } : { key: b.key, unix: { ...b.unix, id: b.luid ?? 1 }, loc: b.loc };
   if (b.maxconn !== undefined && b.maxconn > 0) bind.maxconn = b.maxconn;
+  if (b.acceptProxy === true) bind.acceptProxy = true;
   // An ssl bind without resolvedTls has an error validation reported: no Config is loaded.
   if (b.resolvedTls !== undefined) bind.tls = tlsModel(b, b.resolvedTls, ctx);
   return bind;
@@ -379,6 +386,8 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
     loc: p.loc,
   };
   if (p.forwardForHeader !== undefined) be.forwardForHeader = p.forwardForHeader;
+  if (p.loadServerState !== undefined) be.loadServerState = p.loadServerState;
+  if (p.serverStateFileName !== undefined) be.serverStateFileName = p.serverStateFileName;
   return be;
 }
 
@@ -410,6 +419,9 @@ export function serverModel(backend: string, s: ServerDraft, port: number): Serv
   if (s.checkAddr !== undefined) server.checkAddr = s.checkAddr;
   if (s.onMarkedDown !== undefined) server.onMarkedDown = s.onMarkedDown;
   if (s.onMarkedUp !== undefined) server.onMarkedUp = s.onMarkedUp;
+  if (s.sendProxy !== undefined) server.sendProxy = s.sendProxy;
+  if (s.proxyV2Authority === true) server.proxyV2Authority = true;
+  if (s.checkSendProxy === true) server.checkSendProxy = true;
   return server;
 }
 

@@ -87,6 +87,7 @@ export interface BindDraft {
   tls: TlsOptionsDraft;
   alpn?: string[];
   maxconn?: number;
+  acceptProxy?: boolean;
   loc: Location;
   /** Set by validation on an `ssl` bind whose TLS versions resolve. */
   resolvedTls?: ResolvedTls;
@@ -146,6 +147,8 @@ export interface ProxyDraft {
   /** `inherited`: set by a `defaults` section (a listen's own backend then takes precedence). */
   defaultBackend?: { name: string; loc: Location; inherited?: boolean };
   useBackends: { backend: string | Template; cond?: Condition; loc: Location }[];
+  /** `tcp-request connection expect-proxy layer4 [if|unless COND]` rules, in order. */
+  expectProxy?: { cond?: Condition; loc: Location }[];
   /** Named ACLs: each definition line adds one predicate (definitions with one name are ORed). */
   acls: Record<string, Predicate[]>;
   httpRequest: HttpRule[];
@@ -173,6 +176,9 @@ export interface ProxyDraft {
   maxconn?: number;
   retries: number;
   errorfiles: Record<string, ErrorfileDraft>;
+  /** `load-server-state-from-file`, `server-state-file-name` (src/config/keywords/server-state.ts). */
+  loadServerState?: 'global' | 'local' | 'none';
+  serverStateFileName?: string;
   stats: StatsDraft;
   balance: BalanceAlgorithm;
   servers: ServerDraft[];

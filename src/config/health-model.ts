@@ -21,6 +21,8 @@ export interface CheckConnect {
   /** Else the server's `addr`, else its address. */
   addr?: string;
   implicit?: boolean;
+  /** `connect send-proxy`: a PROXY header first (the server's version; no client: UNKNOWN / LOCAL). */
+  sendProxy?: true;
   comment?: string;
 }
 

@@ -46,8 +46,12 @@ export type LogTarget = (
   LogTargetOptions;
 
 export interface StatsSocket {
+  /** A unix path, or a TCP address as written (`ipv4@127.0.0.1:9999`, `127.0.0.1:9999`, `ipv6@::1:9999`). */
   path: string;
   mode?: number;
+  /** `user`/`uid`, `group`/`gid`: the unix socket's owner. */
+  uid?: number;
+  gid?: number;
   level: 'user' | 'operator' | 'admin';
   exposeFdListeners: boolean;
   /** `maxconn` on the socket line: clients served at once (default: `stats maxconn`). */
@@ -59,6 +63,10 @@ export interface StatsSocket {
 
 export interface GlobalConfig {
   maxconn?: number;
+  /** `server-state-file`: the global server state file (relative to `server-state-base`). */
+  serverStateFile?: string;
+  /** `server-state-base`: the directory relative server state file names are read from. */
+  serverStateBase?: string;
   /** `nbthread` / `nbproc`: number of workers per generation (CLI `--workers` overrides). */
   workers?: number;
   /** `hard-stop-after`: upper bound on a draining generation's life. */
@@ -134,6 +142,11 @@ interface BindCommon {
   tls?: TlsBind;
   /** Bind-line `maxconn`: connections at once on this socket, over the whole process tree. */
   maxconn?: number;
+  /** `accept-proxy`: every connection starts with a PROXY protocol header (v1 or v2), read first. */
+  acceptProxy?: true;
+  /** HAProxy's listener id in its frontend (`id N`, else numbered in order), as a PROXY header
+   * error's log line names the bind; set on binds that may read one. */
+  luid?: number;
   loc: Location;
 }
 
@@ -417,6 +430,9 @@ export interface Frontend {
   /** Status code → full HTTP response text (HAProxy errorfile format), read by the master. */
   errorfiles: Record<string, string>;
   stats?: StatsPage;
+  /** `tcp-request connection expect-proxy layer4 [if|unless COND]`, in order: the first rule whose
+   * condition holds makes the connection start with a PROXY header. */
+  expectProxy?: { cond?: Condition; loc: Location }[];
   loc: Location;
 }
 
@@ -462,6 +478,13 @@ export interface Server {
   onMarkedDown?: OnMarkedDown;
   /** `on-marked-up shutdown-backup-sessions`: a server marked UP closes the backups' connections. */
   onMarkedUp?: OnMarkedUp;
+  /** `send-proxy` (v1) / `send-proxy-v2`: a PROXY header starts every connection to the server
+   * (v2 when both are given, as HAProxy). */
+  sendProxy?: 'v1' | 'v2';
+  /** `proxy-v2-options authority`: the v2 header carries the client's authority (PROXY TLV or TLS SNI). */
+  proxyV2Authority?: true;
+  /** `check-send-proxy`: checks start with a PROXY header even without `send-proxy`. */
+  checkSendProxy?: true;
   loc: Location;
 }
 
@@ -505,6 +528,10 @@ export interface Backend {
   timeouts: Timeouts;
   healthCheck: HealthCheck;
   errorfiles: Record<string, string>;
+  /** `load-server-state-from-file` (default none): where the servers' saved state is read at load. */
+  loadServerState?: 'global' | 'local' | 'none';
+  /** `server-state-file-name` (for `local`; default: the backend's name), relative to `server-state-base`. */
+  serverStateFileName?: string;
   loc: Location;
 }
 

@@ -46,6 +46,10 @@ export interface HealthChecker {
    * server's `on-error`. False when the server has no active check (observing then does nothing).
    */
   observedErrors(id: string, detail: string): boolean;
+  /** `set server health` (and a server state file): force server `id` UP, NOLB or DOWN until the next verdicts say otherwise. */
+  force(id: string, state: 'up' | 'stopping' | 'down'): boolean;
+  /** `disable health` / `enable health`: a paused server's checks are not sent. */
+  setPaused(id: string, paused: boolean): void;
   stop(): void;
 }
 
@@ -78,6 +82,7 @@ function keyOf(server: Server, backend: Backend): string {
 
 export function createHealthChecker(onChange: (id: string, entry: HealthEntry) => void): HealthChecker {
   const entries = new Map<string, Entry>();
+  const paused = new Set<string>();
   let stopped = false;
 
   const changed = (e: Entry, up: boolean, nolb: boolean): void => {
@@ -143,6 +148,7 @@ export function createHealthChecker(onChange: (id: string, entry: HealthEntry) =
   const run = async (e: Entry): Promise<void> => {
     e.timer = undefined;
     if (stopped || entries.get(e.id) !== e) return;
+    if (paused.has(e.id)) return scheduleIn(e, e.server.inter);
     e.running = true;
     const t = e.backend.timeouts;
     const started = Date.now();
@@ -228,6 +234,23 @@ export function createHealthChecker(onChange: (id: string, entry: HealthEntry) =
         else if (e.timer !== undefined && Date.now() + s.fastinter < e.dueAt) scheduleIn(e, s.fastinter);
       }
       return true;
+    },
+    force(id, state) {
+      const e = entries.get(id);
+      if (e === undefined) return false;
+      const [up, wasNolb] = [e.up, e.nolb];
+      // As HAProxy's health counter: a forced UP is fully up, a forced DOWN fully down.
+      e.up = state !== 'down';
+      e.nolb = state === 'stopping';
+      e.successes = e.up ? e.server.rise : 0;
+      e.failures = e.up ? 0 : e.server.fall;
+      if (e.up && !up) e.upSince = Date.now();
+      changed(e, up, wasNolb);
+      return true;
+    },
+    setPaused(id, pause) {
+      if (pause) paused.add(id);
+      else paused.delete(id);
     },
     stop() {
       stopped = true;

@@ -19,6 +19,8 @@ export interface CheckConn {
   /** Why it failed, when it did (a system error's message). */
   readonly error: string | undefined;
   write(bytes: Buffer): void;
+  /** The connection's own address and the server's (what a check's PROXY v1 header carries). */
+  ends(): { src: { ip: string; port: number }; dst: { ip: string; port: number } } | undefined;
   /** Until new data, the end, or the deadline. */
   wait(): Promise<WaitResult>;
   close(): void;
@@ -62,6 +64,11 @@ export function openConn(host: string, port: number, deadline: Deadline, bufsize
         return error;
       },
       write: (bytes) => void sock.write(bytes),
+      ends() {
+        const { localAddress, localPort, remoteAddress, remotePort } = sock;
+        if (localAddress === undefined || localPort === undefined || remoteAddress === undefined || remotePort === undefined) return undefined;
+        return { src: { ip: localAddress, port: localPort }, dst: { ip: remoteAddress, port: remotePort } };
+      },
       wait() {
         if (conn.ended) return Promise.resolve('eof');
         return new Promise((r) => {

@@ -3,6 +3,7 @@
 // status of the last step (L4OK after a connect, the expect's ok-status, L7OK by default).
 import type { CheckConnect, CheckExpect, CheckHttpSend, CheckRule, HealthCheck, Server } from '../config/model.ts';
 import { openConn, type CheckConn, type Deadline } from './conn.ts';
+import { encodeProxyV1, encodeProxyV2 } from '../worker/proxy-header.ts';
 import { expectHttp, expectTcp, type ExpectContext, type Verdict } from './expect.ts';
 import { parseResponse } from './http-response.ts';
 import type { CheckOutcome } from './status.ts';
@@ -103,8 +104,18 @@ async function connect(run: Run, rule: CheckConnect, step: number): Promise<Resu
     return { status: r.timeout ? 'L4TOUT' : 'L4CON', ...(info !== '' ? { info } : {}) };
   }
   run.conn = r.conn;
+  if (sendsProxy(server, rule)) r.conn.write(server.sendProxy === 'v2' ? encodeProxyV2(undefined) : encodeProxyV1(r.conn.ends()));
   if (opts.timeoutCheck !== undefined) run.deadline.at = Date.now() + opts.timeoutCheck;
   return undefined;
+}
+
+/** HAProxy: `connect send-proxy`, `check-send-proxy`, or a `send-proxy*` server checked on its own
+ * address and port. A check has no client: as HAProxy 2.6, v1 carries the check connection's own
+ * ends, v2 is `LOCAL`. */
+function sendsProxy(server: Server, rule: CheckConnect): boolean {
+  if (rule.sendProxy === true || server.checkSendProxy === true) return true;
+  const ownTarget = rule.port === undefined && rule.addr === undefined && server.checkPort === undefined && server.checkAddr === undefined;
+  return server.sendProxy !== undefined && ownTarget;
 }
 
 /** Evaluate, waiting for more data while the rule cannot decide, until the deadline. */

@@ -147,6 +147,9 @@ export type MasterToWorker =
   | { type: 'server-add'; backend: string; server: Server }
   /** `del server`: server `id` leaves every runtime this process holds. */
   | { type: 'server-del'; id: string }
+  /** `set server addr|port`, `set maxconn server`: server `server.id` of backend `backend` connects
+   * there from its next connection, in every runtime this process holds. */
+  | { type: 'server-update'; backend: string; server: Server }
   | { type: 'admin-query'; requestId: number; query: WorkerQuery }
   /** Report the counters now (answered with `counters` carrying this requestId): `show stat` reads them current. */
   | { type: 'counters-request'; requestId: number }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/model.ts';
 import { loadConfig, type LoadOptions } from '../config/load.ts';
+import { formatForLog } from '../config/diagnostics.ts';
 import type { ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/messages.ts';
 import { createHealthChecker, type HealthChecker, type HealthEntry } from '../health/checker.ts';
 import { createListenerRegistry, type ListenerRegistry } from './listeners.ts';
@@ -23,6 +24,8 @@ import { createPatternStore } from './admin-maps.ts';
 import type { AdminTarget, MasterInfo, ProcInfo, RuntimeServerSetting, ServerReport } from '../admin/target.ts';
 import { createDynamic, type Dynamic } from './admin-dynamic.ts';
 import { createFrontendControl, type FrontendControl } from './admin-frontends.ts';
+import { createServerSettings, mergeStates, type ServerSettings } from './server-settings.ts';
+import { createStateFileLoader } from './server-state-file.ts';
 
 export interface MasterOptions {
   /** Read in order as one configuration at every reload (a directory: its `*.cfg` files). */
@@ -80,6 +83,8 @@ interface Parts {
   dynamic: Dynamic;
   /** `disable|enable|shutdown frontend`: admin-frontends.ts. */
   frontends: FrontendControl;
+  /** `set server` & co., the server state file: server-settings.ts. */
+  settings: ServerSettings;
 }
 
 export function createMaster(opts: MasterOptions): Master {
@@ -89,6 +94,7 @@ export function createMaster(opts: MasterOptions): Master {
   const runtime = new Map<string, RuntimeServerSetting>();
   const health = createHealthChecker((id, entry) => {
     log.notice(`server ${id} is ${entry.up ? (entry.nolb ? 'NOLB' : 'UP') : 'DOWN'} (${entry.lastCheck})`);
+    settings.changed(id);
     broadcastServers();
   });
   const serverStates = (): ServerStates => mergeStates(health, runtime);
@@ -108,13 +114,22 @@ export function createMaster(opts: MasterOptions): Master {
     onGone: (w) => counters.forget(w.pid),
   });
   const dynamic = createDynamic({ current: () => supervisor.current(), cohorts: () => supervisor.cohorts(), runtime, health, broadcast: (m) => supervisor.broadcast(m), broadcastServers, log });
+  const settings = createServerSettings({ config: () => supervisor.current()?.config, runtime, health, broadcast: (m) => supervisor.broadcast(m), broadcastServers, states: serverStates, stats: () => stats(parts) });
+  const stateFiles = createStateFileLoader();
   const frontends = createFrontendControl({ current: () => supervisor.current(), listeners, ask: dynamic.ask, log });
   const reloader = createReloader({
     load: async () => {
       const loaded = await loadConfig(opts.configFiles, { ...opts.loadOptions, ...(opts.workers !== undefined ? { workersOverride: opts.workers } : {}) });
       // Stopped frontends accept again and servers added at run time stay (admin-dynamic.ts).
       if (loaded.config !== undefined) await frontends.resumeAll();
-      return dynamic.merge(loaded);
+      const merged = dynamic.merge(loaded);
+      if (merged.config === undefined) return merged;
+      // The server state file, then every runtime setting, written into the new configuration.
+      const states = await stateFiles.load(merged.config);
+      for (const d of states.diagnostics) log.warning(formatForLog(d));
+      settings.restore(states.restored);
+      settings.overrides(merged.config);
+      return { ...merged, diagnostics: [...merged.diagnostics, ...states.diagnostics] };
     },
     listeners,
     supervisor,
@@ -129,6 +144,7 @@ export function createMaster(opts: MasterOptions): Master {
       for (const problem of listeners.publish()) log.warning(problem);
       dynamic.activated(config);
       health.apply(config);
+      settings.activated(config);
       broadcastServers();
     },
     ...(opts.onReloadState !== undefined ? { onReloadState: opts.onReloadState } : {}),
@@ -136,19 +152,8 @@ export function createMaster(opts: MasterOptions): Master {
   const patterns = createPatternStore({ current: () => supervisor.current(), broadcast: (msg) => supervisor.broadcast(msg) });
   const refresh = createCounterRefresh(() => supervisor.cohorts().flatMap(liveWorkers));
   const history = createStateHistory();
-  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, refresh, history, metrics: createMetricsStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends };
+  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, refresh, history, metrics: createMetricsStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends, settings };
   return masterOf(parts);
-}
-
-/** Health checks' verdicts under the runtime API's settings (`set server … state|weight`). */
-function mergeStates(health: HealthChecker, runtime: Map<string, RuntimeServerSetting>): ServerStates {
-  const out: ServerStates = {};
-  for (const [id, e] of health.states()) out[id] = { up: e.up, admin: 'ready', ...(e.nolb ? { nolb: true } : {}), ...(e.upSince !== undefined ? { upSince: e.upSince } : {}) };
-  for (const [id, s] of runtime) {
-    const base = out[id] ?? { up: true, admin: 'ready' };
-    out[id] = { ...base, ...(s.admin !== undefined ? { admin: s.admin } : {}), ...(s.weight !== undefined ? { weight: s.weight } : {}) };
-  }
-  return out;
 }
 
 /** A worker's counters, stats requests and passive-health reports. */
@@ -168,7 +173,7 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
       });
       break;
     case 'stats-admin':
-      w.send({ type: 'stats-admin-result', requestId: msg.requestId, code: applyPageAction(p.supervisor.current()?.config, msg, (id, setting) => setServer(p, id, setting)) });
+      w.send({ type: 'stats-admin-result', requestId: msg.requestId, code: applyPageAction(p.supervisor.current()?.config, msg, (id, setting) => p.settings.set(id, setting)) });
       break;
     case 'server-errors':
       // Passive health: on-error applies through the checker (a DOWN is logged and broadcast by
@@ -238,8 +243,9 @@ function masterOf(p: Parts): Master {
       return stats(p);
     },
     clearCounters: (all) => clearCounters(p, all),
-    servers: () => servers(p),
-    setServer: (id, setting) => setServer(p, id, setting),
+    servers: () => p.settings.reports(),
+    backendNames: () => supervisor.current()?.config.backends.map((b) => b.name) ?? [],
+    setServer: (id, setting) => p.settings.set(id, setting),
     currentConfig: () => supervisor.current()?.config,
     ...p.patterns,
     addServer: (backend, name, words) => p.dynamic.addServer(backend, name, words),
@@ -249,14 +255,6 @@ function masterOf(p: Parts): Master {
     shutdownServerSessions: (backend, name) => p.dynamic.shutdownServerSessions(backend, name),
     frontend: (name, action) => p.frontends.run(name, action),
   };
-}
-
-function setServer(p: Parts, id: string, setting: RuntimeServerSetting): string | null {
-  const known = p.supervisor.current()?.config.backends.some((b) => b.servers.some((s) => s.id === id));
-  if (!known) return `no such server '${id}' (expected BACKEND/SERVER)`;
-  p.runtime.set(id, { ...p.runtime.get(id), ...setting });
-  p.broadcastServers();
-  return null;
 }
 
 function info(p: Parts): MasterInfo {
@@ -277,6 +275,7 @@ function info(p: Parts): MasterInfo {
     drainingGenerations: p.supervisor.drainingCount(),
     configFile: p.opts.configFiles.join(' '),
     listeners: p.listeners.keys().map((key) => ({ key, port: p.listeners.get(key)?.port ?? 0 })),
+    ...(current?.config.global.maxconn !== undefined ? { maxconn: current.config.global.maxconn } : {}),
   };
 }
 
@@ -289,19 +288,6 @@ function procs(p: Parts): ProcInfo[] {
   const spare = p.supervisor.spare()?.pid();
   if (spare !== undefined) out.push({ pid: spare, role: 'spare', generation: 0, index: 0, state: 'waiting', uptimeMs: 0 });
   return out;
-}
-
-function servers(p: Parts): ServerReport[] {
-  const states = p.serverStates();
-  const config = p.supervisor.current()?.config;
-  if (config === undefined) return [];
-  return config.backends.flatMap((b) =>
-    b.servers.map((s) => ({
-      id: s.id,
-      state: states[s.id] ?? { up: true, admin: s.disabled ? ('maint' as const) : ('ready' as const) },
-      check: p.health.states().get(s.id)?.lastCheck ?? (s.check ? 'pending' : 'no check'),
-    })),
-  );
 }
 
 export type { HealthEntry, MasterInfo, ProcInfo, RuntimeServerSetting };

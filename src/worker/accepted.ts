@@ -6,6 +6,8 @@ import { connectionRecord, writeLog } from './log-record.ts';
 import type { ProtocolLayer } from './protocol.ts';
 import type { FrontendRuntime } from './runtime.ts';
 import { markUnixClient } from './client-address.ts';
+import { expectsProxyHeader, logProxyError, proxyHeaderTimeout } from './proxy-handshake.ts';
+import { readProxyHeader } from './proxy-accept.ts';
 
 /** Hand `sock` to `layer`, the layer its socket has now; none (a socket no route set serves): close it. */
 export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket): void {
@@ -24,11 +26,26 @@ export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket):
   fe.counters.values.stot++;
   fe.counters.values.conn_tot++;
   fe.counters.scur++;
+  let logged = false;
+  // A PROXY header's bytes do not count: a client that sent only that sent nothing (HAProxy's CR--).
+  let headerBytes = 0;
   sock.once('close', () => {
     fe.counters.scur--;
-    if (sock.bytesRead === 0 && !fe.frontend.dontLogNull) logNullConnection(fe, layer.connections, sock);
+    if (!logged && sock.bytesRead === headerBytes && !fe.frontend.dontLogNull) logNullConnection(fe, layer.connections, sock);
   });
-  layer.sink(sock);
+  if (!expectsProxyHeader(layer.route, sock)) {
+    layer.sink(sock);
+    return;
+  }
+  const acceptedMs = Date.now();
+  readProxyHeader(sock, proxyHeaderTimeout(fe), (outcome) => {
+    if (outcome.ok) {
+      headerBytes = outcome.length;
+      return layer.sink(sock);
+    }
+    logged = logProxyError(fe, layer.route.bind, sock, outcome.error, acceptedMs);
+    sock.destroy();
+  });
 }
 
 function noop(): void {}

@@ -26,6 +26,8 @@ export interface WorkerAdminDeps {
 export interface WorkerAdmin {
   addServer(backend: string, server: Server): void;
   delServer(id: string): void;
+  /** `set server addr` & co.: the server's new settings replace it; connections open stay where they are. */
+  updateServer(backend: string, server: Server): void;
   /** The answer to a query: sessions listed, and how many things it concerned. */
   answer(query: WorkerQuery): { sessions?: SessionLine[]; count: number };
 }
@@ -130,6 +132,17 @@ export function createWorkerAdmin(deps: WorkerAdminDeps): WorkerAdmin {
           const j = be.backend.servers.findIndex((s) => s.id === id);
           if (j !== -1) be.backend.servers.splice(j, 1);
         }
+      }
+      deps.closeUnusedPools();
+    },
+    updateServer(backend, server) {
+      for (const rt of deps.runtimes()) {
+        const be = rt.backends.get(backend);
+        const i = be?.servers.findIndex((s) => s.server.id === server.id) ?? -1;
+        if (be === undefined || i === -1) continue;
+        const j = be.backend.servers.findIndex((s) => s.id === server.id);
+        if (j !== -1) be.backend.servers[j] = server;
+        be.servers[i] = buildServerRuntime(be, server, deps.servers()[server.id], deps.counters, deps.pools);
       }
       deps.closeUnusedPools();
     },

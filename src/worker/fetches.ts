@@ -11,7 +11,7 @@ import { fetchDef } from '../config/sample.ts';
 import { leadingInt, type SampleValue } from './match.ts';
 import { parseIpv4Strict, parseIpv6 } from '../config/patterns.ts';
 import type { SampleContext } from './sample.ts';
-import { isUnixClient } from './client-address.ts';
+import { destinationAddress, isUnixClient } from './client-address.ts';
 import { AS_LOGGED } from '../config/template.ts';
 
 /** Visit one raw value; returning true stops the iteration (a match was found). */
@@ -277,9 +277,7 @@ function urlAuthority(ctx: SampleContext): { host: string; port: number } | unde
 }
 
 function localAddress(ctx: SampleContext): string | undefined {
-  const a = ctx.conn.socket.localAddress;
-  if (a === undefined) return undefined;
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+  return destinationAddress(ctx.conn.socket)?.ip;
 }
 
 function sni(ctx: SampleContext): string | undefined {
@@ -342,7 +340,7 @@ const BUILDERS: Record<string, Builder> = {
   src: (a) => single((ctx) => (a[0] !== AS_LOGGED && isUnixClient(ctx.conn.clientIp) ? undefined : ctx.conn.clientIp)),
   src_port: (a) => single((ctx) => (a[0] !== AS_LOGGED && isUnixClient(ctx.conn.clientIp) ? undefined : ctx.conn.clientPort)),
   dst: (a) => single((ctx) => (a[0] === AS_LOGGED && isUnixClient(ctx.conn.clientIp) ? ctx.conn.clientIp : localAddress(ctx))),
-  dst_port: (a) => single((ctx) => (a[0] === AS_LOGGED && isUnixClient(ctx.conn.clientIp) ? ctx.conn.clientPort : ctx.conn.socket.localPort)),
+  dst_port: (a) => single((ctx) => (a[0] === AS_LOGGED && isUnixClient(ctx.conn.clientIp) ? ctx.conn.clientPort : destinationAddress(ctx.conn.socket)?.port)),
   ssl_fc: () => single((ctx) => ctx.ssl),
   ssl_fc_sni: () => single(sni),
   ssl_fc_has_sni: () => single((ctx) => ctx.ssl && sni(ctx) !== undefined),

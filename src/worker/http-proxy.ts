@@ -32,6 +32,7 @@ import {
 import { classifyUpstreamError, decideRetry, isReplayable, nextServer, spendRetry, usableActive, type Failure, type Retry } from './retry.ts';
 import { healthyStatus, observe } from './passive-health.ts';
 import type { Shutdown } from './server-sessions.ts';
+import { proxyHeaderFor } from './proxy-send.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
@@ -490,6 +491,7 @@ function connectUpstream(x: Exchange): void {
         body: x.hasBody ? x.client : null,
         // `option http-server-close`: `Connection: close` upstream, the connection is not reused.
         reset: be.serverClose || x.fe.frontend.httpServerClose,
+        ...withProxyHeader(s, x.client.socket),
       },
       x,
     );
@@ -497,6 +499,11 @@ function connectUpstream(x: Exchange): void {
     release(x, srv);
     upstreamFailed(x, srv, { code: (err as { code?: string }).code ?? 'ERR_INVALID_ARG' }, false);
   }
+}
+
+function withProxyHeader(s: ServerRuntime['server'], client: Exchange['client']['socket']): { proxyHeader?: Buffer } {
+  const h = proxyHeaderFor(s, client);
+  return h === undefined ? {} : { proxyHeader: h };
 }
 
 /** Give back the server slot taken by connectUpstream (once per attempt). */

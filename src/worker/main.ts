@@ -290,6 +290,9 @@ process.on('message', (msg: unknown, handle: unknown) => {
     case 'server-del':
       workerAdmin.delServer(msg.id);
       break;
+    case 'server-update':
+      workerAdmin.updateServer(msg.backend, msg.server);
+      break;
     case 'admin-query':
       send({ type: 'admin-answer', requestId: msg.requestId, ...workerAdmin.answer(msg.query) });
       break;

@@ -7,6 +7,8 @@ import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRu
 import { routeBackend } from './rules.ts';
 import type { SampleContext } from './sample.ts';
 import { clientAddress } from './log-record.ts';
+import { destinationAddress } from './client-address.ts';
+import { proxyHeaderFor } from './proxy-send.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
 import { observeTime } from './counters.ts';
@@ -53,7 +55,7 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
 const NO_HEADERS: string[] = [];
 
 /** What a tcp-mode `use_backend` condition can read: the connection (src, dst, ports, variables). */
-class TcpSampleContext implements SampleContext {
+export class TcpSampleContext implements SampleContext {
   conn: SampleContext['conn'];
   ssl = false;
   head = undefined;
@@ -84,7 +86,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   }
   // A server without a port (or with +N/-N) takes the port the client connected to, as HAProxy.
   const offset = srv.server.portOffset;
-  const port = offset === undefined ? srv.server.port : (client.localPort ?? 0) + offset;
+  const port = offset === undefined ? srv.server.port : (destinationAddress(client)?.port ?? 0) + offset;
   if (port < 1 || port > 65535) {
     client.destroy();
     return;
@@ -97,6 +99,8 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   const connectStart = performance.now();
   let ctime = 0;
   const upstream = net.connect({ host: srv.server.host, port });
+  const header = proxyHeaderFor(srv.server, client);
+  if (header !== undefined) upstream.write(header);
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
   const unregister = srv.sessions.add(() => {
     upstream.destroy();

@@ -92,6 +92,9 @@ export interface UpstreamRequest {
   body: RequestBody | null;
   /** `Connection: close` upstream: the connection is not reused after this exchange. */
   reset: boolean;
+  /** `send-proxy*`: the PROXY header a new connection starts with. A connection that sent one
+   * carries only requests whose header is the same (HAProxy makes it private to its client). */
+  proxyHeader?: Buffer;
 }
 
 export interface UpstreamOptions {
@@ -184,13 +187,18 @@ export class UpstreamConnection {
   /** Exchanges started on this connection, and whether the current one received a byte. */
   exchanges = 0;
   received = false;
+  /** The PROXY header this connection began with (latin1), if any: it serves only that client. */
+  readonly proxyKey: string | undefined;
 
-  constructor(pool: UpstreamPool) {
+  constructor(pool: UpstreamPool, proxyHeader?: Buffer) {
     this.pool = pool;
     this.idleLimit = pool.keepAliveTimeout;
     const o = pool.options;
     const socket = net.connect({ host: o.host, port: o.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
     this.socket = socket;
+    this.proxyKey = proxyHeader?.toString('latin1');
+    // Queued by the socket until it connects: the header precedes the first request.
+    if (proxyHeader !== undefined) socket.write(proxyHeader);
     this.connectTimer = setTimeout(this.onConnectTimeout, o.connectTimeout);
     socket.once('connect', this.onConnect);
     socket.on('data', this.onData);
@@ -591,12 +599,14 @@ export class UpstreamPool {
       p.fail(upstreamError(UPSTREAM_CLOSED, 'pool closed'));
       return;
     }
-    const conn = this.idle.pop();
+    const conn = this.takeIdle(proxyKeyOf(req));
     if (conn !== undefined) {
       conn.start(p);
       return;
     }
     const max = this.options.connections;
+    // At the limit with idle connections private to other clients: close the oldest to make room.
+    if (max !== null && this.count >= max && this.idle.length > 0) (this.idle[0] as UpstreamConnection).destroy();
     if (max === null || this.count < max) {
       this.open(p);
       return;
@@ -622,9 +632,18 @@ export class UpstreamPool {
     if (i !== -1) this.queue.splice(i, 1);
   }
 
-  /** The oldest waiting request, leaving the queue for a connection. */
-  private dequeue(): Pending | undefined {
-    const p = this.queue.shift();
+  /** The newest idle connection that may carry a request with this PROXY header key. */
+  private takeIdle(key: string | undefined): UpstreamConnection | undefined {
+    const i = this.idle.findLastIndex((c) => c.proxyKey === key);
+    if (i === -1) return undefined;
+    return this.idle.splice(i, 1)[0];
+  }
+
+  /** The oldest waiting request (that `conn` may carry, when given), leaving the queue for a connection. */
+  private dequeue(conn?: UpstreamConnection): Pending | undefined {
+    const i = conn === undefined ? 0 : this.queue.findIndex((q) => proxyKeyOf(q.req) === conn.proxyKey);
+    if (i === -1) return undefined;
+    const p = this.queue.splice(i, 1)[0];
     if (p === undefined) return undefined;
     if (p.queueTimer !== undefined) clearTimeout(p.queueTimer);
     p.queueTimer = undefined;
@@ -635,19 +654,20 @@ export class UpstreamPool {
   private open(p: Pending): void {
     this.count++;
     p.handler.onConnection?.(false);
-    const conn = new UpstreamConnection(this);
+    const conn = new UpstreamConnection(this, p.req.proxyHeader);
     conn.current = p;
     p.conn = conn;
   }
 
   /** A connection free for the next request: the oldest waiting one, else the idle list. */
   release(conn: UpstreamConnection): void {
-    const next = this.dequeue();
+    const next = this.dequeue(conn);
     if (next !== undefined) {
       conn.start(next);
       return;
     }
-    if (this.closed) {
+    // Requests wait that this private connection may not carry: its slot is theirs.
+    if (this.closed || this.queue.length > 0) {
       conn.destroy();
       return;
     }
@@ -701,4 +721,8 @@ export class UpstreamPool {
       this.settle();
     });
   }
+}
+
+function proxyKeyOf(req: UpstreamRequest): string | undefined {
+  return req.proxyHeader?.toString('latin1');
 }

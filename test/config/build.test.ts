@@ -209,7 +209,7 @@ backend app
     ['cookie SRV insert', /'cookie' is not supported by handoff: cookie-based persistence/],
     ['option originalto', /'option originalto' is not supported by handoff/],
     ['server s2 127.0.0.1:9001 ssl verify none', /server option 'ssl' is not supported by handoff yet: TLS to servers/],
-    ['server s2 127.0.0.1:9001 send-proxy', /server option 'send-proxy' is not supported/],
+    ['server s2 127.0.0.1:9001 send-proxy-v2-ssl', /server option 'send-proxy-v2-ssl' is not supported/],
     ['http-send-name-header X-Srv', /'http-send-name-header' is not supported by handoff/],
   ] as const) {
     expectOne(compile(`${HTTP_DEFAULTS}backend app\n    ${line}\n    server s1 127.0.0.1:9000\n`), 'error', 7, pattern);

@@ -156,7 +156,7 @@ test('tcp-check connect: the first step when present; port, addr, linger, defaul
   expectOne(at('    tcp-check send PING\\r\\n\n    tcp-check connect\n'), 'error', 9, /first step MUST also be a 'connect'/);
   expectOne(at('    tcp-check connect port abc\n'), 'error', 8, /port expressions .* are not supported/);
   expectOne(at('    tcp-check connect port 70000\n'), 'error', 8, /expects a valid TCP port \(from range 1 to 65535\)/);
-  expectOne(at('    tcp-check connect send-proxy\n'), 'error', 8, /PROXY protocol in health checks/);
+  assert.deepEqual(check('    option tcp-check\n    tcp-check connect send-proxy\n').rules[0], { action: 'connect', sendProxy: true });
   expectOne(at('    tcp-check send-binary zz\n'), 'error', 8, /'zz' invalid binary string/);
   expectOne(at('    tcp-check expect binary 2b50F\n'), 'error', 8, /an even number of hex digit is expected/);
   expectOne(at('    tcp-check send-lf %[src]\n'), 'error', 8, /'tcp-check send-lf' is not supported by handoff: log-format/);
@@ -214,7 +214,7 @@ test('server check options: port and addr (the check goes there), on-marked-down
   assert.equal(plain.config.backends[0]!.servers[0]!.checkPort, 7000);
 });
 
-test('server check option errors: bad port/addr/actions; agent-check, check-ssl, check-send-proxy are refused', () => {
+test('server check option errors: bad port/addr/actions; agent-check, check-ssl are refused', () => {
   const at = (opts: string) => compile(`${HTTP_DEFAULTS}backend app\n    server s1 127.0.0.1:9000 check ${opts}\n`);
   expectOne(at('port 0'), 'error', 7, /'port' value 0 is out of range 1\.\.65535/);
   expectOne(at('port'), 'error', 7, /'port' expects an integer/);
@@ -223,7 +223,7 @@ test('server check option errors: bad port/addr/actions; agent-check, check-ssl,
   expectOne(at('on-marked-up shutdown-sessions'), 'error', 7, /'on-marked-up' expects 'shutdown-backup-sessions'/);
   expectOne(at('agent-check agent-port 9999'), 'error', 7, /'agent-check' is not supported by handoff yet: agent checks/);
   expectOne(at('check-ssl'), 'error', 7, /'check-ssl' is not supported by handoff yet: TLS health checks/);
-  expectOne(at('check-send-proxy'), 'error', 7, /PROXY protocol in health checks/);
+  assert.deepEqual(errors(at('check-send-proxy')), [], 'check-send-proxy is supported');
   assert.deepEqual(errors(at('agent-port 9999')), [], 'agent-port alone changes nothing (HAProxy runs no agent without agent-check)');
   assert.match(warnings(at('agent-port 9999')).join('\n'), /has no effect without agent-check/);
 });

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startBackends, startHandoff, freePort, tempDir, seedLikeConfig, load, describeFailures, type Backends, sleep } from '../helpers/proxy.ts';
+import { serverState } from '../helpers/runtime-servers.ts';
 
 /** A server that reads the request and answers with a TCP reset. */
 async function resettingServer(): Promise<{ port: number; connections: () => number; close: () => void }> {
@@ -84,7 +85,7 @@ test('a server killed (SIGKILL) under keep-alive load: 0 failed requests, and ob
     await victim.exited;
     let downAfter = -1;
     while (downAfter < 0 && Date.now() - killedAt < 5000) {
-      if (/app\/s1 DOWN/.test((await proxy.ctl('show servers state')).output)) downAfter = Date.now() - killedAt;
+      if (serverState((await proxy.ctl('show servers state')).output, 'app/s1')?.up === false) downAfter = Date.now() - killedAt;
       else await sleep(50);
     }
     const r = await loading;

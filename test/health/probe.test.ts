@@ -7,7 +7,7 @@ import { compile, HTTP_DEFAULTS } from '../config/compile.ts';
 import { runCheck, type ProbeOptions } from '../../src/health/probe.ts';
 import { describeOutcome } from '../../src/health/status.ts';
 import type { Backend, Server } from '../../src/config/model.ts';
-import { freePort } from '../helpers/proxy.ts';
+import { freePort, until } from '../helpers/proxy.ts';
 import { testCert } from '../helpers/tls.ts';
 import { fakeHttp, fakeServer } from './fake-servers.ts';
 
@@ -281,5 +281,28 @@ test('timeouts: without `timeout check` inter bounds the whole check; with it, t
     assert.ok(Date.now() - t1 < 1000, 'timeout check, not inter, bounded the wait');
   } finally {
     await silent.close();
+  }
+});
+
+test('PROXY headers on checks, as HAProxy: a send-proxy server checked on its own address gets one (v1 with the check connection\'s ends, v2 LOCAL); check-send-proxy and connect send-proxy force it; a check port skips it', async () => {
+  const srv = await fakeHttp(() => 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+  const plain = await fakeServer(() => {});
+  const LOCAL = Buffer.from('0d0a0d0a000d0a515549540a20000000', 'hex');
+  try {
+    assert.equal((await probe('    option httpchk GET /\n', srv.port, 'send-proxy')).status, 'L7OK');
+    assert.match((srv.received[0] as Buffer).toString('latin1'), new RegExp(`^PROXY TCP4 127\\.0\\.0\\.1 127\\.0\\.0\\.1 \\d+ ${srv.port}\r\nGET / HTTP/1\\.0\r\n`));
+    assert.equal((await probe('    option httpchk GET /\n', srv.port, 'send-proxy-v2')).status, 'L7OK');
+    assert.deepEqual((srv.received[1] as Buffer).subarray(0, 16), LOCAL);
+    assert.match((srv.received[1] as Buffer).subarray(16).toString('latin1'), /^GET \/ HTTP\/1\.0\r\n/);
+    await probe('', plain.port, 'check-send-proxy');
+    await probe('    option tcp-check\n    tcp-check connect send-proxy\n', plain.port);
+    await probe('', srv.port, `send-proxy port ${plain.port}`);
+    await probe('', plain.port);
+    await until('the checks sent what they send', () => plain.received.length === 4 && plain.received.slice(0, 2).every((b) => b.length > 0));
+    const v1 = new RegExp(`^PROXY TCP4 127\\.0\\.0\\.1 127\\.0\\.0\\.1 \\d+ ${plain.port}\r\n$`);
+    assert.deepEqual(plain.received.map((b) => v1.test(b.toString('latin1')) || b.toString('latin1')), [true, true, '', '']);
+  } finally {
+    await srv.close();
+    await plain.close();
   }
 });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { freePort, startHandoff, tempDir, until, type Handoff } from '../helpers/proxy.ts';
+import { CHECK_STATUS, serverState } from '../helpers/runtime-servers.ts';
 
 interface Seen {
   method: string;
@@ -173,8 +174,8 @@ after(async () => {
 });
 
 async function state(id: string): Promise<string> {
-  const out = (await proxy.ctl('show servers state')).output;
-  return new RegExp(`^${id} (\\S+)`, 'm').exec(out)?.[1] ?? '?';
+  const row = serverState((await proxy.ctl('show servers state')).output, id);
+  return row === undefined ? '?' : row.up ? 'UP' : 'DOWN';
 }
 
 async function statStatus(be: string, srv: string): Promise<string> {
@@ -209,7 +210,8 @@ function tcpExchange(port: number, data: string): Promise<string> {
 
 test('server … check port N: the check goes to N; closed there, the server is DOWN and gets no request though its traffic port is open', { timeout: 30_000 }, async () => {
   await until('closedcheck DOWN', async () => (await state('port/closedcheck')) === 'DOWN');
-  assert.match((await proxy.ctl('show servers state')).output, /^port\/closedcheck DOWN .*Layer4 connection problem, info: "Connection refused"/m);
+  assert.equal(serverState((await proxy.ctl('show servers state')).output, 'port/closedcheck')?.fields.srv_check_status, String(CHECK_STATUS.L4CON));
+  assert.match(proxy.output(), /server port\/closedcheck is DOWN \(Layer4 connection problem, info: "Connection refused"\)/);
   for (let i = 0; i < 20; i++) assert.equal((await get(ports.port as number)).status, 200);
   assert.equal(traffic.seen.length, 0, 'nothing reached the server whose check port is closed');
   assert.equal(checked.seen.length, 20);
@@ -225,7 +227,8 @@ test('http-check send meth GET uri /h hdr Host x + http-check expect status 204:
   await until('s200 DOWN', async () => (await state('expect/s200')) === 'DOWN');
   assert.equal(await state('expect/s204'), 'UP');
   assert.deepEqual(s204.seen[0], { method: 'GET', url: '/h', version: '1.0', host: 'x' });
-  assert.match((await proxy.ctl('show servers state')).output, /^expect\/s200 DOWN .*Layer7 wrong status, code: 200/m);
+  assert.equal(serverState((await proxy.ctl('show servers state')).output, 'expect/s200')?.fields.srv_check_status, String(CHECK_STATUS.L7STS));
+  assert.match(proxy.output(), /server expect\/s200 is DOWN \(Layer7 wrong status, code: 200/);
   const before = s200.seen.length;
   for (let i = 0; i < 10; i++) await get(ports.expect as number, '/page');
   assert.equal(s200.seen.filter((r) => r.url === '/page').length, 0);

@@ -137,7 +137,7 @@ export const BIND_OPTIONS: UnimplementedOptions = {
   refusedFlags: REFUSED_FLAGS,
   refusedWithValue: REFUSED_WITH_VALUE,
   haproxy: HAPROXY_BIND_OPTION,
-  implemented: ['id', ...UNIX_FILE_OPTIONS, 'ssl', 'crt', 'alpn', 'verify', 'ca-file', 'crl-file', 'npn', 'maxconn', 'ciphers', 'ciphersuites', 'curves', 'ssl-min-ver', 'ssl-max-ver', 'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'no-tls-tickets', 'strict-sni', 'prefer-client-ciphers'],
+  implemented: ['id', ...UNIX_FILE_OPTIONS, 'ssl', 'crt', 'alpn', 'verify', 'ca-file', 'crl-file', 'npn', 'maxconn', 'ciphers', 'ciphersuites', 'curves', 'ssl-min-ver', 'ssl-max-ver', 'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'no-tls-tickets', 'strict-sni', 'prefer-client-ciphers', 'accept-proxy'],
 };
 
 /** What a bind line sets on its sockets beside TLS: `id`, and a unix socket file's settings. */
@@ -229,9 +229,14 @@ export function applyBindOptions(ctx: ProxyContext, binds: BindDraft[], words: r
       ctx.error("'crt-list' is not supported: list the certificates with one 'crt FILE' each");
       return false;
     }
-    if (w === 'accept-proxy' || w === 'accept-netscaler-cip') {
+    if (w === 'accept-proxy') {
+      template.acceptProxy = true;
+      i++;
+      continue;
+    }
+    if (w === 'accept-netscaler-cip') {
       // Ignoring it would misread every connection's first bytes.
-      ctx.error(`'${w}' is not supported: handoff does not read the PROXY protocol`);
+      ctx.error(`'${w}' is not supported: handoff does not read NetScaler's Client IP insertion protocol (it reads the PROXY protocol: 'accept-proxy')`);
       return false;
     }
     if (w === 'verify') {

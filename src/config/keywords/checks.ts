@@ -73,7 +73,8 @@ export function parseConnect(family: CheckFamily, args: readonly string[]): Pars
       case 'ssl':
         return { ok: false, error: `'${family} connect ssl' is not supported by handoff yet: TLS health checks` };
       case 'send-proxy':
-        return { ok: false, error: `'${family} connect send-proxy' is not supported by handoff yet: the PROXY protocol in health checks` };
+        rule.sendProxy = true;
+        break;
       case 'via-socks4':
         return { ok: false, error: `'${family} connect via-socks4' is not supported by handoff: SOCKS4 health checks` };
       default:

@@ -135,6 +135,7 @@ export const proxyKeywords: ProxyKeyword[] = [
     name: 'tcp-request',
     sections: FRONTEND_ONLY,
     parse(ctx) {
+      if (ctx.args[0] === 'connection' && ctx.args[1] === 'expect-proxy') return parseExpectProxy(ctx);
       const deny = ctx.args.some((w) => w === 'reject' || w === 'silent-drop');
       if (deny) return ctx.error(`'tcp-request ${ctx.args.join(' ')}' is not supported by handoff; refusing to run without the access control it expresses`);
       ctx.warn(`'tcp-request ${ctx.args[0] ?? ''}' is not supported by handoff, ignored`);
@@ -146,3 +147,14 @@ export const proxyKeywords: ProxyKeyword[] = [
     parse: (ctx) => ctx.warn(`'tcp-response ${ctx.args[0] ?? ''}' is not supported by handoff, ignored`),
   },
 ];
+
+/** `tcp-request connection expect-proxy layer4 [if|unless COND]`: read a PROXY header first on
+ * the connections the condition matches (it sees the socket's addresses, not yet a header's). */
+function parseExpectProxy(ctx: ProxyContext): void {
+  const split = ruleCondition(ctx, ctx.args.slice(2), 'tcp');
+  if (split === undefined) return;
+  if (split.head.length !== 1 || split.head[0] !== 'layer4') {
+    return ctx.error(`'tcp-request connection expect-proxy' expects 'layer4' (and an optional 'if'/'unless' condition), got '${split.head.join(' ')}'`);
+  }
+  (ctx.proxy.expectProxy ??= []).push({ ...(split.cond === undefined ? {} : { cond: split.cond }), loc: ctx.loc });
+}

@@ -12,6 +12,7 @@ import * as log from './log.ts';
 import * as options from './options.ts';
 import * as proxy from './proxy.ts';
 import * as server from './server.ts';
+import * as serverState from './server-state.ts';
 import * as stats from './stats.ts';
 import * as timeouts from './timeouts.ts';
 import * as tls from './tls.ts';
@@ -23,12 +24,13 @@ function index<K extends { name: string }>(lists: K[][]): Map<string, K[]> {
   return map;
 }
 
-export const GLOBAL_KEYWORDS: ReadonlyMap<string, GlobalKeyword[]> = index([global.globalKeywords, log.globalKeywords, tls.globalKeywords]);
+export const GLOBAL_KEYWORDS: ReadonlyMap<string, GlobalKeyword[]> = index([global.globalKeywords, log.globalKeywords, tls.globalKeywords, serverState.globalKeywords]);
 
 export const PROXY_KEYWORDS: ReadonlyMap<string, ProxyKeyword[]> = index([
   proxy.proxyKeywords,
   bind.proxyKeywords,
   server.proxyKeywords,
+  serverState.proxyKeywords,
   balance.proxyKeywords,
   timeouts.proxyKeywords,
   log.proxyKeywords,

@@ -164,7 +164,6 @@ export const proxyKeywords: ProxyKeyword[] = [
   ignored('backlog', FRONTEND_SIDE),
   ignored('grace', ALL_PROXIES),
   ignored('max-keep-alive-queue', BACKEND_SIDE),
-  ignored('load-server-state-from-file', BACKEND_SIDE),
   refused('compression', 'response compression'),
   unsupported('http-reuse', 'is accepted but ignored: handoff keeps its own per-server connection pools'),
   refused('stick-table', 'stick tables'),

@@ -75,7 +75,6 @@ const WARN_WITH_VALUE: Record<string, string> = {
   alpn: "has no effect without 'ssl'",
   'ssl-min-ver': "has no effect without 'ssl'",
   'ssl-max-ver': "has no effect without 'ssl'",
-  'proxy-v2-options': "has no effect without 'send-proxy-v2'",
   'ws': 'is ignored: WebSocket upgrades are forwarded on HTTP/1.1',
 };
 /** Options that change where traffic goes, how health is judged or what is sent: refused until implemented. */
@@ -92,7 +91,7 @@ const REFUSED_WITH_VALUE: Record<string, string> = {
   namespace: 'is not supported by handoff: network namespaces',
   socks4: 'is not supported by handoff: SOCKS4 to the server',
 };
-const IGNORED_FLAGS = new Set(['enabled', 'no-backup', 'non-stick', 'stick', 'no-agent-check', 'no-send-proxy', 'no-send-proxy-v2', 'no-ssl', 'no-tls-tickets', 'tls-tickets', 'no-verifyhost', 'no-check-send-proxy', 'no-check-ssl', 'no-ssl-reuse', 'ssl-reuse', 'no-tfo', 'allow-0rtt']);
+const IGNORED_FLAGS = new Set(['enabled', 'no-backup', 'non-stick', 'stick', 'no-agent-check', 'no-ssl', 'no-tls-tickets', 'tls-tickets', 'no-verifyhost', 'no-check-ssl', 'no-ssl-reuse', 'ssl-reuse', 'no-tfo', 'allow-0rtt']);
 const WARN_FLAGS: Record<string, string> = {
   'force-sslv3': "has no effect without 'ssl'",
   'force-tlsv10': "has no effect without 'ssl'",
@@ -108,11 +107,8 @@ const WARN_FLAGS: Record<string, string> = {
 const REFUSED_FLAGS: Record<string, string> = {
   ssl: 'is not supported by handoff yet: TLS to servers (refusing to send in clear text what the configuration encrypts)',
   'check-ssl': 'is not supported by handoff yet: TLS health checks',
-  'send-proxy': 'is not supported by handoff yet: the PROXY protocol towards servers',
-  'send-proxy-v2': 'is not supported by handoff yet: the PROXY protocol towards servers',
   'send-proxy-v2-ssl': 'is not supported by handoff yet: the PROXY protocol towards servers',
   'send-proxy-v2-ssl-cn': 'is not supported by handoff yet: the PROXY protocol towards servers',
-  'check-send-proxy': 'is not supported by handoff yet: the PROXY protocol in health checks',
   'agent-check': 'is not supported by handoff yet: agent checks',
   'check-via-socks4': 'is not supported by handoff: SOCKS4 health checks',
 };
@@ -168,6 +164,17 @@ function oneOf<W extends string>(name: string, words: readonly W[], set: (p: Ser
   };
 }
 
+/** `proxy-v2-options authority[,…]`: like HAProxy, it adds to the v2 header without enabling it. */
+function proxyV2Options(p: ServerParams, value: string | undefined): number | { error: string } {
+  if (value === undefined || value === '') return { error: "'proxy-v2-options' expects a comma-separated list such as 'authority'" };
+  for (const o of value.split(',')) {
+    if (o === 'authority') p.proxyV2Authority = true;
+    else if (['ssl', 'cert-cn', 'cert-key', 'cert-sig', 'ssl-cipher', 'crc32c', 'unique-id'].includes(o)) return { error: `'proxy-v2-options ${o}' is not supported by handoff (it sends only 'authority'); refusing to send a PROXY header without what the server expects in it` };
+    else return { error: `'${o}' : proxy v2 option not implemented` };
+  }
+  return 2;
+}
+
 const READERS: Readonly<Record<string, OptionReader>> = {
   check: flag((p) => (p.check = true)),
   backup: flag((p) => (p.backup = true)),
@@ -184,6 +191,13 @@ const READERS: Readonly<Record<string, OptionReader>> = {
   maxconn: integer('maxconn', 0, 10_000_000, (p, v) => (v === 0 ? delete p.maxconn : (p.maxconn = v))),
   maxqueue: integer('maxqueue', 0, 10_000_000, (p, v) => (v === 0 ? delete p.maxqueue : (p.maxqueue = v))),
   'on-error': oneOf('on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] as const, (p, v) => (p.onError = v)),
+  'send-proxy': flag((p) => (p.sendProxy ??= 'v1')),
+  'send-proxy-v2': flag((p) => (p.sendProxy = 'v2')),
+  'no-send-proxy': flag((p) => p.sendProxy === 'v1' && delete p.sendProxy),
+  'no-send-proxy-v2': flag((p) => p.sendProxy === 'v2' && delete p.sendProxy),
+  'proxy-v2-options': proxyV2Options,
+  'check-send-proxy': flag((p) => (p.checkSendProxy = true)),
+  'no-check-send-proxy': flag((p) => delete p.checkSendProxy),
   observe(p, value, ctx) {
     if (value === 'layer7' && ctx.proxy.mode !== 'http') return { error: "'observe layer7' needs 'mode http' (use 'observe layer4' in mode tcp)" };
     return oneOf('observe', ['none', 'layer4', 'layer7'] as const, (q, v) => (q.observe = v))(p, value, ctx);

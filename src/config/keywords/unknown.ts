@@ -20,8 +20,8 @@ export const HARMLESS_GLOBAL: ReadonlySet<string> = new Set([
 export const HARMLESS_PROXY: ReadonlySet<string> = new Set([
   'error-log-format', 'log-format-sd', 'clitcpka-cnt', 'clitcpka-idle', 'clitcpka-intvl',
   'srvtcpka-cnt', 'srvtcpka-idle', 'srvtcpka-intvl', 'max-session-srv-conns', 'hash-balance-factor',
-  // Only meaningful with keywords handoff refuses (load-server-state-from-file is ignored, cookie refused).
-  'server-state-file-name', 'dynamic-cookie-key',
+  // Only meaningful with `dynamic-cookie`, which handoff refuses along with `cookie`.
+  'dynamic-cookie-key',
 ]);
 
 /** `option` words HAProxy has that only tune TCP, HTTP/2 or logging. */
