@@ -155,7 +155,7 @@ const CHECK_DESC: Record<HealthEntry['status'], string> = { ...CHECK_DESCRIPTION
 function checkValues(v: Record<string, number>, texts: Record<string, string>, s: Server, h: HealthEntry, now: number): void {
   texts.check_status = `${h.running ? '* ' : ''}${h.status}`;
   texts.check_desc = CHECK_DESC[h.status];
-  if (h.info !== undefined && h.status.startsWith('L7')) texts.last_chk = h.info;
+  if (h.info !== undefined && h.info !== '') texts.last_chk = h.info;
   if (h.code !== undefined) v.check_code = h.code;
   if (h.durationMs !== undefined) v.check_duration = h.durationMs;
   const down = h.downMs + (h.downSince !== undefined ? now - h.downSince : 0);
@@ -190,16 +190,21 @@ function backendRow(be: Backend, servers: ServerView[], iid: number, config: Con
     downtime: Math.floor(seen.downMsAt(src.now) / 1000),
   });
   const full = fullconn(be, config);
-  if (full > 0) v.slim = full;
+  if (full !== undefined) v.slim = full;
   return { pxname: be.name, svname: 'BACKEND', kind: 'backend', status, values: v, texts: { mode: be.mode, algo: be.balance }, iid, sid: 0 };
 }
 
-/** HAProxy's default `fullconn`: a tenth of the maxconn of the frontends that route to the backend. */
-function fullconn(be: Backend, config: Config): number {
+/** HAProxy's default `fullconn`: a tenth of the maxconn of the frontends that route to the backend
+ * (at least 1); unknown when no maxconn is set (handoff derives none from the system's limits). */
+function fullconn(be: Backend, config: Config): number | undefined {
   let sum = 0;
+  let known = config.global.maxconn !== undefined;
   for (const fe of config.frontends) {
     const routes = fe.defaultBackend === be.name || fe.useBackends.some((u) => u.backend === be.name) || (fe.name === be.name && fe.loc.line === be.loc.line);
-    if (routes) sum += fe.maxconn ?? config.global.maxconn ?? 0;
+    if (!routes) continue;
+    const m = fe.maxconn ?? config.global.maxconn;
+    if (m !== undefined) known = true;
+    sum += m ?? 0;
   }
-  return Math.ceil(sum / 10);
+  return known ? Math.max(1, Math.ceil(sum / 10)) : undefined;
 }

@@ -170,6 +170,11 @@ test('show stat header is byte for byte HAProxy 2.6’s for the same configurati
     const [a, b] = [parseCsv(theirs), parseCsv(mine)];
     assert.deepEqual([...b.rows.keys()], [...a.rows.keys()]);
     for (const k of a.rows.keys()) for (const col of ['iid', 'sid', 'type', 'pid', 'slim', 'mode', 'algo', 'addr', 'act', 'bck', 'weight', 'uweight']) assert.equal(cell(b, k, col), cell(a, k, col), `${k} ${col}`);
+    // Every field handoff gives a value, HAProxy gives one too, at the same position with the same tags and type.
+    const shapes = (typed: string): Set<string> => new Set(typed.split('\n').filter((l) => l !== '').map((l) => l.split(':').slice(0, 3).join(':').replace(/^([FBS])\.\d+\.\d+\./, '$1.')));
+    const theirShapes = shapes(await socketCommand(side.sock, 'show stat typed'));
+    const extra = [...shapes(await socketCommand(ours.sock, 'show stat typed'))].filter((x) => !theirShapes.has(x));
+    assert.deepEqual(extra, []);
   } finally {
     proc.kill('SIGKILL');
   }
