@@ -179,6 +179,7 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   onRequestSent(): void {
     if (this.timed) this.tConnected = performance.now();
     const srv = this.srv as ServerRuntime;
+    srv.counters.values.req_tot++;
     observe(srv, 'l4-ok', 'L4 successful connection', this.deps.runtime.reportServerErrors);
   }
 
@@ -222,8 +223,6 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   onComplete(): void {
     const srv = this.srv as ServerRuntime;
     release(this, srv);
-    srv.counters.values.stot++;
-    srv.backend.counters.values.stot++;
     complete(this);
   }
 
@@ -446,6 +445,8 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
     return false;
   }
   x.be = be;
+  // As HAProxy: a session and a request of the backend once routed there, whatever follows.
+  be.counters.values.stot++;
   be.counters.values.req_tot++;
   const b = be.backend;
   if (!requestRules(x, b.http, b) || !redirectRules(x, b.http)) return false;
@@ -476,7 +477,8 @@ function connectUpstream(x: Exchange): void {
   srv.active++;
   srv.counters.scur++;
   be.counters.scur++;
-  srv.counters.values.req_tot++;
+  // A session of the server per attempt (HAProxy counts a retried connect again); its req_tot once the request is sent.
+  srv.counters.values.stot++;
   x.holding = true;
   x.unregisterSession = srv.sessions.add((why) => killExchange(x, why), x.client.socket);
   x.headersSeen = false;
@@ -565,12 +567,14 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, err: Partial<UpstreamEr
   const decision = decideRetry(be.backend, failure, x, { replayable, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
   // The stale kept-alive connection (the server closed it as we reused it) is not the server's error.
   const stale = decision.retry && !decision.counted;
-  if (!stale) {
+  const retrying = decision.retry && !x.client.closedOrGone;
+  // As HAProxy: a connection error counts once the request gives up (its retries count in wretr).
+  if (!stale && !(conn && retrying)) {
     const field = conn ? 'econ' : 'eresp';
     srv.counters.values[field]++;
     be.counters.values[field]++;
   }
-  if (decision.retry && !x.client.closedOrGone) {
+  if (retrying) {
     retry(x, srv, decision);
     return;
   }

@@ -47,6 +47,7 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
     if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
     // Nothing of the client's bytes is read until a server accepted: a failed connect can be retried.
     client.pause();
+    be.counters.values.stot++;
     const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set(), startedMs: performance.now() };
     connectServer(s, be.pick({ clientIp: s.clientIp }));
   };
@@ -93,6 +94,8 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   }
   srv.active++;
   srv.counters.scur++;
+  // As HAProxy: a session of the server per connect attempt.
+  srv.counters.values.stot++;
   srv.counters.values.connect++;
   s.be.counters.values.connect++;
   let connected = false;
@@ -133,8 +136,6 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
 /** The server accepted: pipe both ways. */
 function splice(s: TcpSession, srv: ServerRuntime, upstream: net.Socket): void {
   observe(srv, 'l4-ok', 'L4 successful connection', s.runtime.reportServerErrors);
-  srv.counters.values.stot++;
-  s.be.counters.values.stot++;
   const b = s.be.backend;
   const serverTimeout = b.timeouts.tunnel ?? b.timeouts.server;
   if (serverTimeout > 0) upstream.setTimeout(serverTimeout, () => upstream.destroy());
@@ -146,11 +147,12 @@ function splice(s: TcpSession, srv: ServerRuntime, upstream: net.Socket): void {
 /** A connect failed: retry it (the one decision in retry.ts) or close the client's socket. */
 function connectFailed(s: TcpSession, srv: ServerRuntime, err: NodeJS.ErrnoException): void {
   const be = s.be;
-  srv.counters.values.econ++;
-  be.counters.values.econ++;
   observe(srv, 'l4-error', `L4 unsuccessful connection (${err.code ?? err.message})`, s.runtime.reportServerErrors);
   const d = decideRetry(be.backend, { kind: 'conn-failure', reused: false }, s, { replayable: true, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
   if (!d.retry || s.client.destroyed) {
+    // As HAProxy: a connection error counts once the session gives up (its retries count in wretr).
+    srv.counters.values.econ++;
+    be.counters.values.econ++;
     s.client.destroy();
     return;
   }
