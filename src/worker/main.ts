@@ -10,6 +10,7 @@ import { isMasterToWorker } from '../ipc/messages.ts';
 import { createSharedLogResources } from '../log/sinks.ts';
 import { createAcceptLoop, createSocketLimits, shareOf } from './accept-limit.ts';
 import { createCounterRegistry } from './counters.ts';
+import { sampleConnections } from './connection-gauges.ts';
 import { createLatencyRegistry } from './latency-histogram.ts';
 import { reportToMaster } from './passive-health.ts';
 import { serveMetrics } from './metrics.ts';
@@ -70,6 +71,7 @@ function fail(message: string): void {
 
 /** `requestId`: the answer to the master's `counters-request`. */
 function reportCounters(cb?: () => void, requestId?: number): void {
+  sampleConnections(routeSets.runtimesInUse());
   const { deltas, gauges } = counters.take();
   const histograms = latencies.take();
   send({ type: 'counters', deltas, gauges, ...(Object.keys(histograms).length > 0 ? { histograms } : {}), ...(requestId !== undefined ? { requestId } : {}) }, cb);

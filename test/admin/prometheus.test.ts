@@ -77,7 +77,7 @@ test('a field with no value is absent; a counted one not yet reported is 0; HTTP
   const f = await families();
   // eint, idle connections…: no value in handoff's stat table today, so no family (HAProxy writes none for an empty field either).
   assert.equal(f.has('haproxy_backend_internal_errors_total'), false);
-  assert.equal(f.has('haproxy_server_idle_connections_current'), false);
+  assert.equal(f.has('haproxy_server_need_connections_current'), false);
   // check_status: none on a row without a health check's result.
   assert.equal(f.has('haproxy_server_check_status'), false);
   // qcur: counted by the workers (a queue for maxconn), 0 until reported.

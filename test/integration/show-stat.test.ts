@@ -136,6 +136,11 @@ test('show stat right after N requests shows N on the frontend, the backend and 
     assert.equal(delta('be/s1', col) + delta('be/s2', col), n, `servers ${col}`);
   }
   assert.equal(delta('be/s1', 'lbtot') + delta('be/s2', 'lbtot'), n, 'lbtot');
+  // Kept-alive server connections: reused, and waiting idle now that every request is answered.
+  assert.ok(delta('be/BACKEND', 'reuse') > 0 && delta('be/BACKEND', 'connect') + delta('be/BACKEND', 'reuse') >= n, 'connect + reuse');
+  const sum = (col: string): number => Number(cell(now, 'be/s1', col)) + Number(cell(now, 'be/s2', col));
+  assert.ok(sum('srv_icur') >= 1 && sum('srv_icur') === sum('safe_conn_cur'), 'idle connections');
+  assert.equal(sum('used_conn_cur'), 0);
 });
 
 test('show stat: every HAProxy 2.6 column in its order with its trailing comma, rows per proxy in declaration order, ids, types and limits', { timeout: 30_000 }, async () => {
