@@ -7,6 +7,7 @@ import type { HealthEntry } from '../health/checker.ts';
 import { CHECK_DESCRIPTIONS } from '../health/status.ts';
 import { counterFields, gaugeFields } from '../admin/stat-fields.ts';
 import { createStateHistory, type StateHistory } from './state-history.ts';
+import { proxyIds } from '../config/proxy-ids.ts';
 
 export interface RowSources {
   values(obj: string): Record<string, number>;
@@ -22,40 +23,17 @@ export interface RowSources {
 
 export { createStateHistory };
 
-interface Proxy {
-  name: string;
-  fe?: Frontend;
-  be?: Backend;
-  line: number;
-  fileRank: number;
-}
-
-/** Frontends and backends as HAProxy numbers them: declaration order, a `listen` once. */
-function proxies(config: Config): Proxy[] {
-  const files: string[] = [config.file];
-  const rank = (file: string): number => (files.includes(file) ? files.indexOf(file) : files.push(file) - 1);
-  const out: Proxy[] = [];
-  for (const fe of config.frontends) out.push({ name: fe.name, fe, line: fe.loc.line, fileRank: rank(fe.loc.file) });
-  for (const be of config.backends) {
-    const twin = out.find((p) => p.fe !== undefined && p.name === be.name && p.fe.loc.file === be.loc.file && p.fe.loc.line === be.loc.line);
-    if (twin !== undefined) twin.be = be;
-    else out.push({ name: be.name, be, line: be.loc.line, fileRank: rank(be.loc.file) });
-  }
-  return out.sort((a, b) => a.fileRank - b.fileRank || a.line - b.line);
-}
-
-/** Every row of the configuration serving now. */
+/** Every row of the configuration serving now, each proxy under HAProxy's id (src/config/proxy-ids.ts). */
 export function statRows(config: Config, src: RowSources): StatsRow[] {
   const rows: StatsRow[] = [];
-  // HAProxy's `stats socket` takes proxy id 1 (its CLI proxy).
-  let iid = config.global.statsSockets.length > 0 ? 2 : 1;
-  for (const p of proxies(config)) {
-    if (p.fe !== undefined) rows.push(frontendRow(p.fe, iid, config, src));
-    if (p.be !== undefined) {
-      const servers = p.be.servers.map((s, i) => serverRow(p.be as Backend, s, iid, i + 1, src));
-      rows.push(...servers.map((s) => s.row), backendRow(p.be, servers, iid, config, src));
+  for (const [name, iid] of proxyIds(config)) {
+    const fe = config.frontends.find((f) => f.name === name);
+    const be = config.backends.find((b) => b.name === name);
+    if (fe !== undefined) rows.push(frontendRow(fe, iid, config, src));
+    if (be !== undefined) {
+      const servers = be.servers.map((s, i) => serverRow(be, s, iid, i + 1, src));
+      rows.push(...servers.map((s) => s.row), backendRow(be, servers, iid, config, src));
     }
-    iid++;
   }
   return rows;
 }
