@@ -422,6 +422,9 @@ export function serverModel(backend: string, s: ServerDraft, port: number): Serv
   if (s.sendProxy !== undefined) server.sendProxy = s.sendProxy;
   if (s.proxyV2Authority === true) server.proxyV2Authority = true;
   if (s.checkSendProxy === true) server.checkSendProxy = true;
+  if (s.ssl === true) server.ssl = true;
+  if (s.checkSsl !== undefined) server.checkSsl = s.checkSsl;
+  if (s.tls !== undefined && (s.ssl === true || s.checkSsl === true)) server.tls = structuredClone(s.tls);
   return server;
 }
 

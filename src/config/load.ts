@@ -14,6 +14,8 @@ import { diagnostic, hasErrors, sortDiagnostics } from './diagnostics.ts';
 import type { Config, Diagnostic, LoadResult, TlsCertificate } from './model.ts';
 import { parseConfig } from './parse.ts';
 import { buildTlsOptions } from './tls-context.ts';
+import { loadTlsFiles } from './tls-files.ts';
+import { serverTlsErrors } from './server-tls-context.ts';
 import type { ParsedConfig } from './parse.ts';
 
 export interface LoadOptions {
@@ -114,9 +116,10 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
 
   await loadPayloads(built.payloadRefs, built.config.global.bufsize ?? 16384, diagnostics);
   await loadCertificates(built.certRefs, diagnostics);
+  diagnostics.push(...(await loadTlsFiles(built.config, built.baseDir)));
   // OpenSSL judges what only it can (a cipher string, a curve, a key that does not match): the
   // contexts `run` would build are built here too, so `check` refuses what `run` would.
-  if (!hasErrors(diagnostics)) diagnostics.push(...tlsContextErrors(built.config));
+  if (!hasErrors(diagnostics)) diagnostics.push(...tlsContextErrors(built.config), ...serverTlsErrors(built.config));
   diagnostics.push(...(await checkStatsSockets(built.config.global.statsSockets)));
   diagnostics.push(...(await checkUnixBinds(built.config.frontends)));
   if (built.config.global.zeroWarning === true && diagnostics.some((d) => d.severity === 'warning')) {

@@ -150,7 +150,52 @@ function defaultBindOptions(ctx: Parameters<GlobalKeyword['parse']>[0]): void {
   }
 }
 
+/** `ssl-default-server-options`: the protocol versions and tickets of every `ssl` server. */
+function defaultServerOptions(ctx: Parameters<GlobalKeyword['parse']>[0]): void {
+  const opts = emptyTlsOptionsDraft();
+  for (let i = 0; i < ctx.args.length; ) {
+    const r = applyTlsOption(opts, ctx.args, i);
+    if (r === undefined || 'error' in r) {
+      return ctx.error(r !== undefined ? r.error : `unknown option '${ctx.args[i] ?? ''}' in 'ssl-default-server-options'`);
+    }
+    i += r.consumed;
+  }
+  const range = resolveTlsVersions(opts);
+  if (!range.ok) return ctx.error(range.error);
+  const d = (ctx.global.config.sslDefaultServer ??= {});
+  if (range.value.min !== DEFAULT_MIN_VERSION) d.minVersion = range.value.min;
+  if (range.value.max !== DEFAULT_MAX_VERSION) d.maxVersion = range.value.max;
+  if (opts.noTlsTickets) d.noTlsTickets = true;
+}
+
+function emptyTlsOptionsDraft(): TlsOptionsDraft {
+  return { disabled: [], noTlsTickets: false };
+}
+
 export const globalKeywords: GlobalKeyword[] = [
+  { name: 'ssl-default-server-options', parse: defaultServerOptions },
+  {
+    name: 'ssl-server-verify',
+    parse(ctx) {
+      const v = ctx.args[0];
+      if (ctx.args.length !== 1 || (v !== 'none' && v !== 'required')) return ctx.error("'ssl-server-verify' expects 'none' or 'required'");
+      ctx.global.config.sslServerVerify = v;
+    },
+  },
+  {
+    name: 'ssl-default-server-ciphers',
+    parse(ctx) {
+      if (ctx.args.length !== 1) return ctx.error("'ssl-default-server-ciphers' expects one cipher list (colon-separated)");
+      (ctx.global.config.sslDefaultServer ??= {}).ciphers = ctx.args[0] as string;
+    },
+  },
+  {
+    name: 'ssl-default-server-ciphersuites',
+    parse(ctx) {
+      if (ctx.args.length !== 1) return ctx.error("'ssl-default-server-ciphersuites' expects one list (colon-separated)");
+      (ctx.global.config.sslDefaultServer ??= {}).ciphersuites = ctx.args[0] as string;
+    },
+  },
   { name: 'ssl-default-bind-options', parse: defaultBindOptions },
   {
     name: 'ssl-default-bind-ciphers',
