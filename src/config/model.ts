@@ -106,6 +106,9 @@ export interface TlsCertificate {
   path: string;
   /** File contents, read by the master; empty until the config is loaded. */
   pem: string;
+  /** From a `crt-list` line: the SNI filters that replace the certificate's own names
+   * (`!name`: excluded; `!*`: never chosen by name). */
+  sniFilters?: string[];
 }
 
 /** A PEM file a TLS setting names (`ca-file`, `crl-file`, a server's `crt`), read by the master. */
@@ -171,6 +174,10 @@ export interface TlsBind {
   alpn?: string[];
   /** `no-tls-tickets`: disable RFC 5077 session tickets on this listener. */
   noTlsTickets?: boolean;
+  /** `prefer-client-ciphers`. */
+  preferClientCiphers?: true;
+  /** `crt-list FILE`s not read yet: their certificates go in at index `at` (load.ts expands them). */
+  crtLists?: { path: string; at: number; loc: Location }[];
 }
 
 /** What the master applies to a unix socket file (`mode`, `uid`/`user`, `gid`/`group`, or `unix-bind`'s). */

@@ -60,14 +60,18 @@ export function applyTlsOption(opts: TlsOptionsDraft, words: readonly string[], 
     else opts.ciphersuites = value;
     return { consumed: 2 };
   }
-  if (w === 'prefer-client-ciphers' || w === 'strict-sni' || w === 'no-ca-names' || w === 'allow-0rtt') {
+  if (w === 'prefer-client-ciphers') {
+    opts.preferClientCiphers = true;
+    return { consumed: 1 };
+  }
+  if (w === 'strict-sni' || w === 'no-ca-names' || w === 'allow-0rtt') {
     return { consumed: 1, warning: `'${w}' is ignored by handoff` };
   }
   if (w === 'curves' || w === 'ecdhe' || w === 'sigalgs' || w === 'client-sigalgs') {
     const value = words[i + 1];
     if (value === undefined) return { error: `'${w}' expects a value` };
     if (w === 'sigalgs') opts.sigalgs = value;
-    else if (w === 'client-sigalgs') return { consumed: 2, warning: "'client-sigalgs' has no effect: handoff does not ask for client certificates" };
+    else if (w === 'client-sigalgs') return { consumed: 2, warning: "'client-sigalgs' is ignored by handoff: client certificates are verified with OpenSSL's default signature algorithms" };
     else opts.curves = value;
     return { consumed: 2 };
   }
@@ -87,6 +91,7 @@ export function mergeTlsOptions(defaults: TlsOptionsDraft, bind: TlsOptionsDraft
   const ciphersuites = bind.ciphersuites ?? defaults.ciphersuites;
   const curves = bind.curves ?? defaults.curves;
   const sigalgs = bind.sigalgs ?? defaults.sigalgs;
+  if (bind.preferClientCiphers === true || defaults.preferClientCiphers === true) merged.preferClientCiphers = true;
   if (curves !== undefined) merged.curves = curves;
   if (sigalgs !== undefined) merged.sigalgs = sigalgs;
   if (min !== undefined) merged.minVersion = min;
