@@ -47,14 +47,13 @@ export function parseTemplate(text: string): Parsed<Template> {
       continue;
     }
     if (next === '{') {
-      // `%{+Q}[sample]`: the value between double quotes; `%{-Q}`: as without flags.
+      // `%{+Q}[sample]` / `%{-Q}[sample]`: HAProxy 2.6 quotes only in log lines; in a header value both are the bare value.
       const flags = /^\{([+-]Q)\}\[/.exec(text.slice(i + 1));
       if (flags === null) return { ok: false, error: `in '${text}': log-format flags '%{…}' are not supported by handoff here (only %{+Q}[sample] and %{-Q}[sample])` };
       const s = parseSampleAt(text, i + 2 + (flags[0].length - 1), false);
       if (!s.ok) return { ok: false, error: `in '${text}': ${s.error}` };
       if (text[s.value.end] !== ']') return { ok: false, error: `in '${text}': missing ']' after the sample` };
-      if (flags[1] === '+Q') parts.push('"', s.value.sample, '"');
-      else parts.push(s.value.sample);
+      parts.push(s.value.sample);
       i = s.value.end + 1;
       continue;
     }
