@@ -150,6 +150,8 @@ export interface ServerTls extends ServerTlsDefaults {
   crt?: TlsFile;
   /** `sni EXPR`: the TLS server name, evaluated per request (a connection carries one name). */
   sni?: Sample;
+  /** `check-sni NAME`: the SNI of TLS health checks (they never evaluate `sni`). */
+  checkSni?: string;
   /** `verifyhost NAME`: the name checked in the certificate when no SNI is sent. */
   verifyHost?: string;
   alpn?: string[];

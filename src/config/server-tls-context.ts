@@ -3,6 +3,7 @@
 // Building them at load turns what only OpenSSL judges (a CA file, a cipher string) into a config
 // error. HAProxy's verification: the chain against `ca-file` (and `crl-file`), then the name sent
 // as SNI, else `verifyhost`, against the certificate's names; no name, no name check.
+import { constants } from 'node:crypto';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { diagnostic } from './diagnostics.ts';
@@ -22,6 +23,7 @@ export function serverSecureContext(t: ServerTls): tls.SecureContext {
     ...(t.crl !== undefined && t.crl.pem !== '' ? { crl: t.crl.pem } : {}),
     ...(t.crt !== undefined && t.crt.pem !== '' ? { cert: t.crt.pem, key: t.crt.pem } : {}),
     ...(ciphers !== '' ? { ciphers } : {}),
+    ...(t.noTlsTickets === true ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}),
   });
   contexts.set(t, ctx);
   return ctx;

@@ -101,7 +101,7 @@ async function connect(run: Run, rule: CheckConnect, step: number): Promise<Resu
   const proxy = sendsProxy(server, rule);
   const proxyHeader = (ends: ReturnType<CheckConn['ends']>): Buffer => (server.sendProxy === 'v2' ? encodeProxyV2(undefined) : encodeProxyV1(ends));
   // `check-ssl` (or an `ssl` server checked on its own address): the check runs over TLS.
-  const secure = server.checkSsl === true && server.tls !== undefined ? { options: serverConnectOptions(server.tls, undefined), ...(proxy ? { header: proxyHeader } : {}) } : undefined;
+  const secure = server.checkSsl === true && server.tls !== undefined ? { options: serverConnectOptions(server.tls, server.tls.checkSni), ...(proxy ? { header: proxyHeader } : {}) } : undefined;
   const r = await openConn(host, port, run.deadline, opts.bufsize, secure);
   if (!r.ok) {
     const where = run.check.kind !== 'tcp-check' ? '' : rule.implicit === true ? ' at initial connection step of tcp-check' : ` at step ${step} of tcp-check (connect port ${port})`;

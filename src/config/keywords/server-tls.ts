@@ -66,6 +66,7 @@ export const SERVER_TLS_READERS: Readonly<Record<string, Reader>> = {
   'crl-file': file('crl-file', (t, v) => (t.crl = { path: v, pem: '' })),
   crt: file('crt', (t, v) => (t.crt = { path: v, pem: '' })),
   sni,
+  'check-sni': text('check-sni', (t, v) => (t.checkSni = v)),
   verifyhost: text('verifyhost', (t, v) => (t.verifyHost = v)),
   'no-verifyhost': flag((p) => p.tls !== undefined && delete p.tls.verifyHost),
   alpn,

@@ -63,7 +63,6 @@ const WARN_WITH_VALUE: Record<string, string> = {
   'agent-inter': 'has no effect without agent-check',
   'agent-send': 'has no effect without agent-check',
   'agent-addr': 'has no effect without agent-check',
-  'check-sni': 'is ignored: TLS health checks send the SNI of neither `sni` nor `check-sni`',
   'check-alpn': 'is ignored: TLS health checks offer no ALPN',
   'ws': 'is ignored: WebSocket upgrades are forwarded on HTTP/1.1',
 };
