@@ -43,14 +43,6 @@ export function serverConnectOptions(t: ServerTls, servername: string | undefine
   };
 }
 
-/** Why a TLS connection to a server failed, as a log line says it. */
-export function tlsFailureReason(err: Error & { code?: string }): string {
-  const code = err.code ?? '';
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `SSL handshake failure (certificate name mismatch: ${err.message})`;
-  if (/CERT|SELF_SIGNED|ISSUER|VERIFY/.test(code)) return `SSL handshake failure (certificate verify failed: ${code})`;
-  return `SSL handshake failure (${err.message})`;
-}
-
 /** The servers whose TLS settings OpenSSL refuses (a CA file that is no CA, a bad cipher string). */
 export function serverTlsErrors(config: Config): Diagnostic[] {
   const out: Diagnostic[] = [];

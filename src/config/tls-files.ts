@@ -75,7 +75,7 @@ export async function loadTlsFiles(config: Config, baseDir: string): Promise<Dia
       if (v === undefined) continue;
       const who = `'bind ${bind.key}' in frontend '${f.name}'`;
       if (v.ca === undefined) {
-        out.push(diagnostic('error', bind.loc, `${who} : verify is enabled but no CA file specified ('ca-file'): a client certificate cannot be verified without one.`));
+        out.push(diagnostic('error', bind.loc, `Proxy '${f.name}': verify is enabled but no CA file specified for bind '${bind.key}' (add 'ca-file' with the CAs that sign client certificates).`));
         continue;
       }
       for (const [file, what] of [

@@ -2,7 +2,10 @@
 // buffer), whether the peer closed, and waits bounded by the check's deadline.
 import net from 'node:net';
 import tls from 'node:tls';
-import { tlsFailureReason } from '../config/server-tls-context.ts';
+/** HAProxy's check info for a failed TLS handshake (a name mismatch has its own words). */
+function checkTlsFailure(err: NodeJS.ErrnoException): string {
+  return err.code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'Server presented an SSL certificate different from the configured one' : 'SSL handshake failure';
+}
 import { getSystemErrorMessage } from 'node:util';
 
 export type WaitResult = 'data' | 'eof' | 'timeout';
@@ -37,7 +40,8 @@ export function systemError(err: NodeJS.ErrnoException): string {
   return err.code ?? err.message;
 }
 
-export type ConnectResult = { ok: true; conn: CheckConn } | { ok: false; timeout: boolean; info: string };
+/** `handshake`: TCP connected, the TLS handshake (or the server's certificate) failed. */
+export type ConnectResult = { ok: true; conn: CheckConn } | { ok: false; timeout: boolean; info: string; handshake?: true };
 
 /** A TLS check (`check-ssl`): the client settings, and the PROXY header to send in clear first. */
 export interface CheckTls {
@@ -130,7 +134,11 @@ export function openConn(host: string, port: number, deadline: Deadline, bufsize
         notify('eof');
         return;
       }
-      resolve({ ok: false, timeout: err.code === 'ETIMEDOUT', info: err.code === 'ETIMEDOUT' ? '' : secure !== undefined && typeof err.errno !== 'number' ? tlsFailureReason(err) : systemError(err) });
+      if (secure !== undefined && typeof err.errno !== 'number' && err.code !== 'ETIMEDOUT') {
+        resolve({ ok: false, timeout: false, info: checkTlsFailure(err), handshake: true });
+        return;
+      }
+      resolve({ ok: false, timeout: err.code === 'ETIMEDOUT', info: err.code === 'ETIMEDOUT' ? '' : systemError(err) });
     });
     sock.on('close', () => {
       ended = true;

@@ -81,7 +81,8 @@ async function runRules(run: Run): Promise<Result> {
 
 function finalStatus(run: Run, rule: CheckRule | undefined, v: Verdict | undefined): Result {
   const tcpCheck = run.check.kind === 'tcp-check';
-  if (rule?.action === 'connect') return { status: 'L4OK', ...(rule.implicit === true ? {} : { info: '(tcp-check)' }) };
+  // A TLS check that only connects passed the handshake too: HAProxy's L6OK.
+  if (rule?.action === 'connect') return { status: run.server.checkSsl === true ? 'L6OK' : 'L4OK', ...(rule.implicit === true ? {} : { info: '(tcp-check)' }) };
   if (rule?.action !== 'expect' || v?.kind !== 'pass') return { status: 'L7OK', info: '(tcp-check)' };
   const code = v.code !== undefined ? { code: v.code } : {};
   // disable-on-404: the server answered 404 to the last request — up, but no new traffic.
@@ -106,6 +107,7 @@ async function connect(run: Run, rule: CheckConnect, step: number): Promise<Resu
   if (!r.ok) {
     const where = run.check.kind !== 'tcp-check' ? '' : rule.implicit === true ? ' at initial connection step of tcp-check' : ` at step ${step} of tcp-check (connect port ${port})`;
     const info = `${r.info}${where}`.trim();
+    if (r.handshake === true) return { status: 'L6RSP', info: r.info };
     return { status: r.timeout ? 'L4TOUT' : 'L4CON', ...(info !== '' ? { info } : {}) };
   }
   run.conn = r.conn;
