@@ -104,6 +104,18 @@ test('mTLS: verify required/optional, ssl_c_* in headers, crt-list by SNI (hando
   assert.deepEqual(await outcomes(ports), EXPECTED);
 });
 
+test('mTLS: an in-place reload verifies new handshakes against the new ca-file', { timeout: 60_000 }, async () => {
+  assert.ok(proxy !== undefined && echo !== undefined);
+  const port = Number(/bind 127\.0\.0\.1:(\d+) ssl crt \S+ verify required/.exec(fs.readFileSync(proxy.configFile, 'utf8'))?.[1]);
+  fs.writeFileSync(proxy.configFile, fs.readFileSync(proxy.configFile, 'utf8').replace(`verify required ca-file ${good.caFile}`, `verify required ca-file ${evil.caFile}`));
+  const r = await proxy.ctl('reload');
+  assert.match(r.output, /reload succeeded/);
+  const refused = await get(port, { cert: alice });
+  assert.ok('error' in refused, `a certificate of the old CA is refused: ${JSON.stringify(refused)}`);
+  const after = seen(await get(port, { cert: mallory }));
+  assert.equal(typeof after === 'string' ? after : after['x-cn'], 'mallory');
+});
+
 test('mTLS: HAProxy 2.6 gives the same outcomes on the same configuration', { timeout: 60_000 }, async (t) => {
   const missing = haproxyMissing();
   if (missing !== undefined) return t.skip(missing);
