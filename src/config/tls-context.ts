@@ -2,7 +2,7 @@
 // Building the secure context here turns what only OpenSSL can judge (a certificate it refuses, a
 // cipher string it does not know) into a startup error the user can act on, before the worker
 // reports ready.
-import { constants } from 'node:crypto';
+import { constants, createHash } from 'node:crypto';
 import tls from 'node:tls';
 import type { Bind } from './model.ts';
 import { groupByNames, sniSelector, type SniSelector } from './tls-sni.ts';
@@ -42,7 +42,8 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
     honorCipherOrder: t.preferClientCiphers !== true,
     // OpenSSL resumes a session only when this context id matches; Node's default is a hash of
     // process.argv, which differs per worker, so tickets would not resume across workers/reloads.
-    sessionIdContext: `handoff:${bind.key}`.slice(0, 32),
+    // With client certificates, the CA settings too: a session verified under another CA never resumes.
+    sessionIdContext: sessionContext(bind),
     handshakeTimeout: handshakeTimeoutMs,
     ...(t.ciphers !== undefined ? { ciphers: t.ciphers } : {}),
     ...(t.curves !== undefined ? { ecdhCurve: t.curves } : {}),
@@ -75,6 +76,13 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
   }
   const contexts = groups.map((g) => ({ names: g.names, excluded: g.excluded, context: tls.createSecureContext({ ...options, cert: g.certs.map((c) => c.pem), key: g.certs.map((c) => c.pem) }) }));
   return { ok: true, options, sni: sniSelector(contexts) };
+}
+
+function sessionContext(bind: Bind): string {
+  const v = bind.tls?.clientVerify;
+  if (v === undefined) return `handoff:${bind.key}`.slice(0, 32);
+  const digest = createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 12);
+  return `h:${digest}:${bind.key}`.slice(0, 32);
 }
 
 /** ALPN names we actually speak: `h2` and others configured in `alpn` are never advertised. */

@@ -95,6 +95,8 @@ export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: C
       if (tlsServer !== undefined && r.tls !== undefined && r.tls.fingerprint !== tlsFingerprint) {
         // New handshakes use the new certificate/ciphers; established connections keep theirs.
         tlsServer.setSecureContext(r.tls.options);
+        // A new context has new ticket keys: the shared ones keep tickets valid across the reload.
+        tlsServer.setTicketKeys(ticketKeys);
         sni.current = r.tls.sni;
         tlsFingerprint = r.tls.fingerprint;
       }

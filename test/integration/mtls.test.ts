@@ -70,6 +70,48 @@ function presented(port: number, servername: string): Promise<string> {
   });
 }
 
+/** A TLS session (ticket) the bind gave a client presenting `cert`. */
+function sessionOf(port: number, cert: string): Promise<Buffer> {
+  const pem = fs.readFileSync(cert, 'utf8');
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, cert: pem, key: pem, rejectUnauthorized: false }, () => s.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n'));
+    s.once('session', (b: Buffer) => {
+      s.destroy();
+      resolve(b);
+    });
+    s.setTimeout(5000, () => s.destroy(new Error('no session')));
+    s.on('error', reject);
+  });
+}
+
+/** Whether a request with `cert` (resuming `session`) gets an answer. */
+function served(port: number, cert: string, session: Buffer): Promise<boolean> {
+  const pem = fs.readFileSync(cert, 'utf8');
+  return new Promise((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port, cert: pem, key: pem, session, rejectUnauthorized: false }, () => s.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n'));
+    s.once('data', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.setTimeout(5000, () => s.destroy());
+    s.on('error', () => resolve(false));
+    s.on('close', () => resolve(false));
+  });
+}
+
+/** Whether a connection offering `session` resumed it. */
+function resumes(port: number, cert: string, session: Buffer): Promise<boolean> {
+  const pem = fs.readFileSync(cert, 'utf8');
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, cert: pem, key: pem, session, rejectUnauthorized: false }, () => {
+      resolve(s.isSessionReused());
+      s.destroy();
+    });
+    s.setTimeout(5000, () => s.destroy(new Error('timeout')));
+    s.on('error', reject);
+  });
+}
+
 /** Every case's outcome, in a form both proxies must give alike. */
 async function outcomes(ports: number[]): Promise<Record<string, unknown>> {
   const pick = (h: Record<string, unknown> | string, names: string[]): unknown => (typeof h === 'string' ? h : Object.fromEntries(names.map((n) => [n, h[n]])));
@@ -107,13 +149,25 @@ test('mTLS: verify required/optional, ssl_c_* in headers, crt-list by SNI (hando
 test('mTLS: an in-place reload verifies new handshakes against the new ca-file', { timeout: 60_000 }, async () => {
   assert.ok(proxy !== undefined && echo !== undefined);
   const port = Number(/bind 127\.0\.0\.1:(\d+) ssl crt \S+ verify required/.exec(fs.readFileSync(proxy.configFile, 'utf8'))?.[1]);
+  const ticket = await sessionOf(port, alice);
   fs.writeFileSync(proxy.configFile, fs.readFileSync(proxy.configFile, 'utf8').replace(`verify required ca-file ${good.caFile}`, `verify required ca-file ${evil.caFile}`));
   const r = await proxy.ctl('reload');
   assert.match(r.output, /reload succeeded/);
   const refused = await get(port, { cert: alice });
   assert.ok('error' in refused, `a certificate of the old CA is refused: ${JSON.stringify(refused)}`);
+  assert.equal(await served(port, alice, ticket), false, 'a session verified under the old CA does not resume');
   const after = seen(await get(port, { cert: mallory }));
   assert.equal(typeof after === 'string' ? after : after['x-cn'], 'mallory');
+});
+
+test('mTLS: a ticket survives an in-place reload that changes the bind\'s TLS settings but not its CA', { timeout: 60_000 }, async () => {
+  assert.ok(proxy !== undefined);
+  const text = fs.readFileSync(proxy.configFile, 'utf8');
+  const port = Number(/bind 127\.0\.0\.1:(\d+) ssl crt \S+ verify required/.exec(text)?.[1]);
+  const ticket = await sessionOf(port, mallory);
+  fs.writeFileSync(proxy.configFile, text.replace(`verify required ca-file ${evil.caFile}`, `verify required ca-file ${evil.caFile} ciphers ECDHE+AESGCM`));
+  assert.match((await proxy.ctl('reload')).output, /reload succeeded/);
+  assert.equal(await resumes(port, mallory, ticket), true);
 });
 
 test('mTLS: HAProxy 2.6 gives the same outcomes on the same configuration', { timeout: 60_000 }, async (t) => {
