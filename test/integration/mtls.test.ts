@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { freePort, startHandoff, stopAll, tempDir, type Handoff } from '../helpers/proxy.ts';
 import { createPki } from '../helpers/pki.ts';
 import { get, seen, startEcho, type EchoServer } from '../helpers/tls-echo.ts';
@@ -42,6 +43,8 @@ frontend required
     http-request set-header X-Issuer %[ssl_c_i_dn]
     http-request set-header X-Verify %[ssl_c_verify]
     http-request set-header X-Serial %[ssl_c_serial,hex]
+    http-request set-header X-DN-RFC2253 %[ssl_c_s_dn(,0,rfc2253)]
+    http-request set-header X-SHA1 %[ssl_c_sha1,hex]
     default_backend echo
 frontend optional
     bind 127.0.0.1:${ports[1]} ssl crt ${site} verify optional ca-file ${good.caFile} crt-ignore-err all
@@ -115,7 +118,7 @@ function resumes(port: number, cert: string, session: Buffer): Promise<boolean> 
 /** Every case's outcome, in a form both proxies must give alike. */
 async function outcomes(ports: number[]): Promise<Record<string, unknown>> {
   const pick = (h: Record<string, unknown> | string, names: string[]): unknown => (typeof h === 'string' ? h : Object.fromEntries(names.map((n) => [n, h[n]])));
-  const dnHeaders = ['x-ssl-client-dn', 'x-cn', 'x-issuer', 'x-verify', 'x-serial'];
+  const dnHeaders = ['x-ssl-client-dn', 'x-cn', 'x-issuer', 'x-verify', 'x-serial', 'x-dn-rfc2253', 'x-sha1'];
   const refused = (o: Awaited<ReturnType<typeof get>>): string => ('error' in o ? 'refused' : `status ${o.status}`);
   return {
     requiredWithout: refused(await get(ports[0] as number)),
@@ -128,10 +131,12 @@ async function outcomes(ports: number[]): Promise<Record<string, unknown>> {
   };
 }
 
+const ALICE_SHA1 = new X509Certificate(fs.readFileSync(alice)).fingerprint.replace(/:/g, '');
+
 const EXPECTED = {
   requiredWithout: 'refused',
   requiredForeign: 'refused',
-  requiredSigned: { 'x-ssl-client-dn': '/C=FR/O=handoff tests/CN=alice', 'x-cn': 'alice', 'x-issuer': '/O=handoff tests/CN=good CA', 'x-verify': '0', 'x-serial': '1003' },
+  requiredSigned: { 'x-ssl-client-dn': '/C=FR/O=handoff tests/CN=alice', 'x-cn': 'alice', 'x-issuer': '/O=handoff tests/CN=good CA', 'x-verify': '0', 'x-serial': '1003', 'x-dn-rfc2253': 'CN=alice,O=handoff tests,C=FR', 'x-sha1': ALICE_SHA1 },
   optionalWithout: { 'x-used': '0', 'x-verify': '0' },
   optionalForeign: { 'x-used': '1', 'x-verify': '21' },
   optionalForeignStrict: 'status 403',
