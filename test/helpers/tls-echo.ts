@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
 export interface EchoServer {
@@ -26,6 +26,11 @@ export async function startEcho(name: string, pem?: string): Promise<EchoServer>
     pem === undefined
       ? http.createServer((q, r) => answer(q, r, name))
       : https.createServer({ cert: fs.readFileSync(pem, 'utf8'), key: fs.readFileSync(pem, 'utf8'), requestCert: true, rejectUnauthorized: false }, (q, r) => answer(q, r, name));
+  // `Upgrade: echo`: 101, then every byte comes back.
+  server.on('upgrade', (_req, sock: import('node:net').Socket) => {
+    sock.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: upgrade\r\n\r\n');
+    sock.pipe(sock);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as AddressInfo).port,
@@ -74,4 +79,36 @@ export function get(port: number, opts: { path?: string; cert?: string; serverna
 export function seen(o: Outcome): Record<string, unknown> | string {
   if ('error' in o) return `error ${o.error}`;
   return (o.body.headers as Record<string, unknown> | undefined) ?? {};
+}
+
+/** An `Upgrade: echo` tunnel through a plain HTTP port: what comes back for `ping` (or the failure). */
+export function tunnelEcho(port: number, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(`GET ${path} HTTP/1.1\r\nhost: x\r\nupgrade: echo\r\nconnection: upgrade\r\n\r\n`));
+    let got = '';
+    let upgraded = false;
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (!upgraded) {
+        const end = got.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const status = got.slice(9, 12);
+        if (status !== '101') {
+          s.destroy();
+          resolve(`status ${status}`);
+          return;
+        }
+        upgraded = true;
+        got = got.slice(end + 4);
+        s.write('ping');
+      }
+      if (got.includes('ping')) {
+        s.destroy();
+        resolve('ping');
+      }
+    });
+    s.setTimeout(5000, () => s.destroy());
+    s.on('error', () => undefined);
+    s.on('close', () => resolve(upgraded ? `upgraded, got '${got}'` : `closed: '${got.slice(0, 40)}'`));
+  });
 }

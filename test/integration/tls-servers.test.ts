@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, sleep, startHandoff, stopAll, tempDir, type Handoff } from '../helpers/proxy.ts';
 import { createPki } from '../helpers/pki.ts';
-import { get, startEcho, type EchoServer, type Outcome } from '../helpers/tls-echo.ts';
+import { get, startEcho, tunnelEcho, type EchoServer, type Outcome } from '../helpers/tls-echo.ts';
 import { haproxyMissing, startHaproxy } from '../helpers/haproxy-cli.ts';
 
 let proxy: Handoff | undefined;
@@ -100,6 +100,8 @@ async function outcomes(port: number): Promise<Record<string, unknown>> {
     noreuse: await resumed(port, '/noreuse'),
     checked: await one('/checked'),
     clearcheck: await one('/clearcheck'),
+    tunnel: await tunnelEcho(port, '/ws'),
+    tunnelWrong: await tunnelEcho(port, '/wrong'),
   };
 }
 
@@ -116,6 +118,9 @@ const EXPECTED = {
   noreuse: false,
   checked: { server: 'good', sni: null, peer: null },
   clearcheck: 503,
+  // An Upgrade to an ssl server is a TLS tunnel, verified like any connection.
+  tunnel: 'ping',
+  tunnelWrong: 'status 503',
 };
 
 async function start(): Promise<[number, number]> {
