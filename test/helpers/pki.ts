@@ -11,6 +11,8 @@ export interface Pki {
   caFile: string;
   /** A certificate signed by the CA, certificate and key in one PEM (HAProxy's `crt`). */
   issue(name: string, opts?: { cn?: string; dns?: string[]; client?: boolean }): string;
+  /** A CRL of the CA revoking the certificates issued under these names (`openssl ca -gencrl`). */
+  crl(revoked: string[]): string;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -40,6 +42,17 @@ export function createPki(dir: string, name = 'test'): Pki {
       const pem = path.join(dir, `${leaf}.pem`);
       fs.writeFileSync(pem, fs.readFileSync(crt, 'utf8') + fs.readFileSync(key, 'utf8'));
       return pem;
+    },
+    crl(revoked) {
+      const db = path.join(dir, `${name}-ca.db`);
+      const cnf = path.join(dir, `${name}-ca.cnf`);
+      fs.writeFileSync(db, '');
+      fs.writeFileSync(path.join(dir, `${name}-ca.crlnumber`), '01\n');
+      fs.writeFileSync(cnf, `[ca]\ndefault_ca = d\n[d]\ndatabase = ${db}\ncrlnumber = ${path.join(dir, `${name}-ca.crlnumber`)}\ndefault_md = sha256\ndefault_crl_days = 1\n`);
+      for (const leaf of revoked) openssl(['ca', '-config', cnf, '-keyfile', caKey, '-cert', caFile, '-revoke', path.join(dir, `${leaf}.crt`)], dir);
+      const out = path.join(dir, `${name}-ca.crl.pem`);
+      openssl(['ca', '-config', cnf, '-keyfile', caKey, '-cert', caFile, '-gencrl', '-out', out], dir);
+      return out;
     },
   };
 }

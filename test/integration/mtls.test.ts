@@ -28,6 +28,8 @@ const site = good.issue('site', { dns: ['site.test'] });
 const other = good.issue('other', { dns: ['other.test'] });
 const alice = good.issue('alice', { cn: 'alice', client: true });
 const mallory = evil.issue('mallory', { cn: 'mallory', client: true });
+const bob = good.issue('bob', { cn: 'bob', client: true });
+const crl = good.crl(['bob']);
 fs.writeFileSync(path.join(dir, 'list.txt'), `# SNI filters replace the names\n${other} [alpn h2,http/1.1] api.test *.apps.test !secret.apps.test\n`);
 
 function config(ports: number[], backend: number): string {
@@ -51,6 +53,10 @@ frontend optional
     http-request set-header X-Used %[ssl_c_used]
     http-request set-header X-Verify %[ssl_c_verify]
     http-request deny if { ssl_c_used } !{ ssl_c_verify 0 } { path /strict }
+    default_backend echo
+frontend revoking
+    bind 127.0.0.1:${ports[3]} ssl crt ${site} verify required ca-file ${good.caFile} crl-file ${crl}
+    http-request set-header X-CN %[ssl_c_s_dn(CN)]
     default_backend echo
 frontend listed
     bind 127.0.0.1:${ports[2]} ssl crt ${site} crt-list ${path.join(dir, 'list.txt')} alpn h2,http/1.1
@@ -127,6 +133,8 @@ async function outcomes(ports: number[]): Promise<Record<string, unknown>> {
     optionalWithout: pick(seen(await get(ports[1] as number)), ['x-used', 'x-verify']),
     optionalForeign: pick(seen(await get(ports[1] as number, { cert: mallory })), ['x-used', 'x-verify']),
     optionalForeignStrict: refused(await get(ports[1] as number, { cert: mallory, path: '/strict' })),
+    revokedRefused: refused(await get(ports[3] as number, { cert: bob })),
+    notRevoked: pick(seen(await get(ports[3] as number, { cert: alice })), ['x-cn']),
     listed: [await presented(ports[2] as number, 'api.test'), await presented(ports[2] as number, 'x.apps.test'), await presented(ports[2] as number, 'secret.apps.test'), await presented(ports[2] as number, 'site.test')],
   };
 }
@@ -140,12 +148,14 @@ const EXPECTED = {
   optionalWithout: { 'x-used': '0', 'x-verify': '0' },
   optionalForeign: { 'x-used': '1', 'x-verify': '21' },
   optionalForeignStrict: 'status 403',
+  revokedRefused: 'refused',
+  notRevoked: { 'x-cn': 'alice' },
   listed: ['other', 'other', 'site', 'site'],
 };
 
 test('mTLS: verify required/optional, ssl_c_* in headers, crt-list by SNI (handoff)', { timeout: 60_000 }, async () => {
   echo = await startEcho('echo');
-  const ports = [await freePort(), await freePort(), await freePort()];
+  const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
   proxy = await startHandoff(dir, config(ports, echo.port));
   assert.match(proxy.output(), /'alpn h2,http\/1.1'|HTTP\/2 is not implemented/);
   assert.deepEqual(await outcomes(ports), EXPECTED);
@@ -179,7 +189,7 @@ test('mTLS: HAProxy 2.6 gives the same outcomes on the same configuration', { ti
   const missing = haproxyMissing();
   if (missing !== undefined) return t.skip(missing);
   echo ??= await startEcho('echo');
-  const ports = [await freePort(), await freePort(), await freePort()];
+  const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
   const socket = path.join(dir, 'haproxy.sock');
   const cfg = path.join(dir, 'haproxy.cfg');
   fs.writeFileSync(cfg, `global\n    stats socket ${socket}\n${config(ports, echo.port)}`);
