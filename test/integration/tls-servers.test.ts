@@ -25,10 +25,12 @@ const evil = createPki(dir, 'evil');
 const goodPem = good.issue('backend', { dns: ['backend.test'] });
 const evilPem = evil.issue('impostor', { dns: ['backend.test'] });
 const clientPem = good.issue('proxy-client', { cn: 'handoff', client: true });
+const revokedPem = good.issue('revoked', { dns: ['backend.test'] });
+const crl = good.crl(['revoked']);
 
-function config(port: number, goodPort: number, evilPort: number): string {
+function config(port: number, goodPort: number, evilPort: number, revokedPort: number): string {
   const v = `ssl verify required ca-file ${good.caFile}`;
-  const routes = ['wrong', 'mismatch', 'vhost', 'vhostbad', 'none', 'hostsni', 'reuse', 'noreuse', 'checked', 'clearcheck'];
+  const routes = ['wrong', 'mismatch', 'vhost', 'vhostbad', 'none', 'hostsni', 'reuse', 'noreuse', 'checked', 'clearcheck', 'revoked', 'crlok'];
   return `global
     nbthread 1
 defaults
@@ -60,6 +62,10 @@ backend reuse
 backend noreuse
     option http-server-close
     server s1 127.0.0.1:${goodPort} ${v} no-ssl-reuse
+backend revoked
+    server s1 127.0.0.1:${revokedPort} ${v} crl-file ${crl}
+backend crlok
+    server s1 127.0.0.1:${goodPort} ${v} crl-file ${crl}
 backend checked
     option httpchk GET /
     server s1 127.0.0.1:${goodPort} ${v} check inter 200 rise 1 fall 1
@@ -100,6 +106,8 @@ async function outcomes(port: number): Promise<Record<string, unknown>> {
     noreuse: await resumed(port, '/noreuse'),
     checked: await one('/checked'),
     clearcheck: await one('/clearcheck'),
+    revoked: await one('/revoked'),
+    crlok: await one('/crlok'),
     tunnel: await tunnelEcho(port, '/ws'),
     tunnelWrong: await tunnelEcho(port, '/wrong'),
   };
@@ -118,31 +126,33 @@ const EXPECTED = {
   noreuse: false,
   checked: { server: 'good', sni: null, peer: null },
   clearcheck: 503,
+  revoked: 503,
+  crlok: { server: 'good', sni: null, peer: null },
   // An Upgrade to an ssl server is a TLS tunnel, verified like any connection.
   tunnel: 'ping',
   tunnelWrong: 'status 503',
 };
 
-async function start(): Promise<[number, number]> {
-  if (servers.length === 0) servers.push(await startEcho('good', goodPem), await startEcho('evil', evilPem));
-  return [(servers[0] as EchoServer).port, (servers[1] as EchoServer).port];
+async function start(): Promise<[number, number, number]> {
+  if (servers.length === 0) servers.push(await startEcho('good', goodPem), await startEcho('evil', evilPem), await startEcho('revoked', revokedPem));
+  return [(servers[0] as EchoServer).port, (servers[1] as EchoServer).port, (servers[2] as EchoServer).port];
 }
 
 test('TLS to servers: verify, SNI and verifyhost names, crt, session reuse, TLS checks (handoff)', { timeout: 60_000 }, async () => {
-  const [g, e] = await start();
+  const [g, e, r] = await start();
   const port = await freePort();
-  proxy = await startHandoff(dir, config(port, g, e));
+  proxy = await startHandoff(dir, config(port, g, e, r));
   assert.deepEqual(await outcomes(port), EXPECTED);
 });
 
 test('TLS to servers: HAProxy 2.6 gives the same outcomes on the same configuration', { timeout: 60_000 }, async (t) => {
   const missing = haproxyMissing();
   if (missing !== undefined) return t.skip(missing);
-  const [g, e] = await start();
+  const [g, e, r] = await start();
   const port = await freePort();
   const socket = path.join(dir, 'haproxy.sock');
   const cfg = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(cfg, config(port, g, e).replace('global\n', `global\n    stats socket ${socket}\n`));
+  fs.writeFileSync(cfg, config(port, g, e, r).replace('global\n', `global\n    stats socket ${socket}\n`));
   const h = await startHaproxy(cfg, socket);
   assert.ok(h !== null);
   try {
