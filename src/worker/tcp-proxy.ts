@@ -14,6 +14,7 @@ import { destinationAddress } from './client-address.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
+import { observeTime } from './counters.ts';
 
 /** One client's session, across its connect attempts. */
 interface TcpSession extends RetryState {
@@ -23,6 +24,8 @@ interface TcpSession extends RetryState {
   client: net.Socket;
   clientIp: string;
   tried: Set<ServerRuntime>;
+  /** performance.now() when the session began (the stat table's ttime). */
+  startedMs: number;
 }
 
 function noop(): void {}
@@ -47,7 +50,8 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
     if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
     // Nothing of the client's bytes is read until a server accepted: a failed connect can be retried.
     client.pause();
-    const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set() };
+    be.counters.values.stot++;
+    const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set(), startedMs: performance.now() };
     connectServer(s, be.pick({ clientIp: s.clientIp }));
   };
 }
@@ -93,7 +97,13 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   }
   srv.active++;
   srv.counters.scur++;
+  // As HAProxy: a session of the server per connect attempt.
+  srv.counters.values.stot++;
+  srv.counters.values.connect++;
+  s.be.counters.values.connect++;
   let connected = false;
+  const connectStart = performance.now();
+  let ctime = 0;
   const header = proxyHeaderFor(srv.server, client);
   const upstream = openUpstream(s, srv, port, header);
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
@@ -105,6 +115,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   upstream.once(upstream instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
     clearTimeout(timer);
     connected = true;
+    ctime = performance.now() - connectStart;
     splice(s, srv, upstream);
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
@@ -116,7 +127,10 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
     unregister();
     srv.active--;
     srv.counters.scur--;
-    if (connected) sessionEnded(s, srv, upstream);
+    if (connected) {
+      countTimes(s, srv, ctime);
+      sessionEnded(s, srv, upstream);
+    }
   });
   client.once('close', () => upstream.destroySoon());
 }
@@ -141,8 +155,6 @@ function openUpstream(s: TcpSession, srv: ServerRuntime, port: number, header: B
 /** The server accepted: pipe both ways. */
 function splice(s: TcpSession, srv: ServerRuntime, upstream: net.Socket): void {
   observe(srv, 'l4-ok', 'L4 successful connection', s.runtime.reportServerErrors);
-  srv.counters.values.stot++;
-  s.be.counters.values.stot++;
   const b = s.be.backend;
   const serverTimeout = b.timeouts.tunnel ?? b.timeouts.server;
   if (serverTimeout > 0) upstream.setTimeout(serverTimeout, () => upstream.destroy());
@@ -154,11 +166,12 @@ function splice(s: TcpSession, srv: ServerRuntime, upstream: net.Socket): void {
 /** A connect failed: retry it (the one decision in retry.ts) or close the client's socket. */
 function connectFailed(s: TcpSession, srv: ServerRuntime, err: NodeJS.ErrnoException): void {
   const be = s.be;
-  srv.counters.values.econ++;
-  be.counters.values.econ++;
   observe(srv, 'l4-error', `L4 unsuccessful connection (${err.code ?? err.message})`, s.runtime.reportServerErrors);
   const d = decideRetry(be.backend, { kind: 'conn-failure', reused: false }, s, { replayable: true, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
   if (!d.retry || s.client.destroyed) {
+    // As HAProxy: a connection error counts once the session gives up (its retries count in wretr).
+    srv.counters.values.econ++;
+    be.counters.values.econ++;
     s.client.destroy();
     return;
   }
@@ -166,6 +179,17 @@ function connectFailed(s: TcpSession, srv: ServerRuntime, err: NodeJS.ErrnoExcep
   const next = nextServer(be, s.clientIp, srv, s.tried, d);
   if (d.delayMs === 0) connectServer(s, next);
   else setTimeout(() => connectServer(s, next), d.delayMs);
+}
+
+/** The stat table's times of a tcp session (HAProxy: no queue here, no response time in tcp). */
+function countTimes(s: TcpSession, srv: ServerRuntime, ctime: number): void {
+  const total = performance.now() - s.startedMs;
+  for (const obj of [srv.counters, s.be.counters]) {
+    observeTime(obj, 'qtime', 0);
+    observeTime(obj, 'ctime', ctime);
+    observeTime(obj, 'rtime', 0);
+    observeTime(obj, 'ttime', total);
+  }
 }
 
 /** The server side closed: count the bytes and let the client's side finish writing. */
