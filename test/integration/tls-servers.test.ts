@@ -30,7 +30,7 @@ const crl = good.crl(['revoked']);
 
 function config(port: number, goodPort: number, evilPort: number, revokedPort: number): string {
   const v = `ssl verify required ca-file ${good.caFile}`;
-  const routes = ['wrong', 'mismatch', 'vhost', 'vhostbad', 'none', 'hostsni', 'reuse', 'noreuse', 'checked', 'clearcheck', 'revoked', 'crlok'];
+  const routes = ['wrong', 'mismatch', 'vhost', 'vhostbad', 'none', 'hostsni', 'reuse', 'noreuse', 'checked', 'clearcheck', 'revoked', 'crlok', 'wrongcheck'];
   return `global
     nbthread 1
 defaults
@@ -66,6 +66,8 @@ backend revoked
     server s1 127.0.0.1:${revokedPort} ${v} crl-file ${crl}
 backend crlok
     server s1 127.0.0.1:${goodPort} ${v} crl-file ${crl}
+backend wrongcheck
+    server s1 127.0.0.1:${evilPort} ${v} check inter 200 rise 1 fall 1
 backend checked
     option httpchk GET /
     server s1 127.0.0.1:${goodPort} ${v} check inter 200 rise 1 fall 1
@@ -107,6 +109,7 @@ async function outcomes(port: number): Promise<Record<string, unknown>> {
     checked: await one('/checked'),
     clearcheck: await one('/clearcheck'),
     revoked: await one('/revoked'),
+    wrongcheck: await one('/wrongcheck'),
     crlok: await one('/crlok'),
     tunnel: await tunnelEcho(port, '/ws'),
     tunnelWrong: await tunnelEcho(port, '/wrong'),
@@ -127,6 +130,7 @@ const EXPECTED = {
   checked: { server: 'good', sni: null, peer: null },
   clearcheck: 503,
   revoked: 503,
+  wrongcheck: 503,
   crlok: { server: 'good', sni: null, peer: null },
   // An Upgrade to an ssl server is a TLS tunnel, verified like any connection.
   tunnel: 'ping',
@@ -143,6 +147,8 @@ test('TLS to servers: verify, SNI and verifyhost names, crt, session reuse, TLS 
   const port = await freePort();
   proxy = await startHandoff(dir, config(port, g, e, r));
   assert.deepEqual(await outcomes(port), EXPECTED);
+  // HAProxy's words for a TLS check against a certificate of another CA.
+  assert.match(proxy.output(), /server wrongcheck\/s1 is DOWN \(Layer6 invalid response, info: "SSL handshake failure"\)/);
 });
 
 test('TLS to servers: HAProxy 2.6 gives the same outcomes on the same configuration', { timeout: 60_000 }, async (t) => {
@@ -157,6 +163,7 @@ test('TLS to servers: HAProxy 2.6 gives the same outcomes on the same configurat
   assert.ok(h !== null);
   try {
     assert.deepEqual(await outcomes(port), EXPECTED);
+    assert.match(h.output(), /Server wrongcheck\/s1 is DOWN, reason: Layer6 invalid response, info: "SSL handshake failure"/);
   } finally {
     await h.stop();
   }
