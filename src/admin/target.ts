@@ -1,6 +1,7 @@
 // What the runtime API needs from whoever it controls (the master): the members its commands call,
 // with their types declared here so that src/admin imports nothing from src/master. The master
 // satisfies AdminTarget structurally.
+import type { StickTableAccess } from '../stick/table.ts';
 import type { ServerState, SessionLine, StatsSnapshot } from '../ipc/messages.ts';
 
 export type { SessionLine } from '../ipc/messages.ts';
@@ -136,6 +137,8 @@ export interface AdminAnswer {
 export type FrontendAction = 'disable' | 'enable' | 'shutdown';
 
 export interface AdminTarget {
+  /** The stick tables (`show table`, `clear table`, `set table`): src/master/stick-tables.ts. */
+  stickTables(): StickTableAccess;
   /** `full`: new worker processes even if the code is unchanged. */
   reload(full?: boolean): Promise<ReloadResult>;
   info(): MasterInfo;

@@ -268,6 +268,8 @@ function toModel(global: GlobalDraft, proxies: readonly ProxyDraft[], opts: Buil
   const ctx: ModelContext = { opts, global, certRefs: [], errorfileRefs: [] };
   const config: Config = { file: opts.file, global: globalModel(global, opts), frontends: [], backends: [] };
   if (Object.keys(global.userlists).length > 0) config.userlists = global.userlists;
+  const tables = proxies.flatMap((p) => (p.stickTable === undefined ? [] : [p.stickTable]));
+  if (tables.length > 0) config.stickTables = tables;
   for (const p of proxies) {
     // A disabled proxy is not started (HAProxy): its frontend half does not exist, its backend half
     // stays routable but every server is in maintenance, so requests to it get 503.

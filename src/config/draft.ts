@@ -1,6 +1,7 @@
 // The mutable, per-section state keyword parsers fill in. Once every line is read, validate.ts
 // checks the drafts and resolves what needs the whole configuration (TLS defaults), and build.ts
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
+import type { StickTableDef } from '../stick/types.ts';
 import type {
   BalanceAlgorithm, Condition, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
   Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
@@ -145,6 +146,8 @@ export interface ProxyDraft {
   loc: Location;
   /** `disabled` (HAProxy: the proxy is not started): a frontend does not listen, a backend has no usable server. */
   disabled?: boolean;
+  /** `stick-table` (keywords/stick.ts). */
+  stickTable?: StickTableDef;
   mode: Mode;
   modeLoc?: Location;
   binds: BindDraft[];

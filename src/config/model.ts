@@ -1,6 +1,7 @@
 // The validated configuration model. The parser produces it, the master loads every file it names
 // (certificates, errorfiles) into it, and workers receive it over IPC: it must stay plain data
 // (JSON-serialisable: no Maps, no Buffers, no functions). All durations are milliseconds.
+import type { StickTableDef } from '../stick/types.ts';
 import type { HealthCheck, OnMarkedDown, OnMarkedUp } from './health-model.ts';
 
 export interface Location {
@@ -397,7 +398,11 @@ export type HttpRule =
   | (RuleBase & { action: 'capture'; sample: Sample; len: number; slot: number })
   | (RuleBase & { action: 'set-log-level'; level: string })
   /** `http-request use-service prometheus-exporter`: the request is answered by the exporter. */
-  | (RuleBase & { action: 'use-service'; service: 'prometheus-exporter' });
+  | (RuleBase & { action: 'use-service'; service: 'prometheus-exporter' })
+  /** Stick counters (src/stick/): `track-scN KEY [table T]`, `sc-inc-gpc0(N)`, `sc-set-gpt0(N) V`. */
+  | (RuleBase & { action: 'track-sc'; slot: number; key: Sample; table: string })
+  | (RuleBase & { action: 'sc-inc-gpc'; slot: number; gpc: 0 | 1 })
+  | (RuleBase & { action: 'sc-set-gpt0'; slot: number; value: Sample });
 
 /** The rules of one proxy for each HTTP phase, in order. */
 export interface HttpRules {
@@ -610,6 +615,8 @@ export interface Config {
   backends: Backend[];
   /** `userlist` sections by name (absent when there is none). */
   userlists?: Record<string, Userlist>;
+  /** `stick-table`s by proxy name (absent when there is none); the master holds the tables. */
+  stickTables?: StickTableDef[];
 }
 
 export interface LoadResult {

@@ -107,6 +107,20 @@ const FETCHES: Record<string, FetchDef> = {
   hdr_ip: f('ip', 'dir', HDR, 0, true),
 };
 
+/** Stick-counter fetches (`sc_X(N[,T])`, `scN_X([T])`, `src_X([T])`, `table_cnt([T])`), read from the tracked entries. */
+export const SC_FETCHES = [
+  'http_req_rate', 'http_req_cnt', 'http_err_rate', 'http_err_cnt', 'conn_cur', 'conn_cnt', 'conn_rate',
+  'sess_cnt', 'sess_rate', 'bytes_in_rate', 'bytes_out_rate', 'kbytes_in', 'kbytes_out', 'get_gpc0', 'get_gpc1', 'gpc0_rate', 'gpc1_rate',
+  'get_gpt0', 'inc_gpc0', 'inc_gpc1', 'clr_gpc0', 'clr_gpc1', 'trackers',
+] as const;
+for (const n of SC_FETCHES) {
+  FETCHES[`sc_${n}`] = f('int', 'internal', ['int', 'str'], 1);
+  FETCHES[`src_${n}`] = f('int', 'internal', ['str']);
+}
+FETCHES.sc_tracked = f('bool', 'internal', ['int', 'str'], 1);
+FETCHES.table_cnt = f('int', 'internal', ['str']);
+FETCHES.table_avl = f('int', 'internal', ['str']);
+
 /** HAProxy's other spellings of the same fetch. */
 const ALIASES: Record<string, string> = {
   req_ssl_sni: 'req.ssl_sni',
@@ -300,6 +314,13 @@ function unknownFetch(name: string): string {
 }
 
 /** A fetch word, alias resolved, with its args checked. */
+/** `sc0_http_req_rate([T])` is `sc_http_req_rate(0[,T])`. */
+function scNumbered(name: string, args: string[] | undefined): { name: string; args: string[] | undefined } {
+  const sc = /^sc([0-2])_(.+)$/.exec(name);
+  if (sc === null || FETCHES[`sc_${sc[2]}`] === undefined) return { name, args };
+  return { name: `sc_${sc[2]}`, args: [sc[1] as string, ...(args ?? [])] };
+}
+
 function parseFetch(name: string, args: string[] | undefined): Parsed<{ fetch: string; def: FetchDef }> {
   const canonical = ALIASES[name] ?? name;
   const def = FETCHES[canonical];
@@ -364,8 +385,9 @@ export interface ParsedSample {
  * it (a space, `]` in a template). `acl` allows ACL derivatives such as `hdr_beg(host)`.
  */
 export function parseSampleAt(text: string, pos: number, acl: boolean): Parsed<ParsedSample> {
-  const call = readCall(text, pos);
-  if (!call.ok) return call;
+  const read = readCall(text, pos);
+  if (!read.ok) return read;
+  const call = { value: { ...read.value, ...scNumbered(read.value.name, read.value.args) } };
   const der = acl ? DERIVATIVES[call.value.name] : undefined;
   const fetch = parseFetch(der?.fetch ?? call.value.name, call.value.args);
   if (!fetch.ok) return DERIVATIVES[call.value.name] !== undefined && !acl ? { ok: false, error: `'${call.value.name}' is an ACL keyword, not a sample fetch (use '${DERIVATIVES[call.value.name]?.fetch}' and a match)` } : fetch;

@@ -1,6 +1,7 @@
 // Every message exchanged between the master and its workers, in one place.
 // Transport: Node's child_process IPC channel (JSON). Listening sockets travel as the handle of a
 // `listener` message (`child.send(msg, tcpHandle)`), one message per socket.
+import type { StickSnapshot, StickTrackEvents, StickUpdate } from '../stick/types.ts';
 import type { Config, Server } from '../config/model.ts';
 
 /** Runtime state of one server as decided by the master (health checks, admin commands). */
@@ -154,7 +155,9 @@ export type MasterToWorker =
   /** Report the counters now (answered with `counters` carrying this requestId): `show stat` reads them current. */
   | { type: 'counters-request'; requestId: number }
   /** `clear counters`: the worker's maxima (`smax`, `qmax`, `*time_max`) start again from now. */
-  | { type: 'clear-counters' };
+  | { type: 'clear-counters' }
+  /** The entry a `stick-track` tracked, its values after counting (undefined: no such table, or full). */
+  | { type: 'stick-entry'; requestId: number; entry?: StickSnapshot };
 
 export type WorkerToMaster =
   | { type: 'ready'; generation: number; index: number; pid: number }
@@ -186,7 +189,11 @@ export type WorkerToMaster =
    * accept again once below it; answered with `listener {key, spare}` + handle. */
   | { type: 'listener-request'; key: string }
   /** Answer to `admin-query`: the sessions listed, or how many were concerned (ended, open, paused). */
-  | { type: 'admin-answer'; requestId: number; sessions?: SessionLine[]; count: number };
+  | { type: 'admin-answer'; requestId: number; sessions?: SessionLine[]; count: number }
+  /** A tracker starts on an entry of a master-held stick table (answered by `stick-entry`). */
+  | { type: 'stick-track'; requestId: number; table: string; key: string; events: StickTrackEvents }
+  /** What a tracker adds to its entry, or its end; not answered. */
+  | { type: 'stick-update'; table: string; key: string; update: StickUpdate };
 
 export function isWorkerToMaster(value: unknown): value is WorkerToMaster {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

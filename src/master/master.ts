@@ -1,6 +1,7 @@
 // The master wires its parts: the listening sockets (listeners.ts), the cohorts of workers
 // (supervisor.ts), the reload (reload.ts), and the state that outlives a generation (health,
 // counters, TLS ticket keys, runtime server settings). It never proxies a byte of traffic itself.
+import { createStickTables, type StickTables } from './stick-tables.ts';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/model.ts';
@@ -85,12 +86,15 @@ interface Parts {
   frontends: FrontendControl;
   /** `set server` & co., the server state file: server-settings.ts. */
   settings: ServerSettings;
+  /** The stick tables of the whole proxy (stick-tables.ts). */
+  stick: StickTables;
 }
 
 export function createMaster(opts: MasterOptions): Master {
   const log = opts.log;
   const listeners = createListenerRegistry();
   const counters = createCounterStore();
+  const stick = createStickTables();
   const runtime = new Map<string, RuntimeServerSetting>();
   const health = createHealthChecker((id, entry) => {
     log.notice(`server ${id} is ${entry.up ? (entry.nolb ? 'NOLB' : 'UP') : 'DOWN'} (${entry.lastCheck})`);
@@ -124,6 +128,7 @@ export function createMaster(opts: MasterOptions): Master {
       if (loaded.config !== undefined) await frontends.resumeAll();
       const merged = dynamic.merge(loaded);
       if (merged.config === undefined) return merged;
+      stick.prepare(merged.config.stickTables);
       // The server state file, then every runtime setting, written into the new configuration.
       const states = await stateFiles.load(merged.config);
       for (const d of states.diagnostics) log.warning(formatForLog(d));
@@ -143,6 +148,8 @@ export function createMaster(opts: MasterOptions): Master {
       // The unix sockets go to their paths only now that a generation accepts on them.
       for (const problem of listeners.publish()) log.warning(problem);
       dynamic.activated(config);
+      stick.prepare(config.stickTables);
+      stick.keepOnly(config.stickTables);
       health.apply(config);
       settings.activated(config);
       broadcastServers();
@@ -152,7 +159,7 @@ export function createMaster(opts: MasterOptions): Master {
   const patterns = createPatternStore({ current: () => supervisor.current(), broadcast: (msg) => supervisor.broadcast(msg) });
   const refresh = createCounterRefresh(() => supervisor.cohorts().flatMap(liveWorkers));
   const history = createStateHistory();
-  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, refresh, history, metrics: createMetricsStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends, settings };
+  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, refresh, history, metrics: createMetricsStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends, settings, stick };
   return masterOf(parts);
 }
 
@@ -186,6 +193,14 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
       break;
     case 'admin-answer':
       p.dynamic.answered(msg);
+      break;
+    case 'stick-track': {
+      const entry = p.stick.track(msg.table, msg.key, msg.events);
+      w.send(entry === undefined ? { type: 'stick-entry', requestId: msg.requestId } : { type: 'stick-entry', requestId: msg.requestId, entry });
+      break;
+    }
+    case 'stick-update':
+      p.stick.update(msg.table, msg.key, msg.update);
       break;
     default:
       break;
@@ -248,6 +263,7 @@ function masterOf(p: Parts): Master {
     setServer: (id, setting) => p.settings.set(id, setting),
     currentConfig: () => supervisor.current()?.config,
     ...p.patterns,
+    stickTables: () => p.stick,
     addServer: (backend, name, words) => p.dynamic.addServer(backend, name, words),
     delServer: (backend, name) => p.dynamic.delServer(backend, name),
     sessions: () => p.dynamic.sessions(),

@@ -9,6 +9,7 @@ import { evaluate } from './rules.ts';
 import { compileSample, getVar, renderTemplate, setVar, type SampleContext, type SampleValue } from './sample.ts';
 import { deleteHeaders, linePart, normalizeUri, regexOf, replaceHeaders, replaceWhole, safeValue, setLinePart, type LineAction, type RequestLine } from './rewrite.ts';
 import { reasonPhrase } from './errors.ts';
+import { applyScAction, startTracking } from './stick-actions.ts';
 
 /** What the rules read and change: the exchange, as http-proxy.ts keeps it. */
 export interface RuleExchange extends SampleContext {
@@ -34,9 +35,21 @@ export const REWRITE_FAILED = 'rewrite-failed';
 /** How a list ended: undefined (its end, or `allow`), the final rule, or a failed rewrite. */
 export type Verdict = FinalRule | typeof REWRITE_FAILED | undefined;
 
+/** A `track-scN` waits for the master: the list resumes at `resume` once `wait` settles. */
+export interface StickWait {
+  wait: Promise<void>;
+  resume: number;
+}
+
 /** Run `rules` on `x`; `headers` is the list they change (the request's, or the response's). */
 export function runRules(rules: readonly HttpRule[], x: RuleExchange, headers: string[]): Verdict {
-  for (let i = 0; i < rules.length; i++) {
+  // Only http-request lists track (requestRules runs them with runRulesFrom).
+  return runRulesFrom(rules, x, headers, 0) as Verdict;
+}
+
+/** Run `rules` from rule `start`; a StickWait when a tracking must ask the master first. */
+export function runRulesFrom(rules: readonly HttpRule[], x: RuleExchange, headers: string[], start: number): Verdict | StickWait {
+  for (let i = start; i < rules.length; i++) {
     const rule = rules[i] as HttpRule;
     if (rule.cond !== undefined && !evaluate(rule.cond, x)) continue;
     switch (rule.action) {
@@ -52,6 +65,15 @@ export function runRules(rules: readonly HttpRule[], x: RuleExchange, headers: s
       case 'redirect':
         if (redirectLocation(rule.redirect, x)) return rule;
         break;
+      case 'track-sc': {
+        const wait = startTracking(rule, x);
+        if (wait !== undefined) return { wait, resume: i + 1 };
+        break;
+      }
+      case 'sc-inc-gpc':
+      case 'sc-set-gpt0':
+        applyScAction(rule, x);
+        break;
       default:
         if (!apply(rule, x, headers)) return REWRITE_FAILED;
     }
@@ -59,7 +81,7 @@ export function runRules(rules: readonly HttpRule[], x: RuleExchange, headers: s
   return undefined;
 }
 
-type Rewrite = Exclude<HttpRule, FinalRule | { action: 'allow' }>;
+type Rewrite = Exclude<HttpRule, FinalRule | { action: 'allow' | 'track-sc' | 'sc-inc-gpc' | 'sc-set-gpt0' }>;
 
 /** One non-final action; false when its result could not be sent. */
 function apply(rule: Rewrite, x: RuleExchange, headers: string[]): boolean {

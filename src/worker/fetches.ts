@@ -15,6 +15,7 @@ import { parseIpv4Strict, parseIpv6 } from '../config/patterns.ts';
 import type { SampleContext } from './sample.ts';
 import { destinationAddress, isUnixClient } from './client-address.ts';
 import { AS_LOGGED } from '../config/template.ts';
+import { stickFetch } from './stick-actions.ts';
 
 /** Visit one raw value; returning true stops the iteration (a match was found). */
 export type Visit = (v: SampleValue, ctx: SampleContext) => boolean;
@@ -416,6 +417,8 @@ function firstHost(ctx: SampleContext): string {
 
 /** Compile the fetch of a checked sample. */
 export function compileFetch(sample: Sample): CompiledFetch {
+  const stick = stickFetch(sample.fetch, sample.args);
+  if (stick !== undefined) return single(stick);
   const build = BUILDERS[sample.fetch];
   if (build === undefined || fetchDef(sample.fetch) === undefined) throw new Error(`internal error: sample fetch '${sample.fetch}' has no implementation; the configuration check should have refused it`);
   return build(sample.args, sample);

@@ -8,7 +8,7 @@ import { observeLatency } from './latency-histogram.ts';
 import type { ClientConn, ConnectionRegistry } from './connections.ts';
 import { errorBody, errorReason } from './errors.ts';
 import { evaluate, routeBackend, type RuleContext } from './rules.ts';
-import { dropRequestVars, redirectLocation, REWRITE_FAILED, runRules, type RuleExchange } from './actions.ts';
+import { dropRequestVars, redirectLocation, REWRITE_FAILED, runRules, runRulesFrom, type RuleExchange } from './actions.ts';
 import { answerVerdict, sendErrorPage, sendOwn, sendRedirect, type Answering } from './intercept.ts';
 import { errorResponse } from './replies.ts';
 import { addForwardedFor } from './forwarded.ts';
@@ -33,6 +33,8 @@ import { classifyUpstreamError, decideRetry, isReplayable, nextServer, spendRetr
 import { healthyStatus, observe } from './passive-health.ts';
 import type { Shutdown } from './server-sessions.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
+import { endTracking } from './stick-actions.ts';
+import type { StickState } from './stick-client.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
@@ -64,6 +66,8 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   resHeaders: string[] | undefined = undefined;
   /** `txn.*`, `req.*`, `res.*` variables. */
   vars: Map<string, SampleValue> | undefined = undefined;
+  /** Stick counters this request tracks (a configuration with stick tables only). */
+  stick: StickState | undefined;
   /** RuleExchange: the target sent upstream, as rules rewrite it (`head.target` stays as received). */
   target: string;
   statusText = '';
@@ -128,6 +132,7 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
     this.path = head.path;
     this.method = head.method;
     this.target = head.target;
+    this.stick = deps.runtime.stick === undefined ? undefined : { client: deps.runtime.stick, slots: [] };
     // Always: the stat table's qtime/ctime/rtime/ttime average them too.
     this.timed = true;
     const first = conn.served === 0 && conn.active === 1;
@@ -283,8 +288,14 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   fe.counters.values.req_tot++;
   readRequestHeaders(x);
   if (monitorRequest(x)) return;
+  if (requestRules(x, fe.frontend.http, fe.frontend, afterFrontendRules)) afterFrontendRules(x);
+}
+
+/** After the frontend's `http-request` rules: the stats page, redirects, the backend and its rules. */
+function afterFrontendRules(x: Exchange): void {
+  const { fe, deps, head, client } = x;
+  const statsUri = fe.frontend.stats?.uri;
   const http = fe.frontend.http;
-  if (!requestRules(x, http, fe.frontend)) return;
   if (statsUri !== undefined && head.uri.startsWith(statsUri) && STATS_METHODS.has(head.method)) {
     x.termination = 'PR--';
     // `stats admin if COND`: the first that holds makes the request an admin's (HAProxy's order).
@@ -297,7 +308,14 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
     return;
   }
   if (!redirectRules(x, http)) return;
-  if (!chooseBackend(x, deps)) return;
+  if (chooseBackend(x, deps)) afterBackendRules(x);
+}
+
+/** After the backend's rules: a server, then the request goes to it. */
+function afterBackendRules(x: Exchange): void {
+  const head = x.head;
+  if (!redirectRules(x, (x.be as BackendRuntime).backend.http)) return;
+  addForwardedFor(x.upstreamHeaders, x.fe.frontend, (x.be as BackendRuntime).backend, x.conn.clientIp);
   if (!chooseServer(x)) return;
   if (head.upgrade !== undefined || head.method === 'CONNECT') openTunnel(x, tunnelHeaders(x), (status, termination) => tunnelEnded(x, status, termination));
   else connectUpstream(x);
@@ -385,11 +403,20 @@ function monitorRequest(x: Exchange): boolean {
   return true;
 }
 
-/** A proxy's `http-request` rules, in order: false when one answered. */
-function requestRules(x: Exchange, http: HttpRules, proxy: Frontend | Backend): boolean {
+/**
+ * A proxy's `http-request` rules, in order: false when one answered, or when a `track-scN` waits
+ * for the master — then `resume` carries the request on once the rest of the list passed.
+ */
+function requestRules(x: Exchange, http: HttpRules, proxy: Frontend | Backend, resume: (x: Exchange) => void, start = 0): boolean {
   if (http.httpRequest.length === 0) return true;
-  const v = runRules(http.httpRequest, x, x.upstreamHeaders);
+  const v = runRulesFrom(http.httpRequest, x, x.upstreamHeaders, start);
   if (v === undefined) return true;
+  if (v !== REWRITE_FAILED && 'wait' in v) {
+    void v.wait.then(() => {
+      if (!x.done && requestRules(x, http, proxy, resume, v.resume)) resume(x);
+    });
+    return false;
+  }
   if (v !== REWRITE_FAILED && v.action === 'use-service') {
     x.fe.counters.values.intercepted++;
     useService(x, v.service);
@@ -449,9 +476,7 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
   be.counters.values.stot++;
   be.counters.values.req_tot++;
   const b = be.backend;
-  if (!requestRules(x, b.http, b) || !redirectRules(x, b.http)) return false;
-  addForwardedFor(x.upstreamHeaders, f, b, x.conn.clientIp);
-  return true;
+  return requestRules(x, b.http, b, afterBackendRules);
 }
 
 function chooseServer(x: Exchange): boolean {
@@ -731,6 +756,7 @@ function finish(x: Exchange): void {
   if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
   dequeue(x);
   countExchange(x, x.status, bin, bout);
+  if (x.stick !== undefined) endTracking(x, bin, bout, x.status >= 400 && x.status < 500);
   countTimes(x);
   if (x.fe.latency !== undefined) countLatency(x);
   if (x.fe.log !== undefined && !x.silent) writeLog(x.fe, requestRecord(x, x.status, bin, bout));

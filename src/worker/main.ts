@@ -23,6 +23,9 @@ import { serveStatsPage, type StatsMaster } from './stats.ts';
 import { createPageActions } from './stats-admin.ts';
 import { applyRefEntries } from '../config/pattern-refs.ts';
 import { createWorkerAdmin } from './admin.ts';
+import { createStickClient } from './stick-client.ts';
+import type { WorkerRuntime } from './runtime.ts';
+import type { Config } from '../config/model.ts';
 
 /** The hard-stop-after of a worker whose master vanished and whose config sets none. */
 const ORPHAN_HARD_STOP_MS = 30_000;
@@ -94,8 +97,16 @@ const acceptLoop = createAcceptLoop({
   },
 });
 
+const stickClient = createStickClient((msg) => send(msg));
+
+/** A configuration with stick tables tracks through the master; one without pays nothing. */
+function withStick(rt: WorkerRuntime, config: Config): WorkerRuntime {
+  if (config.stickTables !== undefined) rt.stick = stickClient;
+  return rt;
+}
+
 const routeSets = createRouteSets({
-  buildRuntime: (config) => buildRuntime(config, servers, counters, logResources, pools.poolFor, reportToMaster, latencies),
+  buildRuntime: (config) => withStick(buildRuntime(config, servers, counters, logResources, pools.poolFor, reportToMaster, latencies), config),
   serveStats,
   ticketKeys: () => ticketKeys,
   clock: createClock(),
@@ -303,6 +314,9 @@ process.on('message', (msg: unknown, handle: unknown) => {
       break;
     case 'clear-counters':
       counters.clearMaxima();
+      break;
+    case 'stick-entry':
+      stickClient.answered(msg.requestId, msg.entry);
       break;
   }
 });

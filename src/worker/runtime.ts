@@ -1,5 +1,6 @@
 // The worker's view of one generation's config: backends with their servers' runtime state,
 // pickers and connection pools, frontends with compiled log formatters and counters.
+import type { StickClient } from './stick-client.ts';
 import { applySlowstart } from './slowstart.ts';
 import type { Socket } from 'node:net';
 import type { HeadLimits } from './http1/parse.ts';
@@ -61,6 +62,8 @@ export interface WorkerRuntime {
   readonly reportServerErrors: ServerErrorReporter;
   /** What a request head may take (`tune.bufsize` − `tune.maxrewrite`, `tune.http.maxhdr`). */
   readonly headLimits: HeadLimits;
+  /** The master's stick tables (set by main.ts when the configuration has any). */
+  stick?: StickClient;
 }
 
 /** Every server the picker hands out is counted (`lbtot`, `lastsess`) on it and its backend. */

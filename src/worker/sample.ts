@@ -7,6 +7,7 @@ import type { RequestHead } from './http1/parse.ts';
 import { compileConverter, type Convert } from './converters.ts';
 import { compileFetch, type CompiledFetch, type Visit } from './fetches.ts';
 import { toStr, type SampleValue } from './match.ts';
+import type { StickState } from './stick-client.ts';
 
 export type { SampleValue };
 
@@ -38,6 +39,8 @@ export interface SampleContext {
   vars: Map<string, SampleValue> | undefined;
   /** Usable servers of a backend (`nbsrv`). */
   nbsrv(backend: string): number;
+  /** Stick counters tracked (only when the configuration has stick tables). */
+  stick?: StickState;
 }
 
 /** Set a variable (`txn.x`, `req.x`, `res.x`, `sess.x`), as `set-var` does. */

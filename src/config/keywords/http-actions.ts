@@ -10,6 +10,7 @@ import type { GlobalDraft, PendingReply, ProxyDraft } from '../draft.ts';
 import { parseDenyReply, parseReply } from './http-reply.ts';
 import { parseRedirect } from './redirect.ts';
 import type { Reporter } from './types.ts';
+import { parseScAction, parseTrack } from './stick-actions.ts';
 
 /** Which rule list: `http-request`, `http-response`, `http-after-response`. */
 export type RuleSide = 'request' | 'response' | 'after';
@@ -245,6 +246,16 @@ const parseUseService: ActionParser = (a) => {
   return { action: { action: 'use-service', service: name } };
 };
 
+function parseTrackAction(a: ActionInput, where: SampleWhere): ActionResult | undefined {
+  const action = parseTrack(a.rep, a.word, a.args, a.proxy.name, where);
+  return action === undefined ? undefined : { action };
+}
+
+function parseScRule(a: ActionInput): ActionResult | undefined {
+  const action = parseScAction(a.rep, a.word, a.args);
+  return action === undefined ? undefined : { action };
+}
+
 const noArgs = (action: 'allow' | 'reject'): ActionParser => (a) => (exactly(a, 0, 'no argument') ? { action: { action } } : undefined);
 
 interface ActionDef {
@@ -278,6 +289,12 @@ const ACTIONS: Record<string, ActionDef> = {
   'set-status': { sides: ['response', 'after'], parse: parseSetStatus },
   'set-var': { sides: ALL, parse: parseSetVar },
   'set-var-fmt': { sides: ALL, parse: parseSetVar },
+  'track-sc0': { sides: REQ, parse: parseTrackAction },
+  'track-sc1': { sides: REQ, parse: parseTrackAction },
+  'track-sc2': { sides: REQ, parse: parseTrackAction },
+  'sc-inc-gpc0': { sides: REQ_RES, parse: parseScRule },
+  'sc-inc-gpc1': { sides: REQ_RES, parse: parseScRule },
+  'sc-set-gpt0': { sides: REQ_RES, parse: parseScRule },
   'unset-var': { sides: ALL, parse: parseUnsetVar },
   capture: { sides: REQ, parse: parseCapture },
   'set-log-level': { sides: REQ_RES, parse: parseLogLevel },

@@ -11,6 +11,7 @@ import * as monitor from './monitor.ts';
 import * as log from './log.ts';
 import * as options from './options.ts';
 import * as proxy from './proxy.ts';
+import * as stick from './stick.ts';
 import * as server from './server.ts';
 import * as serverState from './server-state.ts';
 import * as stats from './stats.ts';
@@ -41,6 +42,7 @@ export const PROXY_KEYWORDS: ReadonlyMap<string, ProxyKeyword[]> = index([
   options.proxyKeywords,
   checkOptions.proxyKeywords,
   checks.proxyKeywords,
+  stick.proxyKeywords,
 ]);
 
 /** Find the keyword a line starts with: two words first (`timeout client`), then one. */

@@ -166,7 +166,6 @@ export const proxyKeywords: ProxyKeyword[] = [
   ignored('max-keep-alive-queue', BACKEND_SIDE),
   refused('compression', 'response compression'),
   unsupported('http-reuse', 'is accepted but ignored: handoff keeps its own per-server connection pools'),
-  refused('stick-table', 'stick tables'),
   refused('stick', 'stickiness rules'),
   refused('cookie', 'cookie-based persistence'),
   unsupported('fullconn', 'is ignored (no dynamic server maxconn)'),
