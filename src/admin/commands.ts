@@ -10,13 +10,14 @@ import { cliCommands } from './commands/cli.ts';
 import { statCommands } from './commands/stat.ts';
 import { serverCommands } from './commands/servers.ts';
 import { mapCommands } from './commands/maps.ts';
+import { stickTableCommands } from './commands/stick-tables.ts';
 import { dynamicCommands } from './commands/dynamic.ts';
 import { sessionCommands } from './commands/sessions.ts';
 
 export type { AdminTarget } from './target.ts';
 export type { AccessLevel, CommandContext } from './command.ts';
 
-const commands: Command[] = [...processCommands, ...cliCommands, ...statCommands, ...serverCommands, ...mapCommands, ...dynamicCommands, ...sessionCommands];
+const commands: Command[] = [...processCommands, ...cliCommands, ...statCommands, ...serverCommands, ...mapCommands, ...stickTableCommands, ...dynamicCommands, ...sessionCommands];
 
 /** HAProxy's answer to a command the session's level does not allow. */
 export const PERMISSION_DENIED = 'Permission denied\n';

@@ -1,6 +1,5 @@
 // Map and ACL commands (management.txt 9.3): show/get/add/set/del/clear map|acl, answered and
-// refused in HAProxy 2.6's words; and `show table`, which has nothing to show until handoff has
-// stick tables (issue 11).
+// refused in HAProxy 2.6's words (stick tables: stick-tables.ts).
 import { CommandError, type Command } from '../command.ts';
 import type { AdminTarget, PatternKind, PatternMatch } from '../target.ts';
 
@@ -118,14 +117,4 @@ export const mapCommands: Command[] = [
   { usage: 'del acl <acl> [<key>|#<ref>]', help: 'delete acl entries matching <key>', level: 'operator', run: del('acl') },
   { usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'operator', run: clear('map') },
   { usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'operator', run: clear('acl') },
-  {
-    // handoff has no stick tables yet: an empty answer, or No such table.
-    usage: 'show table <table> [<filter>]*',
-    help: "report table usage stats or dump this table's contents (filter: data/key)",
-    level: 'operator',
-    run(_target, args) {
-      if (args[2] !== undefined) throw new CommandError('No such table');
-      return '';
-    },
-  },
 ];
