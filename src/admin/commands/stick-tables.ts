@@ -64,6 +64,12 @@ function parseFilters(t: StickTable, words: string[]): Filter[] {
   return out;
 }
 
+/** HAProxy dumps a table in its tree's order: by the key's bytes (addresses by number). */
+function inKeyOrder(t: StickTable): StickEntry[] {
+  const rank = (k: string): string => (t.def.type === 'ip' ? k.split('.').map((b) => b.padStart(3, '0')).join('.') : t.def.type === 'integer' ? String(Number(k) + 2 ** 31).padStart(11, '0') : k);
+  return [...t.entries.values()].sort((a, b) => (rank(a.key) < rank(b.key) ? -1 : rank(a.key) > rank(b.key) ? 1 : 0));
+}
+
 function showTable(target: AdminTarget, args: string[]): string {
   const now = Date.now();
   if (args[2] === undefined) return target.stickTables().all().reverse().map((t) => `${header(t)}\n`).join('');
@@ -79,7 +85,7 @@ function showTable(target: AdminTarget, args: string[]): string {
     return `${lines.join('\n')}\n`;
   }
   const filters = parseFilters(t, args.slice(3));
-  for (const e of t.entries.values()) {
+  for (const e of inKeyOrder(t)) {
     const data = entryData(t, e, now);
     if (filters.every((f) => f.op(data[f.name] ?? 0, f.value))) lines.push(entryLine(t, e, now));
   }
@@ -110,17 +116,16 @@ function setTable(target: AdminTarget, args: string[]): string {
   const key = keyOf(target, t, args[4]);
   const now = Date.now();
   const pairs = args.slice(5);
-  // Without data the entry is created (or touched), as HAProxy does.
-  if (pairs.length === 0 && getOrCreate(t, key, now) === undefined) throw new CommandError('Unable to allocate a new entry');
+  // The entry is created (or touched) before the data are read, as HAProxy does.
+  const entry = getOrCreate(t, key, now);
+  if (entry === undefined) throw new CommandError('Unable to allocate a new entry');
   for (let i = 0; i < pairs.length; i += 2) {
     const name = (pairs[i] ?? '').replace(/^data\./, '') as StickDataName;
     if (!(pairs[i] ?? '').startsWith('data.') || !STICK_DATA.includes(name)) throw new CommandError('"data.<type>" followed by a value expected');
     if (!t.def.store.some((s) => s.name === name)) throw new CommandError('Data type not stored in this table');
     const value = Number(pairs[i + 1]);
     if (pairs[i + 1] === undefined || !Number.isInteger(value)) throw new CommandError('Require a valid integer value to store');
-    const e = getOrCreate(t, key, now);
-    if (e === undefined) throw new CommandError('Unable to allocate a new entry');
-    setData(t, e, name, value, now);
+    setData(t, entry, name, value, now);
   }
   return '';
 }
