@@ -6,6 +6,7 @@ import type { BindDraft, GlobalDraft, ProxyDraft, ProxyKind } from './draft.ts';
 import { DEFAULT_TIMEOUTS, defaultBackendOf, hasBackend, hasFrontend } from './draft.ts';
 import { checkHttpReferences, dropHttpRules } from './keywords/http-model.ts';
 import { diagnostic } from './diagnostics.ts';
+import { checkStickReferences } from './stick-refs.ts';
 import type { Diagnostic, Location } from './model.ts';
 import { bindKey } from './keywords/bind.ts';
 import { mergeTlsOptions, resolveTlsVersions } from './keywords/tls.ts';
@@ -26,6 +27,7 @@ const NEEDED_TIMEOUTS: Record<ProxyKind, readonly (keyof typeof DEFAULT_TIMEOUTS
 
 export function validateProxies(global: GlobalDraft, proxies: readonly ProxyDraft[], diags: Diagnostic[]): void {
   checkHttpReferences(global, proxies, diags);
+  checkStickReferences(proxies, diags);
   const backends = new Map<string, ProxyDraft>();
   for (const p of proxies) if (hasBackend(p.kind)) backends.set(p.name, p);
   const bound: Bound = new Map();

@@ -205,7 +205,7 @@ backend app
   assert.deepEqual(harmless.diagnostics.map((d) => d.line), [8, 9, 12]);
   for (const [line, pattern] of [
     ['compression algo gzip', /'compression' is not supported by handoff: response compression/],
-    ['stick-table type ip size 1m', /'stick-table' is not supported by handoff: stick tables/],
+    ['stick on src', /'stick' is not supported by handoff: stickiness rules/],
     ['cookie SRV insert', /'cookie' is not supported by handoff: cookie-based persistence/],
     ['option originalto', /'option originalto' is not supported by handoff/],
     ['server s2 127.0.0.1:9001 send-proxy-v2-ssl', /server option 'send-proxy-v2-ssl' is not supported/],
@@ -410,10 +410,10 @@ test('an ACL used before its declaration or an unsupported fetch is an error', (
     /no such ACL: 'later'/,
   );
   expectOne(
-    compile(`${HTTP_DEFAULTS}frontend web\n    bind *:80\n    acl busy sc0_conn_rate gt 10\n    default_backend app\n${BACKEND}`),
+    compile(`${HTTP_DEFAULTS}frontend web\n    bind *:80\n    acl busy sc0_http_fail_rate gt 10\n    default_backend app\n${BACKEND}`),
     'error',
     8,
-    /acl 'busy': sample fetch 'sc0_conn_rate' is not supported by handoff/,
+    /acl 'busy': sample fetch 'sc0_http_fail_rate' is not supported by handoff/,
   );
 });
 

@@ -148,7 +148,7 @@ test('http-response and http-after-response actions; sides are checked', () => {
 
 test('what handoff cannot do is an error naming it; what changes nothing is a warning', () => {
   for (const [line, pattern] of [
-    ['http-request track-sc0 src', /'http-request track-sc0' is not supported by handoff: stick counters/],
+    ['http-request sc-add-gpc(0,0) 1', /'http-request sc-add-gpc\(0,0\)' is not supported by handoff: stick counters/],
     ['http-request set-src hdr(x-forwarded-for)', /rewriting the client address/],
     ['http-request use-service lua.hello', /'http-request use-service lua.hello' is not supported by handoff: Lua/],
     ['http-request use-service', /'use-service' expects a service name/],

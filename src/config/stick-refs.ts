@@ -1,0 +1,17 @@
+// The tables `track-scN` rules name (their own proxy's when no `table T` is given) must exist.
+import type { ProxyDraft } from './draft.ts';
+import { diagnostic } from './diagnostics.ts';
+import type { Diagnostic } from './model.ts';
+
+export function checkStickReferences(proxies: readonly ProxyDraft[], diags: Diagnostic[]): void {
+  const tables = new Set(proxies.flatMap((p) => (p.stickTable === undefined ? [] : [p.name])));
+  for (const p of proxies) {
+    for (const r of p.httpRequest) {
+      if (r.action !== 'track-sc' || tables.has(r.table)) continue;
+      const own = r.table === p.name;
+      diags.push(diagnostic('error', r.loc, own
+        ? `'http-request track-sc${r.slot}': ${p.kind} '${p.name}' has no stick-table (declare one, e.g. 'stick-table type ip size 100k expire 30s store http_req_rate(10s)', or name another proxy's with 'table <name>')`
+        : `'http-request track-sc${r.slot}': unable to find table '${r.table}' (no proxy of that name declares a stick-table)`));
+    }
+  }
+}
