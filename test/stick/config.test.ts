@@ -41,3 +41,7 @@ test('track-sc of a proxy without a table, or of an unknown table, is an error',
   assert.match(errors(fe('    http-request track-sc0 src table nope'))[0] ?? '', /unable to find table 'nope'/);
   assert.match(errors(fe('    http-request track-sc3 src'))[0] ?? '', /stick counters/);
 });
+
+test('tcp-request track-sc is a clear error until tcp sessions track', () => {
+  assert.match(errors(fe('    tcp-request connection track-sc0 src', '    stick-table type ip size 1k\n'))[0] ?? '', /'tcp-request connection track-sc0' is not supported by handoff yet: .*'http-request track-sc0'/);
+});

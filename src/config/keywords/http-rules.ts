@@ -136,6 +136,8 @@ export const proxyKeywords: ProxyKeyword[] = [
     sections: FRONTEND_ONLY,
     parse(ctx) {
       if (ctx.args[0] === 'connection' && ctx.args[1] === 'expect-proxy') return parseExpectProxy(ctx);
+      const track = ctx.args.find((w) => /^(track-sc\d|sc-)/.test(w));
+      if (track !== undefined) return ctx.error(`'tcp-request ${ctx.args[0] ?? ''} ${track}' is not supported by handoff yet: stick counters are tracked by 'http-request ${track}' (http mode); refusing to run without them`);
       const deny = ctx.args.some((w) => w === 'reject' || w === 'silent-drop');
       if (deny) return ctx.error(`'tcp-request ${ctx.args.join(' ')}' is not supported by handoff; refusing to run without the access control it expresses`);
       ctx.warn(`'tcp-request ${ctx.args[0] ?? ''}' is not supported by handoff, ignored`);
