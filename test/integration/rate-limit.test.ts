@@ -16,6 +16,8 @@ defaults
   timeout server 10s
 frontend fe
   bind 127.0.0.1:${port}
+  log stdout format raw local0
+  log-format "served-by %pid %ST"
   stick-table type ip size 100k expire 60s store http_req_rate(60s),conn_cur,http_req_cnt
   http-request track-sc0 src
   http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }
@@ -61,10 +63,13 @@ async function withProxy(workers: number, fn: (h: Handoff, port: number) => Prom
 
 for (const workers of [1, 2]) {
   test(`the 101st request in the window is refused with ${workers} worker(s)`, { timeout: 60_000 }, async () => {
-    await withProxy(workers, async (_h, port) => {
+    await withProxy(workers, async (h, port) => {
       const first = await statuses(port, 100);
       assert.deepEqual(first.filter((s) => s !== 200), [], 'the first 100 pass');
       assert.equal(await get(port), 429, 'the 101st is refused');
+      await new Promise((r) => setTimeout(r, 200));
+      const pids = new Set([...h.output().matchAll(/served-by (\d+) 200/g)].map((m) => m[1]));
+      assert.equal(pids.size, workers, `the connections reached ${workers} worker(s): ${[...pids].join(' ')}`);
     });
   });
 }
