@@ -756,7 +756,8 @@ function finish(x: Exchange): void {
   if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
   dequeue(x);
   countExchange(x, x.status, bin, bout);
-  if (x.stick !== undefined) endTracking(x, bin, bout, x.status >= 400 && x.status < 500);
+  // HAProxy counts a server's 4xx as an HTTP error, not its own answers (deny, return).
+  if (x.stick !== undefined) endTracking(x, bin, bout, x.upstreamStarted && x.status >= 400 && x.status < 500);
   countTimes(x);
   if (x.fe.latency !== undefined) countLatency(x);
   if (x.fe.log !== undefined && !x.silent) writeLog(x.fe, requestRecord(x, x.status, bin, bout));

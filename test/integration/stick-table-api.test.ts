@@ -86,3 +86,56 @@ test('show/set/clear table answer as HAProxy 2.6 does', { skip: haproxyMissing()
     await h.exited;
   }
 });
+
+function countingConfig(port: number, socket: string): string {
+  return `global
+  stats socket ${socket} level admin
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend fe
+  bind 127.0.0.1:${port}
+  stick-table type ip size 100k expire 60s store conn_cnt,conn_cur,conn_rate(10s),sess_cnt,http_req_cnt,http_err_cnt,gpc0,gpt0
+  http-request track-sc0 src
+  http-request sc-inc-gpc0(0) if { path /inc }
+  http-request sc-set-gpt0(0) 42 if { path /gpt }
+  http-request return status 404 if { path /nf }
+  http-request return status 200 content-type text/plain string "hello"
+`;
+}
+
+/** Requests on new connections and two on one kept-alive connection. */
+async function traffic(port: number): Promise<void> {
+  for (const p of ['/', '/nf', '/inc', '/gpt']) await new Promise<void>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => (res.resume(), res.on('end', () => resolve()))).on('error', reject);
+  });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (const p of ['/inc', '/x']) await new Promise<void>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: p, agent }, (res) => (res.resume(), res.on('end', () => resolve()))).on('error', reject);
+  });
+  agent.destroy();
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+test('tracking counts connections, requests, gpc0 and gpt0 as HAProxy 2.6 does', { skip: haproxyMissing() }, async () => {
+  const dir = tempDir('handoff-stick-count-');
+  const [hport, port] = [await freePort(), await freePort()];
+  const hsock = path.join(dir, 'haproxy.sock');
+  const socket = path.join(dir, 'stats.sock');
+  fs.writeFileSync(path.join(dir, 'haproxy.cfg'), countingConfig(hport, hsock));
+  const hap = await startHaproxy(path.join(dir, 'haproxy.cfg'), hsock);
+  const h = await startHandoff(dir, countingConfig(port, socket));
+  try {
+    await traffic(hport);
+    await traffic(port);
+    const theirs = normal(await haproxyCommand(hsock, 'show table fe'));
+    assert.match(theirs, /gpt0=42 gpc0=2 conn_cnt=6 conn_rate\(10000\)=6 conn_cur=0 sess_cnt=0 http_req_cnt=6 http_err_cnt=0/);
+    assert.equal(normal(await haproxyCommand(socket, 'show table fe')), theirs);
+  } finally {
+    await hap?.stop();
+    h.kill();
+    await h.exited;
+  }
+});

@@ -40,7 +40,8 @@ export function parseScAction(rep: Reporter, word: string, args: readonly string
   const slot = slotOf(rep, word, m[2]);
   if (slot === undefined) return undefined;
   if (m[1] === 'sc-set-gpt0') {
-    const v = args.length === 1 ? parseSample(args[0] as string) : undefined;
+    const text = args[0] ?? '';
+    const v = args.length === 1 ? parseSample(/^-?\d+$/.test(text) ? `int(${text})` : text) : undefined;
     if (v === undefined || !v.ok) return void rep.error(`'${word}' expects one value (an integer or a sample expression)`);
     return { action: 'sc-set-gpt0', slot, value: v.value.sample };
   }
