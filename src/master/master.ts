@@ -115,7 +115,10 @@ export function createMaster(opts: MasterOptions): Master {
     ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
     ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     onReport: (cohort, w, msg) => onReport(parts, cohort, w, msg),
-    onGone: (w) => counters.forget(w.pid),
+    onGone: (w) => {
+      counters.forget(w.pid);
+      stick.forget(w.pid);
+    },
   });
   const dynamic = createDynamic({ current: () => supervisor.current(), cohorts: () => supervisor.cohorts(), runtime, health, broadcast: (m) => supervisor.broadcast(m), broadcastServers, log });
   const settings = createServerSettings({ config: () => supervisor.current()?.config, runtime, health, broadcast: (m) => supervisor.broadcast(m), broadcastServers, states: serverStates, stats: () => stats(parts) });
@@ -195,12 +198,12 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
       p.dynamic.answered(msg);
       break;
     case 'stick-track': {
-      const entry = p.stick.track(msg.table, msg.key, msg.events);
+      const entry = p.stick.track(w.pid, msg.table, msg.key, msg.events);
       w.send(entry === undefined ? { type: 'stick-entry', requestId: msg.requestId } : { type: 'stick-entry', requestId: msg.requestId, entry });
       break;
     }
     case 'stick-update':
-      p.stick.update(msg.table, msg.key, msg.update);
+      p.stick.update(w.pid, msg.table, msg.key, msg.update);
       break;
     default:
       break;

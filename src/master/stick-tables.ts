@@ -1,7 +1,7 @@
 // The stick tables of the whole proxy, held by the master: one table per `stick-table` line,
 // kept across reloads of both kinds (same name and key type: entries kept) and worker
 // replacements. Workers track over IPC (src/worker/stick-client.ts); the runtime API reads here.
-import { createTable, lookup, redefine, snapshot, track, update, type StickTable, type StickTableAccess } from '../stick/table.ts';
+import { createTable, lookup, purge, redefine, snapshot, track, update, type StickTable, type StickTableAccess } from '../stick/table.ts';
 import { tableKey } from '../stick/keys.ts';
 import type { StickSnapshot, StickTableDef, StickTrackEvents, StickUpdate } from '../stick/types.ts';
 
@@ -10,12 +10,24 @@ export interface StickTables extends StickTableAccess {
   prepare(defs: readonly StickTableDef[] | undefined): void;
   /** The configuration serving now: tables it no longer declares go. */
   keepOnly(defs: readonly StickTableDef[] | undefined): void;
-  track(table: string, rawKey: string, ev: StickTrackEvents): StickSnapshot | undefined;
-  update(table: string, rawKey: string, u: StickUpdate): void;
+  /** `owner`: the worker's pid, whose trackers are released if it dies holding them. */
+  track(owner: number, table: string, rawKey: string, ev: StickTrackEvents): StickSnapshot | undefined;
+  update(owner: number, table: string, rawKey: string, u: StickUpdate): void;
+  /** A worker is gone: the trackers it held end (conn_cur down, the entries may expire). */
+  forget(owner: number): void;
 }
 
 export function createStickTables(now: () => number = Date.now): StickTables {
   const tables = new Map<string, StickTable>();
+  // Trackers held per worker: `table\0key` → count.
+  const held = new Map<number, Map<string, number>>();
+  const hold = (owner: number, id: string, n: number): void => {
+    const m = held.get(owner) ?? new Map<string, number>();
+    held.set(owner, m);
+    const v = (m.get(id) ?? 0) + n;
+    if (v <= 0) m.delete(id);
+    else m.set(id, v);
+  };
   return {
     prepare(defs) {
       for (const def of defs ?? []) {
@@ -28,20 +40,36 @@ export function createStickTables(now: () => number = Date.now): StickTables {
       const names = new Set((defs ?? []).map((d) => d.name));
       for (const name of [...tables.keys()]) if (!names.has(name)) tables.delete(name);
     },
-    track(table, rawKey, ev) {
+    track(owner, table, rawKey, ev) {
       const t = tables.get(table);
       const key = t === undefined ? undefined : tableKey(t.def, rawKey);
       if (t === undefined || key === undefined) return undefined;
       const at = now();
       const e = track(t, key, at, ev);
+      if (e !== undefined && ev.conn) hold(owner, `${table}\0${key}`, 1);
       return e === undefined ? undefined : snapshot(t, e, at);
     },
-    update(table, rawKey, u) {
+    update(owner, table, rawKey, u) {
       const t = tables.get(table);
       const key = t === undefined ? undefined : tableKey(t.def, rawKey);
-      if (t !== undefined && key !== undefined && lookup(t, key, now()) !== undefined) update(t, key, now(), u);
+      if (t === undefined || key === undefined) return;
+      if (u.release === true) hold(owner, `${table}\0${key}`, -1);
+      if (lookup(t, key, now()) !== undefined) update(t, key, now(), u);
     },
-    get: (name) => tables.get(name),
+    forget(owner) {
+      const m = held.get(owner);
+      held.delete(owner);
+      for (const [id, n] of m ?? []) {
+        const [table, key] = id.split('\0') as [string, string];
+        const t = tables.get(table);
+        for (let i = 0; i < n && t !== undefined; i++) update(t, key, now(), { release: true });
+      }
+    },
+    get(name) {
+      const t = tables.get(name);
+      if (t !== undefined) purge(t, now());
+      return t;
+    },
     all: () => [...tables.values()],
     key(name, raw) {
       const t = tables.get(name);
