@@ -108,6 +108,16 @@ export type WorkerQuery =
 /** HAProxy's result of a stats page action, shown by the page as `;st=CODE`. */
 export type StatsAdminCode = 'DONE' | 'PART' | 'NONE' | 'ERRP' | 'DENY' | 'EXCD' | 'IVAL' | 'UNKN';
 
+/** One operation on a master-held stick table: a tracker starts (answered), or what it adds / its end. */
+export type StickOp =
+  | { op: 'track'; requestId: number; table: string; key: string; events: StickTrackEvents }
+  | { op: 'update'; table: string; key: string; update: StickUpdate };
+
+export interface StickAnswer {
+  requestId: number;
+  entry?: StickSnapshot;
+}
+
 export type MasterToWorker =
   | {
       type: 'init';
@@ -156,8 +166,8 @@ export type MasterToWorker =
   | { type: 'counters-request'; requestId: number }
   /** `clear counters`: the worker's maxima (`smax`, `qmax`, `*time_max`) start again from now. */
   | { type: 'clear-counters' }
-  /** The entry a `stick-track` tracked, its values after counting (undefined: no such table, or full). */
-  | { type: 'stick-entry'; requestId: number; entry?: StickSnapshot };
+  /** Answers to a `stick-ops` batch's tracks: each entry's values after counting (none: no such table, or full). */
+  | { type: 'stick-entries'; answers: StickAnswer[] };
 
 export type WorkerToMaster =
   | { type: 'ready'; generation: number; index: number; pid: number }
@@ -190,10 +200,8 @@ export type WorkerToMaster =
   | { type: 'listener-request'; key: string }
   /** Answer to `admin-query`: the sessions listed, or how many were concerned (ended, open, paused). */
   | { type: 'admin-answer'; requestId: number; sessions?: SessionLine[]; count: number }
-  /** A tracker starts on an entry of a master-held stick table (answered by `stick-entry`). */
-  | { type: 'stick-track'; requestId: number; table: string; key: string; events: StickTrackEvents }
-  /** What a tracker adds to its entry, or its end; not answered. */
-  | { type: 'stick-update'; table: string; key: string; update: StickUpdate };
+  /** Stick-table operations of one event-loop turn, in order (tracks answered by `stick-entries`). */
+  | { type: 'stick-ops'; ops: StickOp[] };
 
 export function isWorkerToMaster(value: unknown): value is WorkerToMaster {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

@@ -197,14 +197,11 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
     case 'admin-answer':
       p.dynamic.answered(msg);
       break;
-    case 'stick-track': {
-      const entry = p.stick.track(w.pid, msg.table, msg.key, msg.events);
-      w.send(entry === undefined ? { type: 'stick-entry', requestId: msg.requestId } : { type: 'stick-entry', requestId: msg.requestId, entry });
+    case 'stick-ops': {
+      const answers = p.stick.apply(w.pid, msg.ops);
+      if (answers.length > 0) w.send({ type: 'stick-entries', answers });
       break;
     }
-    case 'stick-update':
-      p.stick.update(w.pid, msg.table, msg.key, msg.update);
-      break;
     default:
       break;
   }

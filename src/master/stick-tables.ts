@@ -4,6 +4,7 @@
 import { createTable, lookup, purge, redefine, snapshot, track, update, type StickTable, type StickTableAccess } from '../stick/table.ts';
 import { tableKey } from '../stick/keys.ts';
 import type { StickSnapshot, StickTableDef, StickTrackEvents, StickUpdate } from '../stick/types.ts';
+import type { StickAnswer, StickOp } from '../ipc/messages.ts';
 
 export interface StickTables extends StickTableAccess {
   /** Tables of a configuration about to serve: new ones created, changed ones redefined. */
@@ -13,6 +14,8 @@ export interface StickTables extends StickTableAccess {
   /** `owner`: the worker's pid, whose trackers are released if it dies holding them. */
   track(owner: number, table: string, rawKey: string, ev: StickTrackEvents): StickSnapshot | undefined;
   update(owner: number, table: string, rawKey: string, u: StickUpdate): void;
+  /** A worker's batch, in order: the answers to its tracks. */
+  apply(owner: number, ops: readonly StickOp[]): StickAnswer[];
   /** A worker is gone: the trackers it held end (conn_cur down, the entries may expire). */
   forget(owner: number): void;
 }
@@ -55,6 +58,18 @@ export function createStickTables(now: () => number = Date.now): StickTables {
       if (t === undefined || key === undefined) return;
       if (u.release === true) hold(owner, `${table}\0${key}`, -1);
       if (lookup(t, key, now()) !== undefined) update(t, key, now(), u);
+    },
+    apply(owner, ops) {
+      const answers: StickAnswer[] = [];
+      for (const o of ops) {
+        if (o.op === 'update') {
+          this.update(owner, o.table, o.key, o.update);
+          continue;
+        }
+        const entry = this.track(owner, o.table, o.key, o.events);
+        answers.push(entry === undefined ? { requestId: o.requestId } : { requestId: o.requestId, entry });
+      }
+      return answers;
     },
     forget(owner) {
       const m = held.get(owner);

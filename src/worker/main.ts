@@ -315,8 +315,8 @@ process.on('message', (msg: unknown, handle: unknown) => {
     case 'clear-counters':
       counters.clearMaxima();
       break;
-    case 'stick-entry':
-      stickClient.answered(msg.requestId, msg.entry);
+    case 'stick-entries':
+      for (const a of msg.answers) stickClient.answered(a.requestId, a.entry);
       break;
   }
 });

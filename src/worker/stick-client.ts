@@ -1,9 +1,9 @@
 // The worker's side of the stick tables the master holds (src/master/stick-tables.ts): a
-// tracking is one round trip (`stick-track` → `stick-entry`), so every worker counts on the same
+// tracking is one round trip (a `stick-ops` batch → `stick-entries`), so every worker counts on the same
 // entry and a rate read after tracking includes every request of every worker up to this one;
 // what follows (the tracker's end, errors, bytes, gpc) is sent without waiting.
 import type { StickSnapshot, StickTrackEvents, StickUpdate } from '../stick/types.ts';
-import type { WorkerToMaster } from '../ipc/messages.ts';
+import type { StickOp, WorkerToMaster } from '../ipc/messages.ts';
 
 export interface StickClient {
   track(table: string, key: string, ev: StickTrackEvents): Promise<StickSnapshot | undefined>;
@@ -18,6 +18,17 @@ const ANSWER_TIMEOUT_MS = 1000;
 export function createStickClient(send: (msg: WorkerToMaster) => void): StickClient {
   const pending = new Map<number, (entry: StickSnapshot | undefined) => void>();
   let nextId = 1;
+  // The operations of one event-loop turn go in one message, in order.
+  let ops: StickOp[] = [];
+  const flush = (): void => {
+    const batch = ops;
+    ops = [];
+    send({ type: 'stick-ops', ops: batch });
+  };
+  const queue = (op: StickOp): void => {
+    if (ops.length === 0) setImmediate(flush);
+    ops.push(op);
+  };
   return {
     track(table, key, ev) {
       const requestId = nextId++;
@@ -31,11 +42,11 @@ export function createStickClient(send: (msg: WorkerToMaster) => void): StickCli
           clearTimeout(timer);
           resolve(entry);
         });
-        send({ type: 'stick-track', requestId, table, key, events: ev });
+        queue({ op: 'track', requestId, table, key, events: ev });
       });
     },
     update(table, key, u) {
-      send({ type: 'stick-update', table, key, update: u });
+      queue({ op: 'update', table, key, update: u });
     },
     answered(requestId, entry) {
       const done = pending.get(requestId);
