@@ -5,6 +5,9 @@ import type { HttpRule } from '../config/model.ts';
 import type { StickDataName, StickSnapshot, StickTrackEvents } from '../stick/types.ts';
 import { compileSample, type SampleContext, type SampleValue } from './sample.ts';
 import { toStr } from './match.ts';
+import { SC_FETCHES } from '../config/sample.ts';
+
+const STICK_FETCH: ReadonlySet<string> = new Set(SC_FETCHES);
 
 type TrackRule = Extract<HttpRule, { action: 'track-sc' }>;
 type ScRule = Extract<HttpRule, { action: 'sc-inc-gpc' | 'sc-set-gpt0' }>;
@@ -103,7 +106,9 @@ export function stickFetch(fetch: string, args: readonly string[]): ((x: SampleC
       return e === undefined ? undefined : fetch === 'table_cnt' ? e.used : e.size - e.used;
     };
   }
-  if (fetch.startsWith('sc_')) return (x) => readData(x, slotEntry(x, args[0], args[1]), fetch.slice(3));
-  if (fetch.startsWith('src_')) return (x) => readData(x, srcEntry(x, args[0]), fetch.slice(4));
+  const sc = fetch.startsWith('sc_') ? fetch.slice(3) : undefined;
+  if (sc !== undefined && STICK_FETCH.has(sc)) return (x) => readData(x, slotEntry(x, args[0], args[1]), sc);
+  const src = fetch.startsWith('src_') ? fetch.slice(4) : undefined;
+  if (src !== undefined && STICK_FETCH.has(src)) return (x) => readData(x, srcEntry(x, args[0]), src);
   return undefined;
 }
