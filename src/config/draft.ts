@@ -148,6 +148,8 @@ export interface ProxyDraft {
   disabled?: boolean;
   /** `stick-table` (keywords/stick.ts). */
   stickTable?: StickTableDef;
+  /** `tcp-request content track-sc*` lines of an http proxy: the first http-request rules (keywords/stick.ts). */
+  contentTracks?: HttpRule[];
   mode: Mode;
   modeLoc?: Location;
   binds: BindDraft[];

@@ -6,6 +6,9 @@ import type { Diagnostic } from './model.ts';
 export function checkStickReferences(proxies: readonly ProxyDraft[], diags: Diagnostic[]): void {
   const tables = new Set(proxies.flatMap((p) => (p.stickTable === undefined ? [] : [p.name])));
   for (const p of proxies) {
+    if (p.mode === 'tcp') {
+      for (const r of p.contentTracks ?? []) diags.push(diagnostic('error', r.loc, `'tcp-request content track-sc*' in tcp ${p.kind} '${p.name}' is not supported by handoff yet: stick counters are tracked for HTTP requests only; refusing to run without them`));
+    }
     for (const r of p.httpRequest) {
       if (r.action !== 'track-sc' || tables.has(r.table)) continue;
       const own = r.table === p.name;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startBackends, startHandoff, freePort, tempDir, type Handoff } from '../helpers/proxy.ts';
 
-function config(port: number, backend: number): string {
+function config(port: number, backend: number, track = 'http-request track-sc0 src'): string {
   return `global
   stats timeout 5s
 defaults
@@ -19,7 +19,7 @@ frontend fe
   log stdout format raw local0
   log-format "served-by %pid %ST"
   stick-table type ip size 100k expire 60s store http_req_rate(60s),conn_cur,http_req_cnt
-  http-request track-sc0 src
+  ${track}
   http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }
   default_backend be
 backend be
@@ -47,11 +47,11 @@ async function statuses(port: number, n: number, parallel = 4): Promise<number[]
   return out;
 }
 
-async function withProxy(workers: number, fn: (h: Handoff, port: number) => Promise<void>): Promise<void> {
+async function withProxy(workers: number, fn: (h: Handoff, port: number) => Promise<void>, track?: string): Promise<void> {
   const backends = await startBackends(1);
   const dir = tempDir('handoff-rate-');
   const port = await freePort();
-  const h = await startHandoff(dir, config(port, backends.ports[0] as number), ['--workers', String(workers)]);
+  const h = await startHandoff(dir, config(port, backends.ports[0] as number, track), ['--workers', String(workers)]);
   try {
     await fn(h, port);
   } finally {
@@ -93,3 +93,10 @@ for (const step of ['reload', 'reload full', 'kill a worker'] as const) {
     });
   });
 }
+
+test('tcp-request content track-sc0 src in an http frontend counts each request (2 workers)', { timeout: 60_000 }, async () => {
+  await withProxy(2, async (_h, port) => {
+    assert.deepEqual((await statuses(port, 100)).filter((s) => s !== 200), []);
+    assert.equal(await get(port), 429);
+  }, 'tcp-request content track-sc0 src');
+});

@@ -45,3 +45,11 @@ test('track-sc of a proxy without a table, or of an unknown table, is an error',
 test('tcp-request track-sc is a clear error until tcp sessions track', () => {
   assert.match(errors(fe('    tcp-request connection track-sc0 src', '    stick-table type ip size 1k\n'))[0] ?? '', /'tcp-request connection track-sc0' is not supported by handoff yet: .*'http-request track-sc0'/);
 });
+
+test('tcp-request content track-sc in an http proxy runs before the http-request rules; in a tcp one it is an error', () => {
+  const r = fe('    http-request set-var(txn.x) str(1)\n    tcp-request content track-sc0 src table be if { src 10.0.0.0/8 }', '    stick-table type ip size 1k\n');
+  assert.deepEqual(errors(r), []);
+  assert.deepEqual(r.config?.frontends[0]?.http.httpRequest.map((x) => x.action), ['track-sc', 'set-var']);
+  const tcp = compile(`${HTTP_DEFAULTS}frontend fe\n    mode tcp\n    bind 127.0.0.1:8080\n    stick-table type ip size 1k\n    tcp-request content track-sc0 src\n    default_backend be\nbackend be\n    mode tcp\n    server s1 127.0.0.1:9000\n`);
+  assert.match(errors(tcp).join('\n'), /'tcp-request content track-sc\*' in tcp frontend 'fe' is not supported/);
+});

@@ -1,6 +1,7 @@
 // The rule lists of a proxy: `http-request`, `http-response`, `http-after-response` (their
 // actions are in http-actions.ts), `redirect`, and the pre-2.1 `reqadd` / `rspadd` / `reqdel`.
 // Each line becomes one rule of its list, in declaration order.
+import { parseContentTrack } from './stick.ts';
 import type { Condition, HeaderRule, HttpRule } from '../model.ts';
 import type { ProxyDraft } from '../draft.ts';
 import type { SampleWhere } from '../sample.ts';
@@ -136,6 +137,7 @@ export const proxyKeywords: ProxyKeyword[] = [
     sections: FRONTEND_ONLY,
     parse(ctx) {
       if (ctx.args[0] === 'connection' && ctx.args[1] === 'expect-proxy') return parseExpectProxy(ctx);
+      if (ctx.args[0] === 'content' && /^track-sc[0-2]$/.test(ctx.args[1] ?? '')) return parseContentTrack(ctx);
       const track = ctx.args.find((w) => /^(track-sc\d|sc-)/.test(w));
       if (track !== undefined) return ctx.error(`'tcp-request ${ctx.args[0] ?? ''} ${track}' is not supported by handoff yet: stick counters are tracked by 'http-request ${track}' (http mode); refusing to run without them`);
       const deny = ctx.args.some((w) => w === 'reject' || w === 'silent-drop');

@@ -3,6 +3,8 @@
 import { isRate, STICK_DATA, type StickDataName, type StickKeyType, type StickStore, type StickTableDef } from '../../stick/types.ts';
 import { parseInteger, parseSize, parseTime } from '../units.ts';
 import { PROXIES_ONLY, type ProxyContext, type ProxyKeyword } from './types.ts';
+import { ruleCondition } from './rule-condition.ts';
+import { parseTrack } from './stick-actions.ts';
 
 const TYPES: readonly StickKeyType[] = ['ip', 'ipv6', 'integer', 'string', 'binary'];
 
@@ -97,3 +99,20 @@ export const proxyKeywords: ProxyKeyword[] = [
     },
   },
 ];
+
+/**
+ * `tcp-request content track-scN KEY [table T] [if|unless COND]` in an http proxy: HAProxy runs
+ * it for each request before the http-request rules and then counts the request on it, which
+ * is what an http-request track-sc placed first does; a tcp proxy's is refused (validate).
+ */
+export function parseContentTrack(ctx: ProxyContext): void {
+  const split = ruleCondition(ctx, ctx.args.slice(2));
+  const word = ctx.args[1] ?? '';
+  if (split === undefined) return;
+  const action = parseTrack(ctx, word, split.head, ctx.proxy.name, 'request');
+  if (action === undefined) return;
+  const rule = { ...action, ...(split.cond === undefined ? {} : { cond: split.cond }), loc: ctx.loc };
+  const tracks = (ctx.proxy.contentTracks ??= []);
+  ctx.proxy.httpRequest.splice(tracks.length, 0, rule);
+  tracks.push(rule);
+}
