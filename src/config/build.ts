@@ -370,6 +370,9 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
     name: p.name,
     mode: p.mode,
     balance: p.balance,
+    balanceOptions: p.balanceOptions,
+    hashType: p.hashType,
+    persist: p.persist,
     // A server without a port has an error validation reported: no Config is loaded.
     servers: p.servers.map((s) => serverModel(p.name, s, s.port ?? 0)),
     retries: p.retries,
@@ -386,6 +389,7 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
     loc: p.loc,
   };
   if (p.forwardForHeader !== undefined) be.forwardForHeader = p.forwardForHeader;
+  if (p.cookie !== undefined) be.cookie = p.cookie;
   if (p.loadServerState !== undefined) be.loadServerState = p.loadServerState;
   if (p.serverStateFileName !== undefined) be.serverStateFileName = p.serverStateFileName;
   return be;
@@ -422,6 +426,7 @@ export function serverModel(backend: string, s: ServerDraft, port: number): Serv
   if (s.sendProxy !== undefined) server.sendProxy = s.sendProxy;
   if (s.proxyV2Authority === true) server.proxyV2Authority = true;
   if (s.checkSendProxy === true) server.checkSendProxy = true;
+  if (s.cookie !== undefined) server.cookie = s.cookie;
   return server;
 }
 

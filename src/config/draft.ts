@@ -2,7 +2,7 @@
 // checks the drafts and resolves what needs the whole configuration (TLS defaults), and build.ts
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type {
-  BalanceAlgorithm, Condition, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
+  BalanceAlgorithm, BalanceOptions, Condition, CookiePersistence, HashType, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
   Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
 } from './model.ts';
 import type { CheckHttpSend, CheckKind, CheckRule } from './health-model.ts';
@@ -181,6 +181,10 @@ export interface ProxyDraft {
   serverStateFileName?: string;
   stats: StatsDraft;
   balance: BalanceAlgorithm;
+  balanceOptions: BalanceOptions;
+  hashType: HashType;
+  cookie?: CookiePersistence;
+  persist: boolean;
   servers: ServerDraft[];
   defaultServer: ServerParams;
   /** Health-check lines as written; validation resolves them into `healthCheck`. */
@@ -259,6 +263,9 @@ export function builtinDefaults(loc: Location): ProxyDraft {
     errorfiles: {},
     stats: { enabled: false, auth: [] },
     balance: 'roundrobin',
+    balanceOptions: {},
+    hashType: { method: 'map-based', fn: 'sdbm', avalanche: false },
+    persist: false,
     defaultServer: {
       check: false, inter: 2000, rise: 2, fall: 3, weight: 1, backup: false, disabled: false,
       observe: 'none', errorLimit: 10, onError: 'fail-check',

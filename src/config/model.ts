@@ -436,7 +436,53 @@ export interface Frontend {
   loc: Location;
 }
 
-export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'source' | 'first' | 'random';
+export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'source' | 'first' | 'random' | 'uri' | 'url_param' | 'hdr';
+
+/** The arguments of `balance uri|url_param|hdr|random`, as written. */
+export interface BalanceOptions {
+  /** `uri len N`: hash at most N characters. */
+  uriLen?: number;
+  /** `uri depth N`: hash up to the Nth slash. */
+  uriDepth?: number;
+  /** `uri whole`: the query string is hashed too. */
+  uriWhole?: boolean;
+  /** `uri path-only`: the hash starts at the first '/' of the path (not an absolute URI's authority). */
+  uriPathOnly?: boolean;
+  /** `url_param NAME`. */
+  param?: string;
+  /** `hdr(NAME)`, lower case. */
+  header?: string;
+  /** `hdr(NAME) use_domain_only`: the domain part before the TLD only. */
+  domainOnly?: boolean;
+  /** `random(N)`: the least loaded of N draws (default 2, as HAProxy). */
+  draws?: number;
+}
+
+/** `hash-type METHOD [FUNCTION] [avalanche]`. */
+export interface HashType {
+  method: 'map-based' | 'consistent';
+  fn: 'sdbm' | 'djb2' | 'wt6' | 'crc32';
+  avalanche: boolean;
+}
+
+/** `cookie NAME [rewrite|insert|prefix] …`: cookie persistence of a backend. */
+export interface CookiePersistence {
+  name: string;
+  /** No mode word: passive (the application sets the cookie itself). */
+  mode: 'passive' | 'rewrite' | 'insert' | 'prefix';
+  indirect: boolean;
+  nocache: boolean;
+  postonly: boolean;
+  preserve: boolean;
+  httponly: boolean;
+  secure: boolean;
+  domains: string[];
+  /** Seconds, 0: none. */
+  maxidle: number;
+  maxlife: number;
+  /** `attr VALUE`, each appended to the inserted cookie. */
+  attrs: string[];
+}
 
 export interface Server {
   /** Stable identity across reloads: `backend/server`. Health and counters are keyed by it. */
@@ -485,6 +531,8 @@ export interface Server {
   proxyV2Authority?: true;
   /** `check-send-proxy`: checks start with a PROXY header even without `send-proxy`. */
   checkSendProxy?: true;
+  /** `cookie VALUE`: the value of the persistence cookie that designates this server. */
+  cookie?: string;
   loc: Location;
 }
 
@@ -510,6 +558,12 @@ export interface Backend {
   name: string;
   mode: Mode;
   balance: BalanceAlgorithm;
+  balanceOptions: BalanceOptions;
+  hashType: HashType;
+  /** `cookie …`: absent without cookie persistence. */
+  cookie?: CookiePersistence;
+  /** `option persist`: a cookie naming a DOWN server still sends the request there. */
+  persist: boolean;
   servers: Server[];
   retries: number;
   /** `retry-on` (HTTP mode; `mode tcp` retries connection failures only). Default: conn-failure. */

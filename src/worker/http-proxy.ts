@@ -33,6 +33,8 @@ import { classifyUpstreamError, decideRetry, isReplayable, nextServer, spendRetr
 import { healthyStatus, observe } from './passive-health.ts';
 import type { Shutdown } from './server-sessions.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
+import { persistRequest, persistResponse, withCookieFlags, type CookieState } from './persistence.ts';
+import { balanceKey } from './balance-key.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
@@ -88,6 +90,8 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   be: BackendRuntime | undefined = undefined;
   srv: ServerRuntime | undefined = undefined;
   tried: Set<ServerRuntime> | undefined = undefined;
+  /** Cookie persistence of the backend (`cookie`): what the request's cookie said, until the response. */
+  cookie: CookieState<ServerRuntime> | undefined = undefined;
   /** RetryState: retries counted against `retries`, and the one stale-connection retry. */
   retries = 0;
   staleRetried = false;
@@ -425,7 +429,9 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
 
 function chooseServer(x: Exchange): boolean {
   const be = x.be as BackendRuntime;
-  const srv = be.pick({ clientIp: x.conn.clientIp });
+  const b = be.backend;
+  if (b.cookie !== undefined) x.cookie = persistRequest(b.cookie, be.servers, b.persist, x.upstreamHeaders, Math.floor(Date.now() / 1000));
+  const srv = x.cookie?.direct ?? be.pick({ clientIp: x.conn.clientIp, hashKey: balanceKey(b, x) });
   if (srv === undefined) {
     sendError(x, 503, 'SC--');
     return false;
@@ -532,7 +538,7 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, err: Partial<UpstreamEr
   // A reused connection closed before any answer is the keep-alive race, not evidence against the server.
   if (!(failure.kind === 'empty-response' && failure.reused)) observe(srv, conn ? 'l4-error' : 'l7-error', `${OBSERVED[failure.kind]} (${code})`, report);
   const replayable = isReplayable(x.method, x.hasBody);
-  const decision = decideRetry(be.backend, failure, x, { replayable, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
+  const decision = decideRetry(be.backend, failure, x, { replayable, serverUsable: srv.usable, usableActive: usableActive(be.servers), direct: x.cookie?.direct === srv });
   // The stale kept-alive connection (the server closed it as we reused it) is not the server's error.
   const stale = decision.retry && !decision.counted;
   if (!stale) {
@@ -558,6 +564,7 @@ function heldForRetry(x: Exchange, srv: ServerRuntime, status: number): boolean 
     replayable: isReplayable(x.method, x.hasBody),
     serverUsable: srv.usable,
     usableActive: usableActive(be.servers),
+    direct: x.cookie?.direct === srv,
   });
   const abort = x.abortUpstream;
   if (!decision.retry || abort === undefined) return false;
@@ -570,7 +577,7 @@ function heldForRetry(x: Exchange, srv: ServerRuntime, status: number): boolean 
 /** Send the request again, to the server the decision names. */
 function retry(x: Exchange, failed: ServerRuntime, d: Retry): void {
   spendRetry(x, d);
-  const next = nextServer(failed.backend, x.conn.clientIp, failed, (x.tried ??= new Set()), d);
+  const next = nextServer(failed.backend, { clientIp: x.conn.clientIp, hashKey: balanceKey(failed.backend.backend, x) }, failed, (x.tried ??= new Set()), d);
   if (next === undefined) {
     sendError(x, 503, 'SC--');
     return;
@@ -613,6 +620,9 @@ function responseRules(x: Exchange, headers: string[]): boolean {
   const fe = x.fe.frontend;
   dropRequestVars(x);
   if ((be !== undefined && !responseList(x, be, headers)) || !responseList(x, fe, headers)) return false;
+  if (be?.cookie !== undefined && x.cookie !== undefined && x.srv !== undefined && x.status >= 200) {
+    persistResponse(be.cookie, x.cookie, x.srv, x.method, x.status, headers, Math.floor(Date.now() / 1000));
+  }
   if ((be !== undefined && !afterList(x, be, headers)) || !afterList(x, fe, headers)) return false;
   return true;
 }
@@ -731,7 +741,7 @@ function requestRecord(x: Exchange, status: number, bin: number, bout: number): 
     status: status === 0 ? -1 : status,
     bytesOut: bout,
     bytesIn: bin,
-    termination: x.termination,
+    termination: withCookieFlags(x.termination, x.cookie),
     retries: x.retries,
     // The request line as received: rules rewrite what is forwarded, not what is logged.
     method: x.head.method,

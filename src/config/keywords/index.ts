@@ -4,6 +4,7 @@ import * as balance from './balance.ts';
 import * as bind from './bind.ts';
 import * as checkOptions from './check-options.ts';
 import * as checks from './checks.ts';
+import * as cookie from './cookie.ts';
 import * as global from './global.ts';
 import * as httpErrors from './http-errors.ts';
 import * as httpRules from './http-rules.ts';
@@ -41,6 +42,7 @@ export const PROXY_KEYWORDS: ReadonlyMap<string, ProxyKeyword[]> = index([
   options.proxyKeywords,
   checkOptions.proxyKeywords,
   checks.proxyKeywords,
+  cookie.proxyKeywords,
 ]);
 
 /** Find the keyword a line starts with: two words first (`timeout client`), then one. */

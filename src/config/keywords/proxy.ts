@@ -168,7 +168,6 @@ export const proxyKeywords: ProxyKeyword[] = [
   unsupported('http-reuse', 'is accepted but ignored: handoff keeps its own per-server connection pools'),
   refused('stick-table', 'stick tables'),
   refused('stick', 'stickiness rules'),
-  refused('cookie', 'cookie-based persistence'),
   unsupported('fullconn', 'is ignored (no dynamic server maxconn)'),
   refused('unique-id-format', 'request unique IDs'),
   refused('unique-id-header', 'the unique-ID request header'),
