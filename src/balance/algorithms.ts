@@ -165,7 +165,7 @@ function leastConn<S extends Candidate>(servers: readonly S[]): Picker<S> {
 function hashPicker<S extends Candidate>(servers: readonly S[], type: HashType, hashOf: (ctx: PickContext) => number | undefined): Picker<S> {
   const fallback = smoothRoundRobin(servers);
   const id = (s: S): number => servers.indexOf(s) + 1;
-  const lookup: HashLookup<S> = type.method === 'consistent' ? consistentLookup(id) : mapLookup(id);
+  const lookup: HashLookup<S> = type.method === 'consistent' ? consistentLookup(id) : mapLookup(id, servers);
   return (ctx) => {
     const h = hashOf(ctx);
     if (h === undefined) return fallback(ctx);

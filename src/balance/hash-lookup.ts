@@ -17,9 +17,11 @@ function signature<S extends Candidate>(list: readonly S[], id: (s: S) => number
   return sig;
 }
 
-/** map-based: the servers laid out over `total weight` slots, interleaved (smooth weighted order);
- * the slot is `hash % total weight`. Most keys move when a server comes or goes. */
-export function mapLookup<S extends Candidate>(id: (s: S) => number): HashLookup<S> {
+/** map-based: the servers laid out over `total weight` slots in HAProxy's order (weights scaled
+ * by 16 over their greatest common divisor, interleaved first-declared first); the slot is
+ * `hash % slots`, so the same key reaches the same server as in HAProxy. Most keys move when a
+ * server comes or goes. */
+export function mapLookup<S extends Candidate>(id: (s: S) => number, all: readonly S[]): HashLookup<S> {
   let sig = '';
   let table: S[] = [];
   return (list, hash) => {
@@ -27,22 +29,39 @@ export function mapLookup<S extends Candidate>(id: (s: S) => number): HashLookup
     const now = signature(list, id);
     if (now !== sig) {
       sig = now;
-      table = interleave(list);
+      table = interleave(list, weightGcd(all));
     }
     return table[hash % table.length];
   };
 }
 
-function interleave<S extends Candidate>(list: readonly S[]): S[] {
-  let total = 0;
-  for (const s of list) total += s.weight;
+function weightGcd(all: readonly Candidate[]): number {
+  let g = 0;
+  for (const s of all) {
+    let w = s.weight;
+    let a = g;
+    while (w > 0) [a, w] = [w, a % w];
+    g = a;
+  }
+  return g === 0 ? 1 : g;
+}
+
+function interleave<S extends Candidate>(list: readonly S[], gcd: number): S[] {
+  const weights = list.map((s) => Math.ceil((s.weight * POINTS_PER_WEIGHT) / gcd));
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (total <= 1) return [list[0] as S];
   const score = list.map(() => 0);
   const out: S[] = [];
   for (let slot = 0; slot < total; slot++) {
-    let best = 0;
+    let best = -1;
+    let max = 0;
     for (let i = 0; i < list.length; i++) {
-      score[i] = (score[i] as number) + (list[i] as S).weight;
-      if ((score[i] as number) > (score[best] as number)) best = i;
+      score[i] = (score[i] as number) + (weights[i] as number);
+      const v = Math.floor(((score[i] as number) + total) / total);
+      if (best === -1 || v > max) {
+        max = v;
+        best = i;
+      }
     }
     score[best] = (score[best] as number) - total;
     out.push(list[best] as S);
