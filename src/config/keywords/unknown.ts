@@ -20,7 +20,7 @@ export const HARMLESS_GLOBAL: ReadonlySet<string> = new Set([
 export const HARMLESS_PROXY: ReadonlySet<string> = new Set([
   'error-log-format', 'log-format-sd', 'clitcpka-cnt', 'clitcpka-idle', 'clitcpka-intvl',
   'srvtcpka-cnt', 'srvtcpka-idle', 'srvtcpka-intvl', 'max-session-srv-conns', 'hash-balance-factor',
-  // Only meaningful with `dynamic-cookie`, which handoff refuses along with `cookie`.
+  // Only meaningful with `cookie … dynamic`, which handoff refuses.
   'dynamic-cookie-key',
 ]);
 
