@@ -83,6 +83,7 @@ export function createPicker<S extends Candidate>(spec: BalanceAlgorithm | Picke
     case 'uri':
     case 'url_param':
     case 'hdr':
+    case 'hash':
       return hashPicker(servers, hashType, (ctx) => (ctx.hashKey === undefined ? undefined : hashKey(hashType, ctx.hashKey)));
     case 'first':
       return firstAvailable(servers);

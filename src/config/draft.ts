@@ -3,7 +3,7 @@
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type {
   BalanceAlgorithm, BalanceOptions, Condition, CookiePersistence, HashType, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
-  Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
+  PersistRule, Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
 } from './model.ts';
 import type { CheckHttpSend, CheckKind, CheckRule } from './health-model.ts';
 
@@ -185,6 +185,7 @@ export interface ProxyDraft {
   hashType: HashType;
   cookie?: CookiePersistence;
   persist: boolean;
+  persistRules?: PersistRule[];
   servers: ServerDraft[];
   defaultServer: ServerParams;
   /** Health-check lines as written; validation resolves them into `healthCheck`. */

@@ -32,7 +32,7 @@ const CONFIG_ONLY: ReadonlySet<string> = new Set([
 ]);
 
 /** Hash-based algorithms: dynamic with `hash-type consistent` (HAProxy's chash), static map-based. */
-const HASH_ALGORITHMS: ReadonlySet<BalanceAlgorithm> = new Set(['source', 'uri', 'url_param', 'hdr']);
+const HASH_ALGORITHMS: ReadonlySet<BalanceAlgorithm> = new Set(['source', 'uri', 'url_param', 'hdr', 'hash']);
 
 export function isDynamicAlgorithm(lb: BalanceAlgorithm | Pick<Backend, 'balance' | 'hashType'>): boolean {
   if (typeof lb === 'string') return DYNAMIC_ALGORITHMS.has(lb);

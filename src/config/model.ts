@@ -436,7 +436,7 @@ export interface Frontend {
   loc: Location;
 }
 
-export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'source' | 'first' | 'random' | 'uri' | 'url_param' | 'hdr';
+export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'source' | 'first' | 'random' | 'uri' | 'url_param' | 'hdr' | 'hash';
 
 /** The arguments of `balance uri|url_param|hdr|random`, as written. */
 export interface BalanceOptions {
@@ -456,6 +456,8 @@ export interface BalanceOptions {
   domainOnly?: boolean;
   /** `random(N)`: the least loaded of N draws (default 2, as HAProxy). */
   draws?: number;
+  /** `hash EXPR`: the sample expression whose value is hashed. */
+  expr?: Sample;
 }
 
 /** `hash-type METHOD [FUNCTION] [avalanche]`. */
@@ -463,6 +465,11 @@ export interface HashType {
   method: 'map-based' | 'consistent';
   fn: 'sdbm' | 'djb2' | 'wt6' | 'crc32';
   avalanche: boolean;
+}
+
+export interface PersistRule {
+  kind: 'force' | 'ignore';
+  cond: Condition;
 }
 
 /** `cookie NAME [rewrite|insert|prefix] …`: cookie persistence of a backend. */
@@ -564,6 +571,9 @@ export interface Backend {
   cookie?: CookiePersistence;
   /** `option persist`: a cookie naming a DOWN server still sends the request there. */
   persist: boolean;
+  /** `force-persist` / `ignore-persist if|unless COND`, in order: the first whose condition holds
+   * forces the cookie's server even when stopped, or ignores persistence for the request. */
+  persistRules?: PersistRule[];
   servers: Server[];
   retries: number;
   /** `retry-on` (HTTP mode; `mode tcp` retries connection failures only). Default: conn-failure. */

@@ -1,11 +1,12 @@
 // The request key a hash-based `balance` hashes (`uri`, `url_param`, `hdr`), as HAProxy 2.6 cuts
 // it; undefined when the request has none (the picker then falls back to round robin).
 import type { Backend, BalanceOptions } from '../config/model.ts';
+import { toStr } from './match.ts';
+import { compileSample, type SampleContext } from './sample.ts';
 
 /** What the key is read from: the target as rules left it, and the headers sent to the server. */
-export interface KeySource {
+export interface KeySource extends SampleContext {
   readonly target: string;
-  readonly upstreamHeaders: readonly string[];
 }
 
 /** `uri [len N] [depth N] [whole] [path-only]`: up to `?` (unless whole), N characters, N directories. */
@@ -69,6 +70,11 @@ export function balanceKey(backend: Backend, x: KeySource): string | undefined {
       return urlParamKey(o.param ?? '', x.target);
     case 'hdr':
       return headerKey(o, x.upstreamHeaders);
+    case 'hash': {
+      // HAProxy hashes the sample as binary: a string's bytes (an integer's text here, its 8 bytes there).
+      const v = o.expr === undefined ? undefined : compileSample(o.expr).value(x);
+      return v === undefined ? undefined : toStr(v);
+    }
     default:
       return undefined;
   }

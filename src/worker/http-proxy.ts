@@ -33,7 +33,7 @@ import { classifyUpstreamError, decideRetry, isReplayable, nextServer, spendRetr
 import { healthyStatus, observe } from './passive-health.ts';
 import type { Shutdown } from './server-sessions.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
-import { persistRequest, persistResponse, withCookieFlags, type CookieState } from './persistence.ts';
+import { persistRequest, persistResponse, withCookieFlags, type CookieState, type PersistMode } from './persistence.ts';
 import { balanceKey } from './balance-key.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
@@ -430,7 +430,7 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
 function chooseServer(x: Exchange): boolean {
   const be = x.be as BackendRuntime;
   const b = be.backend;
-  if (b.cookie !== undefined) x.cookie = persistRequest(b.cookie, be.servers, b.persist, x.upstreamHeaders, Math.floor(Date.now() / 1000));
+  if (b.cookie !== undefined) x.cookie = persistRequest(b.cookie, be.servers, persistMode(b, x), x.upstreamHeaders, Math.floor(Date.now() / 1000));
   const srv = x.cookie?.direct ?? be.pick({ clientIp: x.conn.clientIp, hashKey: balanceKey(b, x) });
   if (srv === undefined) {
     sendError(x, 503, 'SC--');
@@ -438,6 +438,13 @@ function chooseServer(x: Exchange): boolean {
   }
   x.srv = srv;
   return true;
+}
+
+/** `option persist`, or the first `force-persist` / `ignore-persist` rule whose condition holds. */
+function persistMode(b: Backend, x: Exchange): PersistMode {
+  const rule = b.persistRules?.find((r) => evaluate(r.cond, x));
+  if (rule !== undefined) return rule.kind;
+  return b.persist ? 'persist' : 'normal';
 }
 
 function connectUpstream(x: Exchange): void {
@@ -538,7 +545,7 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, err: Partial<UpstreamEr
   // A reused connection closed before any answer is the keep-alive race, not evidence against the server.
   if (!(failure.kind === 'empty-response' && failure.reused)) observe(srv, conn ? 'l4-error' : 'l7-error', `${OBSERVED[failure.kind]} (${code})`, report);
   const replayable = isReplayable(x.method, x.hasBody);
-  const decision = decideRetry(be.backend, failure, x, { replayable, serverUsable: srv.usable, usableActive: usableActive(be.servers), direct: x.cookie?.direct === srv });
+  const decision = decideRetry(be.backend, failure, x, { replayable, serverUsable: srv.usable, usableActive: usableActive(be.servers), direct: x.cookie?.direct === srv, forced: x.cookie?.forced === true });
   // The stale kept-alive connection (the server closed it as we reused it) is not the server's error.
   const stale = decision.retry && !decision.counted;
   if (!stale) {
@@ -565,6 +572,7 @@ function heldForRetry(x: Exchange, srv: ServerRuntime, status: number): boolean 
     serverUsable: srv.usable,
     usableActive: usableActive(be.servers),
     direct: x.cookie?.direct === srv,
+    forced: x.cookie?.forced === true,
   });
   const abort = x.abortUpstream;
   if (!decision.retry || abort === undefined) return false;

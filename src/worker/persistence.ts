@@ -22,7 +22,14 @@ export interface CookieState<S> {
   server: 'N' | 'I' | 'U' | 'P' | 'R' | 'D';
   firstDate: number;
   lastDate: number;
+  /** `ignore-persist` held: the cookie chose nothing and none is set or processed on the way out. */
+  ignored: boolean;
+  /** `force-persist` held: the cookie's server even stopped, and no redispatch (HAProxy's SF_FORCE_PRST). */
+  forced: boolean;
 }
+
+/** What the backend's `option persist` and the first `force-persist`/`ignore-persist` rule that held say. */
+export type PersistMode = 'normal' | 'persist' | 'force' | 'ignore';
 
 /** The cookies of one Cookie header value, split on `;` and `,` (delimiters kept out). */
 function splitCookies(value: string): string[] {
@@ -64,6 +71,8 @@ function findServer<S extends PersistentServer>(servers: readonly S[], value: st
 
 /** One cookie `name=value` of the request: chooses the server, returns the cookie to forward (null: removed). */
 function requestCookie<S extends PersistentServer>(c: CookiePersistence, servers: readonly S[], persist: boolean, piece: string, st: CookieState<S>, now: number): string | null {
+  // `ignore-persist`: the cookie is read (and stripped) but chooses nothing (HAProxy's `U`).
+  if (st.ignored) return stripCookie(c, piece, st);
   const eq = piece.indexOf('=');
   if (eq === -1 || piece.slice(0, eq).trim() !== c.name) return piece;
   const value = piece.slice(eq + 1).trim();
@@ -79,15 +88,29 @@ function requestCookie<S extends PersistentServer>(c: CookiePersistence, servers
     st.direct = findServer(servers, srv, persist, st);
     if (st.direct === undefined && st.client === 'N') st.client = 'I';
   } else if (old === undefined) st.client = 'I';
+  return stripped(c, piece, value);
+}
+
+/** The cookie as forwarded: prefix mode drops the server part, insert+indirect removes it. */
+function stripped(c: CookiePersistence, piece: string, value: string): string | null {
   const tilde = value.indexOf('~');
   if (c.mode === 'prefix' && tilde !== -1) return `${c.name}=${value.slice(tilde + 1)}`;
   if (c.mode === 'insert' && c.indirect) return null;
   return piece;
 }
 
+function stripCookie<S>(c: CookiePersistence, piece: string, st: CookieState<S>): string | null {
+  const eq = piece.indexOf('=');
+  if (eq === -1 || piece.slice(0, eq).trim() !== c.name) return piece;
+  st.client = 'U';
+  return stripped(c, piece, piece.slice(eq + 1).trim());
+}
+
 /** Request side: reads (and strips) the persistence cookie in `headers` (name, value pairs, edited in place). */
-export function persistRequest<S extends PersistentServer>(c: CookiePersistence, servers: readonly S[], persist: boolean, headers: string[], now: number): CookieState<S> {
-  const st: CookieState<S> = { direct: undefined, client: 'N', server: 'N', firstDate: 0, lastDate: 0 };
+export function persistRequest<S extends PersistentServer>(c: CookiePersistence, servers: readonly S[], mode: PersistMode | boolean, headers: string[], now: number): CookieState<S> {
+  const m = mode === true ? 'persist' : mode === false ? 'normal' : mode;
+  const st: CookieState<S> = { direct: undefined, client: 'N', server: 'N', firstDate: 0, lastDate: 0, ignored: m === 'ignore', forced: m === 'force' };
+  const persist = m === 'persist' || m === 'force';
   for (let i = 0; i < headers.length; i += 2) {
     if ((headers[i] as string).toLowerCase() !== 'cookie') continue;
     const kept: string[] = [];
@@ -192,6 +215,7 @@ function needsInsert<S>(c: CookiePersistence, st: CookieState<S>, foundPreserved
 
 /** Response side, for a response of `srv` (1xx excluded by the caller): edits `headers` in place. */
 export function persistResponse<S extends PersistentServer>(c: CookiePersistence, st: CookieState<S>, srv: S, method: string, status: number, headers: string[], now: number): void {
+  if (st.ignored) return;
   if (st.direct !== undefined && st.direct !== srv) st.direct = undefined;
   const found = serverCookies(c, srv, st, headers);
   if (!needsInsert(c, st, found && c.preserve, method, now)) return;

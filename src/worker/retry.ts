@@ -35,6 +35,8 @@ export interface RetryContext {
   usableActive: number;
   /** The server was chosen by a persistence cookie (HAProxy's SF_DIRECT): no immediate redispatch. */
   direct?: boolean;
+  /** `force-persist` held (HAProxy's SF_FORCE_PRST): never redispatched. */
+  forced?: boolean;
 }
 
 export type RetryDecision =
@@ -55,7 +57,7 @@ const TCP_RETRY_ON: RetryOn = { conditions: ['conn-failure'], statuses: [] };
 /** RFC 9110 §9.2.2: sending these again has the same effect as sending them once. */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Algorithms whose choice is a function of the request: a retry keeps the server unless the interval says. */
-const HASH_ALGORITHMS = new Set(['source', 'random', 'uri', 'url_param', 'hdr']);
+const HASH_ALGORITHMS = new Set(['source', 'random', 'uri', 'url_param', 'hdr', 'hash']);
 
 /** An HTTP request can be replayed once a server has seen it: idempotent, and no body to stream again. */
 export function isReplayable(method: string, hasBody: boolean): boolean {
@@ -86,7 +88,7 @@ export function usableActive(servers: readonly Candidate[]): number {
 
 /** Retry number `n` (1-based) goes to another server? HAProxy's stream_choose_redispatch. */
 export function redispatchNow(policy: RetryPolicy, n: number, ctx: RetryContext): boolean {
-  if (!policy.redispatch) return false;
+  if (!policy.redispatch || ctx.forced === true) return false;
   if (!ctx.serverUsable) return true;
   const every = policy.redispatchInterval;
   if (every > 0 && n % every === 0) return true;

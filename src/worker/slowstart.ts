@@ -5,7 +5,7 @@
 import type { ServerRuntime } from './runtime.ts';
 
 const STATIC = new Set(['static-rr', 'first']);
-const HASHED = new Set(['source', 'uri', 'url_param', 'hdr']);
+const HASHED = new Set(['source', 'uri', 'url_param', 'hdr', 'hash']);
 const timers = new WeakMap<ServerRuntime, NodeJS.Timeout>();
 
 /** HAProxy's ramp: the share of the slowstart elapsed, rounded up, never below 1. */

@@ -38,6 +38,9 @@ test("cookie: HAProxy's incompatibilities and refusals are errors", () => {
     ['balance random(0)', /at least 1/],
     ['hash-type consistent md5', /unknown hash function 'md5'/],
     ['hash-type ring', /'hash-type' expects 'map-based' or 'consistent'/],
+    ['balance hash', /'balance hash' expects a sample expression/],
+    ['balance hash res.hdr(x)', /not available in request rules/],
+    ['balance rdp-cookie', /'balance rdp-cookie' is not supported by handoff yet/],
   ];
   for (const [line, pattern] of cases) {
     const errs = errors(backend(`    ${line}`));
@@ -63,4 +66,7 @@ test('force-persist / ignore-persist rules, option persist, balance arguments an
   assert.deepEqual(backend('    balance hdr(Host) use_domain_only').config?.backends[0]?.balanceOptions, { header: 'host', domainOnly: true });
   assert.deepEqual(backend('    balance random').config?.backends[0]?.balanceOptions, { draws: 2 }, 'random is random(2), as HAProxy');
   assert.deepEqual(backend('    balance random(5)').config?.backends[0]?.balanceOptions, { draws: 5 });
+  const h = backend('    balance hash req.cook(sid),lower').config?.backends[0];
+  assert.equal(h?.balance, 'hash');
+  assert.equal(h?.balanceOptions.expr?.fetch, 'req.cook');
 });

@@ -111,3 +111,19 @@ test('maxidle/maxlife: dates ride in the cookie; an idle or old cookie is ignore
   const old = persistRequest(c, [s1], false, ['Cookie', `SRV=c1|${encodeCookieDate(NOW + 28_000)}|${d}`], NOW + 29_000);
   assert.equal(old.client, 'O');
 });
+
+test('ignore-persist: the cookie chooses nothing (U) and nothing is set; force-persist: a stopped server takes it', () => {
+  const c = cookie({ indirect: true });
+  const req = ['Cookie', 'SRV=c2; a=1'];
+  const st = persistRequest(c, [s1, s2], 'ignore', req, NOW);
+  assert.equal(st.direct, undefined);
+  assert.equal(st.client, 'U');
+  assert.deepEqual(req, ['Cookie', 'a=1'], 'still stripped before the server');
+  const res: string[] = [];
+  persistResponse(c, st, s1, 'GET', 200, res, NOW);
+  assert.deepEqual(res, []);
+  const maint: S = { ...s2, running: false };
+  const forced = persistRequest(c, [s1, maint], 'force', ['Cookie', 'SRV=c2'], NOW);
+  assert.equal(forced.direct, maint);
+  assert.equal(forced.forced, true);
+});

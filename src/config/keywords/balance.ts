@@ -2,12 +2,14 @@
 // hash-based ones map a hash onto the servers.
 import type { BalanceAlgorithm, BalanceOptions, HashType } from '../model.ts';
 import { parseInteger } from '../units.ts';
+import { parseSample, scopeProblem } from '../sample.ts';
+import { locateSampleFiles } from '../sample-files.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
 import { BACKEND_SIDE } from './types.ts';
 
-const ALGORITHMS: readonly string[] = ['roundrobin', 'static-rr', 'leastconn', 'source', 'first', 'random', 'uri', 'url_param', 'hdr(NAME)'];
+const ALGORITHMS: readonly string[] = ['roundrobin', 'static-rr', 'leastconn', 'source', 'first', 'random', 'uri', 'url_param', 'hdr(NAME)', 'hash EXPR'];
 /** HAProxy algorithms handoff does not implement yet: each is a form of persistence, so it is refused. */
-const REFUSED = ['rdp-cookie', 'hash'];
+const REFUSED = ['rdp-cookie'];
 const SIMPLE: readonly BalanceAlgorithm[] = ['roundrobin', 'static-rr', 'leastconn', 'source', 'first'];
 const HASH_FUNCTIONS: readonly HashType['fn'][] = ['sdbm', 'djb2', 'wt6', 'crc32'];
 
@@ -29,6 +31,19 @@ function readUri(args: readonly string[]): Read {
     } else return { error: `'balance uri' only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '${w}')` };
   }
   return { algo: 'uri', options };
+}
+
+/** `hash EXPR`: a request sample expression. */
+function readHash(args: readonly string[], ctx: ProxyContext): Read {
+  const [text, ...rest] = args;
+  if (text === undefined) return { error: "'balance hash' expects a sample expression, e.g. 'balance hash req.cook(SESSIONID)'" };
+  if (rest.length > 0) return { error: `'balance hash': unexpected '${rest.join(' ')}' after the expression (write it as one word)` };
+  const parsed = parseSample(text);
+  if (!parsed.ok) return { error: `'balance hash ${text}': ${parsed.error}` };
+  const problem = scopeProblem(parsed.value.sample, ctx.proxy.mode === 'tcp' ? 'tcp' : 'request');
+  if (problem !== undefined) return { error: `'balance hash ${text}': ${problem.message}` };
+  locateSampleFiles(parsed.value.sample, ctx.loc);
+  return { algo: 'hash', options: { expr: parsed.value.sample } };
 }
 
 function readAlgorithm(word: string, args: readonly string[], ctx: ProxyContext): Read {
@@ -56,6 +71,7 @@ function readAlgorithm(word: string, args: readonly string[], ctx: ProxyContext)
     if (args.length > 0 && (args[0] !== 'use_domain_only' || args.length > 1)) return { error: `'balance ${word}' only accepts 'use_domain_only' (got '${args.join(' ')}')` };
     return { algo: 'hdr', options: { header: (hdr[1] as string).toLowerCase(), ...(args[0] === 'use_domain_only' ? { domainOnly: true } : {}) } };
   }
+  if (word === 'hash') return readHash(args, ctx);
   if (word === 'hdr') return { error: "'balance hdr' requires a header name in parentheses, e.g. 'balance hdr(host)'" };
   const base = word.replace(/\(.*\)$/, '');
   if (REFUSED.includes(base)) return { error: `'balance ${word}' is not supported by handoff yet (hash-based persistence); supported: ${ALGORITHMS.join(', ')}` };

@@ -2,8 +2,10 @@
 // 2.6's words and errors. The worker side is src/worker/persistence.ts.
 import type { CookiePersistence } from '../model.ts';
 import { parseTime } from '../units.ts';
+import { locateSampleFiles } from '../sample-files.ts';
+import { ruleCondition } from './rule-condition.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
-import { BACKEND_SIDE } from './types.ts';
+import { BACKEND_ONLY, BACKEND_SIDE } from './types.ts';
 
 const FLAGS = ['indirect', 'nocache', 'postonly', 'preserve', 'httponly', 'secure'] as const;
 const MODES = ['rewrite', 'insert', 'prefix'] as const;
@@ -73,7 +75,24 @@ function parseCookie(ctx: ProxyContext): void {
   ctx.proxy.cookie = c;
 }
 
+/** `force-persist|ignore-persist if|unless COND`: a condition is required (HAProxy). */
+function persistRule(kind: 'force' | 'ignore'): ProxyKeyword {
+  return {
+    name: `${kind}-persist`,
+    sections: BACKEND_ONLY,
+    parse(ctx) {
+      const split = ruleCondition(ctx, ctx.args);
+      if (split === undefined) return;
+      if (split.cond === undefined || split.head.length > 0) return ctx.error(`'${kind}-persist' requires a rule ('if' or 'unless' followed by a condition)`);
+      locateSampleFiles(split.cond, ctx.loc);
+      (ctx.proxy.persistRules ??= []).push({ kind, cond: split.cond });
+    },
+  };
+}
+
 export const proxyKeywords: ProxyKeyword[] = [
+  persistRule('force'),
+  persistRule('ignore'),
   { name: 'cookie', sections: BACKEND_SIDE, parse: parseCookie },
   {
     name: 'option persist',

@@ -173,8 +173,6 @@ export const proxyKeywords: ProxyKeyword[] = [
   refused('unique-id-header', 'the unique-ID request header'),
   refused('http-error', 'custom error responses (use errorfile)'),
   refused('rate-limit', 'session rate limits'),
-  refused('force-persist', 'persistence rules'),
-  refused('ignore-persist', 'persistence rules'),
   refused('persist', 'persistence'),
   refused('use-server', 'rules choosing a server'),
   unsupported('email-alert', 'is ignored: handoff sends no e-mail alerts'),
