@@ -90,6 +90,8 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   be: BackendRuntime | undefined = undefined;
   srv: ServerRuntime | undefined = undefined;
   tried: Set<ServerRuntime> | undefined = undefined;
+  /** A retry went to another server (HAProxy's SF_REDISP: `%rc` logged `+N`). */
+  redispatched = false;
   /** Cookie persistence of the backend (`cookie`): what the request's cookie said, until the response. */
   cookie: CookieState<ServerRuntime> | undefined = undefined;
   /** RetryState: retries counted against `retries`, and the one stale-connection retry. */
@@ -590,6 +592,7 @@ function retry(x: Exchange, failed: ServerRuntime, d: Retry): void {
     sendError(x, 503, 'SC--');
     return;
   }
+  if (next !== failed) x.redispatched = true;
   x.srv = next;
   if (d.delayMs === 0) {
     connectUpstream(x);
@@ -751,6 +754,7 @@ function requestRecord(x: Exchange, status: number, bin: number, bout: number): 
     bytesIn: bin,
     termination: withCookieFlags(x.termination, x.cookie),
     retries: x.retries,
+    ...(x.redispatched ? { redispatched: true } : {}),
     // The request line as received: rules rewrite what is forwarded, not what is logged.
     method: x.head.method,
     uri: x.head.target,
