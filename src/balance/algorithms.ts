@@ -65,12 +65,14 @@ export interface PickerSpec {
   balance: BalanceAlgorithm;
   balanceOptions?: BalanceOptions;
   hashType?: HashType;
+  /** `hash-balance-factor` (0: off), for a consistent hash. */
+  hashBalanceFactor?: number;
 }
 
 const MAP_BASED: HashType = { method: 'map-based', fn: 'sdbm', avalanche: false };
 
 export function createPicker<S extends Candidate>(spec: BalanceAlgorithm | PickerSpec, servers: readonly S[]): Picker<S> {
-  const { balance: algorithm, balanceOptions = {}, hashType = MAP_BASED } = typeof spec === 'string' ? { balance: spec } : spec;
+  const { balance: algorithm, balanceOptions = {}, hashType = MAP_BASED, hashBalanceFactor = 0 } = typeof spec === 'string' ? { balance: spec } : spec;
   switch (algorithm) {
     case 'roundrobin':
       return smoothRoundRobin(servers);
@@ -79,12 +81,12 @@ export function createPicker<S extends Candidate>(spec: BalanceAlgorithm | Picke
     case 'leastconn':
       return leastConn(servers);
     case 'source':
-      return hashPicker(servers, hashType, (ctx) => hashAddress(hashType, ctx.clientIp));
+      return hashPicker(servers, hashType, hashBalanceFactor, (ctx) => hashAddress(hashType, ctx.clientIp));
     case 'uri':
     case 'url_param':
     case 'hdr':
     case 'hash':
-      return hashPicker(servers, hashType, (ctx) => (ctx.hashKey === undefined ? undefined : hashKey(hashType, ctx.hashKey)));
+      return hashPicker(servers, hashType, hashBalanceFactor, (ctx) => (ctx.hashKey === undefined ? undefined : hashKey(hashType, ctx.hashKey)));
     case 'first':
       return firstAvailable(servers);
     case 'random':
@@ -163,10 +165,10 @@ function leastConn<S extends Candidate>(servers: readonly S[]): Picker<S> {
  * algorithms do. No key (a unix socket's client, a missing header) is spread round robin, as
  * HAProxy falls back when it cannot hash. A server's ring id is its position in the backend
  * (HAProxy's default server id), so every worker and every reload builds the same ring. */
-function hashPicker<S extends Candidate>(servers: readonly S[], type: HashType, hashOf: (ctx: PickContext) => number | undefined): Picker<S> {
+function hashPicker<S extends Candidate>(servers: readonly S[], type: HashType, factor: number, hashOf: (ctx: PickContext) => number | undefined): Picker<S> {
   const fallback = smoothRoundRobin(servers);
   const id = (s: S): number => servers.indexOf(s) + 1;
-  const lookup: HashLookup<S> = type.method === 'consistent' ? consistentLookup(id) : mapLookup(id, servers);
+  const lookup: HashLookup<S> = type.method === 'consistent' ? consistentLookup(id, factor) : mapLookup(id, servers);
   return (ctx) => {
     const h = hashOf(ctx);
     if (h === undefined) return fallback(ctx);

@@ -77,7 +77,7 @@ interface Ring<S> {
 /** consistent: weight × 16 points per server, keyed by the avalanche of `id × 4096 + n` as HAProxy
  * keys them; a hash goes to the closest point (before or after it). A server leaving takes only
  * its own points: the other servers' keys stay where they were. */
-export function consistentLookup<S extends Candidate>(id: (s: S) => number): HashLookup<S> {
+export function consistentLookup<S extends Candidate>(id: (s: S) => number, balanceFactor = 0): HashLookup<S> {
   let sig = '';
   let ring: Ring<S> = { keys: new Uint32Array(0), owners: [] };
   return (list, hash) => {
@@ -87,8 +87,36 @@ export function consistentLookup<S extends Candidate>(id: (s: S) => number): Has
       sig = now;
       ring = buildRing(list, id);
     }
-    return closest(ring, hash >>> 0);
+    const at = closest(ring, hash >>> 0);
+    if (at === undefined || balanceFactor <= 0) return at === undefined ? undefined : ring.owners[at];
+    return boundedLoad(ring, at, list, balanceFactor);
   };
+}
+
+/** `hash-balance-factor F`: from the chosen point onwards, the first server whose in-flight
+ * requests stay under F% of the average for its weight (HAProxy's bounded-load consistent hash;
+ * each worker judges the requests it has in flight). */
+function boundedLoad<S extends Candidate>(ring: Ring<S>, at: number, list: readonly S[], factor: number): S | undefined {
+  let served = 0;
+  let total = 0;
+  for (const s of list) {
+    served += s.active;
+    total += s.weight;
+  }
+  const slots = Math.ceil(((served + 1) * factor) / 100);
+  const room = new Map<Candidate, boolean>();
+  let cumulative = 0;
+  for (const s of list) {
+    const own = Math.floor(((cumulative + s.weight) * slots) / total) - Math.floor((cumulative * slots) / total);
+    cumulative += s.weight;
+    room.set(s, s.active < Math.max(1, own));
+  }
+  const n = ring.owners.length;
+  for (let k = 0; k < n; k++) {
+    const owner = ring.owners[(at + k) % n] as S;
+    if (room.get(owner) === true) return owner;
+  }
+  return ring.owners[at];
 }
 
 function buildRing<S extends Candidate>(list: readonly S[], id: (s: S) => number): Ring<S> {
@@ -101,8 +129,9 @@ function buildRing<S extends Candidate>(list: readonly S[], id: (s: S) => number
   return { keys: Uint32Array.from(points, (p) => p.key), owners: points.map((p) => p.owner) };
 }
 
-function closest<S>(ring: Ring<S>, hash: number): S | undefined {
-  const { keys, owners } = ring;
+/** The index of the ring point closest to `hash` (before or after it). */
+function closest<S>(ring: Ring<S>, hash: number): number | undefined {
+  const { keys } = ring;
   const n = keys.length;
   if (n === 0) return undefined;
   let lo = 0;
@@ -117,5 +146,5 @@ function closest<S>(ring: Ring<S>, hash: number): S | undefined {
   // Distances modulo 2^32, as the unsigned arithmetic of a ring.
   const dn = ((keys[next] as number) - hash) >>> 0;
   const dp = (hash - (keys[prev] as number)) >>> 0;
-  return dp <= dn ? owners[prev] : owners[next];
+  return dp <= dn ? prev : next;
 }

@@ -390,6 +390,7 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
   };
   if (p.forwardForHeader !== undefined) be.forwardForHeader = p.forwardForHeader;
   if (p.cookie !== undefined) be.cookie = p.cookie;
+  if (p.hashBalanceFactor !== undefined && p.hashBalanceFactor > 0) be.hashBalanceFactor = p.hashBalanceFactor;
   if (p.persistRules !== undefined) be.persistRules = p.persistRules;
   if (p.loadServerState !== undefined) be.loadServerState = p.loadServerState;
   if (p.serverStateFileName !== undefined) be.serverStateFileName = p.serverStateFileName;

@@ -183,6 +183,7 @@ export interface ProxyDraft {
   balance: BalanceAlgorithm;
   balanceOptions: BalanceOptions;
   hashType: HashType;
+  hashBalanceFactor?: number;
   cookie?: CookiePersistence;
   persist: boolean;
   persistRules?: PersistRule[];

@@ -567,6 +567,8 @@ export interface Backend {
   balance: BalanceAlgorithm;
   balanceOptions: BalanceOptions;
   hashType: HashType;
+  /** `hash-balance-factor F` (percent, 0: off): bounded loads for a consistent hash. */
+  hashBalanceFactor?: number;
   /** `cookie …`: absent without cookie persistence. */
   cookie?: CookiePersistence;
   /** `option persist`: a cookie naming a DOWN server still sends the request there. */

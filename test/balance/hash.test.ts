@@ -106,3 +106,17 @@ test('random(N) takes the least loaded of N draws; random(1) is plain weighted r
   for (let i = 0; i < 400; i++) if (pick1({ clientIp: '' })?.name === 'idle') idle1++;
   assert.ok(idle1 > 120 && idle1 < 280, `one draw ignores the load (idle ${idle1}/400)`);
 });
+
+test('hash-balance-factor: a busy first choice passes the key to the next server on the ring with room', () => {
+  const list = servers([['a', 1], ['b', 1], ['c', 1]]);
+  const plain = createPicker({ balance: 'uri', hashType: CONSISTENT }, list);
+  const bounded = createPicker({ balance: 'uri', hashType: CONSISTENT, hashBalanceFactor: 150 }, list);
+  const key = '/hot/object';
+  const home = plain({ clientIp: '', hashKey: key }) as Candidate;
+  assert.equal(bounded({ clientIp: '', hashKey: key }), home, 'idle servers: the key stays home');
+  home.active = 10;
+  for (const s of list) if (s !== home) s.active = 1;
+  const moved = bounded({ clientIp: '', hashKey: key });
+  assert.notEqual(moved, home, 'its home has more than 1.5 × the average in flight');
+  assert.equal(plain({ clientIp: '', hashKey: key }), home, 'without the factor the key stays home whatever the load');
+});

@@ -40,6 +40,7 @@ test("cookie: HAProxy's incompatibilities and refusals are errors", () => {
     ['hash-type ring', /'hash-type' expects 'map-based' or 'consistent'/],
     ['balance hash', /'balance hash' expects a sample expression/],
     ['balance hash res.hdr(x)', /not available in request rules/],
+    ['hash-balance-factor 100', /must be 0 or greater than 100/],
     ['balance rdp-cookie', /'balance rdp-cookie' is not supported by handoff yet/],
   ];
   for (const [line, pattern] of cases) {
@@ -66,6 +67,7 @@ test('force-persist / ignore-persist rules, option persist, balance arguments an
   assert.deepEqual(backend('    balance hdr(Host) use_domain_only').config?.backends[0]?.balanceOptions, { header: 'host', domainOnly: true });
   assert.deepEqual(backend('    balance random').config?.backends[0]?.balanceOptions, { draws: 2 }, 'random is random(2), as HAProxy');
   assert.deepEqual(backend('    balance random(5)').config?.backends[0]?.balanceOptions, { draws: 5 });
+  assert.equal(backend('    hash-balance-factor 150').config?.backends[0]?.hashBalanceFactor, 150);
   const h = backend('    balance hash req.cook(sid),lower').config?.backends[0];
   assert.equal(h?.balance, 'hash');
   assert.equal(h?.balanceOptions.expr?.fetch, 'req.cook');

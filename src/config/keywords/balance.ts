@@ -103,6 +103,16 @@ export const proxyKeywords: ProxyKeyword[] = [
     },
   },
   {
+    name: 'hash-balance-factor',
+    sections: BACKEND_SIDE,
+    parse(ctx) {
+      const n = parseInteger(ctx.args[0], 0, 1_000_000);
+      if (!n.ok || ctx.args.length !== 1) return ctx.error(`'hash-balance-factor' expects a percentage (0: off, else greater than 100)${n.ok ? '' : `: ${n.error}`}`);
+      if (n.value > 0 && n.value <= 100) return ctx.error(`'hash-balance-factor' must be 0 or greater than 100 (got ${n.value})`);
+      ctx.proxy.hashBalanceFactor = n.value;
+    },
+  },
+  {
     name: 'hash-type',
     sections: BACKEND_SIDE,
     parse(ctx) {

@@ -19,7 +19,7 @@ export const HARMLESS_GLOBAL: ReadonlySet<string> = new Set([
 /** Likewise for proxy keywords: logging details and TCP keep-alive probes. */
 export const HARMLESS_PROXY: ReadonlySet<string> = new Set([
   'error-log-format', 'log-format-sd', 'clitcpka-cnt', 'clitcpka-idle', 'clitcpka-intvl',
-  'srvtcpka-cnt', 'srvtcpka-idle', 'srvtcpka-intvl', 'max-session-srv-conns', 'hash-balance-factor',
+  'srvtcpka-cnt', 'srvtcpka-idle', 'srvtcpka-intvl', 'max-session-srv-conns',
   // Only meaningful with `cookie … dynamic`, which handoff refuses.
   'dynamic-cookie-key',
 ]);
