@@ -58,7 +58,9 @@ function get(port: number, urlPath: string, cookie?: string, localAddress?: stri
   });
 }
 
-function config(p: { ins: number; pfx: number; src: number; uri: number }, extraGlobal = ''): string {
+type Ports = { ins: number; pfx: number; src: number; uri: number; map: number };
+
+function config(p: Ports, extraGlobal = ''): string {
   const list = (opts: (n: number) => string): string => [1, 2, 3].map((n) => `    server s${n} 127.0.0.1:${ports[`s${n}`]} ${opts(n)}`).join('\n');
   return `global
     nbthread 2
@@ -80,6 +82,9 @@ frontend fe_src
 frontend fe_uri
     bind 127.0.0.1:${p.uri}
     default_backend uri
+frontend fe_map
+    bind 127.0.0.1:${p.map}
+    default_backend map
 backend ins
     cookie SRV insert indirect nocache httponly
     option redispatch
@@ -97,14 +102,18 @@ backend uri
     balance uri
     hash-type consistent
 ${list(() => '')}
+backend map
+    balance hash req.cook(sid),lower
+${list((n) => `weight ${n === 2 ? 3 : 1}`)}
 `;
 }
 
-let h: { ins: number; pfx: number; src: number; uri: number };
+let h: Ports;
+const ports5 = async (): Promise<Ports> => ({ ins: await freePort(), pfx: await freePort(), src: await freePort(), uri: await freePort(), map: await freePort() });
 
 before(async () => {
   for (const n of ['s1', 's2', 's3']) ports[n] = await named(n);
-  h = { ins: await freePort(), pfx: await freePort(), src: await freePort(), uri: await freePort() };
+  h = await ports5();
   proxy = await startHandoff(dir, config(h));
 });
 
@@ -168,6 +177,24 @@ test("a DOWN server's client is redispatched with option redispatch and given a 
   await until('s2 back up', async () => (await get(h.ins, '/', 'SRV=c2')).server === 's2', 10_000);
 });
 
+test('a draining server still takes its persistent clients (new ones go elsewhere); one in maint does not', { timeout: 60_000 }, async () => {
+  const p = proxy as Handoff;
+  assert.equal((await p.ctl('set server ins/s3 state drain')).output, '');
+  try {
+    await until('s3 draining', async () => !(await twenty(h.ins, '/')).some((r) => r.server === 's3'), 10_000);
+    const persistent = await twenty(h.ins, '/', 'SRV=c3');
+    assert.deepEqual(new Set(persistent.map((r) => r.server)), new Set(['s3']), 'drain: the cookie still reaches s3');
+    assert.equal((await p.ctl('set server ins/s3 state maint')).output, '');
+    await until('s3 in maint', async () => (await get(h.ins, '/', 'SRV=c3')).server !== 's3', 10_000);
+    const moved = await get(h.ins, '/', 'SRV=c3');
+    assert.notEqual(moved.server, 's3');
+    assert.deepEqual(moved.setCookie, [`SRV=c${moved.server.slice(1)}; path=/; HttpOnly`]);
+  } finally {
+    await p.ctl('set server ins/s3 state ready');
+  }
+  await until('s3 ready', async () => (await get(h.ins, '/', 'SRV=c3')).server === 's3', 10_000);
+});
+
 test('prefix: the server cookie is prefixed on the way out and stripped on the way in', async () => {
   const first = await get(h.pfx, '/setck');
   const n = first.server.slice(1);
@@ -197,9 +224,9 @@ test('balance source and balance uri with hash-type consistent: one key, one ser
   assert.deepEqual(await snapshot(), initial, 'after a reload full');
 });
 
-test('the cookie cases against HAProxy 2.6: the same Set-Cookie headers and routing', { timeout: 60_000 }, async (t) => {
+test('the cookie cases against HAProxy 2.6: the same Set-Cookie headers and routing; a map-based hash picks the same servers', { timeout: 60_000 }, async (t) => {
   if (!haproxyInstalled()) return t.skip('haproxy not installed');
-  const hp = { ins: await freePort(), pfx: await freePort(), src: await freePort(), uri: await freePort() };
+  const hp = await ports5();
   const cfg = path.join(dir, 'haproxy.cfg');
   fs.writeFileSync(cfg, config(hp));
   haproxy = await startHaproxy(cfg, path.join(dir, 'haproxy-master.sock'), []);
@@ -223,4 +250,12 @@ test('the cookie cases against HAProxy 2.6: the same Set-Cookie headers and rout
   assert.equal(ours.setCookie[0], `SRV=c${ours.server.slice(1)}; path=/; HttpOnly`);
   assert.equal(theirs.setCookie[0], `SRV=c${theirs.server.slice(1)}; path=/; HttpOnly`);
   assert.equal(ours.cacheControl, theirs.cacheControl);
+  // `balance hash req.cook(sid),lower`, map-based, weights 1,3,1: HAProxy's server map, key for key.
+  const users = Array.from({ length: 16 }, (_, i) => `sid=USER${i}`);
+  const route = async (port: number): Promise<string[]> => {
+    const out: string[] = [];
+    for (const u of users) out.push((await get(port, '/', u)).server);
+    return out;
+  };
+  assert.deepEqual(await route(h.map), await route(hp.map));
 });
