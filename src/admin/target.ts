@@ -71,6 +71,8 @@ export interface ServerReport {
   port: number;
   /** The configured weight (`srv_iweight`); `state.weight` is the runtime one when set. */
   initialWeight: number;
+  /** `ssl`: traffic to the server is TLS (`srv_use_ssl`). */
+  ssl?: true;
   /** Epoch ms of the last change of operational or admin state. */
   lastChange: number;
   /** `disabled` in the configuration (HAProxy's CMAINT). */
@@ -138,7 +140,10 @@ export interface AdminTarget {
   reload(full?: boolean): Promise<ReloadResult>;
   info(): MasterInfo;
   procs(): ProcInfo[];
-  stats(): StatsSnapshot;
+  /** The stat rows, the workers' counters asked for first (bounded wait). */
+  stats(): Promise<StatsSnapshot>;
+  /** `clear counters` (maxima and rates' maxima) or `clear counters all` (every counter). */
+  clearCounters(all: boolean): Promise<void>;
   servers(): ServerReport[];
   /** Every backend's name, in declaration order (`show backend`). */
   backendNames(): string[];

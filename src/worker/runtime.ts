@@ -9,7 +9,7 @@ import type { ServerState, ServerStates } from '../ipc/messages.ts';
 import { createPicker, type Candidate, type Picker } from '../balance/algorithms.ts';
 import { compileLogFormat, type LogFormatter } from '../log/format.ts';
 import { createSinks, type LogSink, type SharedLogResources } from '../log/sinks.ts';
-import type { BackendField, CounterObject, CounterRegistry, FrontendField } from './counters.ts';
+import { countPick, type BackendField, type CounterObject, type CounterRegistry, type FrontendField, type ServerField } from './counters.ts';
 import type { BackendLatency, FrontendLatency, LatencyRegistry } from './latency-histogram.ts';
 import { reportToMaster, type PassiveState, type ServerErrorReporter } from './passive-health.ts';
 import { createServerSessions, healthChanged, type ServerSessions } from './server-sessions.ts';
@@ -17,7 +17,7 @@ import { createServerSessions, healthChanged, type ServerSessions } from './serv
 export interface ServerRuntime extends Candidate {
   readonly server: Server;
   readonly backend: BackendRuntime;
-  readonly counters: CounterObject<BackendField>;
+  readonly counters: CounterObject<ServerField>;
   /** Keep-alive connection pool to this server (HTTP backends); see upstream choice in docs/data-path.md. */
   readonly pool: UpstreamPool;
   /** Consecutive errors seen on real traffic (`observe`). */
@@ -65,6 +65,19 @@ export interface WorkerRuntime {
   readonly headLimits: HeadLimits;
 }
 
+/** Every server the picker hands out is counted (`lbtot`, `lastsess`) on it and its backend. */
+function counted(pick: Picker<ServerRuntime>, be: CounterObject<BackendField>): Picker<ServerRuntime> {
+  return (ctx) => {
+    const srv = pick(ctx);
+    if (srv !== undefined) {
+      const now = Date.now();
+      countPick(srv.counters, now);
+      countPick(be, now);
+    }
+    return srv;
+  };
+}
+
 /** Hands out upstream pools; the worker shares one pool per server across its route sets. */
 export type PoolProvider = (options: UpstreamOptions) => UpstreamPool;
 
@@ -83,11 +96,12 @@ export function buildRuntime(
   const backends = new Map<string, BackendRuntime>();
   for (const b of config.backends) {
     const servers: ServerRuntime[] = [];
+    const beCounters = counters.backend(b.name);
     const rt: BackendRuntime = {
       backend: b,
       servers,
-      pick: createPicker(b, servers),
-      counters: counters.backend(b.name),
+      pick: counted(createPicker(b, servers), beCounters),
+      counters: beCounters,
       latency: latency?.backend(b.name),
       serverClose: b.httpServerClose,
     };
@@ -135,6 +149,7 @@ export function buildServerRuntime(rt: BackendRuntime, s: Server, state: ServerS
     // connections before a typical server (Node: 5 s) does, so a request rarely meets a
     // connection being closed.
     keepAliveTimeout: 4000,
+    ...(s.ssl === true && s.tls !== undefined ? { tls: s.tls } : {}),
   });
   const srv: ServerRuntime = {
     server: s,

@@ -3,14 +3,18 @@
 // (connection failures only: the retry decision is retry.ts's, shared with HTTP and tunnels).
 // A connection whose backend is in http mode is handed to `upgrade` (tcp-upgrade.ts) instead.
 import net from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { serverConnectOptions } from '../config/server-tls-context.ts';
+import { connectTls } from './upstream.ts';
 import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRuntime, type WorkerRuntime } from './runtime.ts';
 import { routeBackend } from './rules.ts';
-import type { SampleContext } from './sample.ts';
+import { sampleText, type SampleContext } from './sample.ts';
 import { clientAddress } from './log-record.ts';
 import { destinationAddress } from './client-address.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
+import { observeTime } from './counters.ts';
 
 /** One client's session, across its connect attempts. */
 interface TcpSession extends RetryState {
@@ -20,6 +24,8 @@ interface TcpSession extends RetryState {
   client: net.Socket;
   clientIp: string;
   tried: Set<ServerRuntime>;
+  /** performance.now() when the session began (the stat table's ttime). */
+  startedMs: number;
 }
 
 function noop(): void {}
@@ -44,7 +50,8 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
     if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
     // Nothing of the client's bytes is read until a server accepted: a failed connect can be retried.
     client.pause();
-    const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set() };
+    be.counters.values.stot++;
+    const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set(), startedMs: performance.now() };
     connectServer(s, be.pick({ clientIp: s.clientIp }));
   };
 }
@@ -90,19 +97,25 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   }
   srv.active++;
   srv.counters.scur++;
+  // As HAProxy: a session of the server per connect attempt.
+  srv.counters.values.stot++;
+  srv.counters.values.connect++;
+  s.be.counters.values.connect++;
   let connected = false;
-  const upstream = net.connect({ host: srv.server.host, port });
+  const connectStart = performance.now();
+  let ctime = 0;
   const header = proxyHeaderFor(srv.server, client);
-  if (header !== undefined) upstream.write(header);
+  const upstream = openUpstream(s, srv, port, header);
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
   const unregister = srv.sessions.add(() => {
     upstream.destroy();
     client.destroy();
   }, client);
   const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), s.be.backend.timeouts.connect);
-  upstream.once('connect', () => {
+  upstream.once(upstream instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
     clearTimeout(timer);
     connected = true;
+    ctime = performance.now() - connectStart;
     splice(s, srv, upstream);
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
@@ -114,16 +127,34 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
     unregister();
     srv.active--;
     srv.counters.scur--;
-    if (connected) sessionEnded(s, srv, upstream);
+    if (connected) {
+      countTimes(s, srv, ctime);
+      sessionEnded(s, srv, upstream);
+    }
   });
   client.once('close', () => upstream.destroySoon());
+}
+
+/** The connection to the server: TLS for an `ssl` server (its `sni` evaluated on the connection). */
+function openUpstream(s: TcpSession, srv: ServerRuntime, port: number, header: Buffer | undefined): net.Socket {
+  const server = srv.server;
+  if (server.ssl !== true || server.tls === undefined) {
+    const upstream = net.connect({ host: server.host, port });
+    if (header !== undefined) upstream.write(header);
+    return upstream;
+  }
+  const t = server.tls;
+  const sni = t.sni === undefined ? undefined : sampleText(t.sni, new TcpSampleContext(s.client, s.runtime));
+  const name = sni ?? '';
+  const session = t.noReuse === true ? undefined : srv.pool.tlsSessions.get(name);
+  const upstream = connectTls(server.host, port, { ...serverConnectOptions(t, sni), ...(session !== undefined ? { session } : {}) }, header);
+  if (t.noReuse !== true) upstream.on('session', (b: Buffer) => srv.pool.tlsSessions.set(name, b));
+  return upstream;
 }
 
 /** The server accepted: pipe both ways. */
 function splice(s: TcpSession, srv: ServerRuntime, upstream: net.Socket): void {
   observe(srv, 'l4-ok', 'L4 successful connection', s.runtime.reportServerErrors);
-  srv.counters.values.stot++;
-  s.be.counters.values.stot++;
   const b = s.be.backend;
   const serverTimeout = b.timeouts.tunnel ?? b.timeouts.server;
   if (serverTimeout > 0) upstream.setTimeout(serverTimeout, () => upstream.destroy());
@@ -135,11 +166,12 @@ function splice(s: TcpSession, srv: ServerRuntime, upstream: net.Socket): void {
 /** A connect failed: retry it (the one decision in retry.ts) or close the client's socket. */
 function connectFailed(s: TcpSession, srv: ServerRuntime, err: NodeJS.ErrnoException): void {
   const be = s.be;
-  srv.counters.values.econ++;
-  be.counters.values.econ++;
   observe(srv, 'l4-error', `L4 unsuccessful connection (${err.code ?? err.message})`, s.runtime.reportServerErrors);
   const d = decideRetry(be.backend, { kind: 'conn-failure', reused: false }, s, { replayable: true, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
   if (!d.retry || s.client.destroyed) {
+    // As HAProxy: a connection error counts once the session gives up (its retries count in wretr).
+    srv.counters.values.econ++;
+    be.counters.values.econ++;
     s.client.destroy();
     return;
   }
@@ -147,6 +179,17 @@ function connectFailed(s: TcpSession, srv: ServerRuntime, err: NodeJS.ErrnoExcep
   const next = nextServer(be, s.clientIp, srv, s.tried, d);
   if (d.delayMs === 0) connectServer(s, next);
   else setTimeout(() => connectServer(s, next), d.delayMs);
+}
+
+/** The stat table's times of a tcp session (HAProxy: no queue here, no response time in tcp). */
+function countTimes(s: TcpSession, srv: ServerRuntime, ctime: number): void {
+  const total = performance.now() - s.startedMs;
+  for (const obj of [srv.counters, s.be.counters]) {
+    observeTime(obj, 'qtime', 0);
+    observeTime(obj, 'ctime', ctime);
+    observeTime(obj, 'rtime', 0);
+    observeTime(obj, 'ttime', total);
+  }
 }
 
 /** The server side closed: count the bytes and let the client's side finish writing. */
