@@ -98,6 +98,8 @@ function serverRow(be: Backend, s: Server, iid: number, sid: number, src: RowSou
   if (s.maxconn !== undefined) v.slim = s.maxconn;
   const texts: Record<string, string> = { mode: be.mode };
   if (s.portOffset === undefined) texts.addr = `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;
+  // HAProxy shows a server's persistence cookie value (when its backend has `cookie`).
+  if (be.cookie !== undefined && s.cookie !== undefined) texts.cookie = s.cookie;
   const seen = src.history.observe(s.id, status, src.now, src.startedAt);
   if (health !== undefined) {
     checkValues(v, texts, s, health, src.now);
@@ -169,7 +171,7 @@ function backendRow(be: Backend, servers: ServerView[], iid: number, config: Con
   });
   const full = fullconn(be, config);
   if (full !== undefined) v.slim = full;
-  return { pxname: be.name, svname: 'BACKEND', kind: 'backend', status, values: v, texts: { mode: be.mode, algo: be.balance }, iid, sid: 0 };
+  return { pxname: be.name, svname: 'BACKEND', kind: 'backend', status, values: v, texts: { mode: be.mode, algo: be.balance, ...(be.cookie !== undefined ? { cookie: be.cookie.name } : {}) }, iid, sid: 0 };
 }
 
 /** HAProxy's default `fullconn`: a tenth of the maxconn of the frontends that route to the backend

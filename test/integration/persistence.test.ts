@@ -195,6 +195,15 @@ test('a draining server still takes its persistent clients (new ones go elsewher
   await until('s3 ready', async () => (await get(h.ins, '/', 'SRV=c3')).server === 's3', 10_000);
 });
 
+test("show stat's cookie field: the backend's cookie name, each server's value (as HAProxy)", async () => {
+  const out = (await (proxy as Handoff).ctl('show stat')).output.split('\n').filter((l) => l !== '');
+  const head = (out[0] ?? '').replace(/^# /, '').split(',');
+  const at = head.indexOf('cookie');
+  assert.ok(at > 0, 'a cookie column');
+  const cell = (px: string, sv: string): string | undefined => out.map((l) => l.split(',')).find((c) => c[0] === px && c[1] === sv)?.[at];
+  assert.deepEqual([cell('ins', 'BACKEND'), cell('ins', 's1'), cell('ins', 's3'), cell('src', 'BACKEND')], ['SRV', 'c1', 'c3', '']);
+});
+
 test('prefix: the server cookie is prefixed on the way out and stripped on the way in', async () => {
   const first = await get(h.pfx, '/setck');
   const n = first.server.slice(1);
