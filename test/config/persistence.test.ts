@@ -72,3 +72,13 @@ test('force-persist / ignore-persist rules, option persist, balance arguments an
   assert.equal(h?.balance, 'hash');
   assert.equal(h?.balanceOptions.expr?.fetch, 'req.cook');
 });
+
+test("a tcp backend ignores cookie and falls back to round robin from a layer-7 hash, with HAProxy's warnings", () => {
+  const r = compile(`${HTTP_DEFAULTS}backend db\n    mode tcp\n    cookie SRV insert\n    balance hdr(host)\n    server s1 127.0.0.1:5432 cookie a\n`);
+  assert.deepEqual(errors(r), []);
+  const warnings = r.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message);
+  assert.ok(warnings.includes("cookie will be ignored for backend 'db' (needs 'mode http')."), warnings.join(' | '));
+  assert.ok(warnings.includes("Layer 7 hash not possible for backend 'db' (needs 'mode http'). Falling back to round robin."), warnings.join(' | '));
+  assert.equal(r.config?.backends[0]?.cookie, undefined);
+  assert.equal(r.config?.backends[0]?.balance, 'roundrobin');
+});
