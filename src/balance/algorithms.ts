@@ -167,7 +167,12 @@ function leastConn<S extends Candidate>(servers: readonly S[]): Picker<S> {
  * (HAProxy's default server id), so every worker and every reload builds the same ring. */
 function hashPicker<S extends Candidate>(servers: readonly S[], type: HashType, factor: number, hashOf: (ctx: PickContext) => number | undefined): Picker<S> {
   const fallback = smoothRoundRobin(servers);
-  const id = (s: S): number => servers.indexOf(s) + 1;
+  const ids = new Map<S, number>();
+  const id = (s: S): number => {
+    let n = ids.get(s);
+    if (n === undefined) ids.set(s, (n = servers.indexOf(s) + 1));
+    return n;
+  };
   const lookup: HashLookup<S> = type.method === 'consistent' ? consistentLookup(id, factor) : mapLookup(id, servers);
   return (ctx) => {
     const h = hashOf(ctx);
