@@ -315,6 +315,7 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
   const stats = statsModel(p);
   if (stats !== undefined) fe.stats = stats;
   if (p.expectProxy !== undefined && p.expectProxy.length > 0) fe.expectProxy = p.expectProxy;
+  if (p.compression !== undefined) fe.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
   // The listener id names the bind in a PROXY header error's log line.
   p.binds.forEach((b, i) => {
     const bind = fe.binds[i] as Bind;
@@ -388,6 +389,7 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
   if (p.forwardForHeader !== undefined) be.forwardForHeader = p.forwardForHeader;
   if (p.loadServerState !== undefined) be.loadServerState = p.loadServerState;
   if (p.serverStateFileName !== undefined) be.serverStateFileName = p.serverStateFileName;
+  if (p.compression !== undefined) be.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
   return be;
 }
 

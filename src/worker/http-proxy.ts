@@ -33,6 +33,9 @@ import { classifyUpstreamError, decideRetry, isReplayable, nextServer, spendRetr
 import { healthyStatus, observe } from './passive-health.ts';
 import type { Shutdown } from './server-sessions.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
+import type { CompressionAlgo } from '../config/model.ts';
+import { compressedHeaders, compressible, dropAcceptEncoding, negotiate, offloads, typesOf } from './compression.ts';
+import { createCompressor, type BodyCompressor } from './compress-stream.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
@@ -114,6 +117,9 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   done = false;
   /** Timing marks are taken only for the access log (%TR %Tc %Tr %Ta) and the latency histograms. */
   timed: boolean;
+  /** The algorithm Accept-Encoding chose (`compression`); the response's body goes through `compressor`. */
+  compAlgo: CompressionAlgo | undefined = undefined;
+  compressor: BodyCompressor | undefined = undefined;
 
   constructor(client: Http1Connection, head: RequestHead, fe: FrontendRuntime, deps: HttpDeps, tls: boolean, now: number) {
     this.client = client;
@@ -192,12 +198,14 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.compressor !== undefined) return this.compressor.write(chunk);
     const ok = this.client.write(chunk);
     if (!ok) this.waitingDrain = true;
     return ok;
   }
 
   writable(): void {
+    if (this.compressor !== undefined) return this.compressor.writable();
     if (!this.waitingDrain) return;
     this.waitingDrain = false;
     this.resume?.();
@@ -212,7 +220,8 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
     release(this, srv);
     srv.counters.values.stot++;
     srv.backend.counters.values.stot++;
-    complete(this);
+    if (this.compressor === undefined) complete(this);
+    else this.compressor.end(() => complete(this));
   }
 
   onError(err: Error & { code?: string }): void {
@@ -420,7 +429,35 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
   const b = be.backend;
   if (!requestRules(x, b.http, b) || !redirectRules(x, b.http)) return false;
   addForwardedFor(x.upstreamHeaders, f, b, x.conn.clientIp);
+  requestCompression(x, f, b);
   return true;
+}
+
+/** `compression`: the algorithm the request accepts; `offload` hides Accept-Encoding from the server. */
+function requestCompression(x: Exchange, f: Frontend, b: Backend): void {
+  if (f.compression === undefined && b.compression === undefined) return;
+  x.compAlgo = negotiate(f.compression, b.compression, x.head.headers, x.head.minor);
+  if (x.compAlgo !== undefined && offloads(f.compression, b.compression)) dropAcceptEncoding(x.upstreamHeaders);
+}
+
+/** The response is compressed (decided on the server's headers, as HAProxy before its rules). */
+function compressResponse(x: Exchange, raw: readonly string[]): boolean {
+  const algo = x.compAlgo;
+  if (algo === undefined) return false;
+  const fc = x.fe.frontend.compression;
+  const bc = x.be?.backend.compression;
+  return compressible({ status: x.status, method: x.method, headers: raw }, typesOf(fc, bc));
+}
+
+/** The response's body goes through zlib from now on. */
+function startCompressing(x: Exchange, headers: string[]): void {
+  const algo = x.compAlgo as CompressionAlgo;
+  compressedHeaders(headers, algo);
+  const level = (x.be?.backend.compression ?? x.fe.frontend.compression)?.level ?? 1;
+  x.compressor = createCompressor(algo, level, (b) => x.client.write(b), () => x.resume?.(), () => {
+    x.abortUpstream?.();
+    x.client.abort();
+  });
 }
 
 function chooseServer(x: Exchange): boolean {
@@ -599,8 +636,10 @@ function forwardResponse(x: Exchange, status: number, statusText: string, raw: s
     headers.push(name, raw[i + 1] as string);
   }
   x.resHeaders = headers;
+  const compress = compressResponse(x, raw);
   if (!responseRules(x, headers)) return false;
   if (x.client.closedOrGone) return true;
+  if (compress) startCompressing(x, headers);
   x.headSent = true;
   x.client.writeHead(x.status, x.statusText, headers);
   return true;
@@ -662,7 +701,10 @@ function finish(x: Exchange): void {
   if (x.retryTimer !== undefined) clearTimeout(x.retryTimer);
   if (x.tarpitTimer !== undefined) clearTimeout(x.tarpitTimer);
   if (x.client.exchange === x) x.client.exchange = undefined;
-  if (!x.completed) clientAborted(x);
+  if (!x.completed) {
+    x.compressor?.destroy();
+    clientAborted(x);
+  }
   // Bytes since the previous response of this connection: this request (head and body) and its answer.
   const conn = x.conn;
   const bin = conn.socket.bytesRead - x.readAtStart;
