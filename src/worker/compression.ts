@@ -55,12 +55,19 @@ function brokenAgent(headers: readonly string[]): boolean {
   return major < '6' || (major === '6' && (ua.length < 54 || ua.slice(51, 54) !== 'SV1'));
 }
 
+/** What a request gets: `named` when its Accept-Encoding chose the algorithm (only then does
+ * `compression offload` remove the header), not when `identity` applies for want of one. */
+export interface Negotiated {
+  algo: CompressionAlgo;
+  named: boolean;
+}
+
 /**
  * The algorithm a request asks for: the element with the highest q (first wins on a tie; q=0 never)
  * that names an algorithm of the list or is `*` (the list's first). Without one, `identity` when it
  * is configured (it needs no header). HTTP/1.0 requests get none.
  */
-export function requestAlgo(algos: readonly CompressionAlgo[], headers: readonly string[], minor: number): CompressionAlgo | undefined {
+export function requestAlgo(algos: readonly CompressionAlgo[], headers: readonly string[], minor: number): Negotiated | undefined {
   if (minor < 1 || brokenAgent(headers)) return undefined;
   let best: CompressionAlgo | undefined;
   let bestQ = 0;
@@ -73,8 +80,8 @@ export function requestAlgo(algos: readonly CompressionAlgo[], headers: readonly
     best = algo;
     bestQ = q;
   }
-  if (best !== undefined) return best;
-  return algos.includes('identity') ? 'identity' : undefined;
+  if (best !== undefined) return { algo: best, named: true };
+  return algos.includes('identity') ? { algo: 'identity', named: false } : undefined;
 }
 
 /** `"…"` or `W/"…"`: anything else is an invalid ETag, which HAProxy does not compress. */
@@ -139,7 +146,7 @@ export function dropAcceptEncoding(headers: string[]): void {
 }
 
 /** The request's algorithm for this frontend and backend (undefined: its response is not compressed). */
-export function negotiate(fe: Compression | undefined, be: Compression | undefined, headers: readonly string[], minor: number): CompressionAlgo | undefined {
+export function negotiate(fe: Compression | undefined, be: Compression | undefined, headers: readonly string[], minor: number): Negotiated | undefined {
   const algos = algosOf(fe, be);
   return algos === undefined ? undefined : requestAlgo(algos, headers, minor);
 }

@@ -436,8 +436,9 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
 /** `compression`: the algorithm the request accepts; `offload` hides Accept-Encoding from the server. */
 function requestCompression(x: Exchange, f: Frontend, b: Backend): void {
   if (f.compression === undefined && b.compression === undefined) return;
-  x.compAlgo = negotiate(f.compression, b.compression, x.head.headers, x.head.minor);
-  if (x.compAlgo !== undefined && offloads(f.compression, b.compression)) dropAcceptEncoding(x.upstreamHeaders);
+  const n = negotiate(f.compression, b.compression, x.head.headers, x.head.minor);
+  x.compAlgo = n?.algo;
+  if (n?.named === true && offloads(f.compression, b.compression)) dropAcceptEncoding(x.upstreamHeaders);
 }
 
 /** The response is compressed (decided on the server's headers, as HAProxy before its rules). */

@@ -42,6 +42,12 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, origin: Ori
     res.end(gz);
     return;
   }
+  if (url === '/accept-encoding') {
+    const seen = JSON.stringify(req.headers['accept-encoding'] ?? null);
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': seen.length });
+    res.end(seen);
+    return;
+  }
   if (url === '/stream') {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write(TEXT);
@@ -95,6 +101,7 @@ defaults
 frontend fe
   bind 127.0.0.1:${port}
   compression type text/plain application/json
+  compression offload
   default_backend be
 backend be
   server s1 127.0.0.1:${origin.port}
@@ -171,6 +178,15 @@ test('a strong ETag becomes weak, a weak one stays, 201 is compressed, Vary is a
     assert.equal((await get(p.port, '/weak-etag', GZIP)).headers.etag, 'W/"v1"', p.name);
     assert.equal((await get(p.port, '/created', GZIP)).headers['content-encoding'], 'gzip', p.name);
     assert.equal((await get(p.port, '/vary', GZIP)).headers.vary, 'Cookie, Accept-Encoding', p.name);
+  });
+});
+
+test('offload: the server does not see the Accept-Encoding that chose gzip, and sees one that chose nothing', async () => {
+  await each(async (p) => {
+    const chosen = await get(p.port, '/accept-encoding', GZIP);
+    assert.equal(zlib.gunzipSync(chosen.body).toString(), 'null', p.name);
+    const unchosen = await get(p.port, '/accept-encoding', { 'accept-encoding': 'br' });
+    assert.equal(unchosen.body.toString(), '"br"', p.name);
   });
 });
 
