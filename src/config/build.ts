@@ -316,6 +316,8 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
   if (stats !== undefined) fe.stats = stats;
   if (p.expectProxy !== undefined && p.expectProxy.length > 0) fe.expectProxy = p.expectProxy;
   if (p.compression !== undefined) fe.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
+  if (p.inspectDelay !== undefined) fe.inspectDelay = p.inspectDelay;
+  if (p.tcpContent !== undefined && p.tcpContent.length > 0) fe.tcpContent = p.tcpContent;
   // The listener id names the bind in a PROXY header error's log line.
   p.binds.forEach((b, i) => {
     const bind = fe.binds[i] as Bind;

@@ -2,7 +2,7 @@
 // checks the drafts and resolves what needs the whole configuration (TLS defaults), and build.ts
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type {
-  BalanceAlgorithm, Compression, Condition, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
+  BalanceAlgorithm, Compression, Condition, TcpContentRule, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
   Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
 } from './model.ts';
 import type { CheckHttpSend, CheckKind, CheckRule } from './health-model.ts';
@@ -149,6 +149,9 @@ export interface ProxyDraft {
   useBackends: { backend: string | Template; cond?: Condition; loc: Location }[];
   /** `tcp-request connection expect-proxy layer4 [if|unless COND]` rules, in order. */
   expectProxy?: { cond?: Condition; loc: Location }[];
+  /** `tcp-request inspect-delay` (ms) and `tcp-request content accept|reject` rules. */
+  inspectDelay?: number;
+  tcpContent?: TcpContentRule[];
   /** `compression …` lines (a defaults section's algorithms and types are inherited, not `offload`). */
   compression?: Compression;
   /** Named ACLs: each definition line adds one predicate (definitions with one name are ORed). */

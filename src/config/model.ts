@@ -433,6 +433,17 @@ export interface Frontend {
   expectProxy?: { cond?: Condition; loc: Location }[];
   /** `compression algo|type|offload` (src/config/keywords/compression.ts). */
   compression?: Compression;
+  /** `tcp-request inspect-delay`: how long `tcp-request content` rules may wait for the client's bytes (ms). */
+  inspectDelay?: number;
+  /** `tcp-request content accept|reject [if|unless COND]`, in order. */
+  tcpContent?: TcpContentRule[];
+  loc: Location;
+}
+
+/** A `tcp-request content` rule: the first whose condition holds decides. */
+export interface TcpContentRule {
+  action: 'accept' | 'reject';
+  cond?: Condition;
   loc: Location;
 }
 

@@ -13,6 +13,7 @@ import { parseIpv4Strict, parseIpv6 } from '../config/patterns.ts';
 import type { SampleContext } from './sample.ts';
 import { destinationAddress, isUnixClient } from './client-address.ts';
 import { AS_LOGGED } from '../config/template.ts';
+import { CONTENT_FETCHES } from './content-fetches.ts';
 
 /** Visit one raw value; returning true stops the iteration (a match was found). */
 export type Visit = (v: SampleValue, ctx: SampleContext) => boolean;
@@ -386,6 +387,7 @@ const BUILDERS: Record<string, Builder> = {
   fhdr_cnt: (a) => headerCount('dir', true, a),
   hdr_val: (a) => headerFetch('dir', false, a, asInt),
   hdr_ip: (a) => headerFetch('dir', false, a, headerIp),
+  ...CONTENT_FETCHES,
 };
 
 /** The first Host header (`base` is it and the path). */

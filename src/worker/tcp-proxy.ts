@@ -11,6 +11,7 @@ import { destinationAddress } from './client-address.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
+import { inspectContent } from './content-inspect.ts';
 
 /** One client's session, across its connect attempts. */
 interface TcpSession extends RetryState {
@@ -20,6 +21,8 @@ interface TcpSession extends RetryState {
   client: net.Socket;
   clientIp: string;
   tried: Set<ServerRuntime>;
+  /** Inspected bytes of a client that had ended its side: written to the server first. */
+  rest?: Buffer;
 }
 
 function noop(): void {}
@@ -31,22 +34,45 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
   const f = fe.frontend;
   return (client) => {
     client.on('error', noop);
-    const be = routeBackend(f, runtime.backends, new TcpSampleContext(client, runtime));
-    if (be === undefined) {
-      client.destroy();
+    const ctx = new TcpSampleContext(client, runtime);
+    const rules = f.tcpContent;
+    if (rules === undefined) {
+      route(fe, runtime, upgrade, client, ctx, undefined);
       return;
     }
-    if (be.backend.mode === 'http') {
-      upgrade(client, be);
-      return;
-    }
-    const clientTimeout = f.timeouts.tunnel ?? f.timeouts.client;
-    if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
-    // Nothing of the client's bytes is read until a server accepted: a failed connect can be retried.
-    client.pause();
-    const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set() };
-    connectServer(s, be.pick({ clientIp: s.clientIp }));
+    inspectContent(client, rules, f.inspectDelay ?? 0, ctx, (verdict, rest) => {
+      if (verdict === 'accept') route(fe, runtime, upgrade, client, ctx, rest);
+      else contentRejected(fe, client);
+    });
   };
+}
+
+/** `tcp-request content reject`: closed at once (HAProxy's `dreq` is not in the stat table yet). */
+function contentRejected(_fe: FrontendRuntime, client: net.Socket): void {
+  client.destroy();
+}
+
+/** `use_backend` (the inspected bytes visible to its conditions), then the server. `rest`: bytes
+ * read that could not go back on the socket (the client had ended), sent first. */
+function route(fe: FrontendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, client: net.Socket, ctx: TcpSampleContext, rest: Buffer | undefined): void {
+  const f = fe.frontend;
+  if (client.destroyed) return;
+  const be = routeBackend(f, runtime.backends, ctx);
+  if (be === undefined) {
+    client.destroy();
+    return;
+  }
+  if (be.backend.mode === 'http') {
+    upgrade(client, be);
+    return;
+  }
+  const clientTimeout = f.timeouts.tunnel ?? f.timeouts.client;
+  if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
+  // Nothing of the client's bytes is read until a server accepted: a failed connect can be retried.
+  client.pause();
+  const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set() };
+  if (rest !== undefined) s.rest = rest;
+  connectServer(s, be.pick({ clientIp: s.clientIp }));
 }
 
 const NO_HEADERS: string[] = [];
@@ -54,6 +80,7 @@ const NO_HEADERS: string[] = [];
 /** What a tcp-mode `use_backend` condition can read: the connection (src, dst, ports, variables). */
 export class TcpSampleContext implements SampleContext {
   conn: SampleContext['conn'];
+  inspect: SampleContext['inspect'] = undefined;
   ssl = false;
   head = undefined;
   method = '';
@@ -94,6 +121,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   const upstream = net.connect({ host: srv.server.host, port });
   const header = proxyHeaderFor(srv.server, client);
   if (header !== undefined) upstream.write(header);
+  if (s.rest !== undefined) upstream.write(s.rest);
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
   const unregister = srv.sessions.add(() => {
     upstream.destroy();
