@@ -33,7 +33,7 @@ export function helloSni(b: Buffer): HelloAnswer<string> {
   if (b.length < 9) return SHORT;
   const hsLen = ((b[6] as number) << 16) + b.readUInt16BE(7);
   if (hsLen < HELLO_MIN) return undefined;
-  if (b.length - 5 < hsLen) return SHORT;
+  if (b.length < 9 + hsLen) return SHORT;
   return sniOf(b.subarray(9, 9 + hsLen));
 }
 
