@@ -36,6 +36,7 @@ import { proxyHeaderFor } from './proxy-send.ts';
 import type { CompressionAlgo } from '../config/model.ts';
 import { compressedHeaders, compressible, dropAcceptEncoding, negotiate, offloads, typesOf } from './compression.ts';
 import { createCompressor, type BodyCompressor } from './compress-stream.ts';
+import { contentVerdict } from './content-inspect.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
@@ -279,6 +280,7 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   client.exchange = x;
   fe.counters.values.req_tot++;
   readRequestHeaders(x);
+  if (!contentRules(x)) return;
   if (monitorRequest(x)) return;
   const http = fe.frontend.http;
   if (!requestRules(x, http, fe.frontend)) return;
@@ -298,6 +300,19 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   if (head.upgrade !== undefined || head.method === 'CONNECT') openTunnel(x, tunnelHeaders(x), (status, termination) => tunnelEnded(x, status, termination));
   else connectUpstream(x);
 }
+
+/** `tcp-request content accept|reject` in http mode: evaluated for each request, before anything
+ * HTTP (no content is held: `req.len` & co. find nothing); reject closes the connection. */
+function contentRules(x: Exchange): boolean {
+  const rules = x.fe.frontend.tcpContent;
+  if (rules === undefined || contentVerdict(rules, x, { data: EMPTY, final: true, mayChange: false }) === 'accept') return true;
+  x.termination = 'PR--';
+  x.client.abort();
+  finish(x);
+  return false;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** The methods HAProxy's stats page answers; any other goes on to the backend, as in HAProxy. */
 const STATS_METHODS = new Set(['GET', 'HEAD', 'POST']);

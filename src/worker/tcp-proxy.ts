@@ -35,6 +35,7 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
   return (client) => {
     client.on('error', noop);
     const ctx = new TcpSampleContext(client, runtime);
+    // No content rule: no inspection, even with a delay (HAProxy: use_backend sees what came with the connection).
     const rules = f.tcpContent;
     if (rules === undefined) {
       route(fe, runtime, upgrade, client, ctx, undefined);

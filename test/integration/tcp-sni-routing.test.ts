@@ -3,9 +3,11 @@
 // that arrives in pieces), `use_backend … if { req.ssl_sni -i … }` picks the server whose
 // certificate the client then sees (TLS is not terminated: the bytes reach it intact), a hello
 // without SNI goes to the default backend, `tcp-request content reject` closes what is not TLS,
-// and both kinds of reload keep it.
+// and both kinds of reload keep it. In http mode the content rules run for each request (reject
+// closes the connection).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { generateCertificate } from '../../src/demo/cert.ts';
@@ -88,6 +90,8 @@ function plain(port: number): Promise<string> {
 
 let origins: TlsOrigin[] = [];
 let peers: Peers;
+let httpPeers: Peers;
+let httpOrigin: http.Server;
 
 before(async () => {
   origins = await Promise.all(['a.example', 'b.example', 'default.example'].map(tlsOrigin));
@@ -113,10 +117,30 @@ backend be_default
   server d 127.0.0.1:${d.port}
 `;
   peers = await startPeers(tempDir('handoff-sni-'), config, 'SNI routing is checked against handoff only');
+  httpOrigin = http.createServer((_req, res) => res.end('origin'));
+  await new Promise<void>((r) => httpOrigin.listen(0, '127.0.0.1', r));
+  const op = (httpOrigin.address() as net.AddressInfo).port;
+  const httpConfig = (port: number): string => `defaults
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend web
+  mode http
+  bind 127.0.0.1:${port}
+  tcp-request content reject if { path /deny }
+  tcp-request content accept
+  default_backend origin
+backend origin
+  mode http
+  server o 127.0.0.1:${op}
+`;
+  httpPeers = await startPeers(tempDir('handoff-content-'), httpConfig, 'content rules in http mode are checked against handoff only');
 });
 
 after(async () => {
   await peers?.stop();
+  await httpPeers?.stop();
+  httpOrigin?.close();
   for (const o of origins) o.server.close();
 });
 
@@ -154,5 +178,24 @@ test('in-place and new-processes reloads keep routing by SNI', async () => {
     assert.doesNotMatch(r.output, /fail|error/i, `${command}: ${r.output}`);
     await until(`${command}: generation ${k + 2} serving`, () => peers.handoff.output().includes(`reload succeeded (generation ${k + 2}`), 20_000);
     await routes(p, p.port, `after ${command}`);
+  }
+});
+
+/** Status of a GET, 0 when the connection closed without an answer. */
+function status(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(8_000, () => req.destroy());
+  });
+}
+
+test('http mode: content rules run for each request, reject closes the connection unanswered', async () => {
+  for (const p of httpPeers.list) {
+    assert.equal(await status(p.port, '/deny'), 0, p.name);
+    assert.equal(await status(p.port, '/ok'), 200, p.name);
   }
 });
