@@ -5,6 +5,7 @@
 // a large body is streamed: its first bytes reach the client before the server has finished.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
 import zlib from 'node:zlib';
@@ -13,9 +14,15 @@ import { tempDir } from '../helpers/proxy.ts';
 
 const TEXT = 'handoff compresses this line of text.\n'.repeat(2000);
 
+/** Incompressible: compressed, it stays as large, so buffering anywhere would show. */
+const NOISE = randomBytes(1 << 16);
+const NOISE_CHUNKS = 512;
+
 interface Origin {
   port: number;
   server: http.Server;
+  /** Bytes of /noise the origin got written so far (it honours backpressure). */
+  noiseWritten: number;
   /** Resolves the streamed response's second half (the test calls it once the first bytes arrived). */
   release: (() => void) | undefined;
 }
@@ -48,6 +55,20 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, origin: Ori
     res.end(seen);
     return;
   }
+  if (url === '/noise') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    let sent = 0;
+    const more = (): void => {
+      while (sent < NOISE_CHUNKS) {
+        sent++;
+        origin.noiseWritten += NOISE.length;
+        if (!res.write(NOISE)) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+    return;
+  }
   if (url === '/stream') {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write(TEXT);
@@ -59,7 +80,7 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, origin: Ori
 }
 
 async function startOrigin(): Promise<Origin> {
-  const origin: Origin = { port: 0, server: http.createServer(), release: undefined };
+  const origin: Origin = { port: 0, server: http.createServer(), release: undefined, noiseWritten: 0 };
   origin.server.on('request', (req, res) => answer(req, res, origin));
   await new Promise<void>((r) => origin.server.listen(0, '127.0.0.1', r));
   origin.port = (origin.server.address() as net.AddressInfo).port;
@@ -211,4 +232,32 @@ test('streamed: a large body starts arriving before the server finishes it', asy
     });
     assert.equal(zlib.gunzipSync(body).toString(), TEXT + TEXT, p.name);
   });
+});
+
+test('backpressure: a client that stops reading stops the server, nothing is buffered whole', async () => {
+  const total = NOISE.length * NOISE_CHUNKS;
+  for (const p of peers.list) {
+    origin.noiseWritten = 0;
+    const { res, firstBytes } = await new Promise<{ res: http.IncomingMessage; firstBytes: Buffer }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: p.port, path: '/noise', headers: GZIP, agent: false }, (r) => {
+        r.once('data', (d: Buffer) => {
+          r.pause();
+          resolve({ res: r, firstBytes: d });
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(res.headers['content-encoding'], 'gzip', p.name);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const stalled = origin.noiseWritten;
+    assert.ok(stalled < total / 2, `${p.name}: the server wrote ${stalled} of ${total} bytes to a client that reads nothing`);
+    console.log(`# ${p.name}: ${stalled} of ${total} bytes written by the server while the client read nothing`);
+    const parts: Buffer[] = [firstBytes];
+    res.on('data', (d: Buffer) => parts.push(d));
+    const ended = new Promise((r) => res.on('end', r));
+    res.resume();
+    await ended;
+    assert.equal(zlib.gunzipSync(Buffer.concat(parts)).length, total, p.name);
+  }
 });
