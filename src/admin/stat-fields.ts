@@ -29,6 +29,7 @@ export interface StatField {
 
 const FBS = ['frontend', 'backend', 'server'] as const;
 const BS = ['backend', 'server'] as const;
+const FB = ['frontend', 'backend'] as const;
 const NONE = { from: 'none' } as const;
 const counter = <const K extends readonly StatKind[]>(counted: K) => ({ from: 'counter', counted }) as const;
 
@@ -84,10 +85,10 @@ export const STAT_FIELDS = [
   { name: 'req_tot', page: 'Requests', source: counter(FBS) },
   { name: 'cli_abrt', source: counter(BS) },
   { name: 'srv_abrt', source: counter(BS) },
-  { name: 'comp_in', source: NONE },
-  { name: 'comp_out', source: NONE },
-  { name: 'comp_byp', source: NONE },
-  { name: 'comp_rsp', source: NONE },
+  { name: 'comp_in', source: counter(FB) },
+  { name: 'comp_out', source: counter(FB) },
+  { name: 'comp_byp', source: counter(FB) },
+  { name: 'comp_rsp', source: counter(FB) },
   { name: 'lastsess', source: NONE },
   { name: 'last_chk', source: NONE },
   { name: 'last_agt', source: NONE },

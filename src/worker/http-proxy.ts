@@ -728,6 +728,7 @@ function finish(x: Exchange): void {
   const rt = x.deps.runtime;
   if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
   countExchange(x, x.status, bin, bout);
+  if (x.compressor !== undefined) countCompression(x, x.compressor);
   if (x.fe.latency !== undefined) countLatency(x);
   if (x.fe.log !== undefined && !x.silent) writeLog(x.fe, requestRecord(x, x.status, bin, bout));
 }
@@ -740,6 +741,19 @@ function clientAborted(x: Exchange): void {
   if (x.srv !== undefined && x.termination.startsWith('C')) {
     x.srv.counters.values.cli_abrt++;
     x.srv.backend.counters.values.cli_abrt++;
+  }
+}
+
+/** HAProxy's comp_in/comp_out (zlib's bytes in and out), comp_byp (identity's), comp_rsp (responses that went through to their end). */
+function countCompression(x: Exchange, c: BodyCompressor): void {
+  for (const v of [x.fe.counters.values, x.be?.counters.values]) {
+    if (v === undefined) continue;
+    if (x.compAlgo === 'identity') v.comp_byp += c.bytesIn;
+    else {
+      v.comp_in += c.bytesIn;
+      v.comp_out += c.bytesOut;
+    }
+    if (x.completed) v.comp_rsp++;
   }
 }
 

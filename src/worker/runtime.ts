@@ -9,7 +9,7 @@ import type { ServerState, ServerStates } from '../ipc/messages.ts';
 import { createPicker, type Candidate, type Picker } from '../balance/algorithms.ts';
 import { compileLogFormat, type LogFormatter } from '../log/format.ts';
 import { createSinks, type LogSink, type SharedLogResources } from '../log/sinks.ts';
-import type { BackendField, CounterObject, CounterRegistry, FrontendField } from './counters.ts';
+import type { BackendField, CounterObject, CounterRegistry, FrontendField, ServerField } from './counters.ts';
 import type { BackendLatency, FrontendLatency, LatencyRegistry } from './latency-histogram.ts';
 import { reportToMaster, type PassiveState, type ServerErrorReporter } from './passive-health.ts';
 import { createServerSessions, healthChanged, type ServerSessions } from './server-sessions.ts';
@@ -17,7 +17,7 @@ import { createServerSessions, healthChanged, type ServerSessions } from './serv
 export interface ServerRuntime extends Candidate {
   readonly server: Server;
   readonly backend: BackendRuntime;
-  readonly counters: CounterObject<BackendField>;
+  readonly counters: CounterObject<ServerField>;
   /** Keep-alive connection pool to this server (HTTP backends); see upstream choice in docs/data-path.md. */
   readonly pool: UpstreamPool;
   /** Consecutive errors seen on real traffic (`observe`). */

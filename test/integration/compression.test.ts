@@ -108,9 +108,11 @@ function get(port: number, path: string, headers: Record<string, string>, method
 
 let origin: Origin;
 let peers: Peers;
+let dir: string;
 
 before(async () => {
   origin = await startOrigin();
+  dir = tempDir('handoff-compress-');
   const config = (port: number): string => `global
   tune.comp.maxlevel 1
 defaults
@@ -123,11 +125,12 @@ frontend fe
   bind 127.0.0.1:${port}
   compression type text/plain application/json
   compression offload
+  http-request use-service prometheus-exporter if { path /metrics }
   default_backend be
 backend be
   server s1 127.0.0.1:${origin.port}
 `;
-  peers = await startPeers(tempDir('handoff-compress-'), config, 'compression is checked against handoff only');
+  peers = await startPeers(dir, config, 'compression is checked against handoff only');
 });
 
 after(async () => {
@@ -259,5 +262,21 @@ test('backpressure: a client that stops reading stops the server, nothing is buf
     res.resume();
     await ended;
     assert.equal(zlib.gunzipSync(Buffer.concat(parts)).length, total, p.name);
+  }
+});
+
+test('the exporter: comp_in, comp_out and comp_rsp count what went through zlib', async () => {
+  for (const p of peers.list) {
+    const text = (await get(p.port, '/metrics', {})).body.toString();
+    const value = (name: string): number => {
+      const m = new RegExp(`^haproxy_frontend_${name}\\{proxy="fe"\\} (\\d+)`, 'm').exec(text);
+      assert.ok(m !== null, `${p.name}: no ${name} for fe`);
+      return Number(m[1]);
+    };
+    const [cin, cout, rsp, byp] = ['http_comp_bytes_in_total', 'http_comp_bytes_out_total', 'http_comp_responses_total', 'http_comp_bytes_bypassed_total'].map(value) as [number, number, number, number];
+    console.log(`# ${p.name}: comp_in ${cin} comp_out ${cout} comp_rsp ${rsp} comp_byp ${byp}`);
+    assert.ok(rsp >= 8, `${p.name}: comp_rsp ${rsp}`);
+    assert.ok(cin > cout && cout > 0, `${p.name}: comp_in ${cin} comp_out ${cout}`);
+    assert.equal(byp, 0, p.name);
   }
 });
