@@ -392,6 +392,11 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
   if (p.loadServerState !== undefined) be.loadServerState = p.loadServerState;
   if (p.serverStateFileName !== undefined) be.serverStateFileName = p.serverStateFileName;
   if (p.compression !== undefined) be.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
+  // A listen's rules run once, in its frontend half (HAProxy runs a proxy's rules once per stream).
+  if (p.kind === 'backend' && p.tcpContent !== undefined && p.tcpContent.length > 0) {
+    be.tcpContent = p.tcpContent;
+    if (p.inspectDelay !== undefined) be.inspectDelay = p.inspectDelay;
+  }
   return be;
 }
 

@@ -561,6 +561,9 @@ export interface Backend {
   serverStateFileName?: string;
   /** `compression algo|type|offload` (src/config/keywords/compression.ts). */
   compression?: Compression;
+  /** A backend's own `tcp-request inspect-delay` and content rules, run once it is chosen (not a listen's). */
+  inspectDelay?: number;
+  tcpContent?: TcpContentRule[];
   loc: Location;
 }
 

@@ -302,9 +302,9 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
 }
 
 /** `tcp-request content accept|reject` in http mode: evaluated for each request, before anything
- * HTTP (no content is held: `req.len` & co. find nothing); reject closes the connection. */
-function contentRules(x: Exchange): boolean {
-  const rules = x.fe.frontend.tcpContent;
+ * HTTP (no content is held: `req.len` & co. find nothing), the frontend's first and the backend's
+ * once it is chosen; reject closes the connection. */
+function contentRules(x: Exchange, rules = x.fe.frontend.tcpContent): boolean {
   if (rules === undefined || contentVerdict(rules, x, { data: EMPTY, final: true, mayChange: false }) === 'accept') return true;
   x.termination = 'PR--';
   x.client.abort();
@@ -440,6 +440,7 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
     return false;
   }
   x.be = be;
+  if (!contentRules(x, be.backend.tcpContent)) return false;
   be.counters.values.req_tot++;
   const b = be.backend;
   if (!requestRules(x, b.http, b) || !redirectRules(x, b.http)) return false;

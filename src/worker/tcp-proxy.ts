@@ -11,7 +11,7 @@ import { destinationAddress } from './client-address.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
-import { inspectContent } from './content-inspect.ts';
+import { contentVerdict, inspectContent } from './content-inspect.ts';
 
 /** One client's session, across its connect attempts. */
 interface TcpSession extends RetryState {
@@ -63,6 +63,24 @@ function route(fe: FrontendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, cl
     client.destroy();
     return;
   }
+  const rules = be.backend.tcpContent;
+  if (rules === undefined) return serve(fe, be, runtime, upgrade, client, rest);
+  if (rest !== undefined) {
+    // The client ended during the frontend's inspection: its bytes are final.
+    const verdict = contentVerdict(rules, ctx, { data: rest, final: true, mayChange: false });
+    return verdict === 'accept' ? serve(fe, be, runtime, upgrade, client, rest) : contentRejected(fe, client);
+  }
+  // The backend's own content rules, with its own delay (HAProxy: a second inspection).
+  inspectContent(client, rules, be.backend.inspectDelay ?? 0, ctx, (verdict, more) => {
+    if (verdict === 'accept') serve(fe, be, runtime, upgrade, client, more ?? rest);
+    else contentRejected(fe, client);
+  });
+}
+
+/** The chosen backend serves the connection: as HTTP when it is an http one, else piped to a server. */
+function serve(fe: FrontendRuntime, be: BackendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, client: net.Socket, rest: Buffer | undefined): void {
+  const f = fe.frontend;
+  if (client.destroyed) return;
   if (be.backend.mode === 'http') {
     upgrade(client, be);
     return;

@@ -26,3 +26,14 @@ test('errors: a bad delay, words after the action; other actions as before', () 
   expectOne(compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    tcp-request content silent-drop\n    default_backend app\n${BACKEND}`), 'error', 8, /refusing to run without the access control/);
   expectOne(compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    tcp-request content set-var(sess.x) int(1)\n    default_backend app\n${BACKEND}`), 'warning', 8, /'tcp-request content' is not supported by handoff, ignored/);
 });
+
+test("a backend's content rules and delay are its own; a listen's stay in its frontend half; connection rules warn in a backend", () => {
+  const r = compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    default_backend app\nbackend app\n    tcp-request inspect-delay 2s\n    tcp-request content reject if { req.len gt 100 }\n    tcp-request connection reject\n    server s1 127.0.0.1:9000\nlisten both\n    bind :2\n    tcp-request content accept\n    server s2 127.0.0.1:9001\n`);
+  assert.deepEqual(errors(r), []);
+  const be = r.config?.backends.find((b) => b.name === 'app');
+  assert.equal(be?.inspectDelay, 2000);
+  assert.deepEqual(be?.tcpContent?.map((x) => x.action), ['reject']);
+  assert.equal(r.config?.backends.find((b) => b.name === 'both')?.tcpContent, undefined);
+  assert.deepEqual(r.config?.frontends.find((f) => f.name === 'both')?.tcpContent?.map((x) => x.action), ['accept']);
+  expectOne(r, 'warning', 12, /'tcp-request connection' has no effect in a backend section/);
+});

@@ -114,6 +114,8 @@ backend be_a
 backend be_b
   server b 127.0.0.1:${b.port}
 backend be_default
+  tcp-request inspect-delay 2s
+  tcp-request content reject if { req.ssl_sni -i blocked.example }
   server d 127.0.0.1:${d.port}
 `;
   peers = await startPeers(tempDir('handoff-sni-'), config, 'SNI routing is checked against handoff only');
@@ -132,6 +134,7 @@ frontend web
   default_backend origin
 backend origin
   mode http
+  tcp-request content reject if { path /deny-in-backend }
   server o 127.0.0.1:${op}
 `;
   httpPeers = await startPeers(tempDir('handoff-content-'), httpConfig, 'content rules in http mode are checked against handoff only');
@@ -171,6 +174,15 @@ test('tcp-request content reject closes a connection that is not TLS, unanswered
   for (const p of peers.list) assert.equal(await plain(p.port), '', p.name);
 });
 
+test("the chosen backend's own content rules run too: its reject closes the connection", async () => {
+  for (const p of peers.list) {
+    const blocked = await hello(p.port, 'blocked.example').catch((e: Error) => e.message);
+    // Closed before any TLS: an error, or an end with no certificate seen.
+    assert.ok(typeof blocked === 'string' || (blocked.cn === '' && blocked.answer === ''), `${p.name}: ${JSON.stringify(blocked)}`);
+    assert.equal((await hello(p.port, 'c.example')).answer, 'default.example', p.name);
+  }
+});
+
 test('in-place and new-processes reloads keep routing by SNI', async () => {
   const p = peers.list[0] as Peer;
   for (const [k, command] of ['reload', 'reload full'].entries()) {
@@ -197,5 +209,6 @@ test('http mode: content rules run for each request, reject closes the connectio
   for (const p of httpPeers.list) {
     assert.equal(await status(p.port, '/deny'), 0, p.name);
     assert.equal(await status(p.port, '/ok'), 200, p.name);
+    assert.equal(await status(p.port, '/deny-in-backend'), 0, `${p.name}: the backend's rule`);
   }
 });

@@ -134,8 +134,12 @@ export const proxyKeywords: ProxyKeyword[] = [
   },
   {
     name: 'tcp-request',
-    sections: FRONTEND_ONLY,
+    sections: PROXIES_ONLY,
     parse(ctx) {
+      // A backend has content rules only (HAProxy: connection and session rules are frontend ones).
+      if (ctx.proxy.kind === 'backend' && ctx.args[0] !== 'content' && ctx.args[0] !== 'inspect-delay') {
+        return ctx.warn(`'tcp-request ${ctx.args[0] ?? ''}' has no effect in a backend section (only in: frontend, listen), ignored`);
+      }
       if (ctx.args[0] === 'connection' && ctx.args[1] === 'expect-proxy') return parseExpectProxy(ctx);
       if (ctx.args[0] === 'inspect-delay') return parseInspectDelay(ctx);
       if (ctx.args[0] === 'content' && (ctx.args[1] === 'accept' || ctx.args[1] === 'reject')) return parseContentRule(ctx, ctx.args[1]);
