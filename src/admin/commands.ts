@@ -1,9 +1,12 @@
 // The runtime API: commands accepted on the master socket (`-S`) and on `stats socket` paths,
 // answered as text. Names follow HAProxy's CLI where a counterpart exists. Commands live in
-// src/admin/commands/, one file per group; this file finds the one a line names and runs it.
+// src/admin/commands/, one file per group; this file finds the one a request names and runs it.
 import type { AdminTarget } from './target.ts';
-import { CommandError, RANK, type AccessLevel, type Command } from './command.ts';
+import { CommandError, RANK, type AccessLevel, type Command, type CommandContext } from './command.ts';
+import { keywordOf, usageMessage } from './cli-usage.ts';
+import { splitArgs } from './cli-input.ts';
 import { processCommands } from './commands/process.ts';
+import { cliCommands } from './commands/cli.ts';
 import { statCommands } from './commands/stat.ts';
 import { serverCommands } from './commands/servers.ts';
 import { mapCommands } from './commands/maps.ts';
@@ -11,51 +14,67 @@ import { dynamicCommands } from './commands/dynamic.ts';
 import { sessionCommands } from './commands/sessions.ts';
 
 export type { AdminTarget } from './target.ts';
-export type { AccessLevel } from './command.ts';
+export type { AccessLevel, CommandContext } from './command.ts';
 
-const commands: Command[] = [
-  { usage: 'help', help: 'list the commands this socket allows', level: 'user', run: () => '' },
-  ...processCommands,
-  ...statCommands,
-  ...serverCommands,
-  ...mapCommands,
-  ...dynamicCommands,
-  ...sessionCommands,
-];
+const commands: Command[] = [...processCommands, ...cliCommands, ...statCommands, ...serverCommands, ...mapCommands, ...dynamicCommands, ...sessionCommands];
 
-function helpText(level: AccessLevel): string {
-  return `The following commands are valid at this level:\n${commands
-    .filter((c) => RANK[c.level] <= RANK[level])
-    .map((c) => `  ${c.usage}\n      ${c.help}`)
-    .join('\n')}\n`;
+/** HAProxy's answer to a command the session's level does not allow. */
+export const PERMISSION_DENIED = 'Permission denied\n';
+
+export interface CommandResult {
+  ok: boolean;
+  output: string;
+}
+
+/** The commands `help` lists in this session. */
+function visible(ctx: CommandContext): Command[] {
+  return commands.filter((c) => ctx.master || c.masterOnly !== true);
 }
 
 function matches(usage: string, words: string[]): boolean {
-  const parts = usage.split(' ');
-  const lead: string[] = [];
-  for (const w of parts) {
-    if (!/^[a-z]+$/.test(w)) break;
-    lead.push(w);
-  }
+  const lead = keywordOf(usage);
+  if (lead.length === 0) return false;
   if (!lead.every((w, i) => words[i] === w)) return false;
-  const rest = parts.slice(lead.length);
+  const rest = usage.split(' ').slice(lead.length);
   // A usage made only of literal words matches exactly: `show stat` is not `show stat json`.
   if (rest.length === 0) return words.length === lead.length;
   return rest.every((p) => p.startsWith('[')) ? words.length >= lead.length : words.length > lead.length;
 }
 
-/** Run one command line. Errors come back as `{ ok: false }` with a message naming the problem. */
-export async function executeCommand(target: AdminTarget, line: string, level: AccessLevel): Promise<{ ok: boolean; output: string }> {
-  const words = line.trim().split(/\s+/).filter((w) => w !== '');
-  if (words.length === 0) return { ok: false, output: 'empty command; try help\n' };
-  const cmd = commands.find((c) => matches(c.usage, words));
-  if (cmd === undefined) return { ok: false, output: `Unknown command: '${line.trim()}'\n${helpText(level)}` };
-  if (cmd.usage === 'help') return { ok: true, output: helpText(level) };
-  if (RANK[cmd.level] > RANK[level]) return { ok: false, output: `Permission denied: '${cmd.usage}' needs level ${cmd.level}\n` };
+/** The command a request names: one whose usage fits the words, else the one whose keyword is the longest prefix of them (it answers what is missing). */
+function find(words: string[], ctx: CommandContext): Command | undefined {
+  const list = visible(ctx);
+  const exact = list.find((c) => matches(c.usage, words));
+  if (exact !== undefined) return exact;
+  let best: Command | undefined;
+  for (const c of list) {
+    const kw = keywordOf(c.usage);
+    if (kw.every((w, i) => words[i] === w) && kw.length > (best === undefined ? 0 : keywordOf(best.usage).length)) best = c;
+  }
+  return best;
+}
+
+/** Run one request given as its words. Errors come back as `{ ok: false }` with HAProxy's message. */
+export async function executeArgs(target: AdminTarget, words: string[], ctx: CommandContext): Promise<CommandResult> {
+  if (words[0] === 'help') return { ok: true, output: usageMessage(visible(ctx), words, true) };
+  const cmd = words.length === 0 ? undefined : find(words, ctx);
+  if (cmd === undefined) return { ok: false, output: usageMessage(visible(ctx), words, false) };
+  if (RANK[cmd.level] > RANK[ctx.level]) return { ok: false, output: PERMISSION_DENIED };
   try {
-    return { ok: true, output: await cmd.run(target, words, level) };
+    return { ok: true, output: await cmd.run(target, words, ctx.level, ctx) };
   } catch (err) {
     if (err instanceof CommandError) return { ok: false, output: `${err.message}\n` };
     return { ok: false, output: `internal error: ${(err as Error).message}\n` };
   }
+}
+
+/** A context for one request outside a CLI session (tests, embedding). */
+export function oneShotContext(level: AccessLevel, master = false): CommandContext {
+  const ctx: CommandContext = { level, master, setLevel: (l) => (ctx.level = l), sockets: () => [], setTimeout: () => {} };
+  return ctx;
+}
+
+/** Run one request line with HAProxy's word splitting. */
+export function executeCommand(target: AdminTarget, line: string, level: AccessLevel): Promise<CommandResult> {
+  return executeArgs(target, splitArgs(line), oneShotContext(level));
 }

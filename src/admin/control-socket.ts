@@ -1,23 +1,24 @@
-// Unix-socket servers for the runtime API: the master socket (`-S`, level admin) and every
-// `stats socket` of the configuration. One command per connection line; the answer, then close
-// (as HAProxy's non-interactive CLI). The first byte of the answer tells success: handoff's
-// clients read a trailing status line `\0ok` / `\0error` that HAProxy clients would ignore.
+// The runtime-API servers: the master socket (`-S`, level admin, HAProxy's master CLI) and every
+// `stats socket` of the configuration (unix or TCP). What a client sends is cut into requests and
+// answered as HAProxy's CLI does (src/admin/cli-session.ts): one-shot (answers, each followed by
+// an empty line, then close), pipelined requests, or interactive with `prompt`.
 //
 // A client of a `mode 666` socket is anyone on the host, and the master is root and runs reloads
 // and health checks: whatever a client does costs the master a bounded amount of memory and time.
-// A line is at most MAX_LINE bytes, kept as the chunks received (no concatenation per read); at
-// most `maxconn` clients are served per socket, `backlog` more wait unread, others are refused;
-// a client that sends nothing, or does not read its answer, for `timeoutMs` is closed; nothing
-// is read from a client while its command runs.
+// A request is at most MAX_LINE bytes (more without a delimiter: answered and closed); at most
+// `maxconn` clients are served per socket, `backlog` more wait unread, others are refused; a
+// client that sends nothing, or does not read its answer, for `timeoutMs` is closed; nothing is
+// read from a client while its request runs or its answer is unread.
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
-import { executeCommand, type AccessLevel } from './commands.ts';
+import type { AccessLevel, SocketDescription } from './command.ts';
 import type { AdminTarget } from './target.ts';
-import { cannotBind, MAX_UNIX_PATH, reasonOf, unixPathProblem } from '../config/stats-sockets.ts';
+import { takeRequest } from './cli-input.ts';
+import { createSession, type CliSession } from './cli-session.ts';
+import { cannotBind, MAX_UNIX_PATH, parseSocketAddress, reasonOf, unixPathProblem, type SocketAddress } from '../config/stats-sockets.ts';
 
-export const STATUS_OK = '\0ok\n';
-export const STATUS_ERROR = '\0error\n';
+export { STATUS_OK, STATUS_ERROR } from './cli-status.ts';
 
 /** A command line, newline included: HAProxy's default tune.bufsize, the most its CLI reads. */
 export const MAX_LINE = 16_384;
@@ -28,6 +29,9 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export interface SocketSettings {
   level: AccessLevel;
   mode?: number;
+  /** `user` / `uid`, `group` / `gid` of a unix socket: its owner, set at bind (as HAProxy's chown). */
+  uid?: number;
+  gid?: number;
   /** Clients served at once. */
   maxconn: number;
   /** Clients accepted but not read until a slot frees; beyond, a client is refused at once. */
@@ -37,7 +41,10 @@ export interface SocketSettings {
 }
 
 export interface ControlSocket {
+  /** The address as configured: a path, or `ipv4@HOST:PORT`… */
   path: string;
+  /** As `show cli sockets` lists it: `unix@/path`, `ipv4@127.0.0.1:9999`. */
+  address: string;
   settings(): SocketSettings;
   /** New settings for the next clients (a reload); the mode is applied to the socket file now. */
   update(settings: SocketSettings): void;
@@ -55,6 +62,10 @@ export interface OpenOptions extends SocketSettings {
   mkdir?: boolean;
   /** Bind now but leave the path to whoever has it until `publish()` (after a successful start). */
   deferPublish?: boolean;
+  /** The master socket: HAProxy's master-CLI conventions (`@` prefixes, `master> ` prompt). */
+  master?: boolean;
+  /** Every runtime-API socket open now (`show cli sockets`). */
+  sockets?: () => SocketDescription[];
 }
 
 /** What serving one client needs from its socket. */
@@ -62,16 +73,18 @@ interface ClientContext {
   target: AdminTarget;
   ready: Promise<unknown>;
   settings(): SocketSettings;
+  master: boolean;
+  sockets(): SocketDescription[];
 }
 
-// Called with the answer: the client must read it within the idle limit. The connection closes
-// when both sides are done (the client closes its side on the end of the answer) or at the
-// limit; what the client still sends is discarded, beyond a line's worth it is cut at once.
-function answer(conn: net.Socket, text: string, timeoutMs: number): void {
+// The end of a connection: what the client still sends is discarded, beyond a line's worth it is
+// cut at once; it closes when both sides are done or at the idle limit.
+function finish(conn: net.Socket, text: string, timeoutMs: number): void {
   if (conn.destroyed) return;
   conn.setTimeout(timeoutMs);
   conn.end(text);
   let discarded = 0;
+  conn.removeAllListeners('data');
   conn.on('data', (d: Buffer) => {
     discarded += d.length;
     if (discarded > MAX_LINE) conn.destroy();
@@ -79,47 +92,66 @@ function answer(conn: net.Socket, text: string, timeoutMs: number): void {
   conn.resume();
 }
 
-/** Read one command line (at most MAX_LINE bytes), run it, answer. */
+function newSession(ctx: ClientContext, idle: { ms: number }): CliSession {
+  return createSession({
+    target: ctx.target,
+    level: ctx.settings().level,
+    master: ctx.master,
+    sockets: ctx.sockets,
+    maxPayload: MAX_LINE,
+    setTimeout: (ms) => (idle.ms = ms),
+  });
+}
+
+/** Cut requests out of what the client sends, run them one at a time, answer each. */
 function serveClient(conn: net.Socket, ctx: ClientContext): void {
-  conn.setTimeout(ctx.settings().timeoutMs);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const stopReading = () => {
-    conn.off('data', onData);
-    conn.off('end', onEnd);
+  const idle = { ms: ctx.settings().timeoutMs };
+  const session = newSession(ctx, idle);
+  let pending: Buffer = Buffer.alloc(0);
+  let busy = false;
+  let ended = false;
+  const write = (text: string) =>
+    new Promise<void>((resolve) => {
+      if (text === '' || conn.write(text)) return resolve();
+      conn.setTimeout(idle.ms); // a client that does not read its answer is closed at the limit
+      conn.once('drain', resolve);
+      conn.once('close', resolve);
+    });
+  const pump = async () => {
+    if (busy) return;
+    busy = true;
     conn.pause();
-  };
-  const run = async (line: string) => {
-    stopReading();
-    conn.setTimeout(0); // a reload may take longer than the idle limit
-    await ctx.ready;
-    const r = await executeCommand(ctx.target, line, ctx.settings().level);
-    answer(conn, r.output + (r.ok ? STATUS_OK : STATUS_ERROR), ctx.settings().timeoutMs);
-  };
-  const onData = (chunk: Buffer) => {
-    const nl = chunk.indexOf(10);
-    const lineBytes = size + (nl < 0 ? chunk.length : nl + 1);
-    if (lineBytes > MAX_LINE) {
-      stopReading();
-      chunks.length = 0;
-      answer(conn, `request too long: a command line is limited to ${MAX_LINE} bytes (HAProxy's tune.bufsize); closing\n${STATUS_ERROR}`, ctx.settings().timeoutMs);
-      return;
+    for (let req = takeRequest(pending, session.inPayload()); req !== null; req = takeRequest(pending, session.inPayload())) {
+      pending = pending.subarray(req.consumed);
+      conn.setTimeout(0); // a reload may take longer than the idle limit
+      await ctx.ready;
+      const reply = await session.request(req.line).catch((err: unknown) => ({ out: `internal error: ${(err as Error).message}\n`, close: true }));
+      if (conn.destroyed) return;
+      const last = reply.close || (!session.interactive() && !session.inPayload() && pending.length === 0);
+      if (last) return finish(conn, reply.out, idle.ms);
+      await write(reply.out);
+      if (conn.destroyed) return;
     }
-    if (nl < 0) {
-      chunks.push(chunk);
-      size += chunk.length;
-      return;
+    if (pending.length >= MAX_LINE) {
+      const msg = `request too long: a command line is limited to ${MAX_LINE} bytes (HAProxy's tune.bufsize); closing\n`;
+      return finish(conn, msg + (session.withStatus() ? '\0error\n' : ''), idle.ms);
     }
-    chunks.push(chunk.subarray(0, nl));
-    void run(Buffer.concat(chunks).toString('utf8'));
+    // The client closed its side without a complete request: HAProxy answers nothing more.
+    if (ended) return finish(conn, '', idle.ms);
+    busy = false;
+    conn.setTimeout(idle.ms);
+    conn.resume();
   };
-  // A client that half-closes after a line without its newline (`printf 'show info' | socat`).
-  const onEnd = () => {
-    if (size > 0) void run(Buffer.concat(chunks).toString('utf8'));
-    else conn.destroy();
-  };
-  conn.on('data', onData);
-  conn.on('end', onEnd);
+  conn.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    if (pending.length > MAX_LINE + 131_072) conn.destroy(); // only what was in flight when reading stopped
+    void pump();
+  });
+  conn.on('end', () => {
+    ended = true;
+    void pump();
+  });
+  conn.setTimeout(idle.ms);
   conn.resume();
 }
 
@@ -157,7 +189,7 @@ function createAdmission(settings: () => SocketSettings, serve: (conn: net.Socke
       return;
     }
     conn.setTimeout(1000);
-    conn.end(`too many clients on this socket (stats maxconn ${maxconn}, ${backlog} waiting); try again later\n${STATUS_ERROR}`, () => conn.destroy());
+    conn.end(`too many clients on this socket (stats maxconn ${maxconn}, ${backlog} waiting); try again later\n`, () => conn.destroy());
   };
   return {
     accept,
@@ -176,7 +208,8 @@ function createAdmission(settings: () => SocketSettings, serve: (conn: net.Socke
  * start leaves the running instance's socket in place. (libuv unlinks the bound name on close:
  * the temporary one.)
  */
-async function bindUnixSocket(server: net.Server, socketPath: string, mode: number | undefined) {
+async function bindUnixSocket(server: net.Server, socketPath: string, settings: SocketSettings) {
+  const { mode } = settings;
   const tmp = `${socketPath}.${process.pid}.tmp`;
   const bindPath = Buffer.byteLength(tmp) <= MAX_UNIX_PATH ? tmp : socketPath;
   try {
@@ -194,6 +227,7 @@ async function bindUnixSocket(server: net.Server, socketPath: string, mode: numb
   });
   try {
     if (mode !== undefined) fs.chmodSync(bindPath, mode);
+    if (settings.uid !== undefined || settings.gid !== undefined) fs.chownSync(bindPath, settings.uid ?? -1, settings.gid ?? -1);
   } catch (err) {
     server.close();
     throw new Error(cannotBind(socketPath, reasonOf(err)));
@@ -223,16 +257,50 @@ async function bindUnixSocket(server: net.Server, socketPath: string, mode: numb
   };
 }
 
-/** Rejects with HAProxy's wording: `cannot bind UNIX socket (No such file or directory) [PATH]`. */
-export async function openControlSocket(target: AdminTarget, socketPath: string, opts: OpenOptions): Promise<ControlSocket> {
-  if (opts.mkdir === true) fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+/** A TCP stats socket: nothing to publish or remove. */
+async function bindTcpSocket(server: net.Server, addr: Extract<SocketAddress, { kind: 'tcp' }>) {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`cannot bind socket (${reasonOf(err)}) [${addr.host}:${addr.port}]`)));
+    server.listen({ host: addr.host, port: addr.port, ipv6Only: addr.family === 'ipv6' }, () => {
+      server.removeAllListeners('error');
+      server.on('error', () => {});
+      resolve();
+    });
+  });
+  return { publish() {}, chmod() {}, unlink() {} };
+}
+
+async function bindAddress(server: net.Server, socketPath: string, addr: SocketAddress, settings: SocketSettings, mkdir: boolean) {
+  if (addr.kind === 'tcp') return bindTcpSocket(server, addr);
+  if (mkdir) fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   const problem = await unixPathProblem(socketPath);
   if (problem !== null) throw new Error(problem);
-  let settings: SocketSettings = { level: opts.level, maxconn: opts.maxconn, backlog: opts.backlog, timeoutMs: opts.timeoutMs, ...(opts.mode !== undefined ? { mode: opts.mode } : {}) };
-  const ctx: ClientContext = { target, ready: opts.ready ?? Promise.resolve(), settings: () => settings };
+  return bindUnixSocket(server, socketPath, settings);
+}
+
+/** HAProxy's form in `show cli sockets`. */
+function describe(addr: SocketAddress): string {
+  if (addr.kind === 'unix') return `unix@${addr.path}`;
+  return addr.family === 'ipv6' ? `ipv6@[${addr.host}]:${addr.port}` : `ipv4@${addr.host}:${addr.port}`;
+}
+
+/** `socketPath` is a path or a TCP address (`ipv4@127.0.0.1:9999`). Rejects with HAProxy's wording: `cannot bind UNIX socket (No such file or directory) [PATH]`. */
+export async function openControlSocket(target: AdminTarget, socketPath: string, opts: OpenOptions): Promise<ControlSocket> {
+  const addr = parseSocketAddress(socketPath);
+  if (typeof addr === 'string') throw new Error(addr);
+  const { ready: _r, mkdir: _m, deferPublish: _d, master: _ms, sockets: _s, ...initial } = opts;
+  let settings: SocketSettings = initial;
+  const address = describe(addr);
+  const ctx: ClientContext = {
+    target,
+    ready: opts.ready ?? Promise.resolve(),
+    settings: () => settings,
+    master: opts.master === true,
+    sockets: opts.sockets ?? (() => [{ address, level: settings.level }]),
+  };
   const admission = createAdmission(ctx.settings, (conn) => serveClient(conn, ctx));
   const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, admission.accept);
-  const file = await bindUnixSocket(server, socketPath, settings.mode);
+  const file = await bindAddress(server, socketPath, addr, settings, opts.mkdir === true);
   if (opts.deferPublish !== true) {
     try {
       file.publish();
@@ -243,6 +311,7 @@ export async function openControlSocket(target: AdminTarget, socketPath: string,
   }
   return {
     path: socketPath,
+    address,
     publish: file.publish,
     settings: () => settings,
     update(next) {

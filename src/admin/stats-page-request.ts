@@ -1,7 +1,7 @@
 // What a request to the stats page asks for, read from what follows the `stats uri` as HAProxy
 // reads it (`;up`, `;no-maint`, `;norefresh`, `;st=CODE`, `scope=TEXT`), and the page's own links
 // built back from it.
-import type { StatsAdminCode } from '../ipc/messages.ts';
+import type { StatsAdminCode, StatsRow } from '../ipc/messages.ts';
 
 export interface PageRequest {
   /** `;up`: hide servers that are DOWN (and not going up) or in maintenance. */
@@ -49,4 +49,10 @@ export function pageLink(uri: string, req: PageRequest, change: Partial<Pick<Pag
 /** `?scope=TEXT` when the request has one, as HAProxy appends to every link. */
 export function scopeSuffix(req: PageRequest): string {
   return req.scope === '' ? '' : `?scope=${req.scope}`;
+}
+
+/** `;up` hides servers in maintenance and DOWN ones not on their way up; `;no-maint` those in maintenance. */
+export function hidden(row: StatsRow, req: Pick<PageRequest, 'hideDown' | 'hideMaint'>): boolean {
+  const maint = row.status.startsWith('MAINT');
+  return (req.hideMaint && maint) || (req.hideDown && (maint || row.status === 'DOWN' || row.status === 'DOWN (agent)'));
 }

@@ -6,7 +6,7 @@
 import type { StatsPage } from '../config/model.ts';
 import type { StatsAdminCode, StatsRow, StatsSnapshot } from '../ipc/messages.ts';
 import { backendCells, esc, field, frontendCells, serverCells, serverClass } from './stats-page-rows.ts';
-import { pageLink, scopeSuffix, SCOPE_MAX, type PageRequest } from './stats-page-request.ts';
+import { hidden, pageLink, scopeSuffix, SCOPE_MAX, type PageRequest } from './stats-page-request.ts';
 import { STATS_PAGE_STYLE } from './stats-page-style.ts';
 import { VERSION } from '../version.ts';
 
@@ -57,15 +57,21 @@ function node(o: StatsPageOptions): string {
   return n === undefined ? '' : ` on ${esc(n === '' ? o.process.hostname : n)}`;
 }
 
-/** The rows by proxy, in order of first appearance, each frontend → servers → backend; filtered by `stats scope`, the scope box and `;up`. */
+/** The rows the page shows: filtered by `stats scope`, the scope box, `;up` and `;no-maint` (its HTML, `;csv` and `;json` alike). */
+export function pageRows(all: readonly StatsRow[], page: StatsPage, request: PageRequest): StatsRow[] {
+  const allowed = page.scope;
+  const search = request.scope.toLowerCase();
+  return all.filter((row) => {
+    if (allowed !== undefined && !allowed.includes(row.pxname)) return false;
+    if (search !== '' && !row.pxname.toLowerCase().includes(search)) return false;
+    return !(row.kind === 'server' && hidden(row, request));
+  });
+}
+
+/** The rows by proxy, in order of first appearance, each frontend → servers → backend (pageRows). */
 function proxies(all: readonly StatsRow[], o: StatsPageOptions): Map<string, StatsRow[]> {
   const out = new Map<string, StatsRow[]>();
-  const allowed = o.page.scope;
-  const search = o.request.scope.toLowerCase();
-  for (const row of all) {
-    if (allowed !== undefined && !allowed.includes(row.pxname)) continue;
-    if (search !== '' && !row.pxname.toLowerCase().includes(search)) continue;
-    if (row.kind === 'server' && hidden(row, o.request)) continue;
+  for (const row of pageRows(all, o.page, o.request)) {
     let rows = out.get(row.pxname);
     if (rows === undefined) out.set(row.pxname, (rows = []));
     rows.push(row);
@@ -73,12 +79,6 @@ function proxies(all: readonly StatsRow[], o: StatsPageOptions): Map<string, Sta
   const order: Record<StatsRow['kind'], number> = { frontend: 0, server: 1, backend: 2 };
   for (const rows of out.values()) rows.sort((a, b) => order[a.kind] - order[b.kind]);
   return out;
-}
-
-/** `;up` hides servers in maintenance and DOWN ones not on their way up; `;no-maint` those in maintenance. */
-function hidden(row: StatsRow, req: PageRequest): boolean {
-  const maint = row.status.startsWith('MAINT');
-  return (req.hideMaint && maint) || (req.hideDown && (maint || row.status === 'DOWN' || row.status === 'DOWN (agent)'));
 }
 
 function infoBlock(snap: StatsSnapshot, o: StatsPageOptions): string {

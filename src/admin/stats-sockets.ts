@@ -4,6 +4,7 @@
 import type { GlobalConfig, StatsSocket } from '../config/model.ts';
 import { DEFAULT_MAXCONN, DEFAULT_TIMEOUT_MS, openControlSocket, type ControlSocket, type SocketSettings } from './control-socket.ts';
 import type { AdminTarget } from './target.ts';
+import type { SocketDescription } from './command.ts';
 
 /** Where the sockets report what they do (the master's log). */
 export interface AdminLog {
@@ -18,6 +19,8 @@ export function socketSettings(global: GlobalConfig, s?: StatsSocket): SocketSet
   return {
     level: s?.level ?? 'admin',
     mode: s === undefined ? 0o600 : s.mode,
+    ...(s?.uid !== undefined ? { uid: s.uid } : {}),
+    ...(s?.gid !== undefined ? { gid: s.gid } : {}),
     maxconn,
     backlog: s?.backlog ?? maxconn,
     timeoutMs: global.statsTimeout ?? DEFAULT_TIMEOUT_MS,
@@ -31,12 +34,15 @@ export interface StatsSockets {
   apply(global: GlobalConfig): Promise<void>;
   publishAll(): void;
   closeAll(): void;
+  /** Every socket open now, the master socket first (`show cli sockets`). */
+  describe(): SocketDescription[];
 }
 
 /** The `stats socket`s other than the master socket; commands wait for `ready`. */
 export function createStatsSockets(target: AdminTarget, log: AdminLog, masterSocketPath: string, ready: Promise<unknown>): StatsSockets {
   const open = new Map<string, ControlSocket>();
   let applying: Promise<void> = Promise.resolve();
+  const describe = (): SocketDescription[] => [{ address: `unix@${masterSocketPath}`, level: 'admin' }, ...[...open.values()].map((s) => ({ address: s.address, level: s.settings().level }))];
   const wanted = (global: GlobalConfig) => global.statsSockets.filter((s) => s.path !== masterSocketPath);
   const closeAll = () => {
     for (const sock of open.values()) sock.close();
@@ -51,7 +57,7 @@ export function createStatsSockets(target: AdminTarget, log: AdminLog, masterSoc
         continue;
       }
       try {
-        open.set(p, await openControlSocket(target, p, { ...socketSettings(global, s), ready }));
+        open.set(p, await openControlSocket(target, p, { ...socketSettings(global, s), ready, sockets: describe }));
         log.notice(`stats socket ${p} opened (level ${s.level})`);
       } catch (err) {
         log.alert(`${s.loc.file}:${s.loc.line}: stats socket: ${(err as Error).message}; not opened`);
@@ -69,7 +75,7 @@ export function createStatsSockets(target: AdminTarget, log: AdminLog, masterSoc
       for (const s of global.statsSockets) if (s.path === masterSocketPath) log.warning(`${s.loc.file}:${s.loc.line}: stats socket ${s.path} is the master socket (-S); declaration ignored`);
       for (const s of wanted(global)) {
         try {
-          open.set(s.path, await openControlSocket(target, s.path, { ...socketSettings(global, s), ready, deferPublish: true }));
+          open.set(s.path, await openControlSocket(target, s.path, { ...socketSettings(global, s), ready, deferPublish: true, sockets: describe }));
         } catch (err) {
           closeAll();
           return `${s.loc.file}:${s.loc.line}: stats socket: ${(err as Error).message}`;
@@ -85,5 +91,6 @@ export function createStatsSockets(target: AdminTarget, log: AdminLog, masterSoc
       for (const sock of open.values()) sock.publish();
     },
     closeAll,
+    describe,
   };
 }

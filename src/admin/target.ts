@@ -41,6 +41,8 @@ export interface MasterInfo {
   drainingGenerations: number;
   configFile: string;
   listeners: { key: string; port: number }[];
+  /** `global maxconn`, when set (`show info` Maxconn). */
+  maxconn?: number;
 }
 
 /** One line of `show proc`. */
@@ -136,7 +138,10 @@ export interface AdminTarget {
   reload(full?: boolean): Promise<ReloadResult>;
   info(): MasterInfo;
   procs(): ProcInfo[];
-  stats(): StatsSnapshot;
+  /** The stat rows, the workers' counters asked for first (bounded wait). */
+  stats(): Promise<StatsSnapshot>;
+  /** `clear counters` (maxima and rates' maxima) or `clear counters all` (every counter). */
+  clearCounters(all: boolean): Promise<void>;
   servers(): ServerReport[];
   /** Every backend's name, in declaration order (`show backend`). */
   backendNames(): string[];

@@ -4,15 +4,18 @@ import { parseFlags, durationFlag, UsageError } from './args.ts';
 import { sendCommand } from '../admin/client.ts';
 import { defaultSocketPath } from '../admin/control-socket.ts';
 
-export const usage = `usage: handoff ctl [-S SOCKET] 'COMMAND'
+export const usage = `usage: handoff ctl [-S SOCKET] 'COMMAND[;COMMAND…]'
 
-Send one command to the running master's runtime API and print the answer.
-Exit status 0 when the command succeeded, 1 otherwise.
+Send a command line to the running master's runtime API (HAProxy's CLI protocol) and print the
+answers. Exit status 0 when every command succeeded, 1 otherwise (the answer on stderr).
+Several commands are separated by ';' (a '\\;' is a ';' inside a word).
 
-commands:
-  help                                        list the commands
-  show info                                   generation, reloads, workers, listeners
-  show proc                                   master and worker processes
+commands (the socket's 'help' lists them all, in HAProxy's layout):
+  help [WORDS]                                the commands, or those starting with WORDS
+  show info [desc|json|typed|float]           HAProxy's fields, then generation, reloads, workers
+  show proc                                   master and worker processes (HAProxy's layout)
+  @1 COMMAND / @!PID COMMAND                  answered as that worker (show info: its Pid)
+  show version / show env [NAME] / show activity / show cli sockets / show cli level
   show stat [json]                            counters (HAProxy CSV columns), kept across reloads
   show servers state [BACKEND]                HAProxy's server state file (server-state-file)
   show servers conn [BACKEND] / show backend  servers' connections / backend names
@@ -28,7 +31,8 @@ commands:
   shutdown sessions server BACKEND/SERVER     end every session with a server
   disable|enable|shutdown frontend NAME       stop or resume accepting, without a reload
   show errors                                 HAProxy's form (handoff captures none)
-  'help' on the socket lists every command
+
+HAProxy's tools work on the same sockets: echo 'show info' | socat stdio SOCKET, hatop -s SOCKET.
 
 options:
   -S, --socket PATH       the master socket (default: ${defaultSocketPath()})

@@ -46,8 +46,12 @@ export type LogTarget = (
   LogTargetOptions;
 
 export interface StatsSocket {
+  /** A unix path, or a TCP address as written (`ipv4@127.0.0.1:9999`, `127.0.0.1:9999`, `ipv6@::1:9999`). */
   path: string;
   mode?: number;
+  /** `user`/`uid`, `group`/`gid`: the unix socket's owner. */
+  uid?: number;
+  gid?: number;
   level: 'user' | 'operator' | 'admin';
   exposeFdListeners: boolean;
   /** `maxconn` on the socket line: clients served at once (default: `stats maxconn`). */

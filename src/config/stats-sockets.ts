@@ -49,9 +49,34 @@ export async function unixPathProblem(path: string): Promise<string | null> {
   return null;
 }
 
+/** Where a `stats socket` listens: a unix path or a TCP address. */
+export type SocketAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; family: 'ipv4' | 'ipv6'; host: string; port: number };
+
+function tcpAddress(family: 'ipv4' | 'ipv6', hostPort: string, spec: string): SocketAddress | string {
+  const m = /^(?:\[([^\]]*)\]|(.*)):(\d+)$/.exec(hostPort);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || !(port >= 1 && port <= 65535)) return `invalid address '${spec}': expects HOST:PORT with a port from 1 to 65535`;
+  const raw = m[1] ?? m[2] ?? '';
+  const host = raw === '' || raw === '*' ? (family === 'ipv6' ? '::' : '0.0.0.0') : raw;
+  return { kind: 'tcp', family, host, port };
+}
+
+/** `/path`, `unix@/path`, `ipv4@HOST:PORT`, `ipv6@HOST:PORT`, `HOST:PORT`; or why not. */
+export function parseSocketAddress(spec: string): SocketAddress | string {
+  if (spec.startsWith('unix@')) return { kind: 'unix', path: spec.slice(5) };
+  if (spec.startsWith('ipv4@')) return tcpAddress('ipv4', spec.slice(5), spec);
+  if (spec.startsWith('ipv6@')) return tcpAddress('ipv6', spec.slice(5), spec);
+  if (spec.startsWith('/') || spec.startsWith('./') || spec.startsWith('../')) return { kind: 'unix', path: spec };
+  if (/^\[.*\]:\d+$/.test(spec)) return tcpAddress('ipv6', spec, spec);
+  if (/^(\d{1,3}(\.\d{1,3}){3}|\*|localhost)?:\d+$/.test(spec)) return tcpAddress('ipv4', spec, spec);
+  return `unsupported address '${spec}': expects a unix path, unix@PATH, ipv4@HOST:PORT, ipv6@HOST:PORT or HOST:PORT`;
+}
+
 export async function checkStatsSockets(sockets: readonly StatsSocket[]): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   for (const s of sockets) {
+    const addr = parseSocketAddress(s.path);
+    if (typeof addr === 'string' || addr.kind !== 'unix') continue; // a TCP port is checked at bind
     const problem = await unixPathProblem(s.path);
     if (problem !== null) out.push(diagnostic('error', s.loc, `stats socket: ${problem}`));
   }

@@ -16,12 +16,24 @@ export interface HealthEntry {
   status: CheckStatus | 'INI' | 'HANA';
   /** check_code: the HTTP status or protocol code of the last check, when it had one. */
   code?: number;
+  /** The last check's info (reason phrase, error text): `show stat` last_chk. */
+  info?: string;
   /** check_duration (ms). */
   durationMs?: number;
   successes: number;
   failures: number;
   /** Epoch ms of the last DOWN → UP transition (`slowstart` ramps from it); absent: never went down. */
   upSince?: number;
+  /** A check is in flight (`show stat` prefixes check_status with `*`). */
+  running: boolean;
+  /** `show stat` chkfail, chkdown: failed checks, UP → DOWN transitions. */
+  chkfail: number;
+  chkdown: number;
+  /** Epoch ms of the last UP/DOWN change (lastchg), or when checks started. */
+  changedAt: number;
+  /** Time spent DOWN before the current state (downtime), ms; `downSince` while DOWN. */
+  downMs: number;
+  downSince?: number;
 }
 
 export interface HealthChecker {
@@ -51,7 +63,6 @@ interface Entry extends HealthEntry {
   /** When the pending timer fires (Date.now() ms). */
   dueAt: number;
   /** A check is in flight; `soonest` then bounds when the next one starts (on-error's fastinter). */
-  running: boolean;
   soonest: number | undefined;
 }
 
@@ -75,6 +86,17 @@ export function createHealthChecker(onChange: (id: string, entry: HealthEntry) =
   let stopped = false;
 
   const changed = (e: Entry, up: boolean, nolb: boolean): void => {
+    if (e.up !== up) {
+      const now = Date.now();
+      e.changedAt = now;
+      if (e.up && e.downSince !== undefined) {
+        e.downMs += now - e.downSince;
+        delete e.downSince;
+      } else if (!e.up) {
+        e.chkdown++;
+        e.downSince = now;
+      }
+    }
     if (e.up !== up || e.nolb !== nolb) onChange(e.id, e);
   };
 
@@ -93,6 +115,7 @@ export function createHealthChecker(onChange: (id: string, entry: HealthEntry) =
 
   const failed = (e: Entry): void => {
     const [up, wasNolb] = [e.up, e.nolb];
+    e.chkfail++;
     e.failures++;
     e.successes = 0;
     if (e.up && e.failures >= e.server.fall) {
@@ -106,6 +129,8 @@ export function createHealthChecker(onChange: (id: string, entry: HealthEntry) =
     e.lastCheck = describeOutcome(o);
     e.status = o.status;
     e.durationMs = o.durationMs;
+    if (o.info !== undefined) e.info = o.info;
+    else delete e.info;
     if (o.code !== undefined) e.code = o.code;
     else delete e.code;
     const result = resultOf(o.status);
@@ -164,6 +189,8 @@ export function createHealthChecker(onChange: (id: string, entry: HealthEntry) =
           const entry: Entry = {
             id: server.id, up: keep?.up ?? true, nolb: keep?.nolb ?? false, lastCheck: keep?.lastCheck ?? 'pending', status: keep?.status ?? 'INI',
             successes: 0, failures: 0, server, backend, bufsize: config.global.bufsize ?? 16384, key, timer: undefined, dueAt: 0, running: false, soonest: undefined,
+            chkfail: keep?.chkfail ?? 0, chkdown: keep?.chkdown ?? 0, changedAt: keep?.changedAt ?? Date.now(), downMs: keep?.downMs ?? 0,
+            ...(keep?.downSince !== undefined ? { downSince: keep.downSince } : {}),
           };
           entries.set(server.id, entry);
           scheduleIn(entry, 0);

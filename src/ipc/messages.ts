@@ -64,6 +64,11 @@ export interface StatsRow {
   kind: 'frontend' | 'backend' | 'server';
   status: string;
   values: Record<string, number>;
+  /** Text fields the master sets (`check_status`, `addr`, `mode`, `algo`…), by stat field name. */
+  texts?: Record<string, string>;
+  /** HAProxy's proxy id (`iid`) and server id (`sid`, 0 on FRONTEND and BACKEND rows): filters use them. */
+  iid?: number;
+  sid?: number;
 }
 
 export interface StatsSnapshot {
@@ -145,14 +150,19 @@ export type MasterToWorker =
   /** `set server addr|port`, `set maxconn server`: server `server.id` of backend `backend` connects
    * there from its next connection, in every runtime this process holds. */
   | { type: 'server-update'; backend: string; server: Server }
-  | { type: 'admin-query'; requestId: number; query: WorkerQuery };
+  | { type: 'admin-query'; requestId: number; query: WorkerQuery }
+  /** Report the counters now (answered with `counters` carrying this requestId): `show stat` reads them current. */
+  | { type: 'counters-request'; requestId: number }
+  /** `clear counters`: the worker's maxima (`smax`, `qmax`, `*time_max`) start again from now. */
+  | { type: 'clear-counters' };
 
 export type WorkerToMaster =
   | { type: 'ready'; generation: number; index: number; pid: number }
   | { type: 'startup-error'; message: string }
   /** A `reconfigure` could not be prepared; the process keeps serving its current generation. */
   | { type: 'reconfigure-error'; generation: number; message: string }
-  | { type: 'counters'; deltas: CounterDeltas; gauges: Gauges; histograms?: HistogramDeltas }
+  /** Every second, at drain, and (with `requestId`) in answer to `counters-request`. */
+  | { type: 'counters'; deltas: CounterDeltas; gauges: Gauges; histograms?: HistogramDeltas; requestId?: number }
   | { type: 'drained' }
   /** The worker now accepts with `generation` (answer to `activate`); `carried`: client connections its kept layers took into it. */
   | { type: 'activated'; generation: number; carried?: number }

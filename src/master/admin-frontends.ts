@@ -5,6 +5,7 @@
 // listeners. `enable` hands that socket to the current workers, whose listen() opens it again.
 // A reload enables every frontend again, as HAProxy's new process does; a worker replacing a
 // crashed one is stopped again once ready.
+import { proxyIds } from '../config/proxy-ids.ts';
 import type { Config, Frontend } from '../config/model.ts';
 import type { AdminAnswer, FrontendAction } from '../admin/target.ts';
 import { bindListener, type ListenerRegistry } from './listeners.ts';
@@ -23,17 +24,19 @@ export interface FrontendControl {
   run(name: string, action: FrontendAction): Promise<AdminAnswer>;
   /** Before a reload takes a new configuration: every stopped frontend accepts again. */
   resumeAll(): Promise<void>;
+  /** `show stat`'s status of a frontend: `PAUSED` after `disable frontend`, `STOP` after `shutdown frontend`. */
+  status(name: string): 'OPEN' | 'PAUSED' | 'STOP';
 }
 
 const ok = (message: string): AdminAnswer => ({ ok: true, message });
 const err = (message: string): AdminAnswer => ({ ok: false, message });
 
-/** `NAME` or HAProxy's `#ID` (proxies are numbered from 1 in the order of the configuration). */
+/** `NAME` or HAProxy's `#ID` (the ids of `show stat`'s `iid`, src/config/proxy-ids.ts). */
 function findFrontend(config: Config | undefined, name: string): Frontend | undefined {
   if (config === undefined) return undefined;
   if (name.startsWith('#')) {
-    const names = [...new Set([...config.frontends, ...config.backends].sort((a, b) => a.loc.file.localeCompare(b.loc.file) || a.loc.line - b.loc.line).map((p) => p.name))];
-    const wanted = names[Number(name.slice(1)) - 1];
+    const id = Number(name.slice(1));
+    const wanted = [...proxyIds(config)].find(([, n]) => n === id)?.[0];
     return config.frontends.find((f) => f.name === wanted);
   }
   return config.frontends.find((f) => f.name === name);
@@ -125,6 +128,10 @@ export function createFrontendControl(deps: FrontendControlDeps): FrontendContro
       const cohort = deps.current();
       if (cohort === undefined) return;
       for (const name of [...stopped.keys()]) await resume(name, cohort);
+    },
+    status(name) {
+      const state = stopped.get(name);
+      return state === undefined ? 'OPEN' : state === 'shutdown' ? 'STOP' : 'PAUSED';
     },
   };
 }

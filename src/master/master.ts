@@ -10,6 +10,8 @@ import type { ServerStates, StatsSnapshot, WorkerToMaster } from '../ipc/message
 import { createHealthChecker, type HealthChecker, type HealthEntry } from '../health/checker.ts';
 import { createListenerRegistry, type ListenerRegistry } from './listeners.ts';
 import { createCounterStore, type CounterStore } from './counters.ts';
+import { createCounterRefresh, type CounterRefresh } from './counters-refresh.ts';
+import { createStateHistory, statRows, type RowSources } from './stat-rows.ts';
 import { createMetricsStore, metricsExtra, type MetricsStore } from './admin-metrics.ts';
 import type { ReloadOutcome } from './reload-queue.ts';
 import { createReloader, type Reloader } from './reload.ts';
@@ -63,6 +65,10 @@ interface Parts {
   startedAt: number;
   listeners: ListenerRegistry;
   counters: CounterStore;
+  /** Asks the workers for their counters before they are read (`show stat`, the page, the exporter). */
+  refresh: CounterRefresh;
+  /** Servers' and backends' state changes (lastchg, downtime). */
+  history: RowSources['history'];
   /** The workers' latency histograms and carried connections, summed (the Prometheus exporter's). */
   metrics: MetricsStore;
   health: HealthChecker;
@@ -144,7 +150,9 @@ export function createMaster(opts: MasterOptions): Master {
     ...(opts.onReloadState !== undefined ? { onReloadState: opts.onReloadState } : {}),
   });
   const patterns = createPatternStore({ current: () => supervisor.current(), broadcast: (msg) => supervisor.broadcast(msg) });
-  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, metrics: createMetricsStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends, settings };
+  const refresh = createCounterRefresh(() => supervisor.cohorts().flatMap(liveWorkers));
+  const history = createStateHistory();
+  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, refresh, history, metrics: createMetricsStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends, settings };
   return masterOf(parts);
 }
 
@@ -154,12 +162,15 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
     case 'counters':
       p.counters.add(w.pid, msg.deltas, msg.gauges);
       p.metrics.addHistograms(msg.histograms);
+      if (msg.requestId !== undefined) p.refresh.answered(msg.requestId, w.pid);
       break;
     case 'activated':
       p.metrics.addCarried(msg.carried ?? 0);
       break;
     case 'stats-request':
-      w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats(p), ...(msg.metrics ? { metrics: metricsExtra(info(p), p.supervisor.current()?.config, p.metrics, p.supervisor.stopping()) } : {}) });
+      void p.refresh.refresh().then(() => {
+        w.send({ type: 'stats', requestId: msg.requestId, snapshot: stats(p), ...(msg.metrics ? { metrics: metricsExtra(info(p), p.supervisor.current()?.config, p.metrics, p.supervisor.stopping()) } : {}) });
+      });
       break;
     case 'stats-admin':
       w.send({ type: 'stats-admin-result', requestId: msg.requestId, code: applyPageAction(p.supervisor.current()?.config, msg, (id, setting) => p.settings.set(id, setting)) });
@@ -181,10 +192,21 @@ function onReport(p: Parts, cohort: Cohort, w: WorkerProcess, msg: WorkerToMaste
   }
 }
 
+/** The stat rows from the counters as last reported (callers refresh them first). */
 function stats(p: Parts): StatsSnapshot {
   const current = p.supervisor.current();
-  if (current === undefined) return { generation: 0, workers: 0, uptimeMs: Date.now() - p.startedAt, rows: [] };
-  return p.counters.snapshot(current.config, p.serverStates(), { generation: current.generation, workers: liveWorkers(current).length, startedAt: p.startedAt });
+  const now = Date.now();
+  const droppedLogs = p.counters.droppedLogs();
+  if (current === undefined) return { generation: 0, workers: 0, uptimeMs: now - p.startedAt, rows: [], droppedLogs };
+  const rows = statRows(current.config, { values: (obj) => p.counters.values(obj), servers: p.serverStates(), health: p.health.states(), history: p.history, now, startedAt: p.startedAt, frontendStatus: (name) => p.frontends.status(name) });
+  return { generation: current.generation, workers: liveWorkers(current).length, uptimeMs: now - p.startedAt, rows, droppedLogs };
+}
+
+/** `clear counters [all]`: the workers restart their maxima, then report afresh. */
+async function clearCounters(p: Parts, all: boolean): Promise<void> {
+  p.supervisor.broadcast({ type: 'clear-counters' });
+  p.counters.clear(all);
+  await p.refresh.refresh();
 }
 
 function masterOf(p: Parts): Master {
@@ -216,7 +238,11 @@ function masterOf(p: Parts): Master {
     },
     info: () => info(p),
     procs: () => procs(p),
-    stats: () => stats(p),
+    stats: async () => {
+      await p.refresh.refresh();
+      return stats(p);
+    },
+    clearCounters: (all) => clearCounters(p, all),
     servers: () => p.settings.reports(),
     backendNames: () => supervisor.current()?.config.backends.map((b) => b.name) ?? [],
     setServer: (id, setting) => p.settings.set(id, setting),
@@ -249,6 +275,7 @@ function info(p: Parts): MasterInfo {
     drainingGenerations: p.supervisor.drainingCount(),
     configFile: p.opts.configFiles.join(' '),
     listeners: p.listeners.keys().map((key) => ({ key, port: p.listeners.get(key)?.port ?? 0 })),
+    ...(current?.config.global.maxconn !== undefined ? { maxconn: current.config.global.maxconn } : {}),
   };
 }
 

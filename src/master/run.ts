@@ -78,7 +78,7 @@ interface RuntimeSockets {
 /** Bind every runtime-API socket before the first generation starts; commands wait for `ready`. */
 async function openRuntimeSockets(master: Master, log: Logger, opts: RunOptions, global: GlobalConfig, ready: Promise<void>): Promise<RuntimeSockets | null> {
   const statsSockets = createStatsSockets(master, log, opts.socketPath, ready);
-  const masterSocket = await openControlSocket(master, opts.socketPath, { ...socketSettings(global), ready, mkdir: opts.defaultSocket === true, deferPublish: true }).catch((err: unknown) => {
+  const masterSocket = await openControlSocket(master, opts.socketPath, { ...socketSettings(global), ready, mkdir: opts.defaultSocket === true, deferPublish: true, master: true, sockets: statsSockets.describe }).catch((err: unknown) => {
     log.alert(`master socket (-S): ${(err as Error).message}; not starting`);
     return null;
   });

@@ -24,6 +24,7 @@ export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket):
   layer.connections.accepted(sock);
   sock.on('error', noop);
   fe.counters.values.stot++;
+  fe.counters.values.conn_tot++;
   fe.counters.scur++;
   let logged = false;
   // A PROXY header's bytes do not count: a client that sent only that sent nothing (HAProxy's CR--).

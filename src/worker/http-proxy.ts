@@ -3,7 +3,7 @@
 //   the backend's rules, forwardfor) → chooseServer → connectUpstream → forwardResponse
 //   (http-response, http-after-response rules) → log
 // with the timing marks of the access log (%TR %Tc %Tr %Ta %Tt) taken at the phase boundaries.
-import { countStatus } from './counters.ts';
+import { countStatus, observeTime, type TimeField } from './counters.ts';
 import { observeLatency } from './latency-histogram.ts';
 import type { ClientConn, ConnectionRegistry } from './connections.ts';
 import { errorBody, errorReason } from './errors.ts';
@@ -86,6 +86,8 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   /** Time spent waiting for a slot of the server's maxconn (%Tw), and when the wait began. */
   queuedMs = 0;
   tQueued = -1;
+  /** The server whose queue this exchange waits in (counted in its `qcur`). */
+  queuedOn: ServerRuntime | undefined = undefined;
   TR: number;
   hasBody = false;
   upstreamHeaders: string[] = [];
@@ -116,7 +118,7 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   status = 0;
   termination = '----';
   done = false;
-  /** Timing marks are taken only for the access log (%TR %Tc %Tr %Ta) and the latency histograms. */
+  /** Timing marks for the access log (%TR %Tc %Tr %Ta), the latency histograms and the stat table's times. */
   timed: boolean;
   /** The algorithm Accept-Encoding chose (`compression`); the response's body goes through `compressor`. */
   compAlgo: CompressionAlgo | undefined = undefined;
@@ -133,7 +135,8 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
     this.path = head.path;
     this.method = head.method;
     this.target = head.target;
-    this.timed = fe.log !== undefined || fe.latency !== undefined;
+    // Always: the stat table's qtime/ctime/rtime/ttime average them too.
+    this.timed = true;
     const first = conn.served === 0 && conn.active === 1;
     this.acceptMs = conn.acceptMs;
     // Bytes of this request and its answer are counted from here (the previous response ended before).
@@ -165,15 +168,25 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
 
   onQueued(): void {
     this.tQueued = performance.now();
+    enqueue(this);
+  }
+
+  onConnection(reused: boolean): void {
+    const srv = this.srv as ServerRuntime;
+    const field = reused ? 'reuse' : 'connect';
+    srv.counters.values[field]++;
+    srv.backend.counters.values[field]++;
   }
 
   onDequeue(): void {
     this.queuedMs += performance.now() - this.tQueued;
+    dequeue(this);
   }
 
   onRequestSent(): void {
     if (this.timed) this.tConnected = performance.now();
     const srv = this.srv as ServerRuntime;
+    srv.counters.values.req_tot++;
     observe(srv, 'l4-ok', 'L4 successful connection', this.deps.runtime.reportServerErrors);
   }
 
@@ -219,8 +232,6 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   onComplete(): void {
     const srv = this.srv as ServerRuntime;
     release(this, srv);
-    srv.counters.values.stot++;
-    srv.backend.counters.values.stot++;
     if (this.compressor === undefined) complete(this);
     else this.compressor.end(() => complete(this));
   }
@@ -231,6 +242,7 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
     if (err.code === UPSTREAM_QUEUE_TIMEOUT) {
       // No slot of the server's maxconn freed within `timeout queue`: HAProxy's 503 sQ, no retry.
       this.queuedMs += performance.now() - this.tQueued;
+      dequeue(this);
       if (!this.done) sendError(this, 503, 'sQ--');
       return;
     }
@@ -288,6 +300,7 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
     x.termination = 'PR--';
     // `stats admin if COND`: the first that holds makes the request an admin's (HAProxy's order).
     const admin = fe.frontend.stats?.admin?.some((c) => evaluate(c, x)) === true;
+    fe.counters.values.intercepted++;
     deps.serveStats(fe, client, head, admin, (status) => {
       x.status = status;
       complete(x);
@@ -307,6 +320,8 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
 function contentRules(x: Exchange, rules = x.fe.frontend.tcpContent): boolean {
   if (rules === undefined || contentVerdict(rules, x, { data: EMPTY, final: true, mayChange: false }) === 'accept') return true;
   x.termination = 'PR--';
+  x.fe.counters.values.dreq++;
+  if (x.be !== undefined) x.be.counters.values.dreq++;
   x.client.abort();
   finish(x);
   return false;
@@ -390,6 +405,7 @@ function monitorRequest(x: Exchange): boolean {
   // A URI starting with `/` is compared with the path and query, else with the whole target.
   if (x.head.target !== m.uri && !(m.uri.startsWith('/') && x.head.uri === m.uri)) return false;
   x.silent = true;
+  x.fe.counters.values.intercepted++;
   const failed = m.fail.some((c) => evaluate(c, x));
   sendOwn(x, errorResponse(failed ? 503 : 200, undefined, x.fe.frontend), 'LR--');
   return true;
@@ -400,9 +416,24 @@ function requestRules(x: Exchange, http: HttpRules, proxy: Frontend | Backend): 
   if (http.httpRequest.length === 0) return true;
   const v = runRules(http.httpRequest, x, x.upstreamHeaders);
   if (v === undefined) return true;
-  if (v !== REWRITE_FAILED && v.action === 'use-service') useService(x, v.service);
-  else answerVerdict(x, v, { side: 'request', proxy });
+  if (v !== REWRITE_FAILED && v.action === 'use-service') {
+    x.fe.counters.values.intercepted++;
+    useService(x, v.service);
+  } else {
+    if (v === REWRITE_FAILED) countFailedRewrite(x);
+    else if (DENIES.has(v.action)) countDenied(x, proxy);
+    answerVerdict(x, v, { side: 'request', proxy });
+  }
   return false;
+}
+
+/** The actions HAProxy counts in `dreq`: a request denied by a rule. */
+const DENIES: ReadonlySet<string> = new Set(['deny', 'tarpit', 'reject']);
+
+/** `dreq` of the proxy whose rule denied the request (a frontend's, or the backend's). */
+function countDenied(x: Exchange, proxy: Frontend | Backend): void {
+  if (proxy === x.fe.frontend) x.fe.counters.values.dreq++;
+  else if (x.be !== undefined) x.be.counters.values.dreq++;
 }
 
 /** `http-request use-service`: the service answers (HAProxy logs an applet's answer as `LR`). */
@@ -440,6 +471,8 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
     return false;
   }
   x.be = be;
+  // As HAProxy: a session and a request of the backend once routed there, whatever follows.
+  be.counters.values.stot++;
   if (!contentRules(x, be.backend.tcpContent)) return false;
   be.counters.values.req_tot++;
   const b = be.backend;
@@ -500,7 +533,8 @@ function connectUpstream(x: Exchange): void {
   srv.active++;
   srv.counters.scur++;
   be.counters.scur++;
-  srv.counters.values.req_tot++;
+  // A session of the server per attempt (HAProxy counts a retried connect again); its req_tot once the request is sent.
+  srv.counters.values.stot++;
   x.holding = true;
   x.unregisterSession = srv.sessions.add((why) => killExchange(x, why), x.client.socket);
   x.headersSeen = false;
@@ -589,12 +623,14 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, err: Partial<UpstreamEr
   const decision = decideRetry(be.backend, failure, x, { replayable, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
   // The stale kept-alive connection (the server closed it as we reused it) is not the server's error.
   const stale = decision.retry && !decision.counted;
-  if (!stale) {
+  const retrying = decision.retry && !x.client.closedOrGone;
+  // As HAProxy: a connection error counts once the request gives up (its retries count in wretr).
+  if (!stale && !(conn && retrying)) {
     const field = conn ? 'econ' : 'eresp';
     srv.counters.values[field]++;
     be.counters.values[field]++;
   }
-  if (decision.retry && !x.client.closedOrGone) {
+  if (retrying) {
     retry(x, srv, decision);
     return;
   }
@@ -678,13 +714,30 @@ function responseList(x: Exchange, proxy: Frontend | Backend, headers: string[])
   if (rules.length === 0) return true;
   const v = runRules(rules, x, headers);
   if (v === undefined) return true;
+  if (v === REWRITE_FAILED) countFailedRewrite(x);
+  else if (DENIES.has(v.action)) countDeniedResponse(x);
   answerVerdict(x, v, { side: 'response', proxy });
   return false;
+}
+
+/** `wrew`: a header rewrite failed; as HAProxy, on the frontend, the backend and the server. */
+function countFailedRewrite(x: Exchange): void {
+  x.fe.counters.values.wrew++;
+  if (x.be !== undefined) x.be.counters.values.wrew++;
+  if (x.srv !== undefined) x.srv.counters.values.wrew++;
+}
+
+/** `dresp`: as HAProxy, on the frontend, the backend and the server, whichever proxy's rule denied it. */
+function countDeniedResponse(x: Exchange): void {
+  x.fe.counters.values.dresp++;
+  if (x.be !== undefined) x.be.counters.values.dresp++;
+  if (x.srv !== undefined) x.srv.counters.values.dresp++;
 }
 
 function afterList(x: Exchange, proxy: Frontend | Backend, headers: string[]): boolean {
   const rules = proxy.http.httpAfterResponse;
   if (rules.length === 0 || runRules(rules, x, headers) !== REWRITE_FAILED) return true;
+  countFailedRewrite(x);
   sendErrorPage(x, 500, 'PH--');
   return false;
 }
@@ -728,7 +781,9 @@ function finish(x: Exchange): void {
   const bout = conn.socket.bytesWritten - x.writtenAtStart;
   const rt = x.deps.runtime;
   if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
+  dequeue(x);
   countExchange(x, x.status, bin, bout);
+  countTimes(x);
   if (x.compressor !== undefined) countCompression(x, x.compressor);
   if (x.fe.latency !== undefined) countLatency(x);
   if (x.fe.log !== undefined && !x.silent) writeLog(x.fe, requestRecord(x, x.status, bin, bout));
@@ -775,6 +830,41 @@ function countExchange(x: Exchange, status: number, bin: number, bout: number): 
     countStatus(sc, status);
     sc.bin += bin;
     sc.bout += bout;
+  }
+}
+
+/** Waiting for a slot of the server's maxconn: counted in `qcur` (and `qmax`) of the server and its backend. */
+function enqueue(x: Exchange): void {
+  const srv = x.srv;
+  if (srv === undefined || x.queuedOn !== undefined) return;
+  x.queuedOn = srv;
+  srv.counters.qcur++;
+  srv.backend.counters.qcur++;
+}
+
+function dequeue(x: Exchange): void {
+  const srv = x.queuedOn;
+  if (srv === undefined) return;
+  x.queuedOn = undefined;
+  srv.counters.qcur--;
+  srv.backend.counters.qcur--;
+}
+
+/** The stat table's averaged times (HAProxy's Tw, Tc, Tr, Ta) on the server and its backend. */
+function countTimes(x: Exchange): void {
+  const srv = x.srv;
+  if (srv === undefined || x.tConnected < 0) return;
+  const now = performance.now();
+  const times: [TimeField, number][] = [
+    ['qtime', x.queuedMs],
+    ['ctime', x.tConnected - x.t0 - x.queuedMs],
+    ['rtime', x.tResponse >= 0 ? x.tResponse - x.tConnected : 0],
+    // From the request's start (TR, the idle wait before it, is known only when logging).
+    ['ttime', now - x.t0],
+  ];
+  for (const [field, ms] of times) {
+    observeTime(srv.counters, field, ms);
+    observeTime(srv.backend.counters, field, ms);
   }
 }
 

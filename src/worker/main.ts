@@ -10,6 +10,7 @@ import { isMasterToWorker } from '../ipc/messages.ts';
 import { createSharedLogResources } from '../log/sinks.ts';
 import { createAcceptLoop, createSocketLimits, shareOf } from './accept-limit.ts';
 import { createCounterRegistry } from './counters.ts';
+import { sampleConnections } from './connection-gauges.ts';
 import { createLatencyRegistry } from './latency-histogram.ts';
 import { reportToMaster } from './passive-health.ts';
 import { serveMetrics } from './metrics.ts';
@@ -68,10 +69,12 @@ function fail(message: string): void {
   setTimeout(() => process.exit(1), 1000).unref();
 }
 
-function reportCounters(cb?: () => void): void {
+/** `requestId`: the answer to the master's `counters-request`. */
+function reportCounters(cb?: () => void, requestId?: number): void {
+  sampleConnections(routeSets.runtimesInUse());
   const { deltas, gauges } = counters.take();
   const histograms = latencies.take();
-  send({ type: 'counters', deltas, gauges, ...(Object.keys(histograms).length > 0 ? { histograms } : {}) }, cb);
+  send({ type: 'counters', deltas, gauges, ...(Object.keys(histograms).length > 0 ? { histograms } : {}), ...(requestId !== undefined ? { requestId } : {}) }, cb);
 }
 
 /** This process's share of a limit of `total`. */
@@ -294,6 +297,12 @@ process.on('message', (msg: unknown, handle: unknown) => {
       break;
     case 'admin-query':
       send({ type: 'admin-answer', requestId: msg.requestId, ...workerAdmin.answer(msg.query) });
+      break;
+    case 'counters-request':
+      reportCounters(undefined, msg.requestId);
+      break;
+    case 'clear-counters':
+      counters.clearMaxima();
       break;
   }
 });

@@ -9,7 +9,7 @@ import type { ServerState, ServerStates } from '../ipc/messages.ts';
 import { createPicker, type Candidate, type Picker } from '../balance/algorithms.ts';
 import { compileLogFormat, type LogFormatter } from '../log/format.ts';
 import { createSinks, type LogSink, type SharedLogResources } from '../log/sinks.ts';
-import type { BackendField, CounterObject, CounterRegistry, FrontendField, ServerField } from './counters.ts';
+import { countPick, type BackendField, type CounterObject, type CounterRegistry, type FrontendField, type ServerField } from './counters.ts';
 import type { BackendLatency, FrontendLatency, LatencyRegistry } from './latency-histogram.ts';
 import { reportToMaster, type PassiveState, type ServerErrorReporter } from './passive-health.ts';
 import { createServerSessions, healthChanged, type ServerSessions } from './server-sessions.ts';
@@ -63,6 +63,19 @@ export interface WorkerRuntime {
   readonly headLimits: HeadLimits;
 }
 
+/** Every server the picker hands out is counted (`lbtot`, `lastsess`) on it and its backend. */
+function counted(pick: Picker<ServerRuntime>, be: CounterObject<BackendField>): Picker<ServerRuntime> {
+  return (ctx) => {
+    const srv = pick(ctx);
+    if (srv !== undefined) {
+      const now = Date.now();
+      countPick(srv.counters, now);
+      countPick(be, now);
+    }
+    return srv;
+  };
+}
+
 /** Hands out upstream pools; the worker shares one pool per server across its route sets. */
 export type PoolProvider = (options: UpstreamOptions) => UpstreamPool;
 
@@ -81,11 +94,12 @@ export function buildRuntime(
   const backends = new Map<string, BackendRuntime>();
   for (const b of config.backends) {
     const servers: ServerRuntime[] = [];
+    const beCounters = counters.backend(b.name);
     const rt: BackendRuntime = {
       backend: b,
       servers,
-      pick: createPicker(b.balance, servers),
-      counters: counters.backend(b.name),
+      pick: counted(createPicker(b.balance, servers), beCounters),
+      counters: beCounters,
       latency: latency?.backend(b.name),
       serverClose: b.httpServerClose,
     };

@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { StatsPage } from '../config/model.ts';
 import type { StatsAdminCode, StatsSnapshot } from '../ipc/messages.ts';
-import { renderStatsHtml, type PageProcess, type PageRequest } from '../admin/stats-page.ts';
+import { pageRows, renderStatsHtml, type PageProcess, type PageRequest } from '../admin/stats-page.ts';
 import { parsePageRequest, pageLink } from '../admin/stats-page-request.ts';
-import { renderStatsCsv } from '../admin/stat-csv.ts';
+import { renderStatCsv } from '../admin/stat-csv.ts';
+import { renderStatJson } from '../admin/stat-typed.ts';
 import { errorBody } from './errors.ts';
 import { parsePageForm, type PageActionSink } from './stats-admin.ts';
 import type { Http1Connection } from './http1/server.ts';
@@ -47,6 +48,8 @@ function authorization(head: RequestHead): string | undefined {
 
 const NO_CACHE = ['cache-control', 'no-cache'];
 
+const CONTENT_TYPE = { csv: 'text/plain', json: 'application/json', html: 'text/html; charset=utf-8' } as const;
+
 /** `admin`: a `stats admin` condition held for this request. */
 export function serveStatsPage(page: StatsPage, master: StatsMaster, client: Http1Connection, head: RequestHead, admin: boolean, done: (status: number) => void): void {
   if (!authorized(page, authorization(head))) {
@@ -63,14 +66,18 @@ export function serveStatsPage(page: StatsPage, master: StatsMaster, client: Htt
     } else readForm(client, head, (body) => (body === undefined ? redirect(page, request, 'EXCD', client, done) : postForm(page, master, request, body, client, done)));
     return;
   }
-  const csv = head.uri.slice(page.uri.length).startsWith(';csv');
+  const rest = head.uri.slice(page.uri.length);
+  const format = rest.startsWith(';csv') ? 'csv' : rest.startsWith(';json') ? 'json' : 'html';
+  const csv = format !== 'html';
   master.snapshot(1000).then(
     (snap) => {
       if (client.closedOrGone) return;
       if (snap === undefined) return unavailable(client, done);
-      const headers = ['content-type', csv ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8', ...NO_CACHE];
+      const headers = ['content-type', CONTENT_TYPE[format], ...NO_CACHE];
       if (!csv && page.refresh !== undefined && !request.noRefresh) headers.push('refresh', String(Math.max(1, Math.round(page.refresh / 1000))));
-      const body = csv ? renderStatsCsv(snap) : renderStatsHtml(snap, { page, request, admin, process: processInfo(snap, master) });
+      const view = { legends: page.showLegends === true };
+      const rows = format === 'html' ? snap.rows : pageRows(snap.rows, page, request);
+      const body = format === 'csv' ? renderStatCsv(rows, view) : format === 'json' ? renderStatJson(rows, view) : renderStatsHtml(snap, { page, request, admin, process: processInfo(snap, master) });
       client.respond(200, 'OK', headers, body);
       done(200);
     },

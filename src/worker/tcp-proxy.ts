@@ -12,6 +12,7 @@ import { proxyHeaderFor } from './proxy-send.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
 import { contentVerdict, inspectContent } from './content-inspect.ts';
+import { observeTime } from './counters.ts';
 
 /** One client's session, across its connect attempts. */
 interface TcpSession extends RetryState {
@@ -23,6 +24,8 @@ interface TcpSession extends RetryState {
   tried: Set<ServerRuntime>;
   /** Inspected bytes of a client that had ended its side: written to the server first. */
   rest?: Buffer;
+  /** performance.now() when the session began (the stat table's ttime). */
+  startedMs: number;
 }
 
 function noop(): void {}
@@ -43,13 +46,16 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
     }
     inspectContent(client, rules, f.inspectDelay ?? 0, ctx, (verdict, rest) => {
       if (verdict === 'accept') route(fe, runtime, upgrade, client, ctx, rest);
-      else contentRejected(fe, client);
+      else contentRejected(fe, undefined, client);
     });
   };
 }
 
-/** `tcp-request content reject`: closed at once (HAProxy's `dreq` is not in the stat table yet). */
-function contentRejected(_fe: FrontendRuntime, client: net.Socket): void {
+/** `tcp-request content reject`: closed at once, a denied request of the frontend (and of the
+ * backend whose rule it was), as HAProxy counts it. */
+function contentRejected(fe: FrontendRuntime, be: BackendRuntime | undefined, client: net.Socket): void {
+  fe.counters.values.dreq++;
+  if (be !== undefined) be.counters.values.dreq++;
   client.destroy();
 }
 
@@ -68,12 +74,12 @@ function route(fe: FrontendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, cl
   if (rest !== undefined) {
     // The client ended during the frontend's inspection: its bytes are final.
     const verdict = contentVerdict(rules, ctx, { data: rest, final: true, mayChange: false });
-    return verdict === 'accept' ? serve(fe, be, runtime, upgrade, client, rest) : contentRejected(fe, client);
+    return verdict === 'accept' ? serve(fe, be, runtime, upgrade, client, rest) : contentRejected(fe, be, client);
   }
   // The backend's own content rules, with its own delay (HAProxy: a second inspection).
   inspectContent(client, rules, be.backend.inspectDelay ?? 0, ctx, (verdict, more) => {
     if (verdict === 'accept') serve(fe, be, runtime, upgrade, client, more ?? rest);
-    else contentRejected(fe, client);
+    else contentRejected(fe, be, client);
   });
 }
 
@@ -89,7 +95,8 @@ function serve(fe: FrontendRuntime, be: BackendRuntime, runtime: WorkerRuntime, 
   if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
   // Nothing of the client's bytes is read until a server accepted: a failed connect can be retried.
   client.pause();
-  const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set() };
+  be.counters.values.stot++;
+  const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set(), startedMs: performance.now() };
   if (rest !== undefined) s.rest = rest;
   connectServer(s, be.pick({ clientIp: s.clientIp }));
 }
@@ -136,7 +143,13 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   }
   srv.active++;
   srv.counters.scur++;
+  // As HAProxy: a session of the server per connect attempt.
+  srv.counters.values.stot++;
+  srv.counters.values.connect++;
+  s.be.counters.values.connect++;
   let connected = false;
+  const connectStart = performance.now();
+  let ctime = 0;
   const upstream = net.connect({ host: srv.server.host, port });
   const header = proxyHeaderFor(srv.server, client);
   if (header !== undefined) upstream.write(header);
@@ -150,6 +163,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   upstream.once('connect', () => {
     clearTimeout(timer);
     connected = true;
+    ctime = performance.now() - connectStart;
     splice(s, srv, upstream);
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
@@ -161,7 +175,10 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
     unregister();
     srv.active--;
     srv.counters.scur--;
-    if (connected) sessionEnded(s, srv, upstream);
+    if (connected) {
+      countTimes(s, srv, ctime);
+      sessionEnded(s, srv, upstream);
+    }
   });
   client.once('close', () => upstream.destroySoon());
 }
@@ -169,8 +186,6 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
 /** The server accepted: pipe both ways. */
 function splice(s: TcpSession, srv: ServerRuntime, upstream: net.Socket): void {
   observe(srv, 'l4-ok', 'L4 successful connection', s.runtime.reportServerErrors);
-  srv.counters.values.stot++;
-  s.be.counters.values.stot++;
   const b = s.be.backend;
   const serverTimeout = b.timeouts.tunnel ?? b.timeouts.server;
   if (serverTimeout > 0) upstream.setTimeout(serverTimeout, () => upstream.destroy());
@@ -182,11 +197,12 @@ function splice(s: TcpSession, srv: ServerRuntime, upstream: net.Socket): void {
 /** A connect failed: retry it (the one decision in retry.ts) or close the client's socket. */
 function connectFailed(s: TcpSession, srv: ServerRuntime, err: NodeJS.ErrnoException): void {
   const be = s.be;
-  srv.counters.values.econ++;
-  be.counters.values.econ++;
   observe(srv, 'l4-error', `L4 unsuccessful connection (${err.code ?? err.message})`, s.runtime.reportServerErrors);
   const d = decideRetry(be.backend, { kind: 'conn-failure', reused: false }, s, { replayable: true, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
   if (!d.retry || s.client.destroyed) {
+    // As HAProxy: a connection error counts once the session gives up (its retries count in wretr).
+    srv.counters.values.econ++;
+    be.counters.values.econ++;
     s.client.destroy();
     return;
   }
@@ -194,6 +210,17 @@ function connectFailed(s: TcpSession, srv: ServerRuntime, err: NodeJS.ErrnoExcep
   const next = nextServer(be, s.clientIp, srv, s.tried, d);
   if (d.delayMs === 0) connectServer(s, next);
   else setTimeout(() => connectServer(s, next), d.delayMs);
+}
+
+/** The stat table's times of a tcp session (HAProxy: no queue here, no response time in tcp). */
+function countTimes(s: TcpSession, srv: ServerRuntime, ctime: number): void {
+  const total = performance.now() - s.startedMs;
+  for (const obj of [srv.counters, s.be.counters]) {
+    observeTime(obj, 'qtime', 0);
+    observeTime(obj, 'ctime', ctime);
+    observeTime(obj, 'rtime', 0);
+    observeTime(obj, 'ttime', total);
+  }
 }
 
 /** The server side closed: count the bytes and let the client's side finish writing. */

@@ -49,6 +49,8 @@ export interface UpstreamHandler {
   onConnect(abort: (err?: Error) => void): void;
   /** No connection slot is free (`maxconn`): the request waits in the queue. */
   onQueued?(): void;
+  /** A new connection is attempted for the request (`reused` false), or a kept-alive one carries it (true). */
+  onConnection?(reused: boolean): void;
   /** The request waited in the queue and now has a connection. */
   onDequeue?(): void;
   /** The whole request (head and body) was written. */
@@ -232,6 +234,7 @@ export class UpstreamConnection {
     this.keepAlive = !p.req.reset;
     this.requestWritten = false;
     this.exchanges++;
+    if (this.exchanges > 1) p.handler.onConnection?.(true);
     this.received = false;
     const req = p.req;
     let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
@@ -650,6 +653,7 @@ export class UpstreamPool {
 
   private open(p: Pending): void {
     this.count++;
+    p.handler.onConnection?.(false);
     const conn = new UpstreamConnection(this, p.req.proxyHeader);
     conn.current = p;
     p.conn = conn;

@@ -75,9 +75,13 @@ test('one-hot states as HAProxy 2.6: UP 1/3 is UP, DOWN 1/2 is DOWN, no check is
 
 test('a field with no value is absent; a counted one not yet reported is 0; HTTP families skip tcp proxies', async () => {
   const f = await families();
-  // qcur, check_status…: no value in handoff's stat table today, so no family (HAProxy writes none for an empty field either).
-  assert.equal(f.has('haproxy_backend_current_queue'), false);
+  // eint, idle connections…: no value in handoff's stat table today, so no family (HAProxy writes none for an empty field either).
+  assert.equal(f.has('haproxy_backend_internal_errors_total'), false);
+  assert.equal(f.has('haproxy_server_need_connections_current'), false);
+  // check_status: none on a row without a health check's result.
   assert.equal(f.has('haproxy_server_check_status'), false);
+  // qcur: counted by the workers (a queue for maxconn), 0 until reported.
+  assert.equal(f.get('haproxy_backend_current_queue')?.samples.every((s) => s.value === 0), true);
   assert.equal(f.get('haproxy_frontend_http_requests_total')?.samples.map((s) => `${s.labels.proxy}=${s.value}`).join(' '), 'web=7');
   const codes = f.get('haproxy_frontend_http_responses_total')?.samples.map((s) => `${s.labels.code}=${s.value}`);
   assert.deepEqual(codes, ['1xx=0', '2xx=6', '3xx=0', '4xx=0', '5xx=1', 'other=0']);

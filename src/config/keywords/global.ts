@@ -4,6 +4,7 @@ import type { StatsSocket } from '../model.ts';
 import { parseInteger, parseTime } from '../units.ts';
 import type { GlobalKeyword, LineContext } from './types.ts';
 import { applyUnixFileOption } from './unix-socket.ts';
+import { parseSocketAddress } from '../stats-sockets.ts';
 
 function oneArg(ctx: LineContext): string | undefined {
   const v = ctx.args[0];
@@ -42,10 +43,8 @@ const LEVELS = ['user', 'operator', 'admin'] as const;
 function parseStatsSocket(ctx: LineContext): void {
   const [path, ...rest] = ctx.args;
   if (path === undefined) return ctx.error("'stats socket' expects a path, e.g. /run/handoff/admin.sock");
-  if (!path.startsWith('/') && !path.startsWith('unix@') && !path.startsWith('./')) {
-    ctx.warn(`'stats socket ${path}': only unix sockets are supported; this socket is ignored`);
-    return;
-  }
+  const addr = parseSocketAddress(path);
+  if (typeof addr === 'string') return ctx.error(`'stats socket ${path}': ${addr}`);
   const socket: StatsSocket = { path: path.replace(/^unix@/, ''), level: 'user', exposeFdListeners: false, loc: ctx.loc };
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i] as string;
@@ -82,10 +81,15 @@ function parseStatsSocket(ctx: LineContext): void {
       case 'user':
       case 'group':
       case 'uid':
-      case 'gid':
+      case 'gid': {
+        if (addr.kind !== 'unix') return ctx.error(`'stats socket … ${w}' applies to a unix socket, not to ${path}`);
+        const problem = applyUnixFileOption(socket, w, value);
+        if (problem !== null && problem !== undefined) return ctx.error(`'stats socket' ${problem}`);
+        i++;
+        break;
+      }
       case 'name':
         if (value === undefined) return ctx.error(`'stats socket … ${w}' expects a value`);
-        if (w !== 'name') ctx.warn(`'stats socket … ${w}' is ignored: the socket is created by the user running handoff`);
         i++;
         break;
       default:
