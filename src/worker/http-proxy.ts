@@ -320,8 +320,8 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
 function contentRules(x: Exchange, rules = x.fe.frontend.tcpContent): boolean {
   if (rules === undefined || contentVerdict(rules, x, { data: EMPTY, final: true, mayChange: false }) === 'accept') return true;
   x.termination = 'PR--';
+  // A denied request of the frontend only, also for a backend's rule (HAProxy 2.6 counts it so).
   x.fe.counters.values.dreq++;
-  if (x.be !== undefined) x.be.counters.values.dreq++;
   x.client.abort();
   finish(x);
   return false;

@@ -46,16 +46,15 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
     }
     inspectContent(client, rules, f.inspectDelay ?? 0, ctx, (verdict, rest) => {
       if (verdict === 'accept') route(fe, runtime, upgrade, client, ctx, rest);
-      else contentRejected(fe, undefined, client);
+      else contentRejected(fe, client);
     });
   };
 }
 
-/** `tcp-request content reject`: closed at once, a denied request of the frontend (and of the
- * backend whose rule it was), as HAProxy counts it. */
-function contentRejected(fe: FrontendRuntime, be: BackendRuntime | undefined, client: net.Socket): void {
+/** `tcp-request content reject`: closed at once, a denied request of the frontend — also for a
+ * backend's rule, as HAProxy 2.6 counts it (measured: the backend's dreq stays 0). */
+function contentRejected(fe: FrontendRuntime, client: net.Socket): void {
   fe.counters.values.dreq++;
-  if (be !== undefined) be.counters.values.dreq++;
   client.destroy();
 }
 
@@ -74,12 +73,12 @@ function route(fe: FrontendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, cl
   if (rest !== undefined) {
     // The client ended during the frontend's inspection: its bytes are final.
     const verdict = contentVerdict(rules, ctx, { data: rest, final: true, mayChange: false });
-    return verdict === 'accept' ? serve(fe, be, runtime, upgrade, client, rest) : contentRejected(fe, be, client);
+    return verdict === 'accept' ? serve(fe, be, runtime, upgrade, client, rest) : contentRejected(fe, client);
   }
   // The backend's own content rules, with its own delay (HAProxy: a second inspection).
   inspectContent(client, rules, be.backend.inspectDelay ?? 0, ctx, (verdict, more) => {
     if (verdict === 'accept') serve(fe, be, runtime, upgrade, client, more ?? rest);
-    else contentRejected(fe, be, client);
+    else contentRejected(fe, client);
   });
 }
 

@@ -131,6 +131,7 @@ frontend web
   bind 127.0.0.1:${port}
   tcp-request content reject if { path /deny }
   tcp-request content accept
+  http-request use-service prometheus-exporter if { path /metrics }
   default_backend origin
 backend origin
   mode http
@@ -210,5 +211,14 @@ test('http mode: content rules run for each request, reject closes the connectio
     assert.equal(await status(p.port, '/deny'), 0, p.name);
     assert.equal(await status(p.port, '/ok'), 200, p.name);
     assert.equal(await status(p.port, '/deny-in-backend'), 0, `${p.name}: the backend's rule`);
+    const metrics = await new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: p.port, path: '/metrics', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    const denied = (kind: string, proxy: string): string | undefined => new RegExp(`^haproxy_${kind}_requests_denied_total\\{proxy="${proxy}"\\} (\\d+)`, 'm').exec(metrics)?.[1];
+    assert.deepEqual([denied('frontend', 'web'), denied('backend', 'origin')], ['2', '0'], `${p.name}: dreq of the frontend, also for the backend's rule`);
   }
 });
