@@ -63,6 +63,8 @@ function contentRejected(fe: FrontendRuntime, client: net.Socket): void {
 function route(fe: FrontendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, client: net.Socket, ctx: TcpSampleContext, rest: Buffer | undefined): void {
   const f = fe.frontend;
   if (client.destroyed) return;
+  // HAProxy evaluates use_backend on final contents (WAIT_END holds, a partial hello is none).
+  if (ctx.inspect !== undefined) ctx.inspect.final = true;
   const be = routeBackend(f, runtime.backends, ctx);
   if (be === undefined) {
     client.destroy();
