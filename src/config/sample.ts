@@ -88,6 +88,8 @@ const FETCHES: Record<string, FetchDef> = {
   'req.cook_cnt': f('int', 'req', ['str']),
   'req.cook_val': f('int', 'req', ['str'], 0, true),
   status: f('int', 'res'),
+  'res.comp': f('bool', 'res'),
+  'res.comp_algo': f('str', 'res'),
   'res.hdr': f('str', 'res', HDR, 0, true),
   'res.fhdr': f('str', 'res', HDR, 0, true),
   'res.hdr_cnt': f('int', 'res', ['str']),

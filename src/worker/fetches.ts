@@ -375,6 +375,8 @@ const BUILDERS: Record<string, Builder> = {
   http_auth: (_, s) => ((list) => single((ctx) => authenticatedUser(ctx, list) !== undefined))(s.userlist),
   http_auth_group: (_, s) => ((list) => single((ctx) => authenticatedUser(ctx, list)))(s.userlist),
   status: () => single((ctx) => (ctx.resHeaders === undefined ? undefined : ctx.status)),
+  'res.comp': () => single((ctx) => (ctx.resHeaders === undefined ? undefined : ctx.compressing !== undefined)),
+  'res.comp_algo': () => single((ctx) => (ctx.resHeaders === undefined ? undefined : ctx.compressing)),
   'res.hdr': (a) => headerFetch('res', false, a, asString),
   'res.fhdr': (a) => headerFetch('res', true, a, asString),
   'res.hdr_cnt': (a) => headerCount('res', false, a),

@@ -123,6 +123,8 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   /** The algorithm Accept-Encoding chose (`compression`); the response's body goes through `compressor`. */
   compAlgo: CompressionAlgo | undefined = undefined;
   compressor: BodyCompressor | undefined = undefined;
+  /** SampleContext: set once the response is to be compressed (`res.comp`, `res.comp_algo`). */
+  compressing: string | undefined = undefined;
 
   constructor(client: Http1Connection, head: RequestHead, fe: FrontendRuntime, deps: HttpDeps, tls: boolean, now: number) {
     this.client = client;
@@ -690,6 +692,7 @@ function forwardResponse(x: Exchange, status: number, statusText: string, raw: s
   }
   x.resHeaders = headers;
   const compress = compressResponse(x, raw);
+  if (compress) x.compressing = x.compAlgo;
   if (!responseRules(x, headers)) return false;
   if (x.client.closedOrGone) return true;
   if (compress) startCompressing(x, headers);

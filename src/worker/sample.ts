@@ -40,6 +40,8 @@ export interface SampleContext {
   nbsrv(backend: string): number;
   /** The client's first bytes while `tcp-request content` rules inspect them (tcp mode only). */
   inspect?: ContentBuffer;
+  /** The algorithm the response is being compressed with (`res.comp`, `res.comp_algo`); unset: not compressed. */
+  compressing?: string;
 }
 
 /** What `req.len`, `req.payload`, `req.ssl_sni`, `req.ssl_hello_type` and `wait_end` read. */

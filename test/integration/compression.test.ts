@@ -126,6 +126,7 @@ frontend fe
   compression type text/plain application/json
   compression offload
   http-request use-service prometheus-exporter if { path /metrics }
+  http-response set-header X-Comp %[res.comp]/%[res.comp_algo]
   default_backend be
 backend be
   server s1 127.0.0.1:${origin.port}
@@ -156,6 +157,8 @@ test('a gzip body decodes to the original, chunked, with Content-Encoding and Va
     assert.equal(r.headers.vary, 'Accept-Encoding', p.name);
     assert.ok(r.body.length < TEXT.length / 10, `${p.name}: ${r.body.length} bytes`);
     assert.equal(zlib.gunzipSync(r.body).toString(), TEXT, p.name);
+    assert.equal(r.headers['x-comp'], '1/gzip', `${p.name}: res.comp and res.comp_algo`);
+    assert.equal((await get(p.port, '/text', {})).headers['x-comp'], '0/', `${p.name}: not compressed`);
   });
 });
 
