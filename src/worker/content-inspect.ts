@@ -1,7 +1,8 @@
 // `tcp-request inspect-delay` and `tcp-request content accept|reject`: the client's first bytes are
 // held and the rules evaluated each time more arrive, as HAProxy does. A condition that fails on
 // data that may still change (a partial ClientHello, `req.len`, `WAIT_END`) waits instead of
-// failing; when the delay expires, the client shuts its side or the buffer is full, the contents
+// failing; when the delay expires, the client shuts its side or the buffer is full (HAProxy's
+// tune.bufsize less tune.maxrewrite, the same room a request head has here), the contents
 // are final and a last evaluation decides. No rule matching accepts. The bytes read are put back on
 // the socket, so the chosen server receives them intact.
 import type { Socket } from 'node:net';
@@ -14,9 +15,6 @@ const FAIL = 0;
 const MISS = 1;
 const PASS = 3;
 type Tri = typeof FAIL | typeof MISS | typeof PASS;
-
-/** The buffer a client may fill before its contents count as final (HAProxy's tune.bufsize). */
-export const INSPECT_BUFFER = 16_384;
 
 type CompiledTri = (ctx: SampleContext, buf: ContentBuffer) => Tri;
 const compiled = new WeakMap<Condition, CompiledTri>();
@@ -84,7 +82,8 @@ export function contentVerdict(rules: readonly TcpContentRule[], ctx: SampleCont
  * ended its side (a stream cannot take bytes back then), handed over as `rest` for the server.
  * `ctx.inspect` is the buffer while it runs and stays set with the contents for `use_backend`.
  */
-export function inspectContent(sock: Socket, rules: readonly TcpContentRule[], delayMs: number, ctx: SampleContext, done: (verdict: 'accept' | 'reject', rest: Buffer | undefined) => void): void {
+export function inspectContent(sock: Socket, rules: readonly TcpContentRule[], limits: { delayMs: number; maxBytes: number }, ctx: SampleContext, done: (verdict: 'accept' | 'reject', rest: Buffer | undefined) => void): void {
+  const { delayMs, maxBytes } = limits;
   const buf: ContentBuffer = { data: Buffer.alloc(0), final: delayMs === 0, mayChange: false };
   ctx.inspect = buf;
   let finished = false;
@@ -111,7 +110,7 @@ export function inspectContent(sock: Socket, rules: readonly TcpContentRule[], d
     let chunk: Buffer | null;
     while (!finished && (chunk = sock.read() as Buffer | null) !== null) {
       buf.data = buf.data.length === 0 ? chunk : Buffer.concat([buf.data, chunk]);
-      if (buf.data.length >= INSPECT_BUFFER) buf.final = true;
+      if (buf.data.length >= maxBytes) buf.final = true;
       decide();
     }
   };

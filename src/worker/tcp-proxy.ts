@@ -44,7 +44,7 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
       route(fe, runtime, upgrade, client, ctx, undefined);
       return;
     }
-    inspectContent(client, rules, f.inspectDelay ?? 0, ctx, (verdict, rest) => {
+    inspectContent(client, rules, { delayMs: f.inspectDelay ?? 0, maxBytes: runtime.headLimits.maxHeadBytes }, ctx, (verdict, rest) => {
       if (verdict === 'accept') route(fe, runtime, upgrade, client, ctx, rest);
       else contentRejected(fe, client);
     });
@@ -78,7 +78,7 @@ function route(fe: FrontendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, cl
     return verdict === 'accept' ? serve(fe, be, runtime, upgrade, client, rest) : contentRejected(fe, client);
   }
   // The backend's own content rules, with its own delay (HAProxy: a second inspection).
-  inspectContent(client, rules, be.backend.inspectDelay ?? 0, ctx, (verdict, more) => {
+  inspectContent(client, rules, { delayMs: be.backend.inspectDelay ?? 0, maxBytes: runtime.headLimits.maxHeadBytes }, ctx, (verdict, more) => {
     if (verdict === 'accept') serve(fe, be, runtime, upgrade, client, more ?? rest);
     else contentRejected(fe, client);
   });
