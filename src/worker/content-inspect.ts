@@ -76,18 +76,21 @@ export function contentVerdict(rules: readonly TcpContentRule[], ctx: SampleCont
   return 'accept';
 }
 
+/** `closed`: the socket went away while its bytes were held (nothing to count, nothing to close). */
+export type InspectVerdict = 'accept' | 'reject' | 'closed';
+
 /**
  * Hold the client's bytes until the rules decide (at most `delayMs`), then call `done` once with
  * the verdict; on accept the bytes are back on the socket, unread — or, when the client already
  * ended its side (a stream cannot take bytes back then), handed over as `rest` for the server.
  * `ctx.inspect` is the buffer while it runs and stays set with the contents for `use_backend`.
  */
-export function inspectContent(sock: Socket, rules: readonly TcpContentRule[], limits: { delayMs: number; maxBytes: number }, ctx: SampleContext, done: (verdict: 'accept' | 'reject', rest: Buffer | undefined) => void): void {
+export function inspectContent(sock: Socket, rules: readonly TcpContentRule[], limits: { delayMs: number; maxBytes: number }, ctx: SampleContext, done: (verdict: InspectVerdict, rest: Buffer | undefined) => void): void {
   const { delayMs, maxBytes } = limits;
   const buf: ContentBuffer = { data: Buffer.alloc(0), final: delayMs === 0, mayChange: false };
   ctx.inspect = buf;
   let finished = false;
-  const finish = (verdict: 'accept' | 'reject'): void => {
+  const finish = (verdict: InspectVerdict): void => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
@@ -118,7 +121,7 @@ export function inspectContent(sock: Socket, rules: readonly TcpContentRule[], l
     buf.final = true;
     decide();
   };
-  const onClose = (): void => finish('reject');
+  const onClose = (): void => finish('closed');
   const timer = setTimeout(onFinal, delayMs);
   sock.on('readable', onReadable);
   sock.once('end', onFinal);

@@ -46,7 +46,7 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
     }
     inspectContent(client, rules, { delayMs: f.inspectDelay ?? 0, maxBytes: runtime.headLimits.maxHeadBytes }, ctx, (verdict, rest) => {
       if (verdict === 'accept') route(fe, runtime, upgrade, client, ctx, rest);
-      else contentRejected(fe, client);
+      else if (verdict === 'reject') contentRejected(fe, client);
     });
   };
 }
@@ -80,7 +80,7 @@ function route(fe: FrontendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, cl
   // The backend's own content rules, with its own delay (HAProxy: a second inspection).
   inspectContent(client, rules, { delayMs: be.backend.inspectDelay ?? 0, maxBytes: runtime.headLimits.maxHeadBytes }, ctx, (verdict, more) => {
     if (verdict === 'accept') serve(fe, be, runtime, upgrade, client, more ?? rest);
-    else contentRejected(fe, client);
+    else if (verdict === 'reject') contentRejected(fe, client);
   });
 }
 
