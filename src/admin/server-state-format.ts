@@ -62,7 +62,7 @@ export function stateLine(r: ServerReport, now: number): string {
   return [
     r.backendId, r.backend, r.serverId, r.name, ip ? r.addr : '-', opState(r), adminState(r), r.state.weight ?? r.initialWeight, r.initialWeight,
     Math.max(0, Math.floor((now - r.lastChange) / 1000)), CHECK_STATUS_CODES[status] ?? 0, checkResult(status), checkHealth(r), checkState(r),
-    0, 0, 0, ip ? '-' : r.addr, r.port, '-', 0, h?.port ?? 0, h?.addr ?? '-', '-', 0,
+    0, 0, 0, ip ? '-' : r.addr, r.port, '-', r.ssl === true ? 1 : 0, h?.port ?? 0, h?.addr ?? '-', '-', 0,
   ].join(' ');
 }
 

@@ -71,6 +71,8 @@ export interface ServerReport {
   port: number;
   /** The configured weight (`srv_iweight`); `state.weight` is the runtime one when set. */
   initialWeight: number;
+  /** `ssl`: traffic to the server is TLS (`srv_use_ssl`). */
+  ssl?: true;
   /** Epoch ms of the last change of operational or admin state. */
   lastChange: number;
   /** `disabled` in the configuration (HAProxy's CMAINT). */

@@ -345,11 +345,23 @@ function tlsModel(b: BindDraft, resolved: ResolvedTls, ctx: ModelContext): TlsBi
   if (options.sigalgs !== undefined) tls.sigalgs = options.sigalgs;
   if (b.alpn !== undefined) tls.alpn = b.alpn;
   if (options.noTlsTickets) tls.noTlsTickets = true;
-  for (const crt of b.crts) {
+  if (options.preferClientCiphers === true) tls.preferClientCiphers = true;
+  const v = b.clientVerify;
+  if (v?.mode === 'optional' || v?.mode === 'required') {
+    tls.clientVerify = { mode: v.mode };
+    if (v.ca !== undefined) tls.clientVerify.ca = { path: v.ca, pem: '' };
+    if (v.crl !== undefined) tls.clientVerify.crl = { path: v.crl, pem: '' };
+    if (v.caIgnore !== undefined) tls.clientVerify.caIgnore = v.caIgnore;
+    if (v.crtIgnore !== undefined) tls.clientVerify.crtIgnore = v.crtIgnore;
+  }
+  const lists = b.crtLists ?? [];
+  b.crts.forEach((crt, i) => {
+    for (const l of lists) if (l.order === i) tls.crtLists = [...(tls.crtLists ?? []), { path: resolvePath(ctx.opts.baseDir, undefined, l.path), at: tls.certificates.length, loc: l.loc }];
     const cert: TlsCertificate = { path: resolvePath(ctx.opts.baseDir, ctx.global.config.crtBase, crt.path), pem: '' };
     tls.certificates.push(cert);
     ctx.certRefs.push({ cert, tls, loc: crt.loc });
-  }
+  });
+  for (const l of lists) if (l.order >= b.crts.length) tls.crtLists = [...(tls.crtLists ?? []), { path: resolvePath(ctx.opts.baseDir, undefined, l.path), at: tls.certificates.length, loc: l.loc }];
   return tls;
 }
 
@@ -431,6 +443,9 @@ export function serverModel(backend: string, s: ServerDraft, port: number): Serv
   if (s.sendProxy !== undefined) server.sendProxy = s.sendProxy;
   if (s.proxyV2Authority === true) server.proxyV2Authority = true;
   if (s.checkSendProxy === true) server.checkSendProxy = true;
+  if (s.ssl === true) server.ssl = true;
+  if (s.checkSsl !== undefined) server.checkSsl = s.checkSsl;
+  if (s.tls !== undefined && (s.ssl === true || s.checkSsl === true)) server.tls = structuredClone(s.tls);
   return server;
 }
 

@@ -37,6 +37,8 @@ export interface TlsOptionsDraft {
   curves?: string;
   /** `sigalgs`: signature algorithms, OpenSSL's colon-separated names. */
   sigalgs?: string;
+  /** `prefer-client-ciphers`: the client's cipher order wins (default: the server's). */
+  preferClientCiphers?: boolean;
 }
 
 export interface GlobalDraft {
@@ -86,6 +88,10 @@ export interface BindDraft {
   crts: { path: string; loc: Location }[];
   tls: TlsOptionsDraft;
   alpn?: string[];
+  /** `verify`, `ca-file`, `crl-file`, `*-ignore-err` as written. */
+  clientVerify?: { mode?: 'none' | 'optional' | 'required'; ca?: string; crl?: string; caIgnore?: number[] | 'all'; crtIgnore?: number[] | 'all' };
+  /** `crt-list FILE`, each after the `crt`s written before it (`order`: how many). */
+  crtLists?: { path: string; loc: Location; order: number }[];
   maxconn?: number;
   acceptProxy?: boolean;
   loc: Location;

@@ -55,6 +55,8 @@ export function parseDynamicServer(backend: Backend, name: string, words: readon
   });
   const draft = proxy.servers[0];
   if (errors.length > 0 || draft === undefined) return { ok: false, error: errors[0] ?? 'invalid server line' };
+  // Its CA and certificate files would have to be read by the master, and verified as at load.
+  if (draft.ssl === true || draft.checkSsl === true) return { ok: false, error: "'ssl' and 'check-ssl' on a server added at runtime are not supported by handoff yet: TLS to servers (add the server to the configuration and reload)" };
   if (draft.port === undefined && backend.mode === 'http') return { ok: false, error: `server '${name}' needs a port in a 'mode http' backend (e.g. ${draft.host}:80)` };
   return { ok: true, server: serverModel(backend.name, draft, draft.port ?? 0), warnings };
 }

@@ -14,6 +14,9 @@ import { diagnostic, hasErrors, sortDiagnostics } from './diagnostics.ts';
 import type { Config, Diagnostic, LoadResult, TlsCertificate } from './model.ts';
 import { parseConfig } from './parse.ts';
 import { buildTlsOptions } from './tls-context.ts';
+import { loadTlsFiles } from './tls-files.ts';
+import { readCrtList } from './crt-list.ts';
+import { serverTlsErrors } from './server-tls-context.ts';
 import type { ParsedConfig } from './parse.ts';
 
 export interface LoadOptions {
@@ -113,10 +116,12 @@ export async function loadConfig(file: string | readonly string[], opts: LoadOpt
   diagnostics.push(...(await loadSampleFiles(built.config, built.baseDir, readRegularFile, ioMessage)));
 
   await loadPayloads(built.payloadRefs, built.config.global.bufsize ?? 16384, diagnostics);
+  await expandCrtLists(built.config, built.baseDir, built.certRefs, diagnostics);
   await loadCertificates(built.certRefs, diagnostics);
+  diagnostics.push(...(await loadTlsFiles(built.config, built.baseDir)));
   // OpenSSL judges what only it can (a cipher string, a curve, a key that does not match): the
   // contexts `run` would build are built here too, so `check` refuses what `run` would.
-  if (!hasErrors(diagnostics)) diagnostics.push(...tlsContextErrors(built.config));
+  if (!hasErrors(diagnostics)) diagnostics.push(...tlsContextErrors(built.config), ...serverTlsErrors(built.config));
   diagnostics.push(...(await checkStatsSockets(built.config.global.statsSockets)));
   diagnostics.push(...(await checkUnixBinds(built.config.frontends)));
   if (built.config.global.zeroWarning === true && diagnostics.some((d) => d.severity === 'warning')) {
@@ -162,6 +167,29 @@ async function readPem(path: string): Promise<string> {
   return pem;
 }
 
+/** Each bind's `crt-list` files: their certificates join the bind's list where the option stood. */
+async function expandCrtLists(config: Config, baseDir: string, refs: CertRef[], diagnostics: Diagnostic[]): Promise<void> {
+  for (const f of config.frontends) {
+    for (const bind of f.binds) {
+      const t = bind.tls;
+      if (t?.crtLists === undefined) continue;
+      // Last first, so the earlier insertion points stay valid.
+      for (const l of [...t.crtLists].reverse()) {
+        const r = await readCrtList(l.path, baseDir, config.global.crtBase);
+        if (!r.ok) {
+          diagnostics.push(diagnostic('error', r.line === 0 ? l.loc : { file: l.path, line: r.line }, r.message));
+          continue;
+        }
+        const certs: TlsCertificate[] = r.entries.map((e) => ({ path: e.path, pem: '', ...(e.sniFilters.length > 0 ? { sniFilters: e.sniFilters } : {}) }));
+        t.certificates.splice(l.at, 0, ...certs);
+        certs.forEach((cert, i) => refs.push({ cert, tls: t, loc: { file: l.path, line: (r.entries[i] as { line: number }).line } }));
+        if (certs.length === 0) diagnostics.push(diagnostic('error', l.loc, `crt-list '${l.path}' lists no certificate`));
+      }
+      delete t.crtLists;
+    }
+  }
+}
+
 async function loadCertificates(refs: readonly CertRef[], diagnostics: Diagnostic[]): Promise<void> {
   for (const ref of refs) {
     const paths: string[] = [];
@@ -193,7 +221,7 @@ async function loadCertificates(refs: readonly CertRef[], diagnostics: Diagnosti
       const check = checkCertificatePem(pem, p);
       for (const e of check.errors) diagnostics.push(diagnostic('error', ref.loc, e));
       for (const w of check.warnings) diagnostics.push(diagnostic('warning', ref.loc, w));
-      loaded.push({ path: p, pem });
+      loaded.push({ path: p, pem, ...(ref.cert.sniFilters !== undefined ? { sniFilters: ref.cert.sniFilters } : {}) });
     }
     // A directory expands in place into one entry per file.
     const idx = ref.tls.certificates.indexOf(ref.cert);

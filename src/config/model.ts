@@ -90,6 +90,10 @@ export interface GlobalConfig {
   pidfile?: string;
   caBase?: string;
   crtBase?: string;
+  /** `ssl-server-verify`: the `verify` of servers that set none (HAProxy's default: required). */
+  sslServerVerify?: 'none' | 'required';
+  /** `ssl-default-server-options` / `-ciphers` / `-ciphersuites`: what `ssl` servers inherit. */
+  sslDefaultServer?: ServerTlsDefaults;
   dhParamBits?: number;
   /** `tune.bufsize` (default 16384): a request head must fit in it, less `tune.maxrewrite`. */
   bufsize?: number;
@@ -108,10 +112,63 @@ export interface TlsCertificate {
   path: string;
   /** File contents, read by the master; empty until the config is loaded. */
   pem: string;
+  /** From a `crt-list` line: the SNI filters that replace the certificate's own names
+   * (`!name`: excluded; `!*`: never chosen by name). */
+  sniFilters?: string[];
+}
+
+/** A PEM file a TLS setting names (`ca-file`, `crl-file`, a server's `crt`), read by the master. */
+export interface TlsFile {
+  path: string;
+  /** File contents; empty until the config is loaded. `@system-ca`: the system's trust store. */
+  pem: string;
+}
+
+/** Client certificates asked of clients on a bind (`verify optional|required`). */
+export interface ClientVerify {
+  mode: 'optional' | 'required';
+  /** `ca-file`: the CAs a client certificate must chain to. */
+  ca?: TlsFile;
+  /** `crl-file`: revoked certificates. */
+  crl?: TlsFile;
+  /** `ca-ignore-err` / `crt-ignore-err`: OpenSSL verify error ids (at depth > 0 / at depth 0) that
+   * do not abort the handshake; `all` for every one. */
+  caIgnore?: number[] | 'all';
+  crtIgnore?: number[] | 'all';
+}
+
+/** Protocol settings a server inherits from the global `ssl-default-server-*`. */
+export interface ServerTlsDefaults {
+  ciphers?: string;
+  ciphersuites?: string;
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+  noTlsTickets?: true;
+}
+
+/** TLS towards a server (`ssl`, `check-ssl` and the options that go with them). */
+export interface ServerTls extends ServerTlsDefaults {
+  /** `verify`; absent in a draft: `ssl-server-verify`, else required. */
+  verify?: 'none' | 'required';
+  ca?: TlsFile;
+  crl?: TlsFile;
+  /** `crt`: the client certificate (and key) handoff presents to the server. */
+  crt?: TlsFile;
+  /** `sni EXPR`: the TLS server name, evaluated per request (a connection carries one name). */
+  sni?: Sample;
+  /** `check-sni NAME`: the SNI of TLS health checks (they never evaluate `sni`). */
+  checkSni?: string;
+  /** `verifyhost NAME`: the name checked in the certificate when no SNI is sent. */
+  verifyHost?: string;
+  alpn?: string[];
+  /** `no-ssl-reuse`: a full handshake for every connection (no session kept for the next one). */
+  noReuse?: true;
 }
 
 export interface TlsBind {
   certificates: TlsCertificate[];
+  /** `verify optional|required` (absent: none, no certificate asked). */
+  clientVerify?: ClientVerify;
   /** OpenSSL cipher list for TLS <= 1.2 (`ciphers` on bind, else `ssl-default-bind-ciphers`). */
   ciphers?: string;
   /** TLS 1.3 cipher suites (`ciphersuites`, else `ssl-default-bind-ciphersuites`). */
@@ -125,6 +182,10 @@ export interface TlsBind {
   alpn?: string[];
   /** `no-tls-tickets`: disable RFC 5077 session tickets on this listener. */
   noTlsTickets?: boolean;
+  /** `prefer-client-ciphers`. */
+  preferClientCiphers?: true;
+  /** `crt-list FILE`s not read yet: their certificates go in at index `at` (load.ts expands them). */
+  crtLists?: { path: string; at: number; loc: Location }[];
 }
 
 /** What the master applies to a unix socket file (`mode`, `uid`/`user`, `gid`/`group`, or `unix-bind`'s). */
@@ -516,6 +577,12 @@ export interface Server {
   proxyV2Authority?: true;
   /** `check-send-proxy`: checks start with a PROXY header even without `send-proxy`. */
   checkSendProxy?: true;
+  /** `ssl`: traffic to the server is TLS (settings in `tls`). */
+  ssl?: boolean;
+  /** `check-ssl` / `no-check-ssl`; absent: as HAProxy, checks use TLS when `ssl` is set and
+   * neither `port` nor `addr` sends them elsewhere. */
+  checkSsl?: boolean;
+  tls?: ServerTls;
   loc: Location;
 }
 

@@ -58,6 +58,12 @@ const FETCHES: Record<string, FetchDef> = {
   ssl_fc_has_sni: f('bool', 'conn'),
   ssl_fc_has_crt: f('bool', 'conn'),
   ssl_fc_protocol: f('str', 'conn'),
+  ssl_c_used: f('bool', 'conn'),
+  ssl_c_verify: f('int', 'conn'),
+  ssl_c_s_dn: f('str', 'conn', ['str', 'int', 'str']),
+  ssl_c_i_dn: f('str', 'conn', ['str', 'int', 'str']),
+  ssl_c_serial: f('str', 'conn'),
+  ssl_c_sha1: f('str', 'conn'),
   // The bytes `tcp-request inspect-delay` holds (src/worker/content-fetches.ts); none in http mode.
   'req.ssl_sni': f('str', 'conn'),
   'req.ssl_hello_type': f('int', 'conn'),

@@ -46,7 +46,17 @@ export function parseTemplate(text: string): Parsed<Template> {
       i = s.value.end + 1;
       continue;
     }
-    if (next === '{') return { ok: false, error: `in '${text}': log-format flags '%{…}' are not supported by handoff` };
+    if (next === '{') {
+      // `%{+Q}[sample]` / `%{-Q}[sample]`: HAProxy 2.6 quotes only in log lines; in a header value both are the bare value.
+      const flags = /^\{([+-]Q)\}\[/.exec(text.slice(i + 1));
+      if (flags === null) return { ok: false, error: `in '${text}': log-format flags '%{…}' are not supported by handoff here (only %{+Q}[sample] and %{-Q}[sample])` };
+      const s = parseSampleAt(text, i + 2 + (flags[0].length - 1), false);
+      if (!s.ok) return { ok: false, error: `in '${text}': ${s.error}` };
+      if (text[s.value.end] !== ']') return { ok: false, error: `in '${text}': missing ']' after the sample` };
+      parts.push(s.value.sample);
+      i = s.value.end + 1;
+      continue;
+    }
     const name = /^[A-Za-z]+/.exec(text.slice(i + 1))?.[0];
     if (name === undefined) return { ok: false, error: `in '${text}': '%' must be followed by '[sample]' or a variable name (write '%%' for a percent sign)` };
     const sample = VARIABLE_SAMPLES[name];

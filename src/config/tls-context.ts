@@ -2,7 +2,7 @@
 // Building the secure context here turns what only OpenSSL can judge (a certificate it refuses, a
 // cipher string it does not know) into a startup error the user can act on, before the worker
 // reports ready.
-import { constants } from 'node:crypto';
+import { constants, createHash } from 'node:crypto';
 import tls from 'node:tls';
 import type { Bind } from './model.ts';
 import { groupByNames, sniSelector, type SniSelector } from './tls-sni.ts';
@@ -38,15 +38,25 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
     key: first0.map((c) => c.pem),
     minVersion: t.minVersion as tls.SecureVersion,
     maxVersion: t.maxVersion as tls.SecureVersion,
-    honorCipherOrder: true,
+    // `prefer-client-ciphers`: the client's order; else the server's, as HAProxy.
+    honorCipherOrder: t.preferClientCiphers !== true,
     // OpenSSL resumes a session only when this context id matches; Node's default is a hash of
     // process.argv, which differs per worker, so tickets would not resume across workers/reloads.
-    sessionIdContext: `handoff:${bind.key}`.slice(0, 32),
+    // With client certificates, the CA settings too: a session verified under another CA never resumes.
+    sessionIdContext: sessionContext(bind),
     handshakeTimeout: handshakeTimeoutMs,
     ...(t.ciphers !== undefined ? { ciphers: t.ciphers } : {}),
     ...(t.curves !== undefined ? { ecdhCurve: t.curves } : {}),
     ...(t.sigalgs !== undefined ? { sigalgs: t.sigalgs } : {}),
   };
+  const cv = t.clientVerify;
+  if (cv !== undefined) {
+    // Asked in the handshake; src/worker/client-verify.ts judges the result (ignore lists, optional).
+    options.requestCert = true;
+    options.rejectUnauthorized = cv.mode === 'required' && cv.caIgnore === undefined && cv.crtIgnore === undefined;
+    if (cv.ca !== undefined && cv.ca.pem !== '') options.ca = cv.ca.pem;
+    if (cv.crl !== undefined && cv.crl.pem !== '') options.crl = cv.crl.pem;
+  }
   const alpn = servedAlpn(t.alpn);
   if (alpn !== undefined) options.ALPNProtocols = alpn;
   // `no-tls-tickets`: no RFC 5077 tickets; clients resume only by session id, if at all.
@@ -64,8 +74,15 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
       : /curve|group/i.test(reason) ? `curves '${t.curves ?? ''}'` : /sigalg|signature/i.test(reason) ? `sigalgs '${t.sigalgs ?? ''}'` : `TLS settings (${t.minVersion}..${t.maxVersion})`;
     return { ok: false, message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): invalid ${what}: ${reason}` };
   }
-  const contexts = groups.map((g) => ({ names: g.names, context: tls.createSecureContext({ ...options, cert: g.certs.map((c) => c.pem), key: g.certs.map((c) => c.pem) }) }));
+  const contexts = groups.map((g) => ({ names: g.names, excluded: g.excluded, context: tls.createSecureContext({ ...options, cert: g.certs.map((c) => c.pem), key: g.certs.map((c) => c.pem) }) }));
   return { ok: true, options, sni: sniSelector(contexts) };
+}
+
+function sessionContext(bind: Bind): string {
+  const v = bind.tls?.clientVerify;
+  if (v === undefined) return `handoff:${bind.key}`.slice(0, 32);
+  const digest = createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 12);
+  return `h:${digest}:${bind.key}`.slice(0, 32);
 }
 
 /** ALPN names we actually speak: `h2` and others configured in `alpn` are never advertised. */

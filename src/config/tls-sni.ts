@@ -23,13 +23,23 @@ export function certificateNames(pem: string): string[] {
 
 export type SniSelector = (servername: string) => tls.SecureContext | undefined;
 
+/** The names SNI chooses a certificate by: a crt-list line's filters (`!name` excludes, `!*` keeps
+ * none of its own names), else the certificate's. */
+function selectionNames(c: TlsCertificate): { names: string[]; excluded: string[] } {
+  const filters = c.sniFilters ?? [];
+  const positive = filters.filter((f) => !f.startsWith('!'));
+  const excluded = filters.filter((f) => f.startsWith('!')).map((f) => f.slice(1));
+  const own = positive.length > 0 ? positive : excluded.includes('*') ? [] : certificateNames(c.pem);
+  return { names: own.filter((n) => !excluded.includes(n)), excluded: excluded.filter((n) => n !== '*') };
+}
+
 /** Group the certificates by their names; the group holding the first certificate is the default. */
-export function groupByNames(certs: readonly TlsCertificate[]): { names: string[]; certs: TlsCertificate[] }[] {
-  const groups = new Map<string, { names: string[]; certs: TlsCertificate[] }>();
+export function groupByNames(certs: readonly TlsCertificate[]): { names: string[]; excluded: string[]; certs: TlsCertificate[] }[] {
+  const groups = new Map<string, { names: string[]; excluded: string[]; certs: TlsCertificate[] }>();
   for (const c of certs) {
-    const names = certificateNames(c.pem);
-    const key = [...names].sort().join(' ');
-    const g = groups.get(key) ?? { names, certs: [] };
+    const { names, excluded } = selectionNames(c);
+    const key = `${[...names].sort().join(' ')}!${[...excluded].sort().join(' ')}`;
+    const g = groups.get(key) ?? { names, excluded, certs: [] };
     g.certs.push(c);
     groups.set(key, g);
   }
@@ -37,11 +47,14 @@ export function groupByNames(certs: readonly TlsCertificate[]): { names: string[
 }
 
 /** The SNI selector over groups other than the default one (null when there is only one group). */
-export function sniSelector(groups: readonly { names: string[]; context: tls.SecureContext }[]): SniSelector | null {
+export function sniSelector(groups: readonly { names: string[]; excluded?: string[]; context: tls.SecureContext }[]): SniSelector | null {
   if (groups.length < 2) return null;
   const exact = new Map<string, tls.SecureContext>();
   const wildcard = new Map<string, tls.SecureContext>();
+  // `!name` on a crt-list line: that name never picks the line's certificate (through a wildcard).
+  const excluded = new Map<tls.SecureContext, Set<string>>();
   for (const g of groups) {
+    if (g.excluded !== undefined && g.excluded.length > 0) excluded.set(g.context, new Set(g.excluded));
     for (const n of g.names) {
       const table = n.startsWith('*.') ? wildcard : exact;
       const key = n.startsWith('*.') ? n.slice(2) : n;
@@ -53,6 +66,7 @@ export function sniSelector(groups: readonly { names: string[]; context: tls.Sec
     const found = exact.get(name);
     if (found !== undefined) return found;
     const dot = name.indexOf('.');
-    return dot === -1 ? undefined : wildcard.get(name.slice(dot + 1));
+    const w = dot === -1 ? undefined : wildcard.get(name.slice(dot + 1));
+    return w === undefined || excluded.get(w)?.has(name) === true ? undefined : w;
   };
 }

@@ -1,6 +1,11 @@
 // One health-check connection: what it received (bounded by tune.bufsize, as HAProxy's check
 // buffer), whether the peer closed, and waits bounded by the check's deadline.
 import net from 'node:net';
+import tls from 'node:tls';
+/** HAProxy's check info for a failed TLS handshake (a name mismatch has its own words). */
+function checkTlsFailure(err: NodeJS.ErrnoException): string {
+  return err.code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'Server presented an SSL certificate different from the configured one' : 'SSL handshake failure';
+}
 import { getSystemErrorMessage } from 'node:util';
 
 export type WaitResult = 'data' | 'eof' | 'timeout';
@@ -35,12 +40,38 @@ export function systemError(err: NodeJS.ErrnoException): string {
   return err.code ?? err.message;
 }
 
-export type ConnectResult = { ok: true; conn: CheckConn } | { ok: false; timeout: boolean; info: string };
+/** `handshake`: TCP connected, the TLS handshake (or the server's certificate) failed. */
+export type ConnectResult = { ok: true; conn: CheckConn } | { ok: false; timeout: boolean; info: string; handshake?: true };
 
-export function openConn(host: string, port: number, deadline: Deadline, bufsize: number): Promise<ConnectResult> {
+/** A TLS check (`check-ssl`): the client settings, and the PROXY header to send in clear first. */
+export interface CheckTls {
+  options: tls.ConnectionOptions;
+  header?: (ends: { src: { ip: string; port: number }; dst: { ip: string; port: number } } | undefined) => Buffer | undefined;
+}
+
+function endsOf(sock: net.Socket): { src: { ip: string; port: number }; dst: { ip: string; port: number } } | undefined {
+  const { localAddress, localPort, remoteAddress, remotePort } = sock;
+  if (localAddress === undefined || localPort === undefined || remoteAddress === undefined || remotePort === undefined) return undefined;
+  return { src: { ip: localAddress, port: localPort }, dst: { ip: remoteAddress, port: remotePort } };
+}
+
+/** The check's socket: plain, or TLS over it once connected (after the PROXY header, if any). */
+function checkSocket(host: string, port: number, secure: CheckTls | undefined): net.Socket {
+  const raw = net.connect({ host, port });
+  raw.setNoDelay(true);
+  if (secure === undefined) return raw;
+  raw.once('connect', () => {
+    const h = secure.header?.(endsOf(raw));
+    if (h !== undefined) raw.write(h);
+  });
+  const t = tls.connect({ ...secure.options, socket: raw });
+  raw.on('error', (err) => t.destroy(err));
+  return t;
+}
+
+export function openConn(host: string, port: number, deadline: Deadline, bufsize: number, secure?: CheckTls): Promise<ConnectResult> {
   return new Promise((resolve) => {
-    const sock = net.connect({ host, port });
-    sock.setNoDelay(true);
+    const sock = checkSocket(host, port, secure);
     let chunks: Buffer[] = [];
     let size = 0;
     let ended = false;
@@ -64,11 +95,7 @@ export function openConn(host: string, port: number, deadline: Deadline, bufsize
         return error;
       },
       write: (bytes) => void sock.write(bytes),
-      ends() {
-        const { localAddress, localPort, remoteAddress, remotePort } = sock;
-        if (localAddress === undefined || localPort === undefined || remoteAddress === undefined || remotePort === undefined) return undefined;
-        return { src: { ip: localAddress, port: localPort }, dst: { ip: remoteAddress, port: remotePort } };
-      },
+      ends: () => endsOf(sock),
       wait() {
         if (conn.ended) return Promise.resolve('eof');
         return new Promise((r) => {
@@ -83,7 +110,7 @@ export function openConn(host: string, port: number, deadline: Deadline, bufsize
     };
     const timer = setTimeout(() => sock.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), Math.max(0, deadline.at - Date.now()));
     let connected = false;
-    sock.once('connect', () => {
+    sock.once(secure === undefined ? 'connect' : 'secureConnect', () => {
       clearTimeout(timer);
       connected = true;
       resolve({ ok: true, conn });
@@ -105,6 +132,10 @@ export function openConn(host: string, port: number, deadline: Deadline, bufsize
         if (error === undefined && !ended) error = systemError(err);
         ended = true;
         notify('eof');
+        return;
+      }
+      if (secure !== undefined && typeof err.errno !== 'number' && err.code !== 'ETIMEDOUT') {
+        resolve({ ok: false, timeout: false, info: checkTlsFailure(err), handshake: true });
         return;
       }
       resolve({ ok: false, timeout: err.code === 'ETIMEDOUT', info: err.code === 'ETIMEDOUT' ? '' : systemError(err) });

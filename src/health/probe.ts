@@ -3,6 +3,7 @@
 // status of the last step (L4OK after a connect, the expect's ok-status, L7OK by default).
 import type { CheckConnect, CheckExpect, CheckHttpSend, CheckRule, HealthCheck, Server } from '../config/model.ts';
 import { openConn, type CheckConn, type Deadline } from './conn.ts';
+import { serverConnectOptions } from '../config/server-tls-context.ts';
 import { encodeProxyV1, encodeProxyV2 } from '../worker/proxy-header.ts';
 import { expectHttp, expectTcp, type ExpectContext, type Verdict } from './expect.ts';
 import { parseResponse } from './http-response.ts';
@@ -80,7 +81,8 @@ async function runRules(run: Run): Promise<Result> {
 
 function finalStatus(run: Run, rule: CheckRule | undefined, v: Verdict | undefined): Result {
   const tcpCheck = run.check.kind === 'tcp-check';
-  if (rule?.action === 'connect') return { status: 'L4OK', ...(rule.implicit === true ? {} : { info: '(tcp-check)' }) };
+  // A TLS check that only connects passed the handshake too: HAProxy's L6OK.
+  if (rule?.action === 'connect') return { status: run.server.checkSsl === true ? 'L6OK' : 'L4OK', ...(rule.implicit === true ? {} : { info: '(tcp-check)' }) };
   if (rule?.action !== 'expect' || v?.kind !== 'pass') return { status: 'L7OK', info: '(tcp-check)' };
   const code = v.code !== undefined ? { code: v.code } : {};
   // disable-on-404: the server answered 404 to the last request — up, but no new traffic.
@@ -97,14 +99,19 @@ async function connect(run: Run, rule: CheckConnect, step: number): Promise<Resu
   run.deadline.at = Date.now() + (opts.timeoutCheck !== undefined ? Math.min(opts.inter, opts.timeoutConnect) : opts.inter);
   const host = rule.addr ?? server.checkAddr ?? server.host;
   const port = rule.port ?? server.checkPort ?? server.port;
-  const r = await openConn(host, port, run.deadline, opts.bufsize);
+  const proxy = sendsProxy(server, rule);
+  const proxyHeader = (ends: ReturnType<CheckConn['ends']>): Buffer => (server.sendProxy === 'v2' ? encodeProxyV2(undefined) : encodeProxyV1(ends));
+  // `check-ssl` (or an `ssl` server checked on its own address): the check runs over TLS.
+  const secure = server.checkSsl === true && server.tls !== undefined ? { options: serverConnectOptions(server.tls, server.tls.checkSni), ...(proxy ? { header: proxyHeader } : {}) } : undefined;
+  const r = await openConn(host, port, run.deadline, opts.bufsize, secure);
   if (!r.ok) {
     const where = run.check.kind !== 'tcp-check' ? '' : rule.implicit === true ? ' at initial connection step of tcp-check' : ` at step ${step} of tcp-check (connect port ${port})`;
     const info = `${r.info}${where}`.trim();
+    if (r.handshake === true) return { status: 'L6RSP', info: r.info };
     return { status: r.timeout ? 'L4TOUT' : 'L4CON', ...(info !== '' ? { info } : {}) };
   }
   run.conn = r.conn;
-  if (sendsProxy(server, rule)) r.conn.write(server.sendProxy === 'v2' ? encodeProxyV2(undefined) : encodeProxyV1(r.conn.ends()));
+  if (proxy && secure === undefined) r.conn.write(proxyHeader(r.conn.ends()));
   if (opts.timeoutCheck !== undefined) run.deadline.at = Date.now() + opts.timeoutCheck;
   return undefined;
 }

@@ -4,6 +4,8 @@
 // values, cookies, query parameters) also visit every occurrence for ACLs.
 import { hostname } from 'node:os';
 import type { TLSSocket } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { distinguishedName, peerCertificate, serialOf, sha1Of, verifyResult } from './client-cert.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { Sample, Userlist } from '../config/model.ts';
 import { verifyCrypt } from '../auth/crypt.ts';
@@ -287,6 +289,17 @@ function sni(ctx: SampleContext): string | undefined {
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
+function clientCert(ctx: SampleContext): X509Certificate | undefined {
+  return ctx.ssl ? peerCertificate(ctx.conn.socket as TLSSocket) : undefined;
+}
+
+/** `ssl_c_s_dn([entry[,occ[,format]]])`, `ssl_c_i_dn(…)`. */
+function dnFetch(which: 'subject' | 'issuer', a: readonly string[]): CompiledFetch {
+  const [entry, occ, format] = a;
+  const n = occ === undefined || occ === '' ? 0 : Number(occ);
+  return single((ctx) => ((c) => (c === undefined ? undefined : distinguishedName(c[which], entry, n, format)))(clientCert(ctx)));
+}
+
 /** A client certificate was presented (only binds that ask for one get one). */
 function hasClientCert(ctx: SampleContext): boolean | undefined {
   if (!ctx.ssl) return undefined;
@@ -346,6 +359,12 @@ const BUILDERS: Record<string, Builder> = {
   ssl_fc_sni: () => single(sni),
   ssl_fc_has_sni: () => single((ctx) => ctx.ssl && sni(ctx) !== undefined),
   ssl_fc_has_crt: () => single(hasClientCert),
+  ssl_c_used: () => single((ctx) => (ctx.ssl ? clientCert(ctx) !== undefined : undefined)),
+  ssl_c_verify: () => single((ctx) => (ctx.ssl ? verifyResult(ctx.conn.socket as TLSSocket) : undefined)),
+  ssl_c_s_dn: (a) => dnFetch('subject', a),
+  ssl_c_i_dn: (a) => dnFetch('issuer', a),
+  ssl_c_serial: () => single((ctx) => ((c) => (c === undefined ? undefined : serialOf(c)))(clientCert(ctx))),
+  ssl_c_sha1: () => single((ctx) => ((c) => (c === undefined ? undefined : sha1Of(c)))(clientCert(ctx))),
   ssl_fc_protocol: () => single((ctx) => (ctx.ssl ? ((ctx.conn.socket as TLSSocket).getProtocol?.() ?? undefined) : undefined)),
   method: () => single((ctx) => (ctx.head === undefined ? undefined : ctx.method)),
   path: () => single((ctx) => (ctx.head === undefined ? undefined : ctx.path)),

@@ -13,7 +13,7 @@ import { answerVerdict, sendErrorPage, sendOwn, sendRedirect, type Answering } f
 import { errorResponse } from './replies.ts';
 import { addForwardedFor } from './forwarded.ts';
 import type { Backend, Frontend, HttpRules } from '../config/model.ts';
-import type { SampleValue } from './sample.ts';
+import { sampleText, type SampleValue } from './sample.ts';
 import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRuntime, type WorkerRuntime } from './runtime.ts';
 import type { LogRecord } from '../log/format.ts';
 import { acceptTimes, connectionRecord, logRecord, writeLog } from './log-record.ts';
@@ -552,6 +552,7 @@ function connectUpstream(x: Exchange): void {
         // `option http-server-close`: `Connection: close` upstream, the connection is not reused.
         reset: be.serverClose || x.fe.frontend.httpServerClose,
         ...withProxyHeader(s, x.client.socket),
+        ...withServername(s, x),
       },
       x,
     );
@@ -564,6 +565,14 @@ function connectUpstream(x: Exchange): void {
 function withProxyHeader(s: ServerRuntime['server'], client: Exchange['client']['socket']): { proxyHeader?: Buffer } {
   const h = proxyHeaderFor(s, client);
   return h === undefined ? {} : { proxyHeader: h };
+}
+
+/** `sni EXPR` of an `ssl` server, evaluated on this request. */
+function withServername(s: ServerRuntime['server'], x: Exchange): { servername?: string } {
+  const expr = s.ssl === true ? s.tls?.sni : undefined;
+  if (expr === undefined) return {};
+  const name = sampleText(expr, x);
+  return name === '' ? {} : { servername: name };
 }
 
 /** Give back the server slot taken by connectUpstream (once per attempt). */

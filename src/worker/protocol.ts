@@ -16,6 +16,7 @@ import { createTcpHandler, type Upgrade } from './tcp-proxy.ts';
 import { createUpgradedHandler, serveUpgraded } from './tcp-upgrade.ts';
 import { buildTlsOptions } from '../config/tls-context.ts';
 import type { SniSelector } from '../config/tls-sni.ts';
+import { refusal } from './client-cert.ts';
 
 /** Receives each accepted TCP socket of the bind. */
 export type ConnectionSink = (socket: Socket) => void;
@@ -76,7 +77,7 @@ export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: C
   const depsOf = (r: BindRoute): HttpDeps => ({ runtime: r.runtime, connections, serveStats: r.serveStats });
   const site: Http1Site = { handler: createHttpHandler(route.fe, secure, depsOf(route)), settings: settingsOf(route), connections, clock };
   const sni = { current: route.tls?.sni ?? null };
-  const tlsServer = secure ? tlsTerminator(route, ticketKeys, site, sni) : undefined;
+  const tlsServer = secure ? tlsTerminator(route, ticketKeys, site, sni, () => layer.route) : undefined;
   let tlsFingerprint = route.tls?.fingerprint;
   const layer: ProtocolLayer = {
     shape: route.shape,
@@ -94,6 +95,8 @@ export function createLayer(route: BindRoute, ticketKeys: Buffer, connections: C
       if (tlsServer !== undefined && r.tls !== undefined && r.tls.fingerprint !== tlsFingerprint) {
         // New handshakes use the new certificate/ciphers; established connections keep theirs.
         tlsServer.setSecureContext(r.tls.options);
+        // A new context has new ticket keys: the shared ones keep tickets valid across the reload.
+        tlsServer.setTicketKeys(ticketKeys);
         sni.current = r.tls.sni;
         tlsFingerprint = r.tls.fingerprint;
       }
@@ -126,13 +129,18 @@ function tcpLayer(route: BindRoute, connections: ConnectionRegistry, clock: Cloc
 
 /** A tls.Server that is never listened: accepted sockets are emitted into it, and each completed
  * handshake's TLSSocket is served as HTTP/1.1. */
-function tlsTerminator(route: BindRoute, ticketKeys: Buffer, site: Http1Site, sni: { current: SniSelector | null }): tls.Server {
+function tlsTerminator(route: BindRoute, ticketKeys: Buffer, site: Http1Site, sni: { current: SniSelector | null }, current: () => BindRoute): tls.Server {
   // Several certificates: the SNI name picks one (the selector follows reloads); none: the default.
   const server = tls.createServer({ ...route.tls?.options, SNICallback: (name, cb) => cb(null, sni.current?.(name)) });
   server.setTicketKeys(ticketKeys);
   // Handshake failures (scanners, wrong protocol) are the client's problem, never ours.
   server.on('tlsClientError', (_err, sock) => sock.destroy());
   server.on('secureConnection', (sock: tls.TLSSocket) => {
+    // `verify`: a missing or invalid client certificate ends the connection (HAProxy aborts the handshake).
+    if (refusal(sock, current().bind.tls?.clientVerify) !== undefined) {
+      sock.destroy();
+      return;
+    }
     acceptTimes.set(sock, Date.now());
     serveHttp1(site, sock);
   });

@@ -147,6 +147,7 @@ export function buildServerRuntime(rt: BackendRuntime, s: Server, state: ServerS
     // connections before a typical server (Node: 5 s) does, so a request rarely meets a
     // connection being closed.
     keepAliveTimeout: 4000,
+    ...(s.ssl === true && s.tls !== undefined ? { tls: s.tls } : {}),
   });
   const srv: ServerRuntime = {
     server: s,

@@ -3,9 +3,12 @@
 // (connection failures only: the retry decision is retry.ts's, shared with HTTP and tunnels).
 // A connection whose backend is in http mode is handed to `upgrade` (tcp-upgrade.ts) instead.
 import net from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { serverConnectOptions } from '../config/server-tls-context.ts';
+import { connectTls } from './upstream.ts';
 import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRuntime, type WorkerRuntime } from './runtime.ts';
 import { routeBackend } from './rules.ts';
-import type { SampleContext } from './sample.ts';
+import { sampleText, type SampleContext } from './sample.ts';
 import { clientAddress } from './log-record.ts';
 import { destinationAddress } from './client-address.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
@@ -151,9 +154,8 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   let connected = false;
   const connectStart = performance.now();
   let ctime = 0;
-  const upstream = net.connect({ host: srv.server.host, port });
   const header = proxyHeaderFor(srv.server, client);
-  if (header !== undefined) upstream.write(header);
+  const upstream = openUpstream(s, srv, port, header);
   if (s.rest !== undefined) upstream.write(s.rest);
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
   const unregister = srv.sessions.add(() => {
@@ -161,7 +163,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
     client.destroy();
   }, client);
   const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), s.be.backend.timeouts.connect);
-  upstream.once('connect', () => {
+  upstream.once(upstream instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
     clearTimeout(timer);
     connected = true;
     ctime = performance.now() - connectStart;
@@ -182,6 +184,23 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
     }
   });
   client.once('close', () => upstream.destroySoon());
+}
+
+/** The connection to the server: TLS for an `ssl` server (its `sni` evaluated on the connection). */
+function openUpstream(s: TcpSession, srv: ServerRuntime, port: number, header: Buffer | undefined): net.Socket {
+  const server = srv.server;
+  if (server.ssl !== true || server.tls === undefined) {
+    const upstream = net.connect({ host: server.host, port });
+    if (header !== undefined) upstream.write(header);
+    return upstream;
+  }
+  const t = server.tls;
+  const sni = t.sni === undefined ? undefined : sampleText(t.sni, new TcpSampleContext(s.client, s.runtime));
+  const name = sni ?? '';
+  const session = t.noReuse === true ? undefined : srv.pool.tlsSessions.get(name);
+  const upstream = connectTls(server.host, port, { ...serverConnectOptions(t, sni), ...(session !== undefined ? { session } : {}) }, header);
+  if (t.noReuse !== true) upstream.on('session', (b: Buffer) => srv.pool.tlsSessions.set(name, b));
+  return upstream;
 }
 
 /** The server accepted: pipe both ways. */

@@ -5,6 +5,10 @@
 // client's tunnel bytes is sent before the server switched protocols.
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import type tls from 'node:tls';
+import { serverConnectOptions } from '../config/server-tls-context.ts';
+import { sampleText } from './sample.ts';
+import { connectTls } from './upstream.ts';
 import type { Exchange } from './http-proxy.ts';
 import { decideRetry, nextServer, spendRetry, usableActive } from './retry.ts';
 import { observe } from './passive-health.ts';
@@ -39,6 +43,14 @@ export function openTunnel(x: Exchange, headers: string[], end: TunnelEnd): void
   connectTunnel(t, x.srv as ServerRuntime);
 }
 
+/** The TLS options of a tunnel to an `ssl` server (its `sni` evaluated on the request). */
+function serverTls(srv: ServerRuntime, x: Exchange): tls.ConnectionOptions | undefined {
+  const t = srv.server.ssl === true ? srv.server.tls : undefined;
+  if (t === undefined) return undefined;
+  const name = t.sni === undefined ? '' : sampleText(t.sni, x);
+  return serverConnectOptions(t, name === '' ? undefined : name);
+}
+
 /** One attempt: send the handshake to `srv`; it switches protocols, refuses, or cannot be reached. */
 function connectTunnel(t: Tunnel, srv: ServerRuntime): void {
   t.x.srv = srv;
@@ -46,12 +58,23 @@ function connectTunnel(t: Tunnel, srv: ServerRuntime): void {
   srv.counters.scur++;
   const report = t.x.deps.runtime.reportServerErrors;
   const head = t.x.head;
-  const up = http.request({ host: srv.server.host, port: srv.server.port, method: t.x.method, path: head.uri, headers: t.headers, agent: false, setHost: false });
+  const secure = serverTls(srv, t.x);
+  const up = http.request({
+    host: srv.server.host,
+    port: srv.server.port,
+    method: t.x.method,
+    path: head.uri,
+    headers: t.headers,
+    setHost: false,
+    // An `ssl` server's tunnel is TLS too, with the same settings as its pooled connections
+    // (Node uses `createConnection` only without an agent).
+    ...(secure !== undefined ? { createConnection: () => connectTls(srv.server.host, srv.server.port, secure) } : { agent: false }),
+  });
   t.up = up;
   let connected = false;
   const timer = setTimeout(() => up.destroy(new Error('connect timeout')), t.be.backend.timeouts.connect);
   up.on('socket', (s: Socket) =>
-    s.once('connect', () => {
+    s.once(secure !== undefined ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       connected = true;
       observe(srv, 'l4-ok', 'L4 successful connection', report);

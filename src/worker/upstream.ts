@@ -4,6 +4,9 @@
 // one write, the response head is parsed with indexOf, the body is framed by Content-Length,
 // chunked encoding or the connection's end.
 import net from 'node:net';
+import tls from 'node:tls';
+import type { ServerTls } from '../config/model.ts';
+import { serverConnectOptions } from '../config/server-tls-context.ts';
 import { chunkedDecoder, writeChunk, type BodyDecoder } from './http1/body.ts';
 
 /** Error codes raised by this client (connect errors keep the system's codes: ECONNREFUSED, …). */
@@ -95,6 +98,9 @@ export interface UpstreamRequest {
   /** `send-proxy*`: the PROXY header a new connection starts with. A connection that sent one
    * carries only requests whose header is the same (HAProxy makes it private to its client). */
   proxyHeader?: Buffer;
+  /** `sni`: the TLS server name of a new connection; a connection carries only requests naming
+   * the same one (as HAProxy keys its idle connections by SNI). */
+  servername?: string;
 }
 
 export interface UpstreamOptions {
@@ -114,6 +120,8 @@ export interface UpstreamOptions {
   keepAliveTimeout?: number;
   /** Largest response head accepted, bytes. */
   maxHeaderSize?: number;
+  /** `ssl`: connections are TLS with these settings. */
+  tls?: ServerTls;
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
@@ -187,20 +195,19 @@ export class UpstreamConnection {
   /** Exchanges started on this connection, and whether the current one received a byte. */
   exchanges = 0;
   received = false;
-  /** The PROXY header this connection began with (latin1), if any: it serves only that client. */
+  /** The PROXY header this connection began with and its SNI, if any: it serves only requests with the same. */
   readonly proxyKey: string | undefined;
 
-  constructor(pool: UpstreamPool, proxyHeader?: Buffer) {
+  constructor(pool: UpstreamPool, req: UpstreamRequest) {
     this.pool = pool;
     this.idleLimit = pool.keepAliveTimeout;
     const o = pool.options;
-    const socket = net.connect({ host: o.host, port: o.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
+    const socket = o.tls === undefined ? plainConnect(o, req.proxyHeader) : tlsConnect(pool, o.tls, req);
     this.socket = socket;
-    this.proxyKey = proxyHeader?.toString('latin1');
-    // Queued by the socket until it connects: the header precedes the first request.
-    if (proxyHeader !== undefined) socket.write(proxyHeader);
+    this.proxyKey = proxyKeyOf(req);
     this.connectTimer = setTimeout(this.onConnectTimeout, o.connectTimeout);
-    socket.once('connect', this.onConnect);
+    // A TLS connection is usable once its handshake (and the server's certificate) passed.
+    socket.once(o.tls === undefined ? 'connect' : 'secureConnect', this.onConnect);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
@@ -584,6 +591,8 @@ export class UpstreamPool {
   closed = false;
   destroyed = false;
   private sweeper: NodeJS.Timeout | undefined = undefined;
+  /** The last TLS session per SNI name, offered by the next connection (HAProxy keeps the last per server). */
+  readonly tlsSessions = new Map<string, Buffer>();
   private closeWaiters: (() => void)[] = [];
 
   constructor(options: UpstreamOptions) {
@@ -654,7 +663,7 @@ export class UpstreamPool {
   private open(p: Pending): void {
     this.count++;
     p.handler.onConnection?.(false);
-    const conn = new UpstreamConnection(this, p.req.proxyHeader);
+    const conn = new UpstreamConnection(this, p.req);
     conn.current = p;
     p.conn = conn;
   }
@@ -724,5 +733,35 @@ export class UpstreamPool {
 }
 
 function proxyKeyOf(req: UpstreamRequest): string | undefined {
-  return req.proxyHeader?.toString('latin1');
+  const h = req.proxyHeader?.toString('latin1');
+  if (req.servername === undefined) return h;
+  return `${h ?? ''}\0${req.servername}`;
+}
+
+function plainConnect(o: UpstreamOptions, proxyHeader: Buffer | undefined): net.Socket {
+  const socket = net.connect({ host: o.host, port: o.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
+  // Queued by the socket until it connects: the header precedes the first request.
+  if (proxyHeader !== undefined) socket.write(proxyHeader);
+  return socket;
+}
+
+/** A TLS connection to the server, offering the last session it gave for this SNI (unless `no-ssl-reuse`). */
+function tlsConnect(pool: UpstreamPool, t: ServerTls, req: UpstreamRequest): tls.TLSSocket {
+  const o = pool.options;
+  const name = req.servername ?? '';
+  const session = t.noReuse === true ? undefined : pool.tlsSessions.get(name);
+  const opts: tls.ConnectionOptions = { ...serverConnectOptions(t, req.servername), ...(session !== undefined ? { session } : {}) };
+  const socket = connectTls(o.host, o.port, opts, req.proxyHeader);
+  if (t.noReuse !== true) socket.on('session', (s: Buffer) => pool.tlsSessions.set(name, s));
+  return socket;
+}
+
+/** tls.connect, after a PROXY header in clear when there is one (it precedes the handshake). */
+export function connectTls(host: string, port: number, opts: tls.ConnectionOptions, proxyHeader?: Buffer): tls.TLSSocket {
+  const raw = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
+  if (proxyHeader !== undefined) raw.write(proxyHeader);
+  const socket = tls.connect({ ...opts, socket: raw });
+  // The TCP errors (ECONNREFUSED…) arrive on the raw socket: the TLS socket reports them.
+  raw.on('error', (err) => socket.destroy(err));
+  return socket;
 }

@@ -30,7 +30,7 @@ test("add server refuses what HAProxy refuses on a dynamic server, and what the 
   assert.equal(err(['127.0.0.1:1', 'init-addr', 'none']), "'init-addr' option is not accepted for dynamic server");
   assert.equal(err([]), "'server' expects <name> and <addr>[:<port>] as arguments.");
   assert.match(err(['127.0.0.1:1', 'weight', '300']), /'weight'.*300/);
-  assert.match(err(['127.0.0.1:1', 'ssl']), /not supported by handoff yet: TLS to servers/);
+  assert.match(err(['127.0.0.1:1', 'ssl', 'verify', 'none']), /not supported by handoff yet: TLS to servers/);
   assert.match(err(['127.0.0.1:1', 'bogus']), /bogus/);
   assert.match(err(['127.0.0.1:xx']), /invalid port 'xx'/);
   assert.match(err(['127.0.0.1']), /needs a port in a 'mode http' backend/);

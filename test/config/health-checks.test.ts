@@ -214,7 +214,7 @@ test('server check options: port and addr (the check goes there), on-marked-down
   assert.equal(plain.config.backends[0]!.servers[0]!.checkPort, 7000);
 });
 
-test('server check option errors: bad port/addr/actions; agent-check, check-ssl are refused', () => {
+test('server check option errors: bad port/addr/actions; agent-check is refused', () => {
   const at = (opts: string) => compile(`${HTTP_DEFAULTS}backend app\n    server s1 127.0.0.1:9000 check ${opts}\n`);
   expectOne(at('port 0'), 'error', 7, /'port' value 0 is out of range 1\.\.65535/);
   expectOne(at('port'), 'error', 7, /'port' expects an integer/);
@@ -222,7 +222,7 @@ test('server check option errors: bad port/addr/actions; agent-check, check-ssl 
   expectOne(at('on-marked-down kill'), 'error', 7, /'on-marked-down' expects 'shutdown-sessions', got 'kill'/);
   expectOne(at('on-marked-up shutdown-sessions'), 'error', 7, /'on-marked-up' expects 'shutdown-backup-sessions'/);
   expectOne(at('agent-check agent-port 9999'), 'error', 7, /'agent-check' is not supported by handoff yet: agent checks/);
-  expectOne(at('check-ssl'), 'error', 7, /'check-ssl' is not supported by handoff yet: TLS health checks/);
+  assert.deepEqual(errors(at('check-ssl verify none')), [], 'check-ssl is supported');
   assert.deepEqual(errors(at('check-send-proxy')), [], 'check-send-proxy is supported');
   assert.deepEqual(errors(at('agent-port 9999')), [], 'agent-port alone changes nothing (HAProxy runs no agent without agent-check)');
   assert.match(warnings(at('agent-port 9999')).join('\n'), /has no effect without agent-check/);

@@ -222,7 +222,7 @@ test('templates: %[sample], %ci %cp %fi %fp %H, %%; unknown variables and flags 
   for (const [text, re] of [
     ['%[src', /missing '\]'/],
     ['%ID', /log-format variable '%ID' is not supported here/],
-    ['%{+Q}[src]', /flags '%\{…\}' are not supported/],
+    ['%{+E}[src]', /flags '%\{…\}' are not supported/],
     ['100%', /'%' must be followed by/],
     ['%[nope]', /unknown sample fetch 'nope'/],
   ] as const) {

@@ -62,10 +62,10 @@ test('server statuses and check fields in HAProxy’s words; a backend counts it
   const rows = statRows(c, { values: () => ({}), servers, health: entries, history: createStateHistory(), now: 11_000, startedAt: 0 });
   const by = new Map(rows.map((r) => [`${r.pxname}/${r.svname}`, r]));
   const row = (k: string): StatsRow => by.get(k) as StatsRow;
-  // Ids from src/config/proxy-ids.ts (from 2: HAProxy's CLI proxy holds 1), as `show servers state`'s be_id.
+  // Ids from src/config/proxy-ids.ts (from 1 without a global stats socket), as `show servers state`'s be_id.
   assert.deepEqual(rows.map((r) => `${r.pxname}/${r.svname}:${r.iid}.${r.sid}`), [
-    'early/e1:2.1', 'early/BACKEND:2.0', 'web/FRONTEND:3.0',
-    'app/up:4.1', 'app/going-down:4.2', 'app/down:4.3', 'app/going-up:4.4', 'app/nolb:4.5', 'app/drained:4.6', 'app/maint:4.7', 'app/spare:4.8', 'app/BACKEND:4.0',
+    'early/e1:1.1', 'early/BACKEND:1.0', 'web/FRONTEND:2.0',
+    'app/up:3.1', 'app/going-down:3.2', 'app/down:3.3', 'app/going-up:3.4', 'app/nolb:3.5', 'app/drained:3.6', 'app/maint:3.7', 'app/spare:3.8', 'app/BACKEND:3.0',
   ]);
   assert.deepEqual(rows.filter((r) => r.pxname === 'app').map((r) => r.status), ['UP', 'UP 2/3', 'DOWN', 'DOWN 1/2', 'NOLB', 'DRAIN', 'MAINT', 'no check', 'UP']);
   assert.equal(row('app/going-down').texts?.check_status, '* L4OK');

@@ -8,6 +8,7 @@ import { emptyTlsOptions } from '../draft.ts';
 import type { UnixSocketFile } from '../model.ts';
 import type { Parsed } from '../units.ts';
 import { applyTlsOption } from './tls.ts';
+import { applyClientVerifyOption } from './bind-verify.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
 import { HAPROXY_BIND_OPTION } from './haproxy-names.ts';
 import { skipUnimplemented, type UnimplementedOptions } from './unimplemented.ts';
@@ -137,7 +138,7 @@ export const BIND_OPTIONS: UnimplementedOptions = {
   refusedFlags: REFUSED_FLAGS,
   refusedWithValue: REFUSED_WITH_VALUE,
   haproxy: HAPROXY_BIND_OPTION,
-  implemented: ['id', ...UNIX_FILE_OPTIONS, 'ssl', 'crt', 'alpn', 'verify', 'ca-file', 'crl-file', 'npn', 'maxconn', 'ciphers', 'ciphersuites', 'curves', 'ssl-min-ver', 'ssl-max-ver', 'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'no-tls-tickets', 'strict-sni', 'prefer-client-ciphers', 'accept-proxy'],
+  implemented: ['id', ...UNIX_FILE_OPTIONS, 'ssl', 'crt', 'alpn', 'verify', 'ca-file', 'crl-file', 'npn', 'maxconn', 'ciphers', 'ciphersuites', 'curves', 'ssl-min-ver', 'ssl-max-ver', 'no-sslv3', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'no-tls-tickets', 'strict-sni', 'prefer-client-ciphers', 'accept-proxy', 'crt-list', 'ca-ignore-err', 'crt-ignore-err'],
 };
 
 /** What a bind line sets on its sockets beside TLS: `id`, and a unix socket file's settings. */
@@ -222,12 +223,18 @@ export function applyBindOptions(ctx: ProxyContext, binds: BindDraft[], words: r
         return false;
       }
       template.alpn = value.split(',').filter((p) => p !== '');
+      if (template.alpn.includes('h2')) ctx.warn(`'alpn ${value}': HTTP/2 is not implemented by handoff yet; this bind negotiates http/1.1 only`);
       i += 2;
       continue;
     }
     if (w === 'crt-list') {
-      ctx.error("'crt-list' is not supported: list the certificates with one 'crt FILE' each");
-      return false;
+      if (value === undefined) {
+        ctx.error("'crt-list' expects a file listing certificates (one 'CERT [[options]] [sni filters]' a line)");
+        return false;
+      }
+      template.crtLists = [...(template.crtLists ?? []), { path: value, loc: ctx.loc, order: template.crts.length }];
+      i += 2;
+      continue;
     }
     if (w === 'accept-proxy') {
       template.acceptProxy = true;
@@ -239,21 +246,10 @@ export function applyBindOptions(ctx: ProxyContext, binds: BindDraft[], words: r
       ctx.error(`'${w}' is not supported: handoff does not read NetScaler's Client IP insertion protocol (it reads the PROXY protocol: 'accept-proxy')`);
       return false;
     }
-    if (w === 'verify') {
-      if (value !== 'none') {
-        ctx.error(`'verify ${value ?? ''}' is not supported: handoff does not authenticate client certificates`);
-        return false;
-      }
-      i += 2;
-      continue;
-    }
-    if (w === 'ca-file' || w === 'crl-file' || w === 'ca-ignore-err' || w === 'crt-ignore-err' || w === 'ca-sign-file' || w === 'ca-sign-pass' || w === 'ca-verify-file') {
-      if (value === undefined) {
-        ctx.error(`'${w}' expects a value`);
-        return false;
-      }
-      ctx.warn(`'${w}' is ignored: handoff does not verify client certificates`);
-      i += 2;
+    const verify = applyClientVerifyOption(ctx, template, w, value);
+    if (verify === null) return false;
+    if (verify > 0) {
+      i += verify;
       continue;
     }
     if (w === 'npn') {
@@ -289,7 +285,7 @@ export function applyBindOptions(ctx: ProxyContext, binds: BindDraft[], words: r
     if (skip === null) return false;
     i += skip;
   }
-  if (template.ssl && template.crts.length === 0) {
+  if (template.ssl && template.crts.length === 0 && (template.crtLists ?? []).length === 0) {
     ctx.error("'ssl' on a bind line needs at least one 'crt FILE' (certificate and private key in one PEM)");
     return false;
   }

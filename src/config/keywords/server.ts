@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import type { ServerParams } from '../draft.ts';
 import { HAPROXY_SERVER_OPTION } from './haproxy-names.ts';
+import { SERVER_TLS_READERS } from './server-tls.ts';
 import { skipUnimplemented, type UnimplementedOptions } from './unimplemented.ts';
 import { parseInteger, parseTime } from '../units.ts';
 import type { Parsed } from '../units.ts';
@@ -62,19 +63,7 @@ const WARN_WITH_VALUE: Record<string, string> = {
   'agent-inter': 'has no effect without agent-check',
   'agent-send': 'has no effect without agent-check',
   'agent-addr': 'has no effect without agent-check',
-  sni: "has no effect without 'ssl'",
-  'ca-file': "has no effect without 'ssl'",
-  'crl-file': "has no effect without 'ssl'",
-  crt: "has no effect without 'ssl'",
-  ciphers: "has no effect without 'ssl'",
-  ciphersuites: "has no effect without 'ssl'",
-  verify: "has no effect without 'ssl'",
-  verifyhost: "has no effect without 'ssl'",
-  'check-sni': "has no effect without 'check-ssl'",
-  'check-alpn': "has no effect without 'check-ssl'",
-  alpn: "has no effect without 'ssl'",
-  'ssl-min-ver': "has no effect without 'ssl'",
-  'ssl-max-ver': "has no effect without 'ssl'",
+  'check-alpn': 'is ignored: TLS health checks offer no ALPN',
   'ws': 'is ignored: WebSocket upgrades are forwarded on HTTP/1.1',
 };
 /** Options that change where traffic goes, how health is judged or what is sent: refused until implemented. */
@@ -91,22 +80,12 @@ const REFUSED_WITH_VALUE: Record<string, string> = {
   namespace: 'is not supported by handoff: network namespaces',
   socks4: 'is not supported by handoff: SOCKS4 to the server',
 };
-const IGNORED_FLAGS = new Set(['enabled', 'no-backup', 'non-stick', 'stick', 'no-agent-check', 'no-ssl', 'no-tls-tickets', 'tls-tickets', 'no-verifyhost', 'no-check-ssl', 'no-ssl-reuse', 'ssl-reuse', 'no-tfo', 'allow-0rtt']);
-const WARN_FLAGS: Record<string, string> = {
-  'force-sslv3': "has no effect without 'ssl'",
-  'force-tlsv10': "has no effect without 'ssl'",
-  'force-tlsv11': "has no effect without 'ssl'",
-  'force-tlsv12': "has no effect without 'ssl'",
-  'force-tlsv13': "has no effect without 'ssl'",
-  'no-sslv3': "has no effect without 'ssl'",
-  'no-tlsv10': "has no effect without 'ssl'",
-  'no-tlsv11': "has no effect without 'ssl'",
-  'no-tlsv12': "has no effect without 'ssl'",
-  'no-tlsv13': "has no effect without 'ssl'",
-};
+const IGNORED_FLAGS = new Set(['enabled', 'no-backup', 'non-stick', 'stick', 'no-agent-check', 'no-tfo', 'allow-0rtt']);
+const WARN_FLAGS: Record<string, string> = {};
 const REFUSED_FLAGS: Record<string, string> = {
-  ssl: 'is not supported by handoff yet: TLS to servers (refusing to send in clear text what the configuration encrypts)',
-  'check-ssl': 'is not supported by handoff yet: TLS health checks',
+  'force-sslv3': 'is not supported by handoff: SSLv3 is disabled in Node.js',
+  'force-tlsv10': 'is not supported by handoff: TLSv1.0 only (use ssl-min-ver/ssl-max-ver)',
+  'force-tlsv11': 'is not supported by handoff: TLSv1.1 only (use ssl-min-ver/ssl-max-ver)',
   'send-proxy-v2-ssl': 'is not supported by handoff yet: the PROXY protocol towards servers',
   'send-proxy-v2-ssl-cn': 'is not supported by handoff yet: the PROXY protocol towards servers',
   'agent-check': 'is not supported by handoff yet: agent checks',
@@ -198,6 +177,7 @@ const READERS: Readonly<Record<string, OptionReader>> = {
   'proxy-v2-options': proxyV2Options,
   'check-send-proxy': flag((p) => (p.checkSendProxy = true)),
   'no-check-send-proxy': flag((p) => delete p.checkSendProxy),
+  ...SERVER_TLS_READERS,
   observe(p, value, ctx) {
     if (value === 'layer7' && ctx.proxy.mode !== 'http') return { error: "'observe layer7' needs 'mode http' (use 'observe layer4' in mode tcp)" };
     return oneOf('observe', ['none', 'layer4', 'layer7'] as const, (q, v) => (q.observe = v))(p, value, ctx);

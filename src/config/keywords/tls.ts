@@ -60,14 +60,18 @@ export function applyTlsOption(opts: TlsOptionsDraft, words: readonly string[], 
     else opts.ciphersuites = value;
     return { consumed: 2 };
   }
-  if (w === 'prefer-client-ciphers' || w === 'strict-sni' || w === 'no-ca-names' || w === 'allow-0rtt') {
+  if (w === 'prefer-client-ciphers') {
+    opts.preferClientCiphers = true;
+    return { consumed: 1 };
+  }
+  if (w === 'strict-sni' || w === 'no-ca-names' || w === 'allow-0rtt') {
     return { consumed: 1, warning: `'${w}' is ignored by handoff` };
   }
   if (w === 'curves' || w === 'ecdhe' || w === 'sigalgs' || w === 'client-sigalgs') {
     const value = words[i + 1];
     if (value === undefined) return { error: `'${w}' expects a value` };
     if (w === 'sigalgs') opts.sigalgs = value;
-    else if (w === 'client-sigalgs') return { consumed: 2, warning: "'client-sigalgs' has no effect: handoff does not ask for client certificates" };
+    else if (w === 'client-sigalgs') return { consumed: 2, warning: "'client-sigalgs' is ignored by handoff: client certificates are verified with OpenSSL's default signature algorithms" };
     else opts.curves = value;
     return { consumed: 2 };
   }
@@ -87,6 +91,7 @@ export function mergeTlsOptions(defaults: TlsOptionsDraft, bind: TlsOptionsDraft
   const ciphersuites = bind.ciphersuites ?? defaults.ciphersuites;
   const curves = bind.curves ?? defaults.curves;
   const sigalgs = bind.sigalgs ?? defaults.sigalgs;
+  if (bind.preferClientCiphers === true || defaults.preferClientCiphers === true) merged.preferClientCiphers = true;
   if (curves !== undefined) merged.curves = curves;
   if (sigalgs !== undefined) merged.sigalgs = sigalgs;
   if (min !== undefined) merged.minVersion = min;
@@ -150,7 +155,52 @@ function defaultBindOptions(ctx: Parameters<GlobalKeyword['parse']>[0]): void {
   }
 }
 
+/** `ssl-default-server-options`: the protocol versions and tickets of every `ssl` server. */
+function defaultServerOptions(ctx: Parameters<GlobalKeyword['parse']>[0]): void {
+  const opts = emptyTlsOptionsDraft();
+  for (let i = 0; i < ctx.args.length; ) {
+    const r = applyTlsOption(opts, ctx.args, i);
+    if (r === undefined || 'error' in r) {
+      return ctx.error(r !== undefined ? r.error : `unknown option '${ctx.args[i] ?? ''}' in 'ssl-default-server-options'`);
+    }
+    i += r.consumed;
+  }
+  const range = resolveTlsVersions(opts);
+  if (!range.ok) return ctx.error(range.error);
+  const d = (ctx.global.config.sslDefaultServer ??= {});
+  if (range.value.min !== DEFAULT_MIN_VERSION) d.minVersion = range.value.min;
+  if (range.value.max !== DEFAULT_MAX_VERSION) d.maxVersion = range.value.max;
+  if (opts.noTlsTickets) d.noTlsTickets = true;
+}
+
+function emptyTlsOptionsDraft(): TlsOptionsDraft {
+  return { disabled: [], noTlsTickets: false };
+}
+
 export const globalKeywords: GlobalKeyword[] = [
+  { name: 'ssl-default-server-options', parse: defaultServerOptions },
+  {
+    name: 'ssl-server-verify',
+    parse(ctx) {
+      const v = ctx.args[0];
+      if (ctx.args.length !== 1 || (v !== 'none' && v !== 'required')) return ctx.error("'ssl-server-verify' expects 'none' or 'required'");
+      ctx.global.config.sslServerVerify = v;
+    },
+  },
+  {
+    name: 'ssl-default-server-ciphers',
+    parse(ctx) {
+      if (ctx.args.length !== 1) return ctx.error("'ssl-default-server-ciphers' expects one cipher list (colon-separated)");
+      (ctx.global.config.sslDefaultServer ??= {}).ciphers = ctx.args[0] as string;
+    },
+  },
+  {
+    name: 'ssl-default-server-ciphersuites',
+    parse(ctx) {
+      if (ctx.args.length !== 1) return ctx.error("'ssl-default-server-ciphersuites' expects one list (colon-separated)");
+      (ctx.global.config.sslDefaultServer ??= {}).ciphersuites = ctx.args[0] as string;
+    },
+  },
   { name: 'ssl-default-bind-options', parse: defaultBindOptions },
   {
     name: 'ssl-default-bind-ciphers',
