@@ -315,6 +315,9 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
   const stats = statsModel(p);
   if (stats !== undefined) fe.stats = stats;
   if (p.expectProxy !== undefined && p.expectProxy.length > 0) fe.expectProxy = p.expectProxy;
+  if (p.compression !== undefined) fe.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
+  if (p.inspectDelay !== undefined) fe.inspectDelay = p.inspectDelay;
+  if (p.tcpContent !== undefined && p.tcpContent.length > 0) fe.tcpContent = p.tcpContent;
   // The listener id names the bind in a PROXY header error's log line.
   p.binds.forEach((b, i) => {
     const bind = fe.binds[i] as Bind;
@@ -406,6 +409,12 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
   if (p.persistRules !== undefined) be.persistRules = p.persistRules;
   if (p.loadServerState !== undefined) be.loadServerState = p.loadServerState;
   if (p.serverStateFileName !== undefined) be.serverStateFileName = p.serverStateFileName;
+  if (p.compression !== undefined) be.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
+  // A listen's rules run once, in its frontend half (HAProxy runs a proxy's rules once per stream).
+  if (p.kind === 'backend' && p.tcpContent !== undefined && p.tcpContent.length > 0) {
+    be.tcpContent = p.tcpContent;
+    if (p.inspectDelay !== undefined) be.inspectDelay = p.inspectDelay;
+  }
   return be;
 }
 

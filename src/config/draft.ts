@@ -2,7 +2,7 @@
 // checks the drafts and resolves what needs the whole configuration (TLS defaults), and build.ts
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type {
-  BalanceAlgorithm, BalanceOptions, Condition, CookiePersistence, HashType, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
+  BalanceAlgorithm, BalanceOptions, Compression, Condition, CookiePersistence, HashType, TcpContentRule, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
   PersistRule, Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
 } from './model.ts';
 import type { CheckHttpSend, CheckKind, CheckRule } from './health-model.ts';
@@ -155,6 +155,11 @@ export interface ProxyDraft {
   useBackends: { backend: string | Template; cond?: Condition; loc: Location }[];
   /** `tcp-request connection expect-proxy layer4 [if|unless COND]` rules, in order. */
   expectProxy?: { cond?: Condition; loc: Location }[];
+  /** `tcp-request inspect-delay` (ms) and `tcp-request content accept|reject` rules. */
+  inspectDelay?: number;
+  tcpContent?: TcpContentRule[];
+  /** `compression …` lines (a defaults section's algorithms and types are inherited, not `offload`). */
+  compression?: Compression;
   /** Named ACLs: each definition line adds one predicate (definitions with one name are ORed). */
   acls: Record<string, Predicate[]>;
   httpRequest: HttpRule[];
@@ -297,5 +302,6 @@ export function proxyFromDefaults(defaults: ProxyDraft, kind: ProxyKind, name: s
   if (copy.defaultBackend !== undefined) copy.defaultBackend.inherited = true;
   copy.checks.http.own = false;
   copy.checks.tcp.own = false;
+  if (copy.compression !== undefined) copy.compression.offload = false;
   return { ...copy, kind, name, loc, ...ownLists() };
 }

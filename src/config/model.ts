@@ -99,6 +99,8 @@ export interface GlobalConfig {
   bufsize?: number;
   /** `tune.maxrewrite` (default 1024 here; HAProxy's is half of bufsize up to 1024). */
   maxrewrite?: number;
+  /** `tune.comp.maxlevel` (1–9, default 1 as HAProxy): the zlib level of response compression. */
+  compLevel?: number;
   /** `tune.http.maxhdr` (default 101): most header lines in a request. */
   maxHeaders?: number;
 }
@@ -494,8 +496,38 @@ export interface Frontend {
   /** `tcp-request connection expect-proxy layer4 [if|unless COND]`, in order: the first rule whose
    * condition holds makes the connection start with a PROXY header. */
   expectProxy?: { cond?: Condition; loc: Location }[];
+  /** `compression algo|type|offload` (src/config/keywords/compression.ts). */
+  compression?: Compression;
+  /** `tcp-request inspect-delay`: how long `tcp-request content` rules may wait for the client's bytes (ms). */
+  inspectDelay?: number;
+  /** `tcp-request content accept|reject [if|unless COND]`, in order. */
+  tcpContent?: TcpContentRule[];
   loc: Location;
 }
+
+/** A `tcp-request content` rule: the first whose condition holds decides. */
+export interface TcpContentRule {
+  action: 'accept' | 'reject';
+  cond?: Condition;
+  loc: Location;
+}
+
+/** `compression algo` names: `raw-deflate` answers `deflate` without the zlib wrapper. */
+export type CompressionAlgo = 'identity' | 'gzip' | 'deflate' | 'raw-deflate';
+
+/** HTTP response compression of one proxy (HAProxy's `compression`): the backend's algorithms
+ * and types win over the frontend's, `offload` of either applies. */
+export interface Compression {
+  /** In HAProxy's order of preference: the last one written first (each line adds in front). */
+  algos: CompressionAlgo[];
+  /** `compression type`: Content-Type prefixes compressed (empty: any type). */
+  types: string[];
+  /** `compression offload`: Accept-Encoding is removed from the request sent to the server. */
+  offload: boolean;
+  /** zlib level: the global `tune.comp.maxlevel` (default 1, as HAProxy). */
+  level: number;
+}
+
 
 export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'source' | 'first' | 'random' | 'uri' | 'url_param' | 'hdr' | 'hash';
 
@@ -665,6 +697,11 @@ export interface Backend {
   loadServerState?: 'global' | 'local' | 'none';
   /** `server-state-file-name` (for `local`; default: the backend's name), relative to `server-state-base`. */
   serverStateFileName?: string;
+  /** `compression algo|type|offload` (src/config/keywords/compression.ts). */
+  compression?: Compression;
+  /** A backend's own `tcp-request inspect-delay` and content rules, run once it is chosen (not a listen's). */
+  inspectDelay?: number;
+  tcpContent?: TcpContentRule[];
   loc: Location;
 }
 

@@ -54,8 +54,6 @@ function frontendRow(fe: Frontend, iid: number, config: Config, src: RowSources)
   defaults(v, COUNTED.frontend);
   defaults(v, ['smax', 'rate', 'rate_max', 'req_rate', 'req_rate_max', 'conn_rate', 'conn_rate_max']);
   Object.assign(v, { pid: 1, iid, sid: 0, rate_lim: 0 });
-  // Handoff compresses nothing: HAProxy's compression counters stay at zero.
-  defaults(v, ['comp_in', 'comp_out', 'comp_byp', 'comp_rsp']);
   const slim = fe.maxconn ?? config.global.maxconn;
   if (slim !== undefined) v.slim = slim;
   const status = src.frontendStatus?.(fe.name) ?? 'OPEN';
@@ -153,7 +151,6 @@ function checkValues(v: Record<string, number>, texts: Record<string, string>, s
 function backendRow(be: Backend, servers: ServerView[], iid: number, config: Config, src: RowSources): StatsRow {
   const v = src.values(`be/${be.name}`);
   commonBs(v, 'backend', iid, 0, src.now);
-  defaults(v, ['comp_in', 'comp_out', 'comp_byp', 'comp_rsp']);
   const active = servers.filter((s) => s.usable && !s.server.backup);
   const backup = servers.filter((s) => s.usable && s.server.backup);
   const serving = active.length > 0 ? active : backup;

@@ -204,7 +204,7 @@ backend app
   assert.deepEqual(errors(harmless), []);
   assert.deepEqual(harmless.diagnostics.map((d) => d.line), [8, 9, 12]);
   for (const [line, pattern] of [
-    ['compression algo gzip', /'compression' is not supported by handoff: response compression/],
+    ['filter spoe engine e config spoe.conf', /'filter spoe engine e config spoe.conf' is not supported by handoff \(only 'filter compression'\)/],
     ['stick-table type ip size 1m', /'stick-table' is not supported by handoff: stick tables/],
     ['option originalto', /'option originalto' is not supported by handoff/],
     ['server s2 127.0.0.1:9001 send-proxy-v2-ssl', /server option 'send-proxy-v2-ssl' is not supported/],
