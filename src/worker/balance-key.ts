@@ -60,6 +60,14 @@ function mainDomain(host: string): string {
   return host.slice(before + 1, last);
 }
 
+/** `balance hash EXPR`: the sample's value (also for a tcp backend, on connection fetches);
+ * HAProxy hashes it as binary: a string's bytes (an integer's text here, its 8 bytes there). */
+export function sampleKey(backend: Backend, ctx: SampleContext): string | undefined {
+  const expr = backend.balance === 'hash' ? backend.balanceOptions.expr : undefined;
+  const v = expr === undefined ? undefined : compileSample(expr).value(ctx);
+  return v === undefined ? undefined : toStr(v);
+}
+
 /** The key of this request for `backend`'s algorithm (undefined for the others). */
 export function balanceKey(backend: Backend, x: KeySource): string | undefined {
   const o = backend.balanceOptions;
@@ -70,11 +78,8 @@ export function balanceKey(backend: Backend, x: KeySource): string | undefined {
       return urlParamKey(o.param ?? '', x.target);
     case 'hdr':
       return headerKey(o, x.upstreamHeaders);
-    case 'hash': {
-      // HAProxy hashes the sample as binary: a string's bytes (an integer's text here, its 8 bytes there).
-      const v = o.expr === undefined ? undefined : compileSample(o.expr).value(x);
-      return v === undefined ? undefined : toStr(v);
-    }
+    case 'hash':
+      return sampleKey(backend, x);
     default:
       return undefined;
   }

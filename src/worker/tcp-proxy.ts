@@ -8,6 +8,7 @@ import { serverConnectOptions } from '../config/server-tls-context.ts';
 import { connectTls } from './upstream.ts';
 import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRuntime, type WorkerRuntime } from './runtime.ts';
 import { routeBackend } from './rules.ts';
+import { sampleKey } from './balance-key.ts';
 import { sampleText, type SampleContext } from './sample.ts';
 import { clientAddress } from './log-record.ts';
 import { destinationAddress } from './client-address.ts';
@@ -74,21 +75,21 @@ function route(fe: FrontendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, cl
     return;
   }
   const rules = be.backend.tcpContent;
-  if (rules === undefined) return serve(fe, be, runtime, upgrade, client, rest);
+  if (rules === undefined) return serve(fe, be, runtime, upgrade, client, rest, ctx);
   if (rest !== undefined) {
     // The client ended during the frontend's inspection: its bytes are final.
     const verdict = contentVerdict(rules, ctx, { data: rest, final: true, mayChange: false });
-    return verdict === 'accept' ? serve(fe, be, runtime, upgrade, client, rest) : contentRejected(fe, client);
+    return verdict === 'accept' ? serve(fe, be, runtime, upgrade, client, rest, ctx) : contentRejected(fe, client);
   }
   // The backend's own content rules, with its own delay (HAProxy: a second inspection).
   inspectContent(client, rules, { delayMs: be.backend.inspectDelay ?? 0, maxBytes: runtime.headLimits.maxHeadBytes }, ctx, (verdict, more) => {
-    if (verdict === 'accept') serve(fe, be, runtime, upgrade, client, more ?? rest);
+    if (verdict === 'accept') serve(fe, be, runtime, upgrade, client, more ?? rest, ctx);
     else if (verdict === 'reject') contentRejected(fe, client);
   });
 }
 
 /** The chosen backend serves the connection: as HTTP when it is an http one, else piped to a server. */
-function serve(fe: FrontendRuntime, be: BackendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, client: net.Socket, rest: Buffer | undefined): void {
+function serve(fe: FrontendRuntime, be: BackendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, client: net.Socket, rest: Buffer | undefined, ctx: TcpSampleContext): void {
   const f = fe.frontend;
   if (client.destroyed) return;
   if (be.backend.mode === 'http') {
@@ -102,7 +103,7 @@ function serve(fe: FrontendRuntime, be: BackendRuntime, runtime: WorkerRuntime, 
   be.counters.values.stot++;
   const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set(), startedMs: performance.now() };
   if (rest !== undefined) s.rest = rest;
-  connectServer(s, be.pick({ clientIp: s.clientIp }));
+  connectServer(s, be.pick({ clientIp: s.clientIp, hashKey: sampleKey(be.backend, ctx) }));
 }
 
 const NO_HEADERS: string[] = [];

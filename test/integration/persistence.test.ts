@@ -58,7 +58,7 @@ function get(port: number, urlPath: string, cookie?: string, localAddress?: stri
   });
 }
 
-type Ports = { ins: number; pfx: number; src: number; uri: number; map: number };
+type Ports = { ins: number; pfx: number; src: number; uri: number; map: number; tcp: number };
 
 function config(p: Ports, extraGlobal = ''): string {
   const list = (opts: (n: number) => string): string => [1, 2, 3].map((n) => `    server s${n} 127.0.0.1:${ports[`s${n}`]} ${opts(n)}`).join('\n');
@@ -85,6 +85,10 @@ frontend fe_uri
 frontend fe_map
     bind 127.0.0.1:${p.map}
     default_backend map
+frontend fe_tcp
+    mode tcp
+    bind 127.0.0.1:${p.tcp}
+    default_backend tcph
 backend ins
     cookie SRV insert indirect nocache httponly
     option redispatch
@@ -105,11 +109,16 @@ ${list(() => '')}
 backend map
     balance hash req.cook(sid),lower
 ${list((n) => `weight ${n === 2 ? 3 : 1}`)}
+backend tcph
+    mode tcp
+    balance hash src
+    hash-type consistent
+${list(() => '')}
 `;
 }
 
 let h: Ports;
-const ports5 = async (): Promise<Ports> => ({ ins: await freePort(), pfx: await freePort(), src: await freePort(), uri: await freePort(), map: await freePort() });
+const ports5 = async (): Promise<Ports> => ({ ins: await freePort(), pfx: await freePort(), src: await freePort(), uri: await freePort(), map: await freePort(), tcp: await freePort() });
 
 before(async () => {
   for (const n of ['s1', 's2', 's3']) ports[n] = await named(n);
@@ -220,6 +229,8 @@ test('balance source and balance uri with hash-type consistent: one key, one ser
     const out: string[] = [];
     for (const u of uris) out.push([...new Set((await twenty(h.uri, u)).map((r) => r.server))].join('+'));
     for (const s of sources) out.push([...new Set((await twenty(h.src, '/', undefined, s)).map((r) => r.server))].join('+'));
+    // A tcp backend, `balance hash src`: the sample is evaluated on the connection.
+    for (const s of sources) out.push(`tcp:${[...new Set((await twenty(h.tcp, '/', undefined, s)).map((r) => r.server))].join('+')}`);
     return out;
   };
   const initial = await snapshot();
