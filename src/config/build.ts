@@ -186,7 +186,7 @@ interface Drafts {
 }
 
 function readSection(d: Drafts, section: RawSection): void {
-  if (section.kind === 'userlist' || section.kind === 'http-errors') return readListSection(d.global, section, d.diags);
+  if (section.kind === 'userlist' || section.kind === 'http-errors' || section.kind === 'resolvers') return readListSection(d.global, section, d.diags);
   if (section.kind === 'global') {
     for (const line of section.lines) runGlobalLine(d.global, line, d.diags);
     return;
@@ -268,6 +268,7 @@ function toModel(global: GlobalDraft, proxies: readonly ProxyDraft[], opts: Buil
   const ctx: ModelContext = { opts, global, certRefs: [], errorfileRefs: [] };
   const config: Config = { file: opts.file, global: globalModel(global, opts), frontends: [], backends: [] };
   if (Object.keys(global.userlists).length > 0) config.userlists = global.userlists;
+  if (Object.keys(global.resolvers).length > 0) config.resolvers = global.resolvers;
   for (const p of proxies) {
     // A disabled proxy is not started (HAProxy): its frontend half does not exist, its backend half
     // stays routable but every server is in maintenance, so requests to it get 503.
@@ -437,6 +438,7 @@ export function serverModel(backend: string, s: ServerDraft, port: number): Serv
   if (s.ssl === true) server.ssl = true;
   if (s.checkSsl !== undefined) server.checkSsl = s.checkSsl;
   if (s.tls !== undefined && (s.ssl === true || s.checkSsl === true)) server.tls = structuredClone(s.tls);
+  if (s.dns !== undefined) server.dns = structuredClone(s.dns);
   return server;
 }
 

@@ -1,6 +1,7 @@
 // The mutable, per-section state keyword parsers fill in. Once every line is read, validate.ts
 // checks the drafts and resolves what needs the whole configuration (TLS defaults), and build.ts
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
+import type { Resolvers } from './model.ts';
 import type {
   BalanceAlgorithm, Condition, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
   Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
@@ -46,6 +47,8 @@ export interface GlobalDraft {
   sslDefaultBind: TlsOptionsDraft;
   /** `userlist` sections, by name. */
   userlists: Record<string, Userlist>;
+  /** `resolvers` sections, by name. */
+  resolvers: Record<string, Resolvers>;
   /** `http-errors` sections, by name: status code → errorfile. */
   httpErrors: Record<string, { errorfiles: Record<string, { path: string; loc: Location }>; loc: Location }>;
   /** Rules whose reply names a file or an http-errors section, resolved once every section is read. */
@@ -232,6 +235,7 @@ export function emptyTlsOptions(): TlsOptionsDraft {
 export function newGlobalDraft(): GlobalDraft {
   return {
     userlists: {},
+    resolvers: {},
     httpErrors: {},
     pendingReplies: [],
     config: { statsSockets: [], logTargets: [], daemon: false },

@@ -46,6 +46,7 @@ export function validateProxies(global: GlobalDraft, proxies: readonly ProxyDraf
     }
     if (hasBackend(p.kind)) {
       checkServerPorts(p, diags);
+      checkResolvers(global, p, diags);
       resolveChecks(p, diags);
     }
   }
@@ -199,6 +200,14 @@ function resolveChecks(p: ProxyDraft, diags: Diagnostic[]): void {
   const r = resolveHealthCheck(p.checks, p.name, p.loc);
   p.healthCheck = r.check;
   for (const w of r.warnings) diags.push(diagnostic('warning', w.loc, w.message));
+}
+
+/** `server … resolvers R` names a resolvers section. */
+function checkResolvers(global: GlobalDraft, p: ProxyDraft, diags: Diagnostic[]): void {
+  for (const s of p.servers) {
+    const r = s.dns?.resolvers;
+    if (r !== undefined && global.resolvers[r] === undefined) diags.push(diagnostic('error', s.loc, `server '${s.name}': no resolvers section named '${r}'`));
+  }
 }
 
 function checkServerPorts(p: ProxyDraft, diags: Diagnostic[]): void {
