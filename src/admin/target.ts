@@ -68,6 +68,14 @@ export interface ServerReport {
   serverId: number;
   /** Where traffic goes now (after `set server addr`). */
   addr: string;
+  /** The name DNS resolves for it (`srv_fqdn`); an SRV slot's record target. */
+  fqdn?: string;
+  /** `server-template … _svc._tcp.name`: the SRV record its slot is filled from. */
+  srvrecord?: string;
+  /** In maintenance because its name does not resolve (RMAINT). */
+  rmaint?: true;
+  /** An SRV slot with its address from a record: HAProxy's HMAINT bit in srv_admin_state. */
+  hmaint?: true;
   port: number;
   /** The configured weight (`srv_iweight`); `state.weight` is the runtime one when set. */
   initialWeight: number;
