@@ -43,6 +43,7 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
     if (rmaint.has(s.id)) return;
     rmaint.add(s.id);
     deps.changed(s.id);
+    deps.pauseChecks(s.id, true);
     deps.log.warning(`Server ${be.name}/${s.name} is going DOWN for maintenance (${cause}). ${counts(be)} ${deps.sessions(s.id)} sessions active, 0 requeued, 0 remaining in queue.`);
     deps.broadcastServers();
   };
@@ -50,6 +51,7 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
   const leaveMaint = (be: Backend, s: Server, fqdn: string, srv: boolean): void => {
     if (!rmaint.delete(s.id)) return;
     deps.changed(s.id);
+    deps.pauseChecks(s.id, false);
     deps.log.warning(`Server ${be.name}/${s.name} ('${fqdn}') is UP/READY (resolves again).`);
     if (!srv) deps.log.warning(`Server ${be.name}/${s.name} administratively READY thanks to valid DNS answer.`);
     deps.broadcastServers();

@@ -20,6 +20,8 @@ export interface DnsDeps {
   sessions(id: string): number;
   /** The server's admin state changed now (srv_time_since_last_change). */
   changed(id: string): void;
+  /** Health checks pause while a server is in resolution maintenance (HAProxy's CHK_ST_PAUSED). */
+  pauseChecks(id: string, paused: boolean): void;
   broadcastServers(): void;
   log: Logger;
 }
@@ -79,6 +81,7 @@ export function createDnsResolution(deps: DnsDeps): DnsResolution {
         schedule(req, resolverOf(req.resolvers), mine, 0);
       }
       for (const id of [...rmaint]) if (!keep.has(id)) rmaint.delete(id);
+      for (const id of rmaint) deps.pauseChecks(id, true);
       for (const id of [...slots.keys()]) if (!keep.has(id)) slots.delete(id);
       for (const id of [...filled]) if (!keep.has(id)) filled.delete(id);
     },

@@ -118,7 +118,7 @@ export function createMaster(opts: MasterOptions): Master {
   });
   const dynamic = createDynamic({ current: () => supervisor.current(), cohorts: () => supervisor.cohorts(), runtime, health, broadcast: (m) => supervisor.broadcast(m), broadcastServers, log });
   const settings = createServerSettings({ config: () => supervisor.current()?.config, runtime, health, broadcast: (m) => supervisor.broadcast(m), broadcastServers, states: serverStates, stats: () => stats(parts) });
-  const dns = createDnsResolution({ config: () => supervisor.current()?.config, runtime, set: (id, s) => settings.set(id, s), states: () => mergeStates(health, runtime), sessions: (id) => counters.values(`srv/${id}`).scur ?? 0, changed: (id) => settings.changed(id), broadcastServers, log });
+  const dns = createDnsResolution({ config: () => supervisor.current()?.config, runtime, set: (id, s) => settings.set(id, s), states: () => mergeStates(health, runtime), sessions: (id) => counters.values(`srv/${id}`).scur ?? 0, changed: (id) => settings.changed(id), pauseChecks: (id, paused) => health.setPaused(id, paused || runtime.get(id)?.checksDisabled === true), broadcastServers, log });
   const stateFiles = createStateFileLoader();
   const frontends = createFrontendControl({ current: () => supervisor.current(), listeners, ask: dynamic.ask, log });
   const reloader = createReloader({

@@ -69,7 +69,7 @@ async function reached(port: number, n = 8, p = '/'): Promise<Set<string>> {
   return out;
 }
 
-function config(listen: number, socket: string): string {
+function config(listen: number, socket: string, slotOptions = ''): string {
   return `global
     stats socket ${socket} level admin
 resolvers dns
@@ -84,7 +84,7 @@ defaults
     timeout server 5s
 backend app
     balance roundrobin
-    server-template srv 3 _http._tcp.app.test resolvers dns init-addr none
+    server-template srv 3 _http._tcp.app.test resolvers dns init-addr none${slotOptions}
 backend web
     server web web.test:${ports.web} resolvers dns resolve-prefer ipv4 init-addr none
 frontend f
@@ -118,13 +118,15 @@ test('SRV records fill server-template slots in place; a removed record puts its
   await serveRecords({ srv: { a: ports.a }, web: '127.0.0.1' });
   const dir = tempDir();
   const listen = await freePort();
-  const h: Handoff = await startHandoff(dir, config(listen, path.join(dir, 'stats.sock')), ['--workers', '2']);
+  const h: Handoff = await startHandoff(dir, config(listen, path.join(dir, 'stats.sock'), ' check inter 300ms'), ['--workers', '2']);
   try {
     await until('slot 1 filled from the SRV record', async () => (await reached(listen, 2)).has('a'), 10_000, h.output);
     assert.deepEqual(await reached(listen), new Set(['a']));
     let stat = (await h.ctl('show stat')).output;
     assert.match(stat, /^app,srv2,(?:[^,]*,){15}MAINT \(resolution\),/m);
     assert.match(h.output(), /app\/srv1 changed its IP from \(none\) to 127\.0\.0\.1 by DNS additional record\./);
+    // Checks wait while a slot has no record (HAProxy pauses them in maintenance).
+    assert.doesNotMatch(h.output(), /server app\/srv[23] is DOWN/);
 
     // A record added: traffic reaches it within hold valid (1s) and a restart of dnsmasq, no reload.
     const t0 = Date.now();
