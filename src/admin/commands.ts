@@ -12,11 +12,12 @@ import { serverCommands } from './commands/servers.ts';
 import { mapCommands } from './commands/maps.ts';
 import { dynamicCommands } from './commands/dynamic.ts';
 import { sessionCommands } from './commands/sessions.ts';
+import { resolverCommands } from './commands/resolvers.ts';
 
 export type { AdminTarget } from './target.ts';
 export type { AccessLevel, CommandContext } from './command.ts';
 
-const commands: Command[] = [...processCommands, ...cliCommands, ...statCommands, ...serverCommands, ...mapCommands, ...dynamicCommands, ...sessionCommands];
+const commands: Command[] = [...processCommands, ...cliCommands, ...statCommands, ...serverCommands, ...mapCommands, ...dynamicCommands, ...sessionCommands, ...resolverCommands];
 
 /** HAProxy's answer to a command the session's level does not allow. */
 export const PERMISSION_DENIED = 'Permission denied\n';

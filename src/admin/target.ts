@@ -170,10 +170,23 @@ export interface AdminTarget {
   delServer(backend: string, name: string): Promise<AdminAnswer>;
   /** `show sess`: every worker's streams (bounded wait). */
   sessions(): Promise<SessionLine[]>;
+  /** `show resolvers`: each resolvers section of the configuration serving now, with its nameservers' counts. */
+  resolvers?(): { name: string; nameservers: NameserverCounters[] }[];
   /** `shutdown session ID`. */
   shutdownSession(id: string): Promise<AdminAnswer>;
   /** `shutdown sessions server BACKEND/NAME`. */
   shutdownServerSessions(backend: string, name: string): Promise<AdminAnswer>;
   /** `disable|enable|shutdown frontend NAME`: stop or resume accepting in every worker. */
   frontend(name: string, action: FrontendAction): Promise<AdminAnswer>;
+}
+
+/** One nameserver's counts for `show resolvers` (src/master/dns-ask.ts). */
+export interface NameserverCounters {
+  name: string;
+  sent: number;
+  valid: number;
+  nx: number;
+  timeout: number;
+  refused: number;
+  other: number;
 }

@@ -2,7 +2,7 @@
 // goes through `set server addr`'s path; a name that stops resolving, or an SRV record removed,
 // puts the server in resolution maintenance; each change is logged with HAProxy's line.
 import { BlockList, isIP } from 'node:net';
-import type { Resolver } from 'node:dns/promises';
+import type { Asker } from './dns-ask.ts';
 import type { Backend, Resolvers, Server } from '../config/model.ts';
 import type { DnsDeps } from './dns-resolution.ts';
 import { errorStatus, srvWeight, assignSlots, type DnsStatus, type SrvTarget, type Slot } from './dns-slots.ts';
@@ -30,7 +30,7 @@ export type { Requester };
 
 const CAUSES: Record<DnsStatus, string> = { nx: 'DNS NX status', timeout: 'DNS timeout status', refused: 'DNS refused status', other: 'unspecified DNS error' };
 
-export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req: Requester, res: Resolver): Promise<boolean>; resolveSrv(req: Requester, res: Resolver): Promise<boolean> } {
+export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req: Requester, res: Asker): Promise<boolean>; resolveSrv(req: Requester, res: Asker): Promise<boolean> } {
   const { rmaint, lastValid, slots, filled } = state;
   const counts = (be: Backend): string => {
     const st = deps.states();
@@ -63,7 +63,7 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
   };
 
   /** The addresses of `name`, the preferred family first; a DNS status on failure. */
-  const addresses = async (res: Resolver, name: string, s: Server): Promise<string[] | DnsStatus> => {
+  const addresses = async (res: Asker, name: string, s: Server): Promise<string[] | DnsStatus> => {
     const prefer = s.dns?.prefer ?? 'ipv6';
     const order = prefer === 'ipv4' ? [res.resolve4.bind(res), res.resolve6.bind(res)] : [res.resolve6.bind(res), res.resolve4.bind(res)];
     let status: DnsStatus = 'other';
@@ -79,7 +79,7 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
     return status;
   };
 
-  const resolveOne = async (req: Requester, res: Resolver): Promise<boolean> => {
+  const resolveOne = async (req: Requester, res: Asker): Promise<boolean> => {
     const s = req.servers[0] as Server;
     const fqdn = s.dns?.fqdn ?? s.host;
     const got = await addresses(res, fqdn, s);
@@ -96,7 +96,7 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
     return true;
   };
 
-  const resolveSrv = async (req: Requester, res: Resolver): Promise<boolean> => {
+  const resolveSrv = async (req: Requester, res: Asker): Promise<boolean> => {
     const first = req.servers[0] as Server;
     const fqdn = first.dns?.fqdn ?? first.host;
     const key = `${req.backend.name}/${fqdn}`;

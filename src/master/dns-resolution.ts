@@ -2,10 +2,11 @@
 // resolves, because it outlives workers and reloads. An address found goes to the workers as a
 // runtime setting (server-settings.ts: `server-update`, kept across reloads); a name that stops
 // resolving puts its server in HAProxy's resolution maintenance (RMAINT) after `hold STATUS`.
-import { Resolver } from 'node:dns/promises';
 import type { Config, Diagnostic, Resolvers, Server } from '../config/model.ts';
 import type { ServerStates } from '../ipc/messages.ts';
-import type { RuntimeServerSetting, ServerReport } from '../admin/target.ts';
+import type { NameserverCounters, RuntimeServerSetting, ServerReport } from '../admin/target.ts';
+import { createAsker, emptyCounters, nameserversOf, type Asker } from './dns-ask.ts';
+import { implicitDefaultResolvers, resolversNamed } from '../config/keywords/resolvers.ts';
 import type { Logger } from './log.ts';
 import type { Slot } from './dns-slots.ts';
 import { createAnswers, type Requester } from './dns-answers.ts';
@@ -35,6 +36,8 @@ export interface DnsResolution {
   withMaintenance(states: ServerStates): ServerStates;
   /** `show servers state`'s srv_fqdn and srvrecord. */
   annotate(reports: ServerReport[]): ServerReport[];
+  /** `show resolvers`: the sections serving now and their nameservers' counts. */
+  sections(): { name: string; nameservers: NameserverCounters[] }[];
   stop(): void;
 }
 
@@ -45,11 +48,19 @@ export function createDnsResolution(deps: DnsDeps): DnsResolution {
   /** SRV slots filled at least once (HAProxy keeps their HMAINT bit). */
   const filled = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
+  /** By `section/nameserver`: kept across reloads, as the master keeps counters. */
+  const counters = new Map<string, NameserverCounters>();
+  const countersOf = (section: string) => (ns: string): NameserverCounters => {
+    const key = `${section}/${ns}`;
+    const c = counters.get(key) ?? emptyCounters(ns);
+    counters.set(key, c);
+    return c;
+  };
   let epoch = 0;
 
   const { resolveOne, resolveSrv } = createAnswers(deps, { rmaint, lastValid, slots, filled });
 
-  const schedule = (req: Requester, res: Resolver, mine: number, delay: number): void => {
+  const schedule = (req: Requester, res: Asker, mine: number, delay: number): void => {
     const t = setTimeout(() => {
       timers.delete(t);
       if (mine !== epoch) return;
@@ -76,9 +87,12 @@ export function createDnsResolution(deps: DnsDeps): DnsResolution {
       stop();
       const mine = epoch;
       const keep = new Set<string>();
+      const askers = new Map<string, Asker>();
+      for (const r of allSections(config)) askers.set(r.name, createAsker(r, countersOf(r.name)));
       for (const req of requesters(config)) {
         for (const s of req.servers) keep.add(s.id);
-        schedule(req, resolverOf(req.resolvers), mine, 0);
+        const asker = askers.get(req.resolvers.name);
+        if (asker !== undefined) schedule(req, asker, mine, 0);
       }
       for (const id of [...rmaint]) if (!keep.has(id)) rmaint.delete(id);
       for (const id of rmaint) deps.pauseChecks(id, true);
@@ -104,16 +118,18 @@ export function createDnsResolution(deps: DnsDeps): DnsResolution {
         return { ...r, fqdn, ...hmaint, ...(d.srv === true ? { srvrecord: d.fqdn } : {}), ...(rmaint.has(r.id) ? { rmaint: true as const } : {}) };
       });
     },
+    sections() {
+      const config = deps.config();
+      return config === undefined ? [] : allSections(config).map((r) => ({ name: r.name, nameservers: nameserversOf(r).map((n) => ({ ...countersOf(r.name)(n.name) })) }));
+    },
     stop,
   };
 }
 
-/** A resolver on the section's nameservers (and resolv.conf's with `parse-resolv-conf`). */
-function resolverOf(r: Resolvers): Resolver {
-  const res = new Resolver({ timeout: r.timeoutRetry, tries: r.resolveRetries });
-  const own = r.nameservers.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`));
-  res.setServers(r.parseResolvConf ? [...own, ...new Resolver().getServers()] : own);
-  return res;
+/** The declared sections, then HAProxy's implicit `default` when none has that name. */
+function allSections(config: Config): Resolvers[] {
+  const declared = Object.values(config.resolvers ?? {});
+  return declared.some((r) => r.name === 'default') ? declared : [...declared, implicitDefaultResolvers()];
 }
 
 function requesters(config: Config): Requester[] {
@@ -122,7 +138,7 @@ function requesters(config: Config): Requester[] {
     const groups = new Map<string, Server[]>();
     for (const s of be.servers) {
       const d = s.dns;
-      const resolvers = d === undefined ? undefined : config.resolvers?.[d.resolvers];
+      const resolvers = d === undefined ? undefined : resolversNamed(config.resolvers, d.resolvers);
       if (d === undefined || resolvers === undefined) continue;
       if (d.srv !== true) {
         out.push({ backend: be, servers: [s], resolvers, srv: false });

@@ -262,6 +262,7 @@ function masterOf(p: Parts): Master {
     shutdownSession: (id) => p.dynamic.shutdownSession(id),
     shutdownServerSessions: (backend, name) => p.dynamic.shutdownServerSessions(backend, name),
     frontend: (name, action) => p.frontends.run(name, action),
+    resolvers: () => p.dns.sections(),
   };
 }
 

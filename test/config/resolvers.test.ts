@@ -65,19 +65,22 @@ ${HTTP_DEFAULTS}${FRONT}backend app
   ]);
 });
 
-test('a server naming an unknown resolvers section is an error at its line', () => {
+test("a server naming an unknown resolvers section is an error at its line; 'default' is HAProxy's implicit one", () => {
+  clean(compile(`${HTTP_DEFAULTS}${FRONT}backend app
+    server s1 app.example:80 resolvers default init-addr none
+`));
   expectOne(compile(`${HTTP_DEFAULTS}${FRONT}backend app
     server s1 app.example:80 resolvers nope
 `), 'error', 10, /no resolvers section named 'nope'/);
 });
 
-test('an SRV template without resolvers, a resolvers section without nameserver, tcp@ nameservers are errors', () => {
+test('an SRV template without resolvers, tcp@ nameservers, unknown hold statuses are errors; a section without nameserver a warning (HAProxy 2.6)', () => {
   expectOne(compile(`${HTTP_DEFAULTS}${FRONT}backend app
     server-template srv 2 _http._tcp.app.example
 `), 'error', 10, /needs 'resolvers NAME'/);
   expectOne(compile(`resolvers dns
     hold valid 1s
-${HTTP_DEFAULTS}`), 'error', 1, /has no nameserver/);
+${HTTP_DEFAULTS}`), 'warning', 1, /resolvers 'dns' has no nameservers configured!/);
   expectOne(compile(`resolvers dns
     nameserver ns1 tcp@127.0.0.1:53
     parse-resolv-conf

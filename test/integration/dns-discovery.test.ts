@@ -192,6 +192,12 @@ test('HAProxy 2.6 fills the same slots from the same SRV records: show servers s
     const ours = dnsColumns((await h.ctl('show servers state')).output);
     assert.deepEqual(ours, dnsColumns(await hap.cmd('show servers state')));
     assert.ok(ours.some((l) => l.startsWith('app/srv2 127.0.0.1 ') && l.endsWith(' c.app.test _http._tcp.app.test 64 3')), ours.join('\n'));
+    // show resolvers: the same sections (with HAProxy's implicit `default`), nameservers and counter names.
+    // (HAProxy's stats socket ends an answer with an empty line; the master socket's reply has none.)
+    const layout = (text: string): string => text.replace(/\d+$/gm, 'N').replace(/\n+$/, '\n');
+    assert.equal(layout((await h.ctl('show resolvers')).output), layout(await hap.cmd('show resolvers')));
+    assert.equal(layout((await h.ctl('show resolvers nope')).output), layout(await hap.cmd('show resolvers nope')));
+    assert.match((await h.ctl('show resolvers dns')).output, /^Resolvers section dns\n nameserver ns1:\n  sent:        [1-9]\d*\n  snd_error:   0\n  valid:       [1-9]/);
   } finally {
     await hap.stop();
     h.kill();

@@ -18,6 +18,16 @@ export function defaultResolvers(name: string, loc: Location): Resolvers {
   };
 }
 
+/** HAProxy 2.6's implicit `default` section (the system's resolv.conf), when none is declared. */
+export function implicitDefaultResolvers(): Resolvers {
+  return { ...defaultResolvers('default', { file: '', line: 0 }), parseResolvConf: true };
+}
+
+/** The resolvers section a server names: a declared one, or the implicit `default`. */
+export function resolversNamed(declared: Readonly<Record<string, Resolvers>> | undefined, name: string): Resolvers | undefined {
+  return declared?.[name] ?? (name === 'default' ? implicitDefaultResolvers() : undefined);
+}
+
 /** `ADDR:PORT`, `[v6]:PORT`, `udp@ADDR:PORT`: a nameserver; an error message otherwise. */
 export function parseNameserver(text: string): { host: string; port: number } | string {
   if (text.startsWith('tcp@')) return `nameserver '${text}': DNS over TCP is not supported by handoff (use udp, the default)`;
@@ -81,6 +91,6 @@ export function readResolvers(global: GlobalDraft, section: RawSection, diags: D
   if (prev !== undefined) return void diags.push(diagnostic('error', section.loc, `resolvers '${name}' is already declared at ${prev.loc.file}:${prev.loc.line}`));
   const r = defaultResolvers(name, section.loc);
   for (const line of section.lines) readLine(r, line, (m) => void diags.push(diagnostic('error', line.loc, m)));
-  if (r.nameservers.length === 0 && !r.parseResolvConf) diags.push(diagnostic('error', section.loc, `resolvers '${name}' has no nameserver (add 'nameserver NAME IP:PORT' or 'parse-resolv-conf')`));
+  if (r.nameservers.length === 0 && !r.parseResolvConf) diags.push(diagnostic('warning', section.loc, `resolvers '${name}' has no nameservers configured! (add 'nameserver NAME IP:PORT' or 'parse-resolv-conf'; its servers never resolve)`));
   global.resolvers[name] = r;
 }
