@@ -42,8 +42,9 @@ function checkResult(status: string): number {
 function checkHealth(r: ServerReport): number {
   const full = r.rise + r.fall - 1;
   const h = r.health;
-  // Without a check HAProxy counts 0 in maintenance (and from `disabled` in the configuration), else `rise`.
-  if (h === undefined) return r.forced === 'down' ? 0 : r.forced !== undefined ? full : r.configMaint || r.state.admin === 'maint' ? 0 : r.rise;
+  // Without a check HAProxy counts 0 in maintenance (and from `disabled` in the configuration, or
+  // once in resolution maintenance), else `rise`.
+  if (h === undefined) return r.forced === 'down' ? 0 : r.forced !== undefined ? full : r.configMaint || r.rmaintSeen === true || r.state.admin === 'maint' ? 0 : r.rise;
   if (!h.present) return 0;
   return r.state.up ? full - Math.min(h.failures, r.fall - 1) : Math.min(h.successes, r.rise - 1);
 }

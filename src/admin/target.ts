@@ -76,6 +76,8 @@ export interface ServerReport {
   rmaint?: true;
   /** An SRV slot with its address from a record: HAProxy's HMAINT bit in srv_admin_state. */
   hmaint?: true;
+  /** Has been in resolution maintenance: HAProxy leaves an unchecked server's check health at 0. */
+  rmaintSeen?: true;
   port: number;
   /** The configured weight (`srv_iweight`); `state.weight` is the runtime one when set. */
   initialWeight: number;

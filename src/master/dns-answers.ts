@@ -24,6 +24,8 @@ export interface DnsState {
   slots: Map<string, Slot>;
   /** SRV slots filled at least once (HAProxy keeps their HMAINT bit). */
   filled: Set<string>;
+  /** Servers that have been in resolution maintenance: HAProxy leaves an unchecked one's check health at 0. */
+  seen: Set<string>;
 }
 
 export type { Requester };
@@ -42,6 +44,7 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
   const enterMaint = (be: Backend, s: Server, cause: string): void => {
     if (rmaint.has(s.id)) return;
     rmaint.add(s.id);
+    state.seen.add(s.id);
     deps.changed(s.id);
     deps.pauseChecks(s.id, true);
     deps.log.warning(`Server ${be.name}/${s.name} is going DOWN for maintenance (${cause}). ${counts(be)} ${deps.sessions(s.id)} sessions active, 0 requeued, 0 remaining in queue.`);

@@ -47,6 +47,7 @@ export function createDnsResolution(deps: DnsDeps): DnsResolution {
   const slots = new Map<string, Slot>();
   /** SRV slots filled at least once (HAProxy keeps their HMAINT bit). */
   const filled = new Set<string>();
+  const seen = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
   /** By `section/nameserver`: kept across reloads, as the master keeps counters. */
   const counters = new Map<string, NameserverCounters>();
@@ -58,7 +59,7 @@ export function createDnsResolution(deps: DnsDeps): DnsResolution {
   };
   let epoch = 0;
 
-  const { resolveOne, resolveSrv } = createAnswers(deps, { rmaint, lastValid, slots, filled });
+  const { resolveOne, resolveSrv } = createAnswers(deps, { rmaint, lastValid, slots, filled, seen });
 
   const schedule = (req: Requester, res: Asker, mine: number, delay: number): void => {
     const t = setTimeout(() => {
@@ -81,7 +82,9 @@ export function createDnsResolution(deps: DnsDeps): DnsResolution {
 
   return {
     async initAddr(config) {
-      return initAddresses(config, deps.runtime, rmaint);
+      const diags = await initAddresses(config, deps.runtime, rmaint);
+      for (const id of rmaint) seen.add(id);
+      return diags;
     },
     apply(config) {
       stop();
@@ -98,6 +101,7 @@ export function createDnsResolution(deps: DnsDeps): DnsResolution {
       for (const id of rmaint) deps.pauseChecks(id, true);
       for (const id of [...slots.keys()]) if (!keep.has(id)) slots.delete(id);
       for (const id of [...filled]) if (!keep.has(id)) filled.delete(id);
+      for (const id of [...seen]) if (!keep.has(id)) seen.delete(id);
     },
     withMaintenance(states) {
       if (rmaint.size === 0) return states;
@@ -115,7 +119,7 @@ export function createDnsResolution(deps: DnsDeps): DnsResolution {
         const fqdn = d.srv === true ? (slots.get(r.id)?.target ?? '-') : d.fqdn;
         // HAProxy 2.6 reports a slot filled from an SRV record with its HMAINT bit (0x40) set.
         const hmaint = d.srv === true && filled.has(r.id) ? { hmaint: true as const } : {};
-        return { ...r, fqdn, ...hmaint, ...(d.srv === true ? { srvrecord: d.fqdn } : {}), ...(rmaint.has(r.id) ? { rmaint: true as const } : {}) };
+        return { ...r, fqdn, ...hmaint, ...(d.srv === true ? { srvrecord: d.fqdn } : {}), ...(rmaint.has(r.id) ? { rmaint: true as const } : {}), ...(seen.has(r.id) ? { rmaintSeen: true as const } : {}) };
       });
     },
     sections() {
