@@ -17,8 +17,8 @@ const dnsmasqMissing = spawnSync('sh', ['-c', 'command -v dnsmasq']).status === 
 interface Records {
   /** SRV _http._tcp.app.test targets: name → port (all on 127.0.0.1). */
   srv: Record<string, number>;
-  /** web.test's A record. */
-  web: string;
+  /** web.test's A record (absent: the name does not exist, NXDOMAIN). */
+  web?: string;
 }
 
 let dnsPort = 0;
@@ -43,7 +43,7 @@ async function serveRecords(r: Records): Promise<void> {
     await gone;
   }
   const args = ['--no-daemon', `--port=${dnsPort}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts', '--conf-file=/dev/null',
-    '--pid-file=', '--local=/test/', `--user=${os.userInfo().username}`, `--host-record=web.test,${r.web}`];
+    '--pid-file=', '--local=/test/', `--user=${os.userInfo().username}`, ...(r.web !== undefined ? [`--host-record=web.test,${r.web}`] : [])];
   for (const [name, port] of Object.entries(r.srv)) args.push(`--srv-host=_http._tcp.app.test,${name}.app.test,${port},0,${name === 'c' ? 600 : 100}`, `--host-record=${name}.app.test,127.0.0.1`);
   const p = spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -75,6 +75,7 @@ function config(listen: number, socket: string, slotOptions = ''): string {
 resolvers dns
     nameserver ns1 127.0.0.1:${dnsPort}
     hold valid 1s
+    hold nx 1s
     timeout resolve 1s
     timeout retry 500ms
 defaults
@@ -165,6 +166,15 @@ test('SRV records fill server-template slots in place; a removed record puts its
       assert.equal(await get(listen, '/web'), 'w2', how);
       assert.doesNotMatch(h.output().slice(lines), /changed its IP|going DOWN/, how);
     }
+
+    // web.test gone (NXDOMAIN) for longer than hold nx: resolution maintenance; back when it resolves.
+    await serveRecords({ srv: { b: ports.b } });
+    await until('NX name in maintenance', async () => /^web,web,(?:[^,]*,){15}MAINT \(resolution\),/m.test((await h.ctl('show stat')).output), 8000, h.output);
+    assert.match(h.output(), /Server web\/web is going DOWN for maintenance \(DNS NX status\)\. 0 active and 0 backup servers left\./);
+    assert.equal(await get(listen, '/web'), 'status 503');
+    await serveRecords({ srv: { b: ports.b }, web: '127.0.0.1' });
+    await until('name resolves again', async () => (await get(listen, '/web')) === 'w1', 8000, h.output);
+    assert.match(h.output(), /Server web\/web \('web\.test'\) is UP\/READY \(resolves again\)\./);
   } finally {
     h.kill();
     await h.exited;
