@@ -570,6 +570,10 @@ export interface ServerDns {
   /** `resolve-net`: preferred networks, CIDR. */
   nets?: string[];
   initAddr: InitAddr[];
+  /** `resolve-opts allow-dup-ip`: servers on one name may take the same address (by default each takes another one of the answer). */
+  allowDupIp?: true;
+  /** `resolve-opts ignore-weight`: an SRV record's weight is not applied. */
+  ignoreWeight?: true;
   /** Set on the slots of `server-template NAME N _svc._tcp.name`: filled from SRV records. */
   srv?: true;
 }

@@ -93,10 +93,26 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
       return false;
     }
     lastValid.set(s.id, now);
-    const current = deps.runtime.get(s.id)?.addr ?? s.host;
-    moveTo(req.backend, s, `${req.resolvers.name}/${req.resolvers.nameservers[0]?.name ?? 'resolv.conf'}`, got.includes(current) ? current : (got[0] as string));
+    const ip = chooseAddress(req.backend, s, got);
+    if (ip === undefined) {
+      enterMaint(req.backend, s, 'No IP for server ');
+      return true;
+    }
+    // HAProxy resolves a name once for the servers on it: the first says which nameserver answered, the others the cache.
+    const first = req.backend.servers.find((o) => o.dns?.fqdn === s.dns?.fqdn && o.dns?.resolvers === s.dns?.resolvers);
+    const by = first === undefined || first.id === s.id ? `${req.resolvers.name}/${req.resolvers.nameservers[0]?.name ?? 'resolv.conf'}` : 'DNS cache';
+    moveTo(req.backend, s, by, ip);
     leaveMaint(req.backend, s, fqdn, false);
     return true;
+  };
+
+  /** The current address if still answered, else the first not taken by a server on the same name (HAProxy's default, unless allow-dup-ip). */
+  const chooseAddress = (be: Backend, s: Server, got: readonly string[]): string | undefined => {
+    const addrOf = (o: Server): string => deps.runtime.get(o.id)?.addr ?? o.host;
+    const taken = new Set(s.dns?.allowDupIp === true ? [] : be.servers.filter((o) => o.id !== s.id && o.dns?.fqdn === s.dns?.fqdn && !rmaint.has(o.id)).map(addrOf));
+    const current = addrOf(s);
+    if (got.includes(current) && !taken.has(current)) return current;
+    return got.find((ip) => !taken.has(ip));
   };
 
   const resolveSrv = async (req: Requester, res: Asker): Promise<boolean> => {
@@ -110,7 +126,7 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
       targets = [];
       for (const r of records) {
         const ips = await addresses(res, r.name, first);
-        if (typeof ips !== 'string') targets.push({ target: r.name, port: r.port, weight: srvWeight(r.weight), ip: ips[0] as string });
+        if (typeof ips !== 'string') targets.push({ target: r.name, port: r.port, weight: first.dns?.ignoreWeight === true ? first.weight : srvWeight(r.weight), ip: ips[0] as string });
       }
       lastValid.set(key, now);
     } catch (e) {

@@ -90,3 +90,22 @@ ${HTTP_DEFAULTS}`), 'error', 2, /DNS over TCP is not supported/);
     hold sometimes 1s
 ${HTTP_DEFAULTS}`), 'error', 3, /'hold' expects valid, nx/);
 });
+
+test('resolve-opts allow-dup-ip, ignore-weight, prevent-dup-ip; an unknown option is an error', () => {
+  const r = compile(`resolvers dns
+    nameserver ns1 127.0.0.1:53
+${HTTP_DEFAULTS}${FRONT}backend app
+    server-template s 2 app.example:80 resolvers dns resolve-opts allow-dup-ip,ignore-weight
+    server t app.example:80 resolvers dns resolve-opts allow-dup-ip,prevent-dup-ip
+`);
+  clean(r);
+  const [s1, , t] = r.config.backends[0]?.servers ?? [];
+  assert.equal(s1?.dns?.allowDupIp, true);
+  assert.equal(s1?.dns?.ignoreWeight, true);
+  assert.equal(t?.dns?.allowDupIp, undefined);
+  expectOne(compile(`resolvers dns
+    nameserver ns1 127.0.0.1:53
+${HTTP_DEFAULTS}${FRONT}backend app
+    server s app.example:80 resolvers dns resolve-opts sometimes
+`), 'error', 12, /'resolve-opts' expects allow-dup-ip, prevent-dup-ip or ignore-weight/);
+});

@@ -19,6 +19,8 @@ interface Records {
   srv: Record<string, number>;
   /** web.test's A record (absent: the name does not exist, NXDOMAIN). */
   web?: string;
+  /** multi.test's A records. */
+  multi?: string[];
 }
 
 let dnsPort = 0;
@@ -43,7 +45,7 @@ async function serveRecords(r: Records): Promise<void> {
     await gone;
   }
   const args = ['--no-daemon', `--port=${dnsPort}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts', '--conf-file=/dev/null',
-    '--pid-file=', '--local=/test/', `--user=${os.userInfo().username}`, ...(r.web !== undefined ? [`--host-record=web.test,${r.web}`] : [])];
+    '--pid-file=', '--local=/test/', `--user=${os.userInfo().username}`, ...(r.web !== undefined ? [`--host-record=web.test,${r.web}`] : []), ...(r.multi ?? []).map((ip) => `--host-record=multi.test,${ip}`)];
   for (const [name, port] of Object.entries(r.srv)) args.push(`--srv-host=_http._tcp.app.test,${name}.app.test,${port},0,${name === 'c' ? 600 : 100}`, `--host-record=${name}.app.test,127.0.0.1`);
   const p = spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -216,6 +218,59 @@ test('HAProxy 2.6 fills the same slots from the same SRV records: show servers s
     assert.match((await h.ctl('show resolvers dns')).output, /^Resolvers section dns\n nameserver ns1:\n  sent:        [1-9]\d*\n  snd_error:   0\n  valid:       [1-9]/);
   } finally {
     await hap.stop();
+    h.kill();
+    await h.exited;
+  }
+});
+
+test('server-template on a name with two A records: each server takes another address, the third waits in MAINT (resolution); as HAProxy 2.6 when installed', { timeout: 60_000, skip: dnsmasqMissing }, async () => {
+  await serveRecords({ srv: {}, multi: ['127.0.0.1', '127.0.0.2'] });
+  const text = (listen: number, socket: string): string => `global
+    stats socket ${socket} level admin
+resolvers dns
+    nameserver ns1 127.0.0.1:${dnsPort}
+    hold valid 1s
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+backend web
+    server-template web 3 multi.test:${ports.web} resolvers dns resolve-prefer ipv4 init-addr none
+frontend f
+    bind 127.0.0.1:${listen}
+    default_backend web
+`;
+  const dir = tempDir();
+  const listen = await freePort();
+  const h = await startHandoff(dir, text(listen, path.join(dir, 'stats.sock')), ['--workers', '1']);
+  try {
+    await until('two servers resolved', async () => (await reached(listen, 6)).size === 2, 10_000, h.output);
+    const state = (await h.ctl('show servers state')).output;
+    const addrs = parseServersState(state).map((r) => r.fields.srv_addr).sort();
+    assert.deepEqual(addrs, ['-', '127.0.0.1', '127.0.0.2']);
+    assert.match(h.output(), /changed its IP from \(none\) to 127\.0\.0\.\d by DNS cache\./);
+    const missing = haproxyMissing();
+    if (missing !== undefined) return void console.log(`# skipped the HAProxy half: ${missing}`);
+    const socket = path.join(dir, 'h.sock');
+    const cfg = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(cfg, text(await freePort(), socket));
+    const hap = await startHaproxy(cfg, socket);
+    assert.ok(hap !== null);
+    try {
+      await until('haproxy: two servers resolved', async () => (await hap.cmd('show servers state')).includes(' 127.0.0.2 '), 10_000, hap.output);
+      await until('haproxy: both', async () => (await hap.cmd('show servers state')).includes(' 127.0.0.1 '), 10_000, hap.output);
+      // dnsmasq rotates the order of the records: which server takes which address may differ.
+      const masked = (text: string): string[] => allColumns(text).map((l) => l.replace(/ 127\.0\.0\.[12] /, ' IP '));
+      const ips = (text: string): string[] => parseServersState(text).map((r) => r.fields.srv_addr ?? '').sort();
+      const ours = (await h.ctl('show servers state')).output;
+      const theirs = await hap.cmd('show servers state');
+      assert.deepEqual(masked(ours), masked(theirs));
+      assert.deepEqual(ips(ours), ips(theirs));
+    } finally {
+      await hap.stop();
+    }
+  } finally {
     h.kill();
     await h.exited;
   }

@@ -57,7 +57,7 @@ export function parseServerAddress(text: string): Parsed<ServerAddress> {
   return { ok: true, value: { host, port } };
 }
 
-const IGNORED_WITH_VALUE = new Set(['id', 'resolve-opts', 'pool-max-conn', 'pool-purge-delay', 'pool-low-conn', 'max-reuse', 'tfo', 'log-proto']);
+const IGNORED_WITH_VALUE = new Set(['id', 'pool-max-conn', 'pool-purge-delay', 'pool-low-conn', 'max-reuse', 'tfo', 'log-proto']);
 const WARN_WITH_VALUE: Record<string, string> = {
   'agent-port': 'has no effect without agent-check',
   'agent-inter': 'has no effect without agent-check',
@@ -185,6 +185,16 @@ const DNS_READERS: Readonly<Record<string, OptionReader>> = {
     return 2;
   },
   'init-addr': initAddr,
+  'resolve-opts'(p, value) {
+    const d = dnsOf(p);
+    for (const o of (value ?? '').split(',')) {
+      if (o === 'allow-dup-ip') d.allowDupIp = true;
+      else if (o === 'prevent-dup-ip') delete d.allowDupIp;
+      else if (o === 'ignore-weight') d.ignoreWeight = true;
+      else return { error: `'resolve-opts' expects allow-dup-ip, prevent-dup-ip or ignore-weight, got '${o}'` };
+    }
+    return 2;
+  },
 };
 
 /** A server line's DNS settings once its name is known; an error message, or undefined. */
