@@ -65,23 +65,6 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
     deps.set(s.id, { addr: ip, ...(port !== undefined ? { port } : {}), ...(weight !== undefined ? { weight } : {}) });
   };
 
-  /** The addresses of `name`, the preferred family first; a DNS status on failure. */
-  const addresses = async (res: Asker, name: string, s: Server): Promise<string[] | DnsStatus> => {
-    const prefer = s.dns?.prefer ?? 'ipv6';
-    const order = prefer === 'ipv4' ? [res.resolve4.bind(res), res.resolve6.bind(res)] : [res.resolve6.bind(res), res.resolve4.bind(res)];
-    let status: DnsStatus = 'other';
-    for (const q of order) {
-      try {
-        const found = await q(name);
-        if (found.length > 0) return pickNet(found, s.dns?.nets);
-      } catch (e) {
-        status = errorStatus(e);
-        if (status !== 'other') return status;
-      }
-    }
-    return status;
-  };
-
   const resolveOne = async (req: Requester, res: Asker): Promise<boolean> => {
     const s = req.servers[0] as Server;
     const fqdn = s.dns?.fqdn ?? s.host;
@@ -93,7 +76,7 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
       return false;
     }
     lastValid.set(s.id, now);
-    const ip = chooseAddress(req.backend, s, got);
+    const ip = chooseAddress(deps, rmaint, req.backend, s, got);
     if (ip === undefined) {
       enterMaint(req.backend, s, 'No IP for server ');
       return true;
@@ -104,15 +87,6 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
     moveTo(req.backend, s, by, ip);
     leaveMaint(req.backend, s, fqdn, false);
     return true;
-  };
-
-  /** The current address if still answered, else the first not taken by a server on the same name (HAProxy's default, unless allow-dup-ip). */
-  const chooseAddress = (be: Backend, s: Server, got: readonly string[]): string | undefined => {
-    const addrOf = (o: Server): string => deps.runtime.get(o.id)?.addr ?? o.host;
-    const taken = new Set(s.dns?.allowDupIp === true ? [] : be.servers.filter((o) => o.id !== s.id && o.dns?.fqdn === s.dns?.fqdn && !rmaint.has(o.id)).map(addrOf));
-    const current = addrOf(s);
-    if (got.includes(current) && !taken.has(current)) return current;
-    return got.find((ip) => !taken.has(ip));
   };
 
   const resolveSrv = async (req: Requester, res: Asker): Promise<boolean> => {
@@ -154,6 +128,32 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
   };
 
   return { resolveOne, resolveSrv };
+}
+
+/** The addresses of `name`, the preferred family first; a DNS status on failure. */
+async function addresses(res: Asker, name: string, s: Server): Promise<string[] | DnsStatus> {
+  const prefer = s.dns?.prefer ?? 'ipv6';
+  const order = prefer === 'ipv4' ? [res.resolve4.bind(res), res.resolve6.bind(res)] : [res.resolve6.bind(res), res.resolve4.bind(res)];
+  let status: DnsStatus = 'other';
+  for (const q of order) {
+    try {
+      const found = await q(name);
+      if (found.length > 0) return pickNet(found, s.dns?.nets);
+    } catch (e) {
+      status = errorStatus(e);
+      if (status !== 'other') return status;
+    }
+  }
+  return status;
+}
+
+/** The current address if still answered, else the first not taken by a server on the same name (HAProxy's default, unless allow-dup-ip). */
+function chooseAddress(deps: DnsDeps, rmaint: ReadonlySet<string>, be: Backend, s: Server, got: readonly string[]): string | undefined {
+  const addrOf = (o: Server): string => deps.runtime.get(o.id)?.addr ?? o.host;
+  const taken = new Set(s.dns?.allowDupIp === true ? [] : be.servers.filter((o) => o.id !== s.id && o.dns?.fqdn === s.dns?.fqdn && !rmaint.has(o.id)).map(addrOf));
+  const current = addrOf(s);
+  if (got.includes(current) && !taken.has(current)) return current;
+  return got.find((ip) => !taken.has(ip));
 }
 
 /** `resolve-net`: the first address in a preferred network leads, else the answer's order. */
