@@ -60,7 +60,10 @@ export function createAnswers(deps: DnsDeps, state: DnsState): { resolveOne(req:
     deps.broadcastServers();
   };
   const moveTo = (be: Backend, s: Server, by: string, ip: string, port?: number, weight?: number): void => {
-    const current = deps.runtime.get(s.id)?.addr ?? s.host;
+    const r = deps.runtime.get(s.id);
+    const current = r?.addr ?? s.host;
+    // Unchanged answers send nothing to the workers.
+    if (current === ip && (port === undefined || port === (r?.port ?? s.port)) && (weight === undefined || weight === (r?.weight ?? s.weight))) return;
     if (current !== ip) deps.log.warning(`${be.name}/${s.name} changed its IP from ${isIP(current) !== 0 ? current : '(none)'} to ${ip} by ${by}.`);
     deps.set(s.id, { addr: ip, ...(port !== undefined ? { port } : {}), ...(weight !== undefined ? { weight } : {}) });
   };
