@@ -9,5 +9,5 @@ export const HAPROXY_LEVEL = '2.6';
 /** `-vv`'s feature list and `.if feature(…)`: what handoff has (+) and lacks (-). */
 export const FEATURES: Readonly<Record<string, boolean>> = {
   MASTER_WORKER: true, SYSTEMD: true, OPENSSL: true, HTTP1: true, TCP: true, PROMEX: true,
-  HTTP2: false, QUIC: false, LUA: false, PCRE: false, COMPRESSION: false, PEERS: false, CACHE: false,
+  ZLIB: true, HTTP2: false, QUIC: false, LUA: false, PCRE: false, PEERS: false, CACHE: false,
 };

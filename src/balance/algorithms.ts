@@ -1,8 +1,9 @@
 // Server selection for one backend: small closures over the backend's server list and the runtime
 // state the master sends (health, admin state, weight overrides). Every picker skips servers that
 // must get no new traffic, and uses backup servers only when no active server is usable.
-import { isIP } from 'node:net';
-import type { BalanceAlgorithm } from '../config/model.ts';
+import type { BalanceAlgorithm, BalanceOptions, HashType } from '../config/model.ts';
+import { hashAddress, hashKey } from './hash.ts';
+import { consistentLookup, mapLookup, type HashLookup } from './hash-lookup.ts';
 
 /** What a picker needs to know about a server; the worker keeps these objects up to date. */
 export interface Candidate {
@@ -23,6 +24,9 @@ export interface Candidate {
 export interface PickContext {
   /** Client address, for `source`. */
   clientIp: string;
+  /** `uri`, `url_param`, `hdr`: the request's key (src/worker/balance-key.ts); undefined when the
+   * request has none, and the pick falls back to round robin as HAProxy does. */
+  hashKey?: string | undefined;
   /** Servers already tried for this request (redispatch after a connect failure). */
   exclude?: ReadonlySet<Candidate>;
 }
@@ -56,7 +60,19 @@ export function withFreeSlot<S extends Candidate>(list: S[]): S[] {
   return room.length === 0 || room.length === list.length ? list : room;
 }
 
-export function createPicker<S extends Candidate>(algorithm: BalanceAlgorithm, servers: readonly S[]): Picker<S> {
+/** What a picker is built from: a backend's `balance` (with its arguments) and `hash-type`. */
+export interface PickerSpec {
+  balance: BalanceAlgorithm;
+  balanceOptions?: BalanceOptions;
+  hashType?: HashType;
+  /** `hash-balance-factor` (0: off), for a consistent hash. */
+  hashBalanceFactor?: number;
+}
+
+const MAP_BASED: HashType = { method: 'map-based', fn: 'sdbm', avalanche: false };
+
+export function createPicker<S extends Candidate>(spec: BalanceAlgorithm | PickerSpec, servers: readonly S[]): Picker<S> {
+  const { balance: algorithm, balanceOptions = {}, hashType = MAP_BASED, hashBalanceFactor = 0 } = typeof spec === 'string' ? { balance: spec } : spec;
   switch (algorithm) {
     case 'roundrobin':
       return smoothRoundRobin(servers);
@@ -65,11 +81,16 @@ export function createPicker<S extends Candidate>(algorithm: BalanceAlgorithm, s
     case 'leastconn':
       return leastConn(servers);
     case 'source':
-      return sourceHash(servers);
+      return hashPicker(servers, hashType, hashBalanceFactor, (ctx) => hashAddress(hashType, ctx.clientIp));
+    case 'uri':
+    case 'url_param':
+    case 'hdr':
+    case 'hash':
+      return hashPicker(servers, hashType, hashBalanceFactor, (ctx) => (ctx.hashKey === undefined ? undefined : hashKey(hashType, ctx.hashKey)));
     case 'first':
       return firstAvailable(servers);
     case 'random':
-      return weightedRandom(servers);
+      return powerOfChoices(servers, balanceOptions.draws ?? 2);
   }
 }
 
@@ -139,23 +160,24 @@ function leastConn<S extends Candidate>(servers: readonly S[]): Picker<S> {
   };
 }
 
-/** FNV-1a of the client address, mapped onto the weighted list: same client, same server (even a
- * full one: the request waits in its queue, as HAProxy's hash-based algorithms do). A client with
- * no address (a unix socket's) is spread round-robin, as HAProxy falls back when it cannot hash. */
-function sourceHash<S extends Candidate>(servers: readonly S[]): Picker<S> {
+/** A hash-based algorithm: the key's hash mapped onto the eligible servers, by `hash-type`. Same
+ * key, same server — even a full one: the request waits in its queue, as HAProxy's hash-based
+ * algorithms do. No key (a unix socket's client, a missing header) is spread round robin, as
+ * HAProxy falls back when it cannot hash. A server's ring id is its position in the backend
+ * (HAProxy's default server id), so every worker and every reload builds the same ring. */
+function hashPicker<S extends Candidate>(servers: readonly S[], type: HashType, factor: number, hashOf: (ctx: PickContext) => number | undefined): Picker<S> {
   const fallback = smoothRoundRobin(servers);
+  const ids = new Map<S, number>();
+  const id = (s: S): number => {
+    let n = ids.get(s);
+    if (n === undefined) ids.set(s, (n = servers.indexOf(s) + 1));
+    return n;
+  };
+  const lookup: HashLookup<S> = type.method === 'consistent' ? consistentLookup(id, factor) : mapLookup(id, servers);
   return (ctx) => {
-    if (isIP(ctx.clientIp) === 0) return fallback(ctx);
-    const list = eligible(servers, ctx.exclude);
-    if (list.length === 0) return undefined;
-    let total = 0;
-    for (const s of list) total += s.weight;
-    let point = hash32(ctx.clientIp) % total;
-    for (const s of list) {
-      if (point < s.weight) return s;
-      point -= s.weight;
-    }
-    return list[list.length - 1];
+    const h = hashOf(ctx);
+    if (h === undefined) return fallback(ctx);
+    return lookup(eligible(servers, ctx.exclude), h);
   };
 }
 
@@ -164,26 +186,28 @@ function firstAvailable<S extends Candidate>(servers: readonly S[]): Picker<S> {
   return (ctx) => withFreeSlot(eligible(servers, ctx.exclude))[0];
 }
 
-function weightedRandom<S extends Candidate>(servers: readonly S[]): Picker<S> {
+/** `random(N)`: N weighted random draws, the least loaded of them (in-flight requests relative
+ * to weight) wins — HAProxy's power of N choices; N = 1 is plain weighted random. */
+function powerOfChoices<S extends Candidate>(servers: readonly S[], draws: number): Picker<S> {
   return (ctx) => {
     const list = withFreeSlot(eligible(servers, ctx.exclude));
     if (list.length === 0) return undefined;
-    let total = 0;
-    for (const s of list) total += s.weight;
-    let point = Math.random() * total;
-    for (const s of list) {
-      if (point < s.weight) return s;
-      point -= s.weight;
+    let best = weightedDraw(list);
+    for (let i = 1; i < draws; i++) {
+      const next = weightedDraw(list);
+      if (next.active * best.weight < best.active * next.weight) best = next;
     }
-    return list[list.length - 1];
+    return best;
   };
 }
 
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+function weightedDraw<S extends Candidate>(list: readonly S[]): S {
+  let total = 0;
+  for (const s of list) total += s.weight;
+  let point = Math.random() * total;
+  for (const s of list) {
+    if (point < s.weight) return s;
+    point -= s.weight;
   }
-  return h >>> 0;
+  return list[list.length - 1] as S;
 }

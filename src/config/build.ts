@@ -316,6 +316,9 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
   const stats = statsModel(p);
   if (stats !== undefined) fe.stats = stats;
   if (p.expectProxy !== undefined && p.expectProxy.length > 0) fe.expectProxy = p.expectProxy;
+  if (p.compression !== undefined) fe.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
+  if (p.inspectDelay !== undefined) fe.inspectDelay = p.inspectDelay;
+  if (p.tcpContent !== undefined && p.tcpContent.length > 0) fe.tcpContent = p.tcpContent;
   // The listener id names the bind in a PROXY header error's log line.
   p.binds.forEach((b, i) => {
     const bind = fe.binds[i] as Bind;
@@ -383,6 +386,9 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
     name: p.name,
     mode: p.mode,
     balance: p.balance,
+    balanceOptions: p.balanceOptions,
+    hashType: p.hashType,
+    persist: p.persist,
     // A server without a port has an error validation reported: no Config is loaded.
     servers: p.servers.map((s) => serverModel(p.name, s, s.port ?? 0)),
     retries: p.retries,
@@ -399,8 +405,17 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
     loc: p.loc,
   };
   if (p.forwardForHeader !== undefined) be.forwardForHeader = p.forwardForHeader;
+  if (p.cookie !== undefined) be.cookie = p.cookie;
+  if (p.hashBalanceFactor !== undefined && p.hashBalanceFactor > 0) be.hashBalanceFactor = p.hashBalanceFactor;
+  if (p.persistRules !== undefined) be.persistRules = p.persistRules;
   if (p.loadServerState !== undefined) be.loadServerState = p.loadServerState;
   if (p.serverStateFileName !== undefined) be.serverStateFileName = p.serverStateFileName;
+  if (p.compression !== undefined) be.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
+  // A listen's rules run once, in its frontend half (HAProxy runs a proxy's rules once per stream).
+  if (p.kind === 'backend' && p.tcpContent !== undefined && p.tcpContent.length > 0) {
+    be.tcpContent = p.tcpContent;
+    if (p.inspectDelay !== undefined) be.inspectDelay = p.inspectDelay;
+  }
   return be;
 }
 
@@ -439,6 +454,7 @@ export function serverModel(backend: string, s: ServerDraft, port: number): Serv
   if (s.checkSsl !== undefined) server.checkSsl = s.checkSsl;
   if (s.tls !== undefined && (s.ssl === true || s.checkSsl === true)) server.tls = structuredClone(s.tls);
   if (s.dns !== undefined) server.dns = structuredClone(s.dns);
+  if (s.cookie !== undefined) server.cookie = s.cookie;
   return server;
 }
 

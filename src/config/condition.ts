@@ -128,13 +128,13 @@ const PREDEFINED: Record<string, string[]> = {
   METH_POST: ['method', 'POST'],
   METH_PUT: ['method', 'PUT'],
   METH_TRACE: ['method', 'TRACE'],
+  REQ_CONTENT: ['req.len', 'gt', '0'],
+  WAIT_END: ['wait_end'],
 };
 
 /** Predefined ACLs handoff cannot evaluate: they inspect raw TCP content. */
 const PREDEFINED_REFUSED: Record<string, string> = {
   RDP_COOKIE: 'req.rdp_cookie_cnt gt 0',
-  REQ_CONTENT: 'req.len gt 0',
-  WAIT_END: 'wait_end',
 };
 
 function predefined(name: string): Parsed<Predicate[]> | undefined {

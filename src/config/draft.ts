@@ -3,8 +3,8 @@
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type { Resolvers } from './model.ts';
 import type {
-  BalanceAlgorithm, Condition, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
-  Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
+  BalanceAlgorithm, BalanceOptions, Compression, Condition, CookiePersistence, HashType, TcpContentRule, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
+  PersistRule, Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
 } from './model.ts';
 import type { CheckHttpSend, CheckKind, CheckRule } from './health-model.ts';
 
@@ -158,6 +158,11 @@ export interface ProxyDraft {
   useBackends: { backend: string | Template; cond?: Condition; loc: Location }[];
   /** `tcp-request connection expect-proxy layer4 [if|unless COND]` rules, in order. */
   expectProxy?: { cond?: Condition; loc: Location }[];
+  /** `tcp-request inspect-delay` (ms) and `tcp-request content accept|reject` rules. */
+  inspectDelay?: number;
+  tcpContent?: TcpContentRule[];
+  /** `compression …` lines (a defaults section's algorithms and types are inherited, not `offload`). */
+  compression?: Compression;
   /** Named ACLs: each definition line adds one predicate (definitions with one name are ORed). */
   acls: Record<string, Predicate[]>;
   httpRequest: HttpRule[];
@@ -190,6 +195,12 @@ export interface ProxyDraft {
   serverStateFileName?: string;
   stats: StatsDraft;
   balance: BalanceAlgorithm;
+  balanceOptions: BalanceOptions;
+  hashType: HashType;
+  hashBalanceFactor?: number;
+  cookie?: CookiePersistence;
+  persist: boolean;
+  persistRules?: PersistRule[];
   servers: ServerDraft[];
   defaultServer: ServerParams;
   /** Health-check lines as written; validation resolves them into `healthCheck`. */
@@ -269,6 +280,9 @@ export function builtinDefaults(loc: Location): ProxyDraft {
     errorfiles: {},
     stats: { enabled: false, auth: [] },
     balance: 'roundrobin',
+    balanceOptions: {},
+    hashType: { method: 'map-based', fn: 'sdbm', avalanche: false },
+    persist: false,
     defaultServer: {
       check: false, inter: 2000, rise: 2, fall: 3, weight: 1, backup: false, disabled: false,
       observe: 'none', errorLimit: 10, onError: 'fail-check',
@@ -292,5 +306,6 @@ export function proxyFromDefaults(defaults: ProxyDraft, kind: ProxyKind, name: s
   if (copy.defaultBackend !== undefined) copy.defaultBackend.inherited = true;
   copy.checks.http.own = false;
   copy.checks.tcp.own = false;
+  if (copy.compression !== undefined) copy.compression.offload = false;
   return { ...copy, kind, name, loc, ...ownLists() };
 }

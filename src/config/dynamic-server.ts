@@ -31,8 +31,12 @@ const CONFIG_ONLY: ReadonlySet<string> = new Set([
   'no-verifyhost', 'no-check-ssl', 'no-check-send-proxy', 'no-tfo', 'non-stick', 'stick',
 ]);
 
-export function isDynamicAlgorithm(algorithm: BalanceAlgorithm): boolean {
-  return DYNAMIC_ALGORITHMS.has(algorithm);
+/** Hash-based algorithms: dynamic with `hash-type consistent` (HAProxy's chash), static map-based. */
+const HASH_ALGORITHMS: ReadonlySet<BalanceAlgorithm> = new Set(['source', 'uri', 'url_param', 'hdr', 'hash']);
+
+export function isDynamicAlgorithm(lb: BalanceAlgorithm | Pick<Backend, 'balance' | 'hashType'>): boolean {
+  if (typeof lb === 'string') return DYNAMIC_ALGORITHMS.has(lb);
+  return DYNAMIC_ALGORITHMS.has(lb.balance) || (HASH_ALGORITHMS.has(lb.balance) && lb.hashType.method === 'consistent');
 }
 
 export type DynamicServer = { ok: true; server: Server; warnings: string[] } | { ok: false; error: string };

@@ -99,6 +99,8 @@ export interface GlobalConfig {
   bufsize?: number;
   /** `tune.maxrewrite` (default 1024 here; HAProxy's is half of bufsize up to 1024). */
   maxrewrite?: number;
+  /** `tune.comp.maxlevel` (1–9, default 1 as HAProxy): the zlib level of response compression. */
+  compLevel?: number;
   /** `tune.http.maxhdr` (default 101): most header lines in a request. */
   maxHeaders?: number;
 }
@@ -494,10 +496,93 @@ export interface Frontend {
   /** `tcp-request connection expect-proxy layer4 [if|unless COND]`, in order: the first rule whose
    * condition holds makes the connection start with a PROXY header. */
   expectProxy?: { cond?: Condition; loc: Location }[];
+  /** `compression algo|type|offload` (src/config/keywords/compression.ts). */
+  compression?: Compression;
+  /** `tcp-request inspect-delay`: how long `tcp-request content` rules may wait for the client's bytes (ms). */
+  inspectDelay?: number;
+  /** `tcp-request content accept|reject [if|unless COND]`, in order. */
+  tcpContent?: TcpContentRule[];
   loc: Location;
 }
 
-export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'source' | 'first' | 'random';
+/** A `tcp-request content` rule: the first whose condition holds decides. */
+export interface TcpContentRule {
+  action: 'accept' | 'reject';
+  cond?: Condition;
+  loc: Location;
+}
+
+/** `compression algo` names: `raw-deflate` answers `deflate` without the zlib wrapper. */
+export type CompressionAlgo = 'identity' | 'gzip' | 'deflate' | 'raw-deflate';
+
+/** HTTP response compression of one proxy (HAProxy's `compression`): the backend's algorithms
+ * and types win over the frontend's, `offload` of either applies. */
+export interface Compression {
+  /** In HAProxy's order of preference: the last one written first (each line adds in front). */
+  algos: CompressionAlgo[];
+  /** `compression type`: Content-Type prefixes compressed (empty: any type). */
+  types: string[];
+  /** `compression offload`: Accept-Encoding is removed from the request sent to the server. */
+  offload: boolean;
+  /** zlib level: the global `tune.comp.maxlevel` (default 1, as HAProxy). */
+  level: number;
+}
+
+
+export type BalanceAlgorithm = 'roundrobin' | 'static-rr' | 'leastconn' | 'source' | 'first' | 'random' | 'uri' | 'url_param' | 'hdr' | 'hash';
+
+/** The arguments of `balance uri|url_param|hdr|random`, as written. */
+export interface BalanceOptions {
+  /** `uri len N`: hash at most N characters. */
+  uriLen?: number;
+  /** `uri depth N`: hash up to the Nth slash. */
+  uriDepth?: number;
+  /** `uri whole`: the query string is hashed too. */
+  uriWhole?: boolean;
+  /** `uri path-only`: the hash starts at the first '/' of the path (not an absolute URI's authority). */
+  uriPathOnly?: boolean;
+  /** `url_param NAME`. */
+  param?: string;
+  /** `hdr(NAME)`, lower case. */
+  header?: string;
+  /** `hdr(NAME) use_domain_only`: the domain part before the TLD only. */
+  domainOnly?: boolean;
+  /** `random(N)`: the least loaded of N draws (default 2, as HAProxy). */
+  draws?: number;
+  /** `hash EXPR`: the sample expression whose value is hashed. */
+  expr?: Sample;
+}
+
+/** `hash-type METHOD [FUNCTION] [avalanche]`. */
+export interface HashType {
+  method: 'map-based' | 'consistent';
+  fn: 'sdbm' | 'djb2' | 'wt6' | 'crc32';
+  avalanche: boolean;
+}
+
+export interface PersistRule {
+  kind: 'force' | 'ignore';
+  cond: Condition;
+}
+
+/** `cookie NAME [rewrite|insert|prefix] …`: cookie persistence of a backend. */
+export interface CookiePersistence {
+  name: string;
+  /** No mode word: passive (the application sets the cookie itself). */
+  mode: 'passive' | 'rewrite' | 'insert' | 'prefix';
+  indirect: boolean;
+  nocache: boolean;
+  postonly: boolean;
+  preserve: boolean;
+  httponly: boolean;
+  secure: boolean;
+  domains: string[];
+  /** Seconds, 0: none. */
+  maxidle: number;
+  maxlife: number;
+  /** `attr VALUE`, each appended to the inserted cookie. */
+  attrs: string[];
+}
 
 export interface Server {
   /** Stable identity across reloads: `backend/server`. Health and counters are keyed by it. */
@@ -554,6 +639,8 @@ export interface Server {
   tls?: ServerTls;
   /** `resolvers R` & co.: the master re-resolves the server's name (src/master/dns-resolution.ts). */
   dns?: ServerDns;
+  /** `cookie VALUE`: the value of the persistence cookie that designates this server. */
+  cookie?: string;
   loc: Location;
 }
 
@@ -618,6 +705,17 @@ export interface Backend {
   name: string;
   mode: Mode;
   balance: BalanceAlgorithm;
+  balanceOptions: BalanceOptions;
+  hashType: HashType;
+  /** `hash-balance-factor F` (percent, 0: off): bounded loads for a consistent hash. */
+  hashBalanceFactor?: number;
+  /** `cookie …`: absent without cookie persistence. */
+  cookie?: CookiePersistence;
+  /** `option persist`: a cookie naming a DOWN server still sends the request there. */
+  persist: boolean;
+  /** `force-persist` / `ignore-persist if|unless COND`, in order: the first whose condition holds
+   * forces the cookie's server even when stopped, or ignores persistence for the request. */
+  persistRules?: PersistRule[];
   servers: Server[];
   retries: number;
   /** `retry-on` (HTTP mode; `mode tcp` retries connection failures only). Default: conn-failure. */
@@ -640,6 +738,11 @@ export interface Backend {
   loadServerState?: 'global' | 'local' | 'none';
   /** `server-state-file-name` (for `local`; default: the backend's name), relative to `server-state-base`. */
   serverStateFileName?: string;
+  /** `compression algo|type|offload` (src/config/keywords/compression.ts). */
+  compression?: Compression;
+  /** A backend's own `tcp-request inspect-delay` and content rules, run once it is chosen (not a listen's). */
+  inspectDelay?: number;
+  tcpContent?: TcpContentRule[];
   loc: Location;
 }
 

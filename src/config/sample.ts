@@ -36,7 +36,6 @@ function f(type: SampleType, scope: FetchScope, args: readonly ArgKind[] = [], m
 }
 
 const HDR: readonly ArgKind[] = ['str', 'int'];
-const NOT_INSPECTED = 'handoff does not inspect TCP content before it is forwarded (no tcp-request inspect-delay); in http mode with an ssl bind use ssl_fc_sni';
 
 /** Canonical fetch name → definition. */
 const FETCHES: Record<string, FetchDef> = {
@@ -65,10 +64,12 @@ const FETCHES: Record<string, FetchDef> = {
   ssl_c_i_dn: f('str', 'conn', ['str', 'int', 'str']),
   ssl_c_serial: f('str', 'conn'),
   ssl_c_sha1: f('str', 'conn'),
-  'req.ssl_sni': { ...f('str', 'conn'), refused: NOT_INSPECTED },
-  'req.len': { ...f('int', 'conn'), refused: NOT_INSPECTED },
-  'req.payload': { ...f('str', 'conn', ['int', 'int'], 2), refused: NOT_INSPECTED },
-  wait_end: { ...f('bool', 'internal'), refused: 'handoff has no tcp-request inspect-delay' },
+  // The bytes `tcp-request inspect-delay` holds (src/worker/content-fetches.ts); none in http mode.
+  'req.ssl_sni': f('str', 'conn'),
+  'req.ssl_hello_type': f('int', 'conn'),
+  'req.len': f('int', 'conn'),
+  'req.payload': f('str', 'conn', ['int', 'int'], 2),
+  wait_end: f('bool', 'internal'),
   http_auth: f('bool', 'req', ['str'], 1),
   http_auth_group: f('str', 'req', ['str'], 1),
   method: f('meth', 'req'),
@@ -93,6 +94,8 @@ const FETCHES: Record<string, FetchDef> = {
   'req.cook_cnt': f('int', 'req', ['str']),
   'req.cook_val': f('int', 'req', ['str'], 0, true),
   status: f('int', 'res'),
+  'res.comp': f('bool', 'res'),
+  'res.comp_algo': f('str', 'res'),
   'res.hdr': f('str', 'res', HDR, 0, true),
   'res.fhdr': f('str', 'res', HDR, 0, true),
   'res.hdr_cnt': f('int', 'res', ['str']),
@@ -111,6 +114,7 @@ const FETCHES: Record<string, FetchDef> = {
 const ALIASES: Record<string, string> = {
   req_ssl_sni: 'req.ssl_sni',
   req_len: 'req.len',
+  req_ssl_hello_type: 'req.ssl_hello_type',
   payload: 'req.payload',
   urlp: 'url_param',
   req_ver: 'req.ver',
@@ -417,7 +421,7 @@ export type SampleWhere = 'request' | 'response' | 'tcp';
 export function scopeProblem(sample: Sample, where: SampleWhere): { never: boolean; message: string } | undefined {
   const scope = FETCHES[sample.fetch]?.scope ?? 'internal';
   if (scope === 'conn' || scope === 'internal') return undefined;
-  if (where === 'tcp') return { never: false, message: `sample fetch '${sample.fetch}' needs HTTP data, which a tcp-mode frontend does not parse (handoff does not inspect TCP content); use 'mode http'` };
+  if (where === 'tcp') return { never: false, message: `sample fetch '${sample.fetch}' needs HTTP data, which a tcp-mode frontend does not parse (only the connection and, under tcp-request inspect-delay, its first bytes); use 'mode http'` };
   if (scope === 'dir' || (scope === 'req' && where === 'request') || (scope === 'res' && where === 'response')) return undefined;
   const needs = scope === 'req' ? 'HTTP request headers' : 'HTTP response';
   return { never: true, message: `sample fetch '${sample.fetch}' needs '${needs}', which is not available in ${where === 'request' ? 'request' : 'response'} rules` };

@@ -41,6 +41,7 @@ export function validateProxies(global: GlobalDraft, proxies: readonly ProxyDraf
     if (p.mode === 'tcp') {
       p.forwardFor = false;
       delete p.forwardForHeader;
+      if (hasBackend(p.kind)) dropHttpPersistence(p, diags);
     }
     if (p.kind === 'backend' && p.stats.enabled && p.stats.loc !== undefined && p.stats.loc.line > p.loc.line) {
       diags.push(diagnostic('warning', p.stats.loc, "the stats page is served by frontend and listen sections only; in a backend it is ignored"));
@@ -186,6 +187,17 @@ function dropHttpOnly(p: ProxyDraft, backends: ReadonlyMap<string, ProxyDraft>, 
   const only = 'applies only to connections routed to an http backend (served as HTTP, as HAProxy does)';
   for (const r of [...p.httpRequest, ...p.httpResponse, ...p.httpAfterResponse, ...p.redirects]) diags.push(diagnostic('warning', r.loc, `HTTP rule of tcp ${p.kind} '${p.name}': it ${only}`));
   if (p.monitor !== undefined) diags.push(diagnostic('warning', p.loc, `'monitor-uri' of tcp ${p.kind} '${p.name}' ${only}`));
+}
+
+/** A tcp backend has no cookie persistence and no layer-7 hash (HAProxy's warnings, round robin instead). */
+function dropHttpPersistence(p: ProxyDraft, diags: Diagnostic[]): void {
+  if (p.cookie !== undefined) diags.push(diagnostic('warning', p.loc, `cookie will be ignored for ${p.kind} '${p.name}' (needs 'mode http').`));
+  delete p.cookie;
+  if (p.balance === 'uri' || p.balance === 'url_param' || p.balance === 'hdr') {
+    diags.push(diagnostic('warning', p.loc, `Layer 7 hash not possible for ${p.kind} '${p.name}' (needs 'mode http'). Falling back to round robin.`));
+    p.balance = 'roundrobin';
+    p.balanceOptions = {};
+  }
 }
 
 /** Whether a tcp frontend may route a connection to an http backend (a dynamic name may name one). */

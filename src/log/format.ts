@@ -31,6 +31,8 @@ export interface LogRecord {
   beconn: number;
   srvconn: number;
   retries: number;
+  /** The request went to another server than first chosen (HAProxy logs `%rc` as `+N` then). */
+  redispatched?: boolean;
   method: string;
   uri: string;
   httpVersion: string;
@@ -104,7 +106,7 @@ const VARIABLES: Record<string, Part> = {
   fc: (r) => String(r.feconn),
   bc: (r) => String(r.beconn),
   sc: (r) => String(r.srvconn),
-  rc: (r) => String(r.retries),
+  rc: (r) => (r.redispatched === true ? `+${r.retries}` : String(r.retries)),
   sq: () => '0',
   bq: () => '0',
   // Without capture slots HAProxy prints nothing for them (compileLogFormat handles the slots).

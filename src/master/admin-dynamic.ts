@@ -113,7 +113,7 @@ function addServer(deps: DynamicDeps, added: Map<string, Added>, backend: string
   const cohort = deps.current();
   const be = cohort?.config.backends.find((b) => b.name === backend);
   if (cohort === undefined || be === undefined) return err('No such backend.');
-  if (!isDynamicAlgorithm(be.balance)) return err('Backend must use a dynamic load balancing to support dynamic servers.');
+  if (!isDynamicAlgorithm(be)) return err('Backend must use a dynamic load balancing to support dynamic servers.');
   const parsed = parseDynamicServer(be, name, words);
   if (!parsed.ok) return err(parsed.error);
   if (be.servers.some((s) => s.name === name)) return err('Already exists a server with the same name in backend.');
@@ -157,7 +157,7 @@ function merge(deps: DynamicDeps, added: Map<string, Added>, result: LoadResult)
   if (config === undefined) return result;
   for (const [id, a] of added) {
     const be = config.backends.find((b) => b.name === a.backend);
-    if (be === undefined || !isDynamicAlgorithm(be.balance)) {
+    if (be === undefined || !isDynamicAlgorithm(be)) {
       deps.log.notice(`server ${id} added from the runtime API is dropped: backend '${a.backend}' ${be === undefined ? 'is no longer configured' : `balances with '${be.balance}', not a dynamic algorithm`}`);
       added.delete(id);
       deps.runtime.delete(id);

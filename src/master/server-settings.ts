@@ -168,7 +168,7 @@ function reports(deps: ServerSettingsDeps, lastChange: Map<string, number>, star
         ...(r?.health !== undefined ? { forced: r.health } : {}),
         ...(s.maxconn !== undefined ? { maxconn: s.maxconn } : {}),
         ...(s.ssl === true ? { ssl: true as const } : {}),
-        ...(isDynamicAlgorithm(b.balance) ? {} : { staticLb: true as const }),
+        ...(isDynamicAlgorithm(b) ? {} : { staticLb: true as const }),
         ...(u !== undefined ? { used: u } : {}),
       };
     }),

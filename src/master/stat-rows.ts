@@ -54,8 +54,6 @@ function frontendRow(fe: Frontend, iid: number, config: Config, src: RowSources)
   defaults(v, COUNTED.frontend);
   defaults(v, ['smax', 'rate', 'rate_max', 'req_rate', 'req_rate_max', 'conn_rate', 'conn_rate_max']);
   Object.assign(v, { pid: 1, iid, sid: 0, rate_lim: 0 });
-  // Handoff compresses nothing: HAProxy's compression counters stay at zero.
-  defaults(v, ['comp_in', 'comp_out', 'comp_byp', 'comp_rsp']);
   const slim = fe.maxconn ?? config.global.maxconn;
   if (slim !== undefined) v.slim = slim;
   const status = src.frontendStatus?.(fe.name) ?? 'OPEN';
@@ -98,6 +96,8 @@ function serverRow(be: Backend, s: Server, iid: number, sid: number, src: RowSou
   if (s.maxconn !== undefined) v.slim = s.maxconn;
   const texts: Record<string, string> = { mode: be.mode };
   if (s.portOffset === undefined) texts.addr = `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;
+  // HAProxy shows a server's persistence cookie value (when its backend has `cookie`).
+  if (be.cookie !== undefined && s.cookie !== undefined) texts.cookie = s.cookie;
   const seen = src.history.observe(s.id, status, src.now, src.startedAt);
   if (health !== undefined) {
     checkValues(v, texts, s, health, src.now);
@@ -152,7 +152,6 @@ function checkValues(v: Record<string, number>, texts: Record<string, string>, s
 function backendRow(be: Backend, servers: ServerView[], iid: number, config: Config, src: RowSources): StatsRow {
   const v = src.values(`be/${be.name}`);
   commonBs(v, 'backend', iid, 0, src.now);
-  defaults(v, ['comp_in', 'comp_out', 'comp_byp', 'comp_rsp']);
   const active = servers.filter((s) => s.usable && !s.server.backup);
   const backup = servers.filter((s) => s.usable && s.server.backup);
   const serving = active.length > 0 ? active : backup;
@@ -170,7 +169,7 @@ function backendRow(be: Backend, servers: ServerView[], iid: number, config: Con
   });
   const full = fullconn(be, config);
   if (full !== undefined) v.slim = full;
-  return { pxname: be.name, svname: 'BACKEND', kind: 'backend', status, values: v, texts: { mode: be.mode, algo: be.balance }, iid, sid: 0 };
+  return { pxname: be.name, svname: 'BACKEND', kind: 'backend', status, values: v, texts: { mode: be.mode, algo: be.balance, ...(be.cookie !== undefined ? { cookie: be.cookie.name } : {}) }, iid, sid: 0 };
 }
 
 /** HAProxy's default `fullconn`: a tenth of the maxconn of the frontends that route to the backend

@@ -15,6 +15,7 @@ import { parseIpv4Strict, parseIpv6 } from '../config/patterns.ts';
 import type { SampleContext } from './sample.ts';
 import { destinationAddress, isUnixClient } from './client-address.ts';
 import { AS_LOGGED } from '../config/template.ts';
+import { CONTENT_FETCHES } from './content-fetches.ts';
 
 /** Visit one raw value; returning true stops the iteration (a match was found). */
 export type Visit = (v: SampleValue, ctx: SampleContext) => boolean;
@@ -393,6 +394,8 @@ const BUILDERS: Record<string, Builder> = {
   http_auth: (_, s) => ((list) => single((ctx) => authenticatedUser(ctx, list) !== undefined))(s.userlist),
   http_auth_group: (_, s) => ((list) => single((ctx) => authenticatedUser(ctx, list)))(s.userlist),
   status: () => single((ctx) => (ctx.resHeaders === undefined ? undefined : ctx.status)),
+  'res.comp': () => single((ctx) => (ctx.resHeaders === undefined ? undefined : ctx.compressing !== undefined)),
+  'res.comp_algo': () => single((ctx) => (ctx.resHeaders === undefined ? undefined : ctx.compressing)),
   'res.hdr': (a) => headerFetch('res', false, a, asString),
   'res.fhdr': (a) => headerFetch('res', true, a, asString),
   'res.hdr_cnt': (a) => headerCount('res', false, a),
@@ -405,6 +408,7 @@ const BUILDERS: Record<string, Builder> = {
   fhdr_cnt: (a) => headerCount('dir', true, a),
   hdr_val: (a) => headerFetch('dir', false, a, asInt),
   hdr_ip: (a) => headerFetch('dir', false, a, headerIp),
+  ...CONTENT_FETCHES,
 };
 
 /** The first Host header (`base` is it and the path). */

@@ -33,6 +33,12 @@ import { classifyUpstreamError, decideRetry, isReplayable, nextServer, spendRetr
 import { healthyStatus, observe } from './passive-health.ts';
 import type { Shutdown } from './server-sessions.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
+import type { CompressionAlgo } from '../config/model.ts';
+import { compressedHeaders, compressible, dropAcceptEncoding, negotiate, offloads, typesOf } from './compression.ts';
+import { createCompressor, type BodyCompressor } from './compress-stream.ts';
+import { contentVerdict } from './content-inspect.ts';
+import { persistRequest, persistResponse, withCookieFlags, type CookieState, type PersistMode } from './persistence.ts';
+import { balanceKey } from './balance-key.ts';
 
 /** What the HTTP layer needs from the rest of the worker. */
 export interface HttpDeps {
@@ -90,6 +96,10 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   be: BackendRuntime | undefined = undefined;
   srv: ServerRuntime | undefined = undefined;
   tried: Set<ServerRuntime> | undefined = undefined;
+  /** A retry went to another server (HAProxy's SF_REDISP: `%rc` logged `+N`). */
+  redispatched = false;
+  /** Cookie persistence of the backend (`cookie`): what the request's cookie said, until the response. */
+  cookie: CookieState<ServerRuntime> | undefined = undefined;
   /** RetryState: retries counted against `retries`, and the one stale-connection retry. */
   retries = 0;
   staleRetried = false;
@@ -116,6 +126,11 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   done = false;
   /** Timing marks for the access log (%TR %Tc %Tr %Ta), the latency histograms and the stat table's times. */
   timed: boolean;
+  /** The algorithm Accept-Encoding chose (`compression`); the response's body goes through `compressor`. */
+  compAlgo: CompressionAlgo | undefined = undefined;
+  compressor: BodyCompressor | undefined = undefined;
+  /** SampleContext: set once the response is to be compressed (`res.comp`, `res.comp_algo`). */
+  compressing: string | undefined = undefined;
 
   constructor(client: Http1Connection, head: RequestHead, fe: FrontendRuntime, deps: HttpDeps, tls: boolean, now: number) {
     this.client = client;
@@ -205,12 +220,14 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.compressor !== undefined) return this.compressor.write(chunk);
     const ok = this.client.write(chunk);
     if (!ok) this.waitingDrain = true;
     return ok;
   }
 
   writable(): void {
+    if (this.compressor !== undefined) return this.compressor.writable();
     if (!this.waitingDrain) return;
     this.waitingDrain = false;
     this.resume?.();
@@ -223,7 +240,8 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   onComplete(): void {
     const srv = this.srv as ServerRuntime;
     release(this, srv);
-    complete(this);
+    if (this.compressor === undefined) complete(this);
+    else this.compressor.end(() => complete(this));
   }
 
   onError(err: Error & { code?: string }): void {
@@ -282,6 +300,7 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   client.exchange = x;
   fe.counters.values.req_tot++;
   readRequestHeaders(x);
+  if (!contentRules(x)) return;
   if (monitorRequest(x)) return;
   const http = fe.frontend.http;
   if (!requestRules(x, http, fe.frontend)) return;
@@ -302,6 +321,21 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   if (head.upgrade !== undefined || head.method === 'CONNECT') openTunnel(x, tunnelHeaders(x), (status, termination) => tunnelEnded(x, status, termination));
   else connectUpstream(x);
 }
+
+/** `tcp-request content accept|reject` in http mode: evaluated for each request, before anything
+ * HTTP (no content is held: `req.len` & co. find nothing), the frontend's first and the backend's
+ * once it is chosen; reject closes the connection. */
+function contentRules(x: Exchange, rules = x.fe.frontend.tcpContent): boolean {
+  if (rules === undefined || contentVerdict(rules, x, { data: EMPTY, final: true, mayChange: false }) === 'accept') return true;
+  x.termination = 'PR--';
+  // A denied request of the frontend only, also for a backend's rule (HAProxy 2.6 counts it so).
+  x.fe.counters.values.dreq++;
+  x.client.abort();
+  finish(x);
+  return false;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** The methods HAProxy's stats page answers; any other goes on to the backend, as in HAProxy. */
 const STATS_METHODS = new Set(['GET', 'HEAD', 'POST']);
@@ -447,22 +481,61 @@ function chooseBackend(x: Exchange, deps: HttpDeps): boolean {
   x.be = be;
   // As HAProxy: a session and a request of the backend once routed there, whatever follows.
   be.counters.values.stot++;
+  if (!contentRules(x, be.backend.tcpContent)) return false;
   be.counters.values.req_tot++;
   const b = be.backend;
   if (!requestRules(x, b.http, b) || !redirectRules(x, b.http)) return false;
   addForwardedFor(x.upstreamHeaders, f, b, x.conn.clientIp);
+  requestCompression(x, f, b);
   return true;
+}
+
+/** `compression`: the algorithm the request accepts; `offload` hides Accept-Encoding from the server. */
+function requestCompression(x: Exchange, f: Frontend, b: Backend): void {
+  if (f.compression === undefined && b.compression === undefined) return;
+  const n = negotiate(f.compression, b.compression, x.head.headers, x.head.minor);
+  x.compAlgo = n?.algo;
+  if (n?.named === true && offloads(f.compression, b.compression)) dropAcceptEncoding(x.upstreamHeaders);
+}
+
+/** The response is compressed (decided on the server's headers, as HAProxy before its rules). */
+function compressResponse(x: Exchange, raw: readonly string[]): boolean {
+  const algo = x.compAlgo;
+  if (algo === undefined) return false;
+  const fc = x.fe.frontend.compression;
+  const bc = x.be?.backend.compression;
+  return compressible({ status: x.status, method: x.method, headers: raw }, typesOf(fc, bc));
+}
+
+/** The response's body goes through zlib from now on. */
+function startCompressing(x: Exchange, headers: string[]): void {
+  const algo = x.compAlgo as CompressionAlgo;
+  compressedHeaders(headers, algo);
+  const level = (x.be?.backend.compression ?? x.fe.frontend.compression)?.level ?? 1;
+  x.compressor = createCompressor(algo, level, (b) => x.client.write(b), () => x.resume?.(), () => {
+    x.abortUpstream?.();
+    x.client.abort();
+  });
 }
 
 function chooseServer(x: Exchange): boolean {
   const be = x.be as BackendRuntime;
-  const srv = be.pick({ clientIp: x.conn.clientIp });
+  const b = be.backend;
+  if (b.cookie !== undefined) x.cookie = persistRequest(b.cookie, be.servers, persistMode(b, x), x.upstreamHeaders, Math.floor(Date.now() / 1000));
+  const srv = x.cookie?.direct ?? be.pick({ clientIp: x.conn.clientIp, hashKey: balanceKey(b, x) });
   if (srv === undefined) {
     sendError(x, 503, 'SC--');
     return false;
   }
   x.srv = srv;
   return true;
+}
+
+/** `option persist`, or the first `force-persist` / `ignore-persist` rule whose condition holds. */
+function persistMode(b: Backend, x: Exchange): PersistMode {
+  const rule = b.persistRules?.find((r) => evaluate(r.cond, x));
+  if (rule !== undefined) return rule.kind;
+  return b.persist ? 'persist' : 'normal';
 }
 
 function connectUpstream(x: Exchange): void {
@@ -573,7 +646,7 @@ function upstreamFailed(x: Exchange, srv: ServerRuntime, err: Partial<UpstreamEr
   // A reused connection closed before any answer is the keep-alive race, not evidence against the server.
   if (!(failure.kind === 'empty-response' && failure.reused)) observe(srv, conn ? 'l4-error' : 'l7-error', `${OBSERVED[failure.kind]} (${code})`, report);
   const replayable = isReplayable(x.method, x.hasBody);
-  const decision = decideRetry(be.backend, failure, x, { replayable, serverUsable: srv.usable, usableActive: usableActive(be.servers) });
+  const decision = decideRetry(be.backend, failure, x, { replayable, serverUsable: srv.usable, usableActive: usableActive(be.servers), direct: x.cookie?.direct === srv, forced: x.cookie?.forced === true });
   // The stale kept-alive connection (the server closed it as we reused it) is not the server's error.
   const stale = decision.retry && !decision.counted;
   const retrying = decision.retry && !x.client.closedOrGone;
@@ -601,6 +674,8 @@ function heldForRetry(x: Exchange, srv: ServerRuntime, status: number): boolean 
     replayable: isReplayable(x.method, x.hasBody),
     serverUsable: srv.usable,
     usableActive: usableActive(be.servers),
+    direct: x.cookie?.direct === srv,
+    forced: x.cookie?.forced === true,
   });
   const abort = x.abortUpstream;
   if (!decision.retry || abort === undefined) return false;
@@ -613,11 +688,12 @@ function heldForRetry(x: Exchange, srv: ServerRuntime, status: number): boolean 
 /** Send the request again, to the server the decision names. */
 function retry(x: Exchange, failed: ServerRuntime, d: Retry): void {
   spendRetry(x, d);
-  const next = nextServer(failed.backend, x.conn.clientIp, failed, (x.tried ??= new Set()), d);
+  const next = nextServer(failed.backend, { clientIp: x.conn.clientIp, hashKey: balanceKey(failed.backend.backend, x) }, failed, (x.tried ??= new Set()), d);
   if (next === undefined) {
     sendError(x, 503, 'SC--');
     return;
   }
+  if (next !== failed) x.redispatched = true;
   x.srv = next;
   if (d.delayMs === 0) {
     connectUpstream(x);
@@ -642,8 +718,11 @@ function forwardResponse(x: Exchange, status: number, statusText: string, raw: s
     headers.push(name, raw[i + 1] as string);
   }
   x.resHeaders = headers;
+  const compress = compressResponse(x, raw);
+  if (compress) x.compressing = x.compAlgo;
   if (!responseRules(x, headers)) return false;
   if (x.client.closedOrGone) return true;
+  if (compress) startCompressing(x, headers);
   x.headSent = true;
   x.client.writeHead(x.status, x.statusText, headers);
   return true;
@@ -656,6 +735,9 @@ function responseRules(x: Exchange, headers: string[]): boolean {
   const fe = x.fe.frontend;
   dropRequestVars(x);
   if ((be !== undefined && !responseList(x, be, headers)) || !responseList(x, fe, headers)) return false;
+  if (be?.cookie !== undefined && x.cookie !== undefined && x.srv !== undefined && x.status >= 200) {
+    persistResponse(be.cookie, x.cookie, x.srv, x.method, x.status, headers, Math.floor(Date.now() / 1000));
+  }
   if ((be !== undefined && !afterList(x, be, headers)) || !afterList(x, fe, headers)) return false;
   return true;
 }
@@ -722,7 +804,10 @@ function finish(x: Exchange): void {
   if (x.retryTimer !== undefined) clearTimeout(x.retryTimer);
   if (x.tarpitTimer !== undefined) clearTimeout(x.tarpitTimer);
   if (x.client.exchange === x) x.client.exchange = undefined;
-  if (!x.completed) clientAborted(x);
+  if (!x.completed) {
+    x.compressor?.destroy();
+    clientAborted(x);
+  }
   // Bytes since the previous response of this connection: this request (head and body) and its answer.
   const conn = x.conn;
   const bin = conn.socket.bytesRead - x.readAtStart;
@@ -732,6 +817,7 @@ function finish(x: Exchange): void {
   dequeue(x);
   countExchange(x, x.status, bin, bout);
   countTimes(x);
+  if (x.compressor !== undefined) countCompression(x, x.compressor);
   if (x.fe.latency !== undefined) countLatency(x);
   if (x.fe.log !== undefined && !x.silent) writeLog(x.fe, requestRecord(x, x.status, bin, bout));
 }
@@ -744,6 +830,19 @@ function clientAborted(x: Exchange): void {
   if (x.srv !== undefined && x.termination.startsWith('C')) {
     x.srv.counters.values.cli_abrt++;
     x.srv.backend.counters.values.cli_abrt++;
+  }
+}
+
+/** HAProxy's comp_in/comp_out (zlib's bytes in and out), comp_byp (identity's), comp_rsp (responses that went through to their end). */
+function countCompression(x: Exchange, c: BodyCompressor): void {
+  for (const v of [x.fe.counters.values, x.be?.counters.values]) {
+    if (v === undefined) continue;
+    if (x.compAlgo === 'identity') v.comp_byp += c.bytesIn;
+    else {
+      v.comp_in += c.bytesIn;
+      v.comp_out += c.bytesOut;
+    }
+    if (x.completed) v.comp_rsp++;
   }
 }
 
@@ -828,8 +927,9 @@ function requestRecord(x: Exchange, status: number, bin: number, bout: number): 
     status: status === 0 ? -1 : status,
     bytesOut: bout,
     bytesIn: bin,
-    termination: x.termination,
+    termination: withCookieFlags(x.termination, x.cookie),
     retries: x.retries,
+    ...(x.redispatched ? { redispatched: true } : {}),
     // The request line as received: rules rewrite what is forwarded, not what is logged.
     method: x.head.method,
     uri: x.head.target,

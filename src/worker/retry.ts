@@ -2,7 +2,7 @@
 // kind of failure an attempt ended with, whether it may be retried, and which server the next
 // attempt goes to. HAProxy's `retries`, `retry-on` and `option redispatch [interval]`.
 import type { Backend, RetryCondition, RetryOn } from '../config/model.ts';
-import type { Candidate, Picker } from '../balance/algorithms.ts';
+import type { Candidate, PickContext, Picker } from '../balance/algorithms.ts';
 import { UPSTREAM_CLOSED, UPSTREAM_HEADERS_TIMEOUT, UPSTREAM_PARSE, type UpstreamFailureInfo } from './upstream.ts';
 
 /** How one attempt failed, in `retry-on`'s words; `status` is a response whose code is retried. */
@@ -33,6 +33,10 @@ export interface RetryContext {
   serverUsable: boolean;
   /** Usable active (non-backup) servers of the backend, the failed one included (HAProxy's srv_act). */
   usableActive: number;
+  /** The server was chosen by a persistence cookie (HAProxy's SF_DIRECT): no immediate redispatch. */
+  direct?: boolean;
+  /** `force-persist` held (HAProxy's SF_FORCE_PRST): never redispatched. */
+  forced?: boolean;
 }
 
 export type RetryDecision =
@@ -53,7 +57,7 @@ const TCP_RETRY_ON: RetryOn = { conditions: ['conn-failure'], statuses: [] };
 /** RFC 9110 §9.2.2: sending these again has the same effect as sending them once. */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Algorithms whose choice is a function of the request: a retry keeps the server unless the interval says. */
-const HASH_ALGORITHMS = new Set(['source', 'random']);
+const HASH_ALGORITHMS = new Set(['source', 'random', 'uri', 'url_param', 'hdr', 'hash']);
 
 /** An HTTP request can be replayed once a server has seen it: idempotent, and no body to stream again. */
 export function isReplayable(method: string, hasBody: boolean): boolean {
@@ -84,7 +88,7 @@ export function usableActive(servers: readonly Candidate[]): number {
 
 /** Retry number `n` (1-based) goes to another server? HAProxy's stream_choose_redispatch. */
 export function redispatchNow(policy: RetryPolicy, n: number, ctx: RetryContext): boolean {
-  if (!policy.redispatch) return false;
+  if (!policy.redispatch || ctx.forced === true) return false;
   if (!ctx.serverUsable) return true;
   const every = policy.redispatchInterval;
   if (every > 0 && n % every === 0) return true;
@@ -93,7 +97,7 @@ export function redispatchNow(policy: RetryPolicy, n: number, ctx: RetryContext)
     if (m > 0 && n % m === 0) return true;
   }
   // A non-deterministic algorithm with more than one server does not care which server it gets.
-  return !HASH_ALGORITHMS.has(policy.balance) && ctx.usableActive > 1;
+  return ctx.direct !== true && !HASH_ALGORITHMS.has(policy.balance) && ctx.usableActive > 1;
 }
 
 /** The one decision: retry this failure, and where. */
@@ -133,15 +137,16 @@ export function spendRetry(state: RetryState, d: Retry): void {
  * redispatch) the balancer's pick outside `tried`, starting over once every server was tried.
  * Counts the retry (wretr) and a move to another server (wredis). Undefined: no server is left.
  */
-export function nextServer<S extends Candidate & Counted>(be: Counted & { pick: Picker<S> }, clientIp: string, failed: S, tried: Set<S>, d: Retry): S | undefined {
+export function nextServer<S extends Candidate & Counted>(be: Counted & { pick: Picker<S> }, request: string | Omit<PickContext, 'exclude'>, failed: S, tried: Set<S>, d: Retry): S | undefined {
+  const ctx = typeof request === 'string' ? { clientIp: request } : request;
   failed.counters.values.wretr++;
   be.counters.values.wretr++;
   if (d.target === 'same') return failed;
   tried.add(failed);
-  let next = be.pick({ clientIp, exclude: tried });
+  let next = be.pick({ ...ctx, exclude: tried });
   if (next === undefined) {
     tried.clear();
-    next = be.pick({ clientIp });
+    next = be.pick(ctx);
   }
   if (next !== undefined && next !== failed) {
     failed.counters.values.wredis++;

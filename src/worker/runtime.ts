@@ -26,6 +26,8 @@ export interface ServerRuntime extends Candidate {
   readonly sessions: ServerSessions;
   /** The master's last health verdict (UP or NOLB: true). */
   healthUp: boolean;
+  /** Up and not in maintenance (HAProxy's cur_state != STOPPED): takes requests its persistence cookie sends, even draining. */
+  running: boolean;
 }
 
 export interface BackendRuntime {
@@ -98,7 +100,7 @@ export function buildRuntime(
     const rt: BackendRuntime = {
       backend: b,
       servers,
-      pick: counted(createPicker(b.balance, servers), beCounters),
+      pick: counted(createPicker(b, servers), beCounters),
       counters: beCounters,
       latency: latency?.backend(b.name),
       serverClose: b.httpServerClose,
@@ -167,6 +169,7 @@ export function buildServerRuntime(rt: BackendRuntime, s: Server, state: ServerS
     passive: { errors: 0 },
     sessions: createServerSessions(),
     healthUp: true,
+    running: !s.disabled,
     pool,
   };
   applyState(srv, state);
@@ -206,6 +209,7 @@ export function usableServers(rt: WorkerRuntime, backend: string): number {
 export function applyState(srv: ServerRuntime, state: ServerState | undefined): void {
   // `disabled` in the config is the initial admin state; once the master speaks, it decides.
   srv.usable = state === undefined ? !srv.server.disabled : state.up && state.admin === 'ready' && state.nolb !== true;
+  srv.running = state === undefined ? !srv.server.disabled : state.up && state.admin !== 'maint';
   applySlowstart(srv, state?.weight ?? srv.server.weight, state?.upSince);
   const wasUp = srv.healthUp;
   srv.healthUp = state?.up ?? true;

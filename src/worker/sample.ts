@@ -38,6 +38,19 @@ export interface SampleContext {
   vars: Map<string, SampleValue> | undefined;
   /** Usable servers of a backend (`nbsrv`). */
   nbsrv(backend: string): number;
+  /** The client's first bytes while `tcp-request content` rules inspect them (tcp mode only). */
+  inspect?: ContentBuffer;
+  /** The algorithm the response is being compressed with (`res.comp`, `res.comp_algo`); unset: not compressed. */
+  compressing?: string;
+}
+
+/** What `req.len`, `req.payload`, `req.ssl_sni`, `req.ssl_hello_type` and `wait_end` read. */
+export interface ContentBuffer {
+  data: Buffer;
+  /** The contents cannot change any more (inspect-delay expired, client closed, buffer full). */
+  final: boolean;
+  /** Set by a content fetch that could answer differently with more data (HAProxy's MAY_CHANGE). */
+  mayChange: boolean;
 }
 
 /** Set a variable (`txn.x`, `req.x`, `res.x`, `sess.x`), as `set-var` does. */

@@ -1,10 +1,11 @@
 // `slowstart`: a server that came back UP gets its weight back progressively, from 1 to its full
 // weight over the slowstart time, as HAProxy ramps its effective weight, so a cold server is not
-// flooded at once. Only dynamic algorithms (roundrobin, leastconn, random) ramp: with static-rr,
-// first and source the weight is static, as in HAProxy. One unref'd timer per ramping server.
+// flooded at once. Only dynamic algorithms (roundrobin, leastconn, random, a consistent hash) ramp:
+// with static-rr, first and a map-based hash the weight is static, as in HAProxy. One unref'd timer per ramping server.
 import type { ServerRuntime } from './runtime.ts';
 
-const STATIC = new Set(['static-rr', 'first', 'source']);
+const STATIC = new Set(['static-rr', 'first']);
+const HASHED = new Set(['source', 'uri', 'url_param', 'hdr', 'hash']);
 const timers = new WeakMap<ServerRuntime, NodeJS.Timeout>();
 
 /** HAProxy's ramp: the share of the slowstart elapsed, rounded up, never below 1. */
@@ -19,7 +20,7 @@ export function applySlowstart(srv: ServerRuntime, full: number, upSince: number
   if (prev !== undefined) clearTimeout(prev);
   timers.delete(srv);
   const slowstart = srv.server.slowstart;
-  if (slowstart === undefined || upSince === undefined || STATIC.has(srv.backend.backend.balance) || now - upSince >= slowstart) {
+  if (slowstart === undefined || upSince === undefined || isStatic(srv.backend.backend) || now - upSince >= slowstart) {
     srv.weight = full;
     return;
   }
@@ -28,4 +29,8 @@ export function applySlowstart(srv: ServerRuntime, full: number, upSince: number
   const t = setTimeout(() => applySlowstart(srv, full, upSince), Math.max(100, Math.floor(slowstart / 20)));
   t.unref();
   timers.set(srv, t);
+}
+
+function isStatic(b: ServerRuntime['backend']['backend']): boolean {
+  return STATIC.has(b.balance) || (HASHED.has(b.balance) && b.hashType.method === 'map-based');
 }

@@ -8,12 +8,14 @@ import { serverConnectOptions } from '../config/server-tls-context.ts';
 import { connectTls } from './upstream.ts';
 import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRuntime, type WorkerRuntime } from './runtime.ts';
 import { routeBackend } from './rules.ts';
+import { sampleKey } from './balance-key.ts';
 import { sampleText, type SampleContext } from './sample.ts';
 import { clientAddress } from './log-record.ts';
 import { destinationAddress } from './client-address.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
+import { contentVerdict, inspectContent } from './content-inspect.ts';
 import { observeTime } from './counters.ts';
 
 /** One client's session, across its connect attempts. */
@@ -24,6 +26,8 @@ interface TcpSession extends RetryState {
   client: net.Socket;
   clientIp: string;
   tried: Set<ServerRuntime>;
+  /** Inspected bytes of a client that had ended its side: written to the server first. */
+  rest?: Buffer;
   /** performance.now() when the session began (the stat table's ttime). */
   startedMs: number;
 }
@@ -37,23 +41,69 @@ export function createTcpHandler(fe: FrontendRuntime, runtime: WorkerRuntime, up
   const f = fe.frontend;
   return (client) => {
     client.on('error', noop);
-    const be = routeBackend(f, runtime.backends, new TcpSampleContext(client, runtime));
-    if (be === undefined) {
-      client.destroy();
+    const ctx = new TcpSampleContext(client, runtime);
+    // No content rule: no inspection, even with a delay (HAProxy: use_backend sees what came with the connection).
+    const rules = f.tcpContent;
+    if (rules === undefined) {
+      route(fe, runtime, upgrade, client, ctx, undefined);
       return;
     }
-    if (be.backend.mode === 'http') {
-      upgrade(client, be);
-      return;
-    }
-    const clientTimeout = f.timeouts.tunnel ?? f.timeouts.client;
-    if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
-    // Nothing of the client's bytes is read until a server accepted: a failed connect can be retried.
-    client.pause();
-    be.counters.values.stot++;
-    const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set(), startedMs: performance.now() };
-    connectServer(s, be.pick({ clientIp: s.clientIp }));
+    inspectContent(client, rules, { delayMs: f.inspectDelay ?? 0, maxBytes: runtime.headLimits.maxHeadBytes }, ctx, (verdict, rest) => {
+      if (verdict === 'accept') route(fe, runtime, upgrade, client, ctx, rest);
+      else if (verdict === 'reject') contentRejected(fe, client);
+    });
   };
+}
+
+/** `tcp-request content reject`: closed at once, a denied request of the frontend — also for a
+ * backend's rule, as HAProxy 2.6 counts it (measured: the backend's dreq stays 0). */
+function contentRejected(fe: FrontendRuntime, client: net.Socket): void {
+  fe.counters.values.dreq++;
+  client.destroy();
+}
+
+/** `use_backend` (the inspected bytes visible to its conditions), then the server. `rest`: bytes
+ * read that could not go back on the socket (the client had ended), sent first. */
+function route(fe: FrontendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, client: net.Socket, ctx: TcpSampleContext, rest: Buffer | undefined): void {
+  const f = fe.frontend;
+  if (client.destroyed) return;
+  // HAProxy evaluates use_backend on final contents (WAIT_END holds, a partial hello is none).
+  if (ctx.inspect !== undefined) ctx.inspect.final = true;
+  const be = routeBackend(f, runtime.backends, ctx);
+  if (be === undefined) {
+    client.destroy();
+    return;
+  }
+  const rules = be.backend.tcpContent;
+  if (rules === undefined) return serve(fe, be, runtime, upgrade, client, rest, ctx);
+  if (rest !== undefined) {
+    // The client ended during the frontend's inspection: its bytes are final.
+    const verdict = contentVerdict(rules, ctx, { data: rest, final: true, mayChange: false });
+    return verdict === 'accept' ? serve(fe, be, runtime, upgrade, client, rest, ctx) : contentRejected(fe, client);
+  }
+  // The backend's own content rules, with its own delay (HAProxy: a second inspection).
+  inspectContent(client, rules, { delayMs: be.backend.inspectDelay ?? 0, maxBytes: runtime.headLimits.maxHeadBytes }, ctx, (verdict, more) => {
+    if (verdict === 'accept') serve(fe, be, runtime, upgrade, client, more ?? rest, ctx);
+    else if (verdict === 'reject') contentRejected(fe, client);
+  });
+}
+
+/** The chosen backend serves the connection: as HTTP when it is an http one, else piped to a server. */
+function serve(fe: FrontendRuntime, be: BackendRuntime, runtime: WorkerRuntime, upgrade: Upgrade, client: net.Socket, rest: Buffer | undefined, ctx: TcpSampleContext): void {
+  const f = fe.frontend;
+  if (client.destroyed) return;
+  if (be.backend.mode === 'http') {
+    upgrade(client, be);
+    return;
+  }
+  const clientTimeout = f.timeouts.tunnel ?? f.timeouts.client;
+  if (clientTimeout > 0) client.setTimeout(clientTimeout, () => client.destroy());
+  // Nothing of the client's bytes is read until a server accepted: a failed connect can be retried.
+  client.pause();
+  be.counters.values.stot++;
+  const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set(), startedMs: performance.now() };
+  if (rest !== undefined) s.rest = rest;
+  connectServer(s, be.pick({ clientIp: s.clientIp, hashKey: sampleKey(be.backend, ctx) }));
 }
 
 const NO_HEADERS: string[] = [];
@@ -61,6 +111,7 @@ const NO_HEADERS: string[] = [];
 /** What a tcp-mode `use_backend` condition can read: the connection (src, dst, ports, variables). */
 export class TcpSampleContext implements SampleContext {
   conn: SampleContext['conn'];
+  inspect: SampleContext['inspect'] = undefined;
   ssl = false;
   head = undefined;
   method = '';
@@ -106,6 +157,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   let ctime = 0;
   const header = proxyHeaderFor(srv.server, client);
   const upstream = openUpstream(s, srv, port, header);
+  if (s.rest !== undefined) upstream.write(s.rest);
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
   const unregister = srv.sessions.add(() => {
     upstream.destroy();

@@ -204,9 +204,8 @@ backend app
   assert.deepEqual(errors(harmless), []);
   assert.deepEqual(harmless.diagnostics.map((d) => d.line), [8, 9, 12]);
   for (const [line, pattern] of [
-    ['compression algo gzip', /'compression' is not supported by handoff: response compression/],
+    ['filter spoe engine e config spoe.conf', /'filter spoe engine e config spoe.conf' is not supported by handoff \(only 'filter compression'\)/],
     ['stick-table type ip size 1m', /'stick-table' is not supported by handoff: stick tables/],
-    ['cookie SRV insert', /'cookie' is not supported by handoff: cookie-based persistence/],
     ['option originalto', /'option originalto' is not supported by handoff/],
     ['server s2 127.0.0.1:9001 send-proxy-v2-ssl', /server option 'send-proxy-v2-ssl' is not supported/],
     ['http-send-name-header X-Srv', /'http-send-name-header' is not supported by handoff/],
@@ -590,7 +589,7 @@ test('balance algorithms and an unknown algorithm', () => {
     assert.equal(r.config.backends[0]!.balance, algo);
   }
   expectOne(compile(`${HTTP_DEFAULTS}backend app\n    balance fastest\n`), 'error', 7, /unknown balance algorithm 'fastest'/);
-  expectOne(compile(`${HTTP_DEFAULTS}backend app\n    balance uri\n`), 'error', 7, /'balance uri' is not supported by handoff yet/);
+  expectOne(compile(`${HTTP_DEFAULTS}backend app\n    balance rdp-cookie\n`), 'error', 7, /'balance rdp-cookie' is not supported by handoff yet/);
 });
 
 test('workersOverride-free build leaves global.workers undefined', () => {

@@ -37,5 +37,10 @@ test("add server refuses what HAProxy refuses on a dynamic server, and what the 
 });
 
 test('dynamic algorithms are those HAProxy marks dynamic', () => {
-  assert.deepEqual((['roundrobin', 'static-rr', 'leastconn', 'source', 'first', 'random'] as const).filter(isDynamicAlgorithm), ['roundrobin', 'leastconn', 'first', 'random']);
+  assert.deepEqual((['roundrobin', 'static-rr', 'leastconn', 'source', 'first', 'random'] as const).filter((a) => isDynamicAlgorithm(a)), ['roundrobin', 'leastconn', 'first', 'random']);
+  // A hash is dynamic with hash-type consistent (HAProxy's chash), static map-based.
+  for (const balance of ['source', 'uri', 'url_param', 'hdr'] as const) {
+    assert.equal(isDynamicAlgorithm({ balance, hashType: { method: 'consistent', fn: 'sdbm', avalanche: true } }), true, balance);
+    assert.equal(isDynamicAlgorithm({ balance, hashType: { method: 'map-based', fn: 'sdbm', avalanche: false } }), false, balance);
+  }
 });

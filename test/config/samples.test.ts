@@ -201,8 +201,7 @@ test('converters: the supported ones, their arguments and input types', () => {
     ['sc0_conn_rate', /sample fetch 'sc0_conn_rate' is not supported by handoff/],
     ['src_conn_cur', /sample fetch 'src_conn_cur' is not supported by handoff/],
     ['be_nope', /unknown sample fetch 'be_nope'/],
-    ['req.ssl_sni', /req\.ssl_sni' is not supported: handoff does not inspect TCP content/],
-    ['req_ssl_sni', /'req_ssl_sni' is not supported: handoff does not inspect TCP content/],
+    ['req.payload(0)', /expects 2 arguments/],
   ];
   for (const [expr, re] of refused) {
     const r = parseSample(expr);
@@ -239,7 +238,10 @@ test('conditions: predefined ACLs, the refused ones, and a request fetch in a re
   assert.equal(c.value.cond.anyOf[0]?.length, 10);
   const meth = c.value.cond.anyOf[0]?.[1]?.anyOf[0];
   assert.deepEqual(meth?.patterns, ['GET', 'HEAD']);
-  for (const name of ['REQ_CONTENT', 'WAIT_END', 'RDP_COOKIE']) {
+  const content = parseCondition('if', ['REQ_CONTENT', 'WAIT_END'], {});
+  assert.ok(content.ok);
+  assert.deepEqual(content.value.cond.anyOf[0]?.map((t) => t.anyOf[0]?.sample.fetch), ['req.len', 'wait_end']);
+  for (const name of ['RDP_COOKIE']) {
     const r = parseCondition('if', [name], {});
     assert.ok(!r.ok);
     assert.match(r.error, new RegExp(`predefined ACL '${name}' .* not supported`));

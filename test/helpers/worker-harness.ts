@@ -42,7 +42,7 @@ export function noRules(extra: Partial<HttpRules> = {}): HttpRules {
 
 export function makeBackend(name: string, ports: number[], extra: Partial<Backend> = {}): Backend {
   return {
-    name, mode: 'http', balance: 'roundrobin',
+    name, mode: 'http', balance: 'roundrobin', balanceOptions: {}, hashType: { method: 'map-based', fn: 'sdbm', avalanche: false }, persist: false,
     servers: ports.map((p, i) => makeServer(name, `s${i + 1}`, p)),
     retries: 0, retryOn: { conditions: ['conn-failure'], statuses: [] }, redispatch: false, redispatchInterval: -1,
     forwardFor: false, httpServerClose: false,

@@ -6,7 +6,7 @@ import { applySlowstart, rampedWeight } from '../../src/worker/slowstart.ts';
 import type { ServerRuntime } from '../../src/worker/runtime.ts';
 
 function server(balance: string, slowstart: number | undefined): ServerRuntime {
-  return { weight: 0, server: { slowstart }, backend: { backend: { balance } } } as unknown as ServerRuntime;
+  return { weight: 0, server: { slowstart }, backend: { backend: { balance, hashType: { method: 'map-based' } } } } as unknown as ServerRuntime;
 }
 
 test('the ramp rounds up, never goes below 1, and ends at the full weight', () => {

@@ -8,6 +8,7 @@ import { parseTemplate, templateProblem } from '../template.ts';
 import { locateSampleFiles } from '../sample-files.ts';
 import { parseAction, type RuleSide } from './http-actions.ts';
 import { parseRedirect } from './redirect.ts';
+import { parseTime } from '../units.ts';
 import { ruleCondition } from './rule-condition.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
 import { PROXIES_ONLY, FRONTEND_ONLY } from './types.ts';
@@ -133,9 +134,15 @@ export const proxyKeywords: ProxyKeyword[] = [
   },
   {
     name: 'tcp-request',
-    sections: FRONTEND_ONLY,
+    sections: PROXIES_ONLY,
     parse(ctx) {
+      // A backend has content rules only (HAProxy: connection and session rules are frontend ones).
+      if (ctx.proxy.kind === 'backend' && ctx.args[0] !== 'content' && ctx.args[0] !== 'inspect-delay') {
+        return ctx.warn(`'tcp-request ${ctx.args[0] ?? ''}' has no effect in a backend section (only in: frontend, listen), ignored`);
+      }
       if (ctx.args[0] === 'connection' && ctx.args[1] === 'expect-proxy') return parseExpectProxy(ctx);
+      if (ctx.args[0] === 'inspect-delay') return parseInspectDelay(ctx);
+      if (ctx.args[0] === 'content' && (ctx.args[1] === 'accept' || ctx.args[1] === 'reject')) return parseContentRule(ctx, ctx.args[1]);
       const deny = ctx.args.some((w) => w === 'reject' || w === 'silent-drop');
       if (deny) return ctx.error(`'tcp-request ${ctx.args.join(' ')}' is not supported by handoff; refusing to run without the access control it expresses`);
       ctx.warn(`'tcp-request ${ctx.args[0] ?? ''}' is not supported by handoff, ignored`);
@@ -157,4 +164,19 @@ function parseExpectProxy(ctx: ProxyContext): void {
     return ctx.error(`'tcp-request connection expect-proxy' expects 'layer4' (and an optional 'if'/'unless' condition), got '${split.head.join(' ')}'`);
   }
   (ctx.proxy.expectProxy ??= []).push({ ...(split.cond === undefined ? {} : { cond: split.cond }), loc: ctx.loc });
+}
+
+/** `tcp-request inspect-delay T`: the longest `tcp-request content` rules wait for the client's bytes. */
+function parseInspectDelay(ctx: ProxyContext): void {
+  const t = parseTime(ctx.args[1]);
+  if (!t.ok || ctx.args.length !== 2) return ctx.error(`'tcp-request inspect-delay' expects one time, e.g. '5s'${t.ok ? '' : `: ${t.error}`}`);
+  ctx.proxy.inspectDelay = t.value;
+}
+
+/** `tcp-request content accept|reject [if|unless COND]`: evaluated as the client's bytes arrive. */
+function parseContentRule(ctx: ProxyContext, action: 'accept' | 'reject'): void {
+  const split = ruleCondition(ctx, ctx.args.slice(2), ctx.proxy.mode === 'http' ? 'request' : 'tcp');
+  if (split === undefined) return;
+  if (split.head.length > 0) return ctx.error(`'tcp-request content ${action}' expects an optional 'if'/'unless' condition, got '${split.head.join(' ')}'`);
+  (ctx.proxy.tcpContent ??= []).push({ action, ...(split.cond === undefined ? {} : { cond: split.cond }), loc: ctx.loc });
 }

@@ -4,6 +4,8 @@ import * as balance from './balance.ts';
 import * as bind from './bind.ts';
 import * as checkOptions from './check-options.ts';
 import * as checks from './checks.ts';
+import * as cookie from './cookie.ts';
+import * as compression from './compression.ts';
 import * as global from './global.ts';
 import * as httpErrors from './http-errors.ts';
 import * as httpRules from './http-rules.ts';
@@ -24,7 +26,7 @@ function index<K extends { name: string }>(lists: K[][]): Map<string, K[]> {
   return map;
 }
 
-export const GLOBAL_KEYWORDS: ReadonlyMap<string, GlobalKeyword[]> = index([global.globalKeywords, log.globalKeywords, tls.globalKeywords, serverState.globalKeywords]);
+export const GLOBAL_KEYWORDS: ReadonlyMap<string, GlobalKeyword[]> = index([global.globalKeywords, log.globalKeywords, tls.globalKeywords, serverState.globalKeywords, compression.globalKeywords]);
 
 export const PROXY_KEYWORDS: ReadonlyMap<string, ProxyKeyword[]> = index([
   proxy.proxyKeywords,
@@ -41,6 +43,8 @@ export const PROXY_KEYWORDS: ReadonlyMap<string, ProxyKeyword[]> = index([
   options.proxyKeywords,
   checkOptions.proxyKeywords,
   checks.proxyKeywords,
+  cookie.proxyKeywords,
+  compression.proxyKeywords,
 ]);
 
 /** Find the keyword a line starts with: two words first (`timeout client`), then one. */

@@ -98,7 +98,6 @@ export const proxyKeywords: ProxyKeyword[] = [
   // HAProxy 2.6 drops a queued request on a client close with or without it, and serves a
   // complete request whose client only shut its side even with it: handoff does both already.
   ignored('option abortonclose', BACKEND_SIDE, true),
-  refused('option persist', 'persistence to a down server'),
   refused('option checkcache', 'blocking cacheable responses that set cookies'),
   refused('option accept-invalid-http-request', 'accepting invalid requests (handoff parses strictly)'),
   refused('option accept-invalid-http-response', 'accepting invalid responses (handoff parses strictly)'),

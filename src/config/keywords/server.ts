@@ -68,7 +68,6 @@ const WARN_WITH_VALUE: Record<string, string> = {
 };
 /** Options that change where traffic goes, how health is judged or what is sent: refused until implemented. */
 const REFUSED_WITH_VALUE: Record<string, string> = {
-  cookie: 'is not supported by handoff yet: cookie persistence (refusing to run without it)',
   track: 'is not supported by handoff: tracking another server\'s health',
   redir: 'is not supported by handoff: redirecting clients to the server',
   source: 'is not supported by handoff: choosing the source address towards the server',
@@ -230,6 +229,11 @@ const READERS: Readonly<Record<string, OptionReader>> = {
   'no-send-proxy': flag((p) => p.sendProxy === 'v1' && delete p.sendProxy),
   'no-send-proxy-v2': flag((p) => p.sendProxy === 'v2' && delete p.sendProxy),
   'proxy-v2-options': proxyV2Options,
+  cookie(p, value) {
+    if (value === undefined || value === '') return { error: "'cookie' expects <value> as argument" };
+    p.cookie = value;
+    return 2;
+  },
   'check-send-proxy': flag((p) => (p.checkSendProxy = true)),
   'no-check-send-proxy': flag((p) => delete p.checkSendProxy),
   ...SERVER_TLS_READERS,

@@ -19,8 +19,8 @@ export const HARMLESS_GLOBAL: ReadonlySet<string> = new Set([
 /** Likewise for proxy keywords: logging details and TCP keep-alive probes. */
 export const HARMLESS_PROXY: ReadonlySet<string> = new Set([
   'error-log-format', 'log-format-sd', 'clitcpka-cnt', 'clitcpka-idle', 'clitcpka-intvl',
-  'srvtcpka-cnt', 'srvtcpka-idle', 'srvtcpka-intvl', 'max-session-srv-conns', 'hash-balance-factor',
-  // Only meaningful with `dynamic-cookie`, which handoff refuses along with `cookie`.
+  'srvtcpka-cnt', 'srvtcpka-idle', 'srvtcpka-intvl', 'max-session-srv-conns',
+  // Only meaningful with `cookie … dynamic`, which handoff refuses.
   'dynamic-cookie-key',
 ]);
 
