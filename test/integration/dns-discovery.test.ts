@@ -167,6 +167,7 @@ test('SRV records fill server-template slots in place; a removed record puts its
       assert.deepEqual(await reached(listen, 4), new Set(['b']), how);
       assert.equal(await get(listen, '/web'), 'w2', how);
       assert.doesNotMatch(h.output().slice(lines), /changed its IP|going DOWN/, how);
+      assert.match(h.output().slice(lines), how === 'reload' ? /reload succeeded \(.*in-place\)/ : /reload succeeded \(.*new-processes\)/, how);
     }
 
     // web.test gone (NXDOMAIN) for longer than hold nx: resolution maintenance; back when it resolves.
