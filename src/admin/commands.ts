@@ -13,11 +13,12 @@ import { mapCommands } from './commands/maps.ts';
 import { stickTableCommands } from './commands/stick-tables.ts';
 import { dynamicCommands } from './commands/dynamic.ts';
 import { sessionCommands } from './commands/sessions.ts';
+import { resolverCommands } from './commands/resolvers.ts';
 
 export type { AdminTarget } from './target.ts';
 export type { AccessLevel, CommandContext } from './command.ts';
 
-const commands: Command[] = [...processCommands, ...cliCommands, ...statCommands, ...serverCommands, ...mapCommands, ...stickTableCommands, ...dynamicCommands, ...sessionCommands];
+const commands: Command[] = [...processCommands, ...cliCommands, ...statCommands, ...serverCommands, ...mapCommands, ...stickTableCommands, ...dynamicCommands, ...sessionCommands, ...resolverCommands];
 
 /** HAProxy's answer to a command the session's level does not allow. */
 export const PERMISSION_DENIED = 'Permission denied\n';

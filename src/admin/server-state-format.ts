@@ -27,7 +27,8 @@ export function opState(r: ServerReport): number {
 }
 
 export function adminState(r: ServerReport): number {
-  return (r.configMaint ? ADMF.CMAINT : 0) | (r.state.admin === 'maint' ? ADMF.FMAINT : 0) | (r.state.admin === 'drain' ? ADMF.FDRAIN : 0);
+  const forced = r.state.admin === 'maint' && r.state.resolution !== true;
+  return (r.configMaint ? ADMF.CMAINT : 0) | (forced ? ADMF.FMAINT : 0) | (r.rmaint === true ? ADMF.RMAINT : 0) | (r.hmaint === true ? ADMF.HMAINT : 0) | (r.state.admin === 'drain' ? ADMF.FDRAIN : 0);
 }
 
 /** CHK_RES_*: 0 unknown, 2 failed, 3 passed, 4 conditionally passed. */
@@ -41,8 +42,9 @@ function checkResult(status: string): number {
 function checkHealth(r: ServerReport): number {
   const full = r.rise + r.fall - 1;
   const h = r.health;
-  // Without a check HAProxy counts 0 in maintenance (and from `disabled` in the configuration), else `rise`.
-  if (h === undefined) return r.forced === 'down' ? 0 : r.forced !== undefined ? full : r.configMaint || r.state.admin === 'maint' ? 0 : r.rise;
+  // Without a check HAProxy counts 0 in maintenance (and from `disabled` in the configuration, or
+  // once in resolution maintenance), else `rise`.
+  if (h === undefined) return r.forced === 'down' ? 0 : r.forced !== undefined ? full : r.configMaint || r.rmaintSeen === true || r.state.admin === 'maint' ? 0 : r.rise;
   if (!h.present) return 0;
   return r.state.up ? full - Math.min(h.failures, r.fall - 1) : Math.min(h.successes, r.rise - 1);
 }
@@ -62,7 +64,7 @@ export function stateLine(r: ServerReport, now: number): string {
   return [
     r.backendId, r.backend, r.serverId, r.name, ip ? r.addr : '-', opState(r), adminState(r), r.state.weight ?? r.initialWeight, r.initialWeight,
     Math.max(0, Math.floor((now - r.lastChange) / 1000)), CHECK_STATUS_CODES[status] ?? 0, checkResult(status), checkHealth(r), checkState(r),
-    0, 0, 0, ip ? '-' : r.addr, r.port, '-', r.ssl === true ? 1 : 0, h?.port ?? 0, h?.addr ?? '-', '-', 0,
+    0, 0, 0, r.fqdn ?? (ip ? '-' : r.addr), r.port, r.srvrecord ?? '-', r.ssl === true ? 1 : 0, h?.port ?? 0, h?.addr ?? '-', '-', 0,
   ].join(' ');
 }
 

@@ -69,6 +69,16 @@ export interface ServerReport {
   serverId: number;
   /** Where traffic goes now (after `set server addr`). */
   addr: string;
+  /** The name DNS resolves for it (`srv_fqdn`); an SRV slot's record target. */
+  fqdn?: string;
+  /** `server-template … _svc._tcp.name`: the SRV record its slot is filled from. */
+  srvrecord?: string;
+  /** In maintenance because its name does not resolve (RMAINT). */
+  rmaint?: true;
+  /** An SRV slot with its address from a record: HAProxy's HMAINT bit in srv_admin_state. */
+  hmaint?: true;
+  /** Has been in resolution maintenance: HAProxy leaves an unchecked server's check health at 0. */
+  rmaintSeen?: true;
   port: number;
   /** The configured weight (`srv_iweight`); `state.weight` is the runtime one when set. */
   initialWeight: number;
@@ -165,10 +175,23 @@ export interface AdminTarget {
   delServer(backend: string, name: string): Promise<AdminAnswer>;
   /** `show sess`: every worker's streams (bounded wait). */
   sessions(): Promise<SessionLine[]>;
+  /** `show resolvers`: each resolvers section of the configuration serving now, with its nameservers' counts. */
+  resolvers?(): { name: string; nameservers: NameserverCounters[] }[];
   /** `shutdown session ID`. */
   shutdownSession(id: string): Promise<AdminAnswer>;
   /** `shutdown sessions server BACKEND/NAME`. */
   shutdownServerSessions(backend: string, name: string): Promise<AdminAnswer>;
   /** `disable|enable|shutdown frontend NAME`: stop or resume accepting in every worker. */
   frontend(name: string, action: FrontendAction): Promise<AdminAnswer>;
+}
+
+/** One nameserver's counts for `show resolvers` (src/master/dns-ask.ts). */
+export interface NameserverCounters {
+  name: string;
+  sent: number;
+  valid: number;
+  nx: number;
+  timeout: number;
+  refused: number;
+  other: number;
 }

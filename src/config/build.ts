@@ -186,7 +186,7 @@ interface Drafts {
 }
 
 function readSection(d: Drafts, section: RawSection): void {
-  if (section.kind === 'userlist' || section.kind === 'http-errors') return readListSection(d.global, section, d.diags);
+  if (section.kind === 'userlist' || section.kind === 'http-errors' || section.kind === 'resolvers') return readListSection(d.global, section, d.diags);
   if (section.kind === 'global') {
     for (const line of section.lines) runGlobalLine(d.global, line, d.diags);
     return;
@@ -270,6 +270,7 @@ function toModel(global: GlobalDraft, proxies: readonly ProxyDraft[], opts: Buil
   if (Object.keys(global.userlists).length > 0) config.userlists = global.userlists;
   const tables = proxies.flatMap((p) => (p.stickTable === undefined ? [] : [p.stickTable]));
   if (tables.length > 0) config.stickTables = tables;
+  if (Object.keys(global.resolvers).length > 0) config.resolvers = global.resolvers;
   for (const p of proxies) {
     // A disabled proxy is not started (HAProxy): its frontend half does not exist, its backend half
     // stays routable but every server is in maintenance, so requests to it get 503.
@@ -454,6 +455,7 @@ export function serverModel(backend: string, s: ServerDraft, port: number): Serv
   if (s.ssl === true) server.ssl = true;
   if (s.checkSsl !== undefined) server.checkSsl = s.checkSsl;
   if (s.tls !== undefined && (s.ssl === true || s.checkSsl === true)) server.tls = structuredClone(s.tls);
+  if (s.dns !== undefined) server.dns = structuredClone(s.dns);
   if (s.cookie !== undefined) server.cookie = s.cookie;
   return server;
 }

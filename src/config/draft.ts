@@ -2,6 +2,7 @@
 // checks the drafts and resolves what needs the whole configuration (TLS defaults), and build.ts
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type { StickTableDef } from '../stick/types.ts';
+import type { Resolvers } from './model.ts';
 import type {
   BalanceAlgorithm, BalanceOptions, Compression, Condition, CookiePersistence, HashType, TcpContentRule, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
   PersistRule, Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
@@ -47,6 +48,8 @@ export interface GlobalDraft {
   sslDefaultBind: TlsOptionsDraft;
   /** `userlist` sections, by name. */
   userlists: Record<string, Userlist>;
+  /** `resolvers` sections, by name. */
+  resolvers: Record<string, Resolvers>;
   /** `http-errors` sections, by name: status code → errorfile. */
   httpErrors: Record<string, { errorfiles: Record<string, { path: string; loc: Location }>; loc: Location }>;
   /** Rules whose reply names a file or an http-errors section, resolved once every section is read. */
@@ -248,6 +251,7 @@ export function emptyTlsOptions(): TlsOptionsDraft {
 export function newGlobalDraft(): GlobalDraft {
   return {
     userlists: {},
+    resolvers: {},
     httpErrors: {},
     pendingReplies: [],
     config: { statsSockets: [], logTargets: [], daemon: false },

@@ -642,8 +642,49 @@ export interface Server {
    * neither `port` nor `addr` sends them elsewhere. */
   checkSsl?: boolean;
   tls?: ServerTls;
+  /** `resolvers R` & co.: the master re-resolves the server's name (src/master/dns-resolution.ts). */
+  dns?: ServerDns;
   /** `cookie VALUE`: the value of the persistence cookie that designates this server. */
   cookie?: string;
+  loc: Location;
+}
+
+/** `init-addr`: where a resolved server's first address comes from, tried in order. */
+export type InitAddr = { kind: 'last' | 'libc' | 'none' } | { kind: 'ip'; ip: string };
+
+export interface ServerDns {
+  /** The `resolvers` section's name. */
+  resolvers: string;
+  /** The name resolved: the server's host (A/AAAA), or an SRV record for `server-template`. */
+  fqdn: string;
+  /** `resolve-prefer` (default ipv6, as HAProxy). */
+  prefer: 'ipv4' | 'ipv6';
+  /** `resolve-net`: preferred networks, CIDR. */
+  nets?: string[];
+  initAddr: InitAddr[];
+  /** `resolve-opts allow-dup-ip`: servers on one name may take the same address (by default each takes another one of the answer). */
+  allowDupIp?: true;
+  /** `resolve-opts ignore-weight`: an SRV record's weight is not applied. */
+  ignoreWeight?: true;
+  /** Set on the slots of `server-template NAME N _svc._tcp.name`: filled from SRV records. */
+  srv?: true;
+}
+
+/** A `resolvers` section (HAProxy's defaults where a line is absent). */
+export interface Resolvers {
+  name: string;
+  /** `nameserver NAME ADDR:PORT` (udp). */
+  nameservers: { name: string; host: string; port: number }[];
+  /** `parse-resolv-conf`: the nameservers of /etc/resolv.conf are added. */
+  parseResolvConf: boolean;
+  resolveRetries: number;
+  /** `timeout resolve` (ms): how often a stale name is resolved again. */
+  timeoutResolve: number;
+  /** `timeout retry` (ms): how long one query waits for an answer. */
+  timeoutRetry: number;
+  /** `hold STATUS T` (ms). */
+  hold: { valid: number; nx: number; timeout: number; refused: number; other: number; obsolete: number };
+  acceptedPayloadSize: number;
   loc: Location;
 }
 
@@ -720,6 +761,8 @@ export interface Config {
   userlists?: Record<string, Userlist>;
   /** `stick-table`s by proxy name (absent when there is none); the master holds the tables. */
   stickTables?: StickTableDef[];
+  /** `resolvers` sections by name (absent when there is none). */
+  resolvers?: Record<string, Resolvers>;
 }
 
 export interface LoadResult {

@@ -8,12 +8,12 @@ import { Blocks } from './conditional.ts';
 /** Sections handoff understands; their lines go through the keyword tables. */
 export const PROXY_SECTIONS = ['defaults', 'frontend', 'backend', 'listen'] as const;
 /** Named lists proxies refer to, read by keywords/list-sections.ts. */
-export const LIST_SECTIONS = ['userlist', 'http-errors'] as const;
+export const LIST_SECTIONS = ['userlist', 'http-errors', 'resolvers'] as const;
 export type SectionKind = 'global' | (typeof PROXY_SECTIONS)[number] | (typeof LIST_SECTIONS)[number];
 
 /** HAProxy sections handoff does not implement: recognised so their lines are skipped, not misread. */
 const OTHER_SECTIONS = new Set([
-  'peers', 'resolvers', 'mailers', 'program', 'ring', 'cache',
+  'peers', 'mailers', 'program', 'ring', 'cache',
   'fcgi-app', 'crt-store', 'traces', 'log-forward', 'dynamic-update',
 ]);
 

@@ -1,6 +1,7 @@
 // Every check made once all lines are read: references between proxies, modes, listening
 // addresses, server ports, then what needs the global section (TLS versions) and missing timeouts.
 // Problems are reported here with their location; build.ts's toModel then assumes checked drafts.
+import { resolversNamed } from './keywords/resolvers.ts';
 import { isIP } from 'node:net';
 import type { BindDraft, GlobalDraft, ProxyDraft, ProxyKind } from './draft.ts';
 import { DEFAULT_TIMEOUTS, defaultBackendOf, hasBackend, hasFrontend } from './draft.ts';
@@ -49,6 +50,7 @@ export function validateProxies(global: GlobalDraft, proxies: readonly ProxyDraf
     }
     if (hasBackend(p.kind)) {
       checkServerPorts(p, diags);
+      checkResolvers(global, p, diags);
       resolveChecks(p, diags);
     }
   }
@@ -213,6 +215,14 @@ function resolveChecks(p: ProxyDraft, diags: Diagnostic[]): void {
   const r = resolveHealthCheck(p.checks, p.name, p.loc);
   p.healthCheck = r.check;
   for (const w of r.warnings) diags.push(diagnostic('warning', w.loc, w.message));
+}
+
+/** `server … resolvers R` names a resolvers section. */
+function checkResolvers(global: GlobalDraft, p: ProxyDraft, diags: Diagnostic[]): void {
+  for (const s of p.servers) {
+    const r = s.dns?.resolvers;
+    if (r !== undefined && resolversNamed(global.resolvers, r) === undefined) diags.push(diagnostic('error', s.loc, `server '${s.name}': no resolvers section named '${r}'`));
+  }
 }
 
 function checkServerPorts(p: ProxyDraft, diags: Diagnostic[]): void {

@@ -12,6 +12,8 @@ export interface ServerState {
   /** Runtime weight override (`set weight`); absent means the configured weight. */
   weight?: number;
   admin: 'ready' | 'drain' | 'maint';
+  /** In maintenance because its name does not resolve (HAProxy's RMAINT, `MAINT (resolution)`). */
+  resolution?: true;
   /** Epoch ms the server last came back UP after being DOWN (for `slowstart`); absent: up since start. */
   upSince?: number;
 }

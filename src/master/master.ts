@@ -27,6 +27,7 @@ import { createDynamic, type Dynamic } from './admin-dynamic.ts';
 import { createFrontendControl, type FrontendControl } from './admin-frontends.ts';
 import { createServerSettings, mergeStates, type ServerSettings } from './server-settings.ts';
 import { createStateFileLoader } from './server-state-file.ts';
+import { createDnsResolution, type DnsResolution } from './dns-resolution.ts';
 
 export interface MasterOptions {
   /** Read in order as one configuration at every reload (a directory: its `*.cfg` files). */
@@ -88,6 +89,8 @@ interface Parts {
   settings: ServerSettings;
   /** The stick tables of the whole proxy (stick-tables.ts). */
   stick: StickTables;
+  /** `server … resolvers R`: dns-resolution.ts. */
+  dns: DnsResolution;
 }
 
 export function createMaster(opts: MasterOptions): Master {
@@ -101,7 +104,7 @@ export function createMaster(opts: MasterOptions): Master {
     settings.changed(id);
     broadcastServers();
   });
-  const serverStates = (): ServerStates => mergeStates(health, runtime);
+  const serverStates = (): ServerStates => dns.withMaintenance(mergeStates(health, runtime));
   const broadcastServers = (): void => supervisor.broadcast({ type: 'servers', servers: serverStates() });
   const hardStopAfter = (config: Config): number => opts.hardStopAfterMs ?? config.global.hardStopAfter ?? 0;
   const supervisor = createSupervisor({
@@ -122,6 +125,7 @@ export function createMaster(opts: MasterOptions): Master {
   });
   const dynamic = createDynamic({ current: () => supervisor.current(), cohorts: () => supervisor.cohorts(), runtime, health, broadcast: (m) => supervisor.broadcast(m), broadcastServers, log });
   const settings = createServerSettings({ config: () => supervisor.current()?.config, runtime, health, broadcast: (m) => supervisor.broadcast(m), broadcastServers, states: serverStates, stats: () => stats(parts) });
+  const dns = createDnsResolution({ config: () => supervisor.current()?.config, runtime, set: (id, s) => settings.set(id, s), states: () => mergeStates(health, runtime), sessions: (id) => counters.values(`srv/${id}`).scur ?? 0, changed: (id) => settings.changed(id), pauseChecks: (id, paused) => health.setPaused(id, paused || runtime.get(id)?.checksDisabled === true), broadcastServers, log });
   const stateFiles = createStateFileLoader();
   const frontends = createFrontendControl({ current: () => supervisor.current(), listeners, ask: dynamic.ask, log });
   const reloader = createReloader({
@@ -137,6 +141,8 @@ export function createMaster(opts: MasterOptions): Master {
       for (const d of states.diagnostics) log.warning(formatForLog(d));
       settings.restore(states.restored);
       settings.overrides(merged.config);
+      const unresolved = await dns.initAddr(merged.config);
+      if (unresolved.length > 0) return { ...merged, config: undefined, diagnostics: [...merged.diagnostics, ...states.diagnostics, ...unresolved] };
       return { ...merged, diagnostics: [...merged.diagnostics, ...states.diagnostics] };
     },
     listeners,
@@ -155,6 +161,7 @@ export function createMaster(opts: MasterOptions): Master {
       stick.keepOnly(config.stickTables);
       health.apply(config);
       settings.activated(config);
+      dns.apply(config);
       broadcastServers();
     },
     ...(opts.onReloadState !== undefined ? { onReloadState: opts.onReloadState } : {}),
@@ -162,7 +169,7 @@ export function createMaster(opts: MasterOptions): Master {
   const patterns = createPatternStore({ current: () => supervisor.current(), broadcast: (msg) => supervisor.broadcast(msg) });
   const refresh = createCounterRefresh(() => supervisor.cohorts().flatMap(liveWorkers));
   const history = createStateHistory();
-  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, refresh, history, metrics: createMetricsStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends, settings, stick };
+  const parts: Parts = { opts, startedAt: Date.now(), listeners, counters, refresh, history, metrics: createMetricsStore(), health, runtime, supervisor, reloader, serverStates, broadcastServers, patterns, dynamic, frontends, settings, stick, dns };
   return masterOf(parts);
 }
 
@@ -228,6 +235,7 @@ function masterOf(p: Parts): Master {
   const { supervisor, listeners, opts } = p;
   const stopParts = (): void => {
     p.health.stop();
+    p.dns.stop();
     // Workers close their copies at once when they drain; closing ours makes the port free.
     listeners.closeAll();
   };
@@ -258,7 +266,7 @@ function masterOf(p: Parts): Master {
       return stats(p);
     },
     clearCounters: (all) => clearCounters(p, all),
-    servers: () => p.settings.reports(),
+    servers: () => p.dns.annotate(p.settings.reports()),
     backendNames: () => supervisor.current()?.config.backends.map((b) => b.name) ?? [],
     setServer: (id, setting) => p.settings.set(id, setting),
     currentConfig: () => supervisor.current()?.config,
@@ -270,6 +278,7 @@ function masterOf(p: Parts): Master {
     shutdownSession: (id) => p.dynamic.shutdownSession(id),
     shutdownServerSessions: (backend, name) => p.dynamic.shutdownServerSessions(backend, name),
     frontend: (name, action) => p.frontends.run(name, action),
+    resolvers: () => p.dns.sections(),
   };
 }
 

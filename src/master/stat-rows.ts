@@ -116,6 +116,7 @@ function level(s: Server, h: HealthEntry): number {
 
 /** HAProxy's server status: MAINT first; DOWN (going up: `DOWN 1/2`); NOLB and DRAIN; UP (going down: `UP 2/3`). */
 function serverStatus(s: Server, st: ServerState | undefined, h: HealthEntry | undefined): string {
+  if (st?.resolution === true) return 'MAINT (resolution)';
   if (s.disabled || st?.admin === 'maint') return 'MAINT';
   const up = h !== undefined ? h.up : (st?.up ?? true);
   const health = h !== undefined ? level(s, h) : 0;

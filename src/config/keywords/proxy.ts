@@ -178,5 +178,4 @@ export const proxyKeywords: ProxyKeyword[] = [
   refused('source', 'a chosen source address towards servers'),
   refused('external-check', 'external health-check programs'),
   refused('dispatch', 'a dispatch address (declare a server instead)'),
-  refused('server-template', 'server templates filled from DNS'),
 ];

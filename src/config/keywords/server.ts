@@ -1,6 +1,7 @@
 // `server` and `default-server`: the backend's pool and its health-check parameters.
 import { isIP } from 'node:net';
 import type { ServerParams } from '../draft.ts';
+import type { InitAddr, ServerDns } from '../model.ts';
 import { HAPROXY_SERVER_OPTION } from './haproxy-names.ts';
 import { SERVER_TLS_READERS } from './server-tls.ts';
 import { skipUnimplemented, type UnimplementedOptions } from './unimplemented.ts';
@@ -56,9 +57,8 @@ export function parseServerAddress(text: string): Parsed<ServerAddress> {
   return { ok: true, value: { host, port } };
 }
 
-const IGNORED_WITH_VALUE = new Set(['id', 'resolve-prefer', 'resolve-opts', 'init-addr', 'pool-max-conn', 'pool-purge-delay', 'pool-low-conn', 'max-reuse', 'tfo', 'log-proto']);
+const IGNORED_WITH_VALUE = new Set(['id', 'pool-max-conn', 'pool-purge-delay', 'pool-low-conn', 'max-reuse', 'tfo', 'log-proto']);
 const WARN_WITH_VALUE: Record<string, string> = {
-  resolvers: 'is ignored: addresses are resolved by the system resolver on each connection',
   'agent-port': 'has no effect without agent-check',
   'agent-inter': 'has no effect without agent-check',
   'agent-send': 'has no effect without agent-check',
@@ -75,7 +75,6 @@ const REFUSED_WITH_VALUE: Record<string, string> = {
   minconn: 'is not supported by handoff: dynamic maxconn (minconn/fullconn)',
   proto: 'is not supported by handoff: forcing a multiplexer (h2) to the server',
   'check-proto': 'is not supported by handoff: forcing a check multiplexer',
-  'resolve-net': 'is not supported by handoff: preferring resolved addresses by network',
   namespace: 'is not supported by handoff: network namespaces',
   socks4: 'is not supported by handoff: SOCKS4 to the server',
 };
@@ -153,7 +152,63 @@ function proxyV2Options(p: ServerParams, value: string | undefined): number | { 
   return 2;
 }
 
+/** The DNS options of a server line; the name and the defaults are filled in by finishDns. */
+function dnsOf(p: ServerParams): ServerDns {
+  p.dns ??= { resolvers: '', fqdn: '', prefer: 'ipv6', initAddr: [] };
+  return p.dns;
+}
+
+/** `init-addr last,libc,none,IP` (HAProxy's methods, tried in order). */
+function initAddr(p: ServerParams, value: string | undefined): number | { error: string } {
+  const out: InitAddr[] = [];
+  for (const m of (value ?? '').split(',')) {
+    if (m === 'last' || m === 'libc' || m === 'none') out.push({ kind: m });
+    else if (isIP(m) !== 0) out.push({ kind: 'ip', ip: m });
+    else return { error: `'init-addr' expects a comma-separated list of last, libc, none or an IP address, got '${m}'` };
+  }
+  dnsOf(p).initAddr = out;
+  return 2;
+}
+
+const DNS_READERS: Readonly<Record<string, OptionReader>> = {
+  resolvers(p, value) {
+    if (value === undefined || value === '') return { error: "'resolvers' expects the name of a resolvers section" };
+    dnsOf(p).resolvers = value;
+    return 2;
+  },
+  'resolve-prefer': oneOf('resolve-prefer', ['ipv4', 'ipv6'] as const, (p, v) => (dnsOf(p).prefer = v)),
+  'resolve-net'(p, value) {
+    const nets = (value ?? '').split(',');
+    if (nets.some((n) => !/^[0-9a-fA-F.:]+\/\d+$/.test(n))) return { error: `'resolve-net' expects comma-separated networks such as 10.0.0.0/8, got '${value ?? ''}'` };
+    dnsOf(p).nets = nets;
+    return 2;
+  },
+  'init-addr': initAddr,
+  'resolve-opts'(p, value) {
+    const d = dnsOf(p);
+    for (const o of (value ?? '').split(',')) {
+      if (o === 'allow-dup-ip') d.allowDupIp = true;
+      else if (o === 'prevent-dup-ip') delete d.allowDupIp;
+      else if (o === 'ignore-weight') d.ignoreWeight = true;
+      else return { error: `'resolve-opts' expects allow-dup-ip, prevent-dup-ip or ignore-weight, got '${o}'` };
+    }
+    return 2;
+  },
+};
+
+/** A server line's DNS settings once its name is known; an error message, or undefined. */
+export function finishDns(params: ServerParams, host: string, srv: boolean): string | undefined {
+  const d = params.dns;
+  if (d === undefined || d.resolvers === '') {
+    delete params.dns;
+    return srv ? `SRV record '${host}' needs 'resolvers NAME' to be resolved` : undefined;
+  }
+  params.dns = { ...d, fqdn: host, initAddr: d.initAddr.length > 0 ? d.initAddr : [{ kind: 'last' }, { kind: 'libc' }], ...(srv ? { srv: true as const } : {}) };
+  return undefined;
+}
+
 const READERS: Readonly<Record<string, OptionReader>> = {
+  ...DNS_READERS,
   check: flag((p) => (p.check = true)),
   backup: flag((p) => (p.backup = true)),
   disabled: flag((p) => (p.disabled = true)),
@@ -267,13 +322,42 @@ export function parseServer(ctx: ProxyContext): void {
   // As in HAProxy, observing needs the server's health checks: the master owns its state.
   if (params.observe !== 'none' && !params.check) ctx.warn(`server '${name}': 'observe ${params.observe}' has no effect without 'check'`);
   const { host, port, portOffset } = parsed.value;
+  const dnsError = finishDns(params, host, false);
+  if (dnsError !== undefined) return ctx.error(dnsError);
   // No port, or +N/-N: the port is taken from the client's destination port (HAProxy's port mapping).
   const where = port !== undefined ? { port } : { portOffset: portOffset ?? 0 };
   ctx.proxy.servers.push({ ...params, name, host, ...where, loc: ctx.loc });
 }
 
+/** `server-template PREFIX N|A-B FQDN[:PORT] [options]`: servers PREFIXA..PREFIXB on one name. */
+export function parseServerTemplate(ctx: ProxyContext): void {
+  const [prefix, count, addr, ...opts] = ctx.args;
+  if (prefix === undefined || count === undefined || addr === undefined) return ctx.error("'server-template' expects a prefix, a number and an address, e.g. 'server-template app 5 _http._tcp.app.example resolvers dns'");
+  const range = /^(\d+)(?:-(\d+))?$/.exec(count);
+  const from = range?.[2] === undefined ? 1 : Number(range[1]);
+  const to = range?.[2] === undefined ? Number(range?.[1] ?? 0) : Number(range[2]);
+  if (range === null || from < 1 || to < from || to - from > 9999) return ctx.error(`'server-template': invalid number or range '${count}' (N, or A-B with 1 <= A <= B)`);
+  const srv = addr.startsWith('_');
+  const parsed = srv ? { ok: true as const, value: { host: addr } as ServerAddress } : parseServerAddress(addr);
+  if (!parsed.ok) return ctx.error(parsed.error);
+  if (srv && /:\d+$/.test(addr)) return ctx.error(`'server-template': an SRV record '${addr}' takes its ports from the records (remove the port)`);
+  const params = structuredClone(ctx.proxy.defaultServer);
+  if (!applyServerOptions(ctx, params, opts)) return;
+  const dnsError = finishDns(params, parsed.value.host, srv);
+  if (dnsError !== undefined) return ctx.error(dnsError);
+  const { host, port, portOffset } = parsed.value;
+  const where = port !== undefined ? { port } : srv ? { port: 0 } : { portOffset: portOffset ?? 0 };
+  for (let i = from; i <= to; i++) {
+    const name = `${prefix}${i}`;
+    const dup = ctx.proxy.servers.find((s) => s.name === name);
+    if (dup !== undefined) return ctx.error(`server '${name}' of the template is already defined in ${ctx.proxy.kind} '${ctx.proxy.name}' at ${dup.loc.file}:${dup.loc.line}`);
+    ctx.proxy.servers.push({ ...structuredClone(params), name, host, ...where, loc: ctx.loc });
+  }
+}
+
 export const proxyKeywords: ProxyKeyword[] = [
   { name: 'server', sections: BACKEND_ONLY, strictSections: true, parse: parseServer },
+  { name: 'server-template', sections: BACKEND_ONLY, strictSections: true, parse: parseServerTemplate },
   {
     name: 'default-server',
     sections: BACKEND_SIDE,
