@@ -7,16 +7,7 @@ import type { CompiledFetch } from './fetches.ts';
 import type { SampleValue } from './match.ts';
 import type { ContentBuffer, SampleContext } from './sample.ts';
 import { helloSni, helloType, SHORT, type HelloAnswer } from './tls-hello.ts';
-
-function single(one: (ctx: SampleContext) => SampleValue | undefined): CompiledFetch {
-  return {
-    one,
-    each(ctx, visit) {
-      const v = one(ctx);
-      return v !== undefined && visit(v, ctx);
-    },
-  };
-}
+import { single } from './fetch-single.ts';
 
 /** A parser's answer; `SHORT` marks the buffer as one that may change. */
 function answer<T extends SampleValue>(buf: ContentBuffer, a: HelloAnswer<T>): T | undefined {

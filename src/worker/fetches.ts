@@ -17,6 +17,7 @@ import { destinationAddress, isUnixClient } from './client-address.ts';
 import { AS_LOGGED } from '../config/template.ts';
 import { stickFetch } from './stick-actions.ts';
 import { CONTENT_FETCHES } from './content-fetches.ts';
+import { single } from './fetch-single.ts';
 
 /** Visit one raw value; returning true stops the iteration (a match was found). */
 export type Visit = (v: SampleValue, ctx: SampleContext) => boolean;
@@ -26,16 +27,6 @@ export interface CompiledFetch {
   one(ctx: SampleContext): SampleValue | undefined;
   /** ACL use: every occurrence, until `visit` returns true; returns whether it did. */
   each(ctx: SampleContext, visit: Visit): boolean;
-}
-
-function single(one: (ctx: SampleContext) => SampleValue | undefined): CompiledFetch {
-  return {
-    one,
-    each(ctx, visit) {
-      const v = one(ctx);
-      return v !== undefined && visit(v, ctx);
-    },
-  };
 }
 
 /** Hop-by-hop headers are not in the forwarded list; conditions still see them as received. */

@@ -4,16 +4,8 @@ import type { StatsSocket } from '../model.ts';
 import { parseInteger, parseTime } from '../units.ts';
 import type { GlobalKeyword, LineContext } from './types.ts';
 import { applyUnixFileOption } from './unix-socket.ts';
+import { oneArg } from './args.ts';
 import { parseSocketAddress } from '../stats-sockets.ts';
-
-function oneArg(ctx: LineContext): string | undefined {
-  const v = ctx.args[0];
-  if (v === undefined || ctx.args.length !== 1) {
-    ctx.error(`'${ctx.keyword}' expects exactly one argument`);
-    return undefined;
-  }
-  return v;
-}
 
 function intKeyword(name: string, min: number, max: number, set: (ctx: LineContext, v: number) => void): GlobalKeyword {
   return {

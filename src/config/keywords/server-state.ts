@@ -1,16 +1,8 @@
 // The server state file's keywords (HAProxy's `server-state-file` & co.): where the master reads
 // the servers' saved state when it loads a configuration (src/master/server-state-file.ts).
 import { BACKEND_ONLY, BACKEND_SIDE, type ProxyKeyword } from './types.ts';
-import type { GlobalKeyword, LineContext } from './types.ts';
-
-function oneArg(ctx: LineContext): string | undefined {
-  const v = ctx.args[0];
-  if (v === undefined || ctx.args.length !== 1) {
-    ctx.error(`'${ctx.keyword}' expects exactly one argument`);
-    return undefined;
-  }
-  return v;
-}
+import type { GlobalKeyword } from './types.ts';
+import { oneArg } from './args.ts';
 
 export const globalKeywords: GlobalKeyword[] = [
   {

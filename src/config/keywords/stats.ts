@@ -1,5 +1,6 @@
 // The statistics page of a proxy (`stats enable|uri|realm|auth|refresh|admin|scope|hide-version|show-…`).
 // As in HAProxy, every one of them but `disable` also enables it.
+import { oneArg } from './args.ts';
 import { parseTime } from '../units.ts';
 import { ruleCondition } from './rule-condition.ts';
 import type { ProxyContext, ProxyKeyword } from './types.ts';
@@ -11,14 +12,6 @@ export const DEFAULT_STATS_REALM = 'HAProxy Statistics';
 function enable(ctx: ProxyContext): void {
   ctx.proxy.stats.enabled = true;
   ctx.proxy.stats.loc ??= ctx.loc;
-}
-
-function one(ctx: ProxyContext): string | undefined {
-  if (ctx.args.length !== 1) {
-    ctx.error(`'${ctx.keyword}' expects exactly one argument (escape spaces with '\\ ' or quote)`);
-    return undefined;
-  }
-  return ctx.args[0];
 }
 
 function stats(name: string, parse: (ctx: ProxyContext) => void): ProxyKeyword {
@@ -34,20 +27,20 @@ export const proxyKeywords: ProxyKeyword[] = [
     ctx.proxy.stats.enabled = false;
   }),
   stats('uri', (ctx) => {
-    const v = one(ctx);
+    const v = oneArg(ctx);
     if (v === undefined) return;
     if (!v.startsWith('/')) return ctx.error(`'stats uri' must start with '/', got '${v}'`);
     ctx.proxy.stats.uri = v;
     enable(ctx);
   }),
   stats('realm', (ctx) => {
-    const v = one(ctx);
+    const v = oneArg(ctx);
     if (v === undefined) return;
     ctx.proxy.stats.realm = v;
     enable(ctx);
   }),
   stats('auth', (ctx) => {
-    const v = one(ctx);
+    const v = oneArg(ctx);
     if (v === undefined) return;
     const colon = v.indexOf(':');
     if (colon <= 0) return ctx.error(`'stats auth' expects USER:PASSWORD, got '${v}'`);
@@ -55,7 +48,7 @@ export const proxyKeywords: ProxyKeyword[] = [
     enable(ctx);
   }),
   stats('refresh', (ctx) => {
-    const v = one(ctx);
+    const v = oneArg(ctx);
     if (v === undefined) return;
     const t = parseTime(v);
     if (!t.ok) return ctx.error(`'stats refresh': ${t.error}`);
