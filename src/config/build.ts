@@ -349,6 +349,7 @@ function tlsModel(b: BindDraft, resolved: ResolvedTls, ctx: ModelContext): TlsBi
   if (b.alpn !== undefined) tls.alpn = b.alpn;
   if (options.noTlsTickets) tls.noTlsTickets = true;
   if (options.preferClientCiphers === true) tls.preferClientCiphers = true;
+  if (options.strictSni === true) tls.strictSni = true;
   const v = b.clientVerify;
   if (v?.mode === 'optional' || v?.mode === 'required') {
     tls.clientVerify = { mode: v.mode };

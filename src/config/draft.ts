@@ -41,6 +41,7 @@ export interface TlsOptionsDraft {
   sigalgs?: string;
   /** `prefer-client-ciphers`: the client's cipher order wins (default: the server's). */
   preferClientCiphers?: boolean;
+  strictSni?: boolean;
 }
 
 export interface GlobalDraft {

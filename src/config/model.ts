@@ -185,6 +185,8 @@ export interface TlsBind {
   noTlsTickets?: boolean;
   /** `prefer-client-ciphers`. */
   preferClientCiphers?: true;
+  /** `strict-sni`: a handshake whose SNI names no certificate (or that has none) is refused. */
+  strictSni?: true;
   /** `crt-list FILE`s not read yet: their certificates go in at index `at` (load.ts expands them). */
   crtLists?: { path: string; at: number; loc: Location }[];
 }

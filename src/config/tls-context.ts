@@ -75,7 +75,7 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
     return { ok: false, message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): invalid ${what}: ${reason}` };
   }
   const contexts = groups.map((g) => ({ names: g.names, excluded: g.excluded, context: tls.createSecureContext({ ...options, cert: g.certs.map((c) => c.pem), key: g.certs.map((c) => c.pem) }) }));
-  return { ok: true, options, sni: sniSelector(contexts) };
+  return { ok: true, options, sni: sniSelector(contexts, t.strictSni === true) };
 }
 
 function sessionContext(bind: Bind): string {

@@ -46,9 +46,10 @@ export function groupByNames(certs: readonly TlsCertificate[]): { names: string[
   return [...groups.values()];
 }
 
-/** The SNI selector over groups other than the default one (null when there is only one group). */
-export function sniSelector(groups: readonly { names: string[]; excluded?: string[]; context: tls.SecureContext }[]): SniSelector | null {
-  if (groups.length < 2) return null;
+/** The SNI selector: the context whose names match (null when there is only one group and `strict`
+ * is off: the default serves every name). With `strict-sni`, undefined means refuse. */
+export function sniSelector(groups: readonly { names: string[]; excluded?: string[]; context: tls.SecureContext }[], strict = false): SniSelector | null {
+  if (groups.length < 2 && !strict) return null;
   const exact = new Map<string, tls.SecureContext>();
   const wildcard = new Map<string, tls.SecureContext>();
   // `!name` on a crt-list line: that name never picks the line's certificate (through a wildcard).

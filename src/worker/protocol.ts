@@ -131,13 +131,24 @@ function tcpLayer(route: BindRoute, connections: ConnectionRegistry, clock: Cloc
  * handshake's TLSSocket is served as HTTP/1.1. */
 function tlsTerminator(route: BindRoute, ticketKeys: Buffer, site: Http1Site, sni: { current: SniSelector | null }, current: () => BindRoute): tls.Server {
   // Several certificates: the SNI name picks one (the selector follows reloads); none: the default.
-  const server = tls.createServer({ ...route.tls?.options, SNICallback: (name, cb) => cb(null, sni.current?.(name)) });
+  // `strict-sni`: a name no certificate has aborts the handshake (HAProxy: no default certificate).
+  const server = tls.createServer({
+    ...route.tls?.options,
+    SNICallback: (name, cb) => {
+      const context = sni.current?.(name);
+      if (context === undefined && current().bind.tls?.strictSni === true) cb(new Error(`strict-sni: no certificate for '${name}'`));
+      else cb(null, context);
+    },
+  });
   server.setTicketKeys(ticketKeys);
   // Handshake failures (scanners, wrong protocol) are the client's problem, never ours.
   server.on('tlsClientError', (_err, sock) => sock.destroy());
   server.on('secureConnection', (sock: tls.TLSSocket) => {
     // `verify`: a missing or invalid client certificate ends the connection (HAProxy aborts the handshake).
-    if (refusal(sock, current().bind.tls?.clientVerify) !== undefined) {
+    // `strict-sni` and no SNI at all: Node completes such a handshake with the default certificate
+    // (it asks for a context only when a name is sent); the connection ends before any request.
+    const strictWithoutName = current().bind.tls?.strictSni === true && typeof sock.servername !== 'string';
+    if (strictWithoutName || refusal(sock, current().bind.tls?.clientVerify) !== undefined) {
       sock.destroy();
       return;
     }

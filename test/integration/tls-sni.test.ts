@@ -53,3 +53,48 @@ backend app
   assert.equal(await servedName(port, 'a.b.apps.example'), 'site.example');
   assert.equal(await servedName(port, 'unknown.example'), 'site.example');
 });
+
+/** Whether an HTTP request over TLS with this SNI (or none) gets any answer. */
+function answered(port: number, servername: string | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(servername === undefined ? {} : { servername }) }, () => {
+      s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    });
+    let got = false;
+    s.on('data', () => (got = true));
+    s.setTimeout(5_000, () => s.destroy());
+    s.on('error', () => {});
+    s.on('close', () => resolve(got));
+  });
+}
+
+test('strict-sni: a name no certificate has, or no SNI at all, gets no answer; the certificates’ names do', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const files: string[] = [];
+  for (const [i, cn] of ['site.example', '*.apps.example'].entries()) {
+    const c = await generateCertificate({ days: 1, commonName: cn });
+    files.push(path.join(dir, `s${i}.pem`));
+    fs.writeFileSync(files[i] as string, c.certPem + c.keyPem);
+  }
+  backends ??= await startBackends(1);
+  const port = await freePort();
+  const strict = await startHandoff(dir, `defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend https
+    bind 127.0.0.1:${port} ssl strict-sni crt ${files[0]} crt ${files[1]}
+    default_backend app
+backend app
+    server s1 127.0.0.1:${backends.ports[0]}
+`);
+  try {
+    assert.equal(await answered(port, 'site.example'), true);
+    assert.equal(await answered(port, 'x.apps.example'), true);
+    assert.equal(await answered(port, 'unknown.example'), false, 'the default certificate is not used for an unknown name');
+    assert.equal(await answered(port, undefined), false, 'a handshake without SNI is not served');
+  } finally {
+    await stopAll([strict]);
+  }
+});

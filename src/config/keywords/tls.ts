@@ -64,7 +64,11 @@ export function applyTlsOption(opts: TlsOptionsDraft, words: readonly string[], 
     opts.preferClientCiphers = true;
     return { consumed: 1 };
   }
-  if (w === 'strict-sni' || w === 'no-ca-names' || w === 'allow-0rtt') {
+  if (w === 'strict-sni') {
+    opts.strictSni = true;
+    return { consumed: 1 };
+  }
+  if (w === 'no-ca-names' || w === 'allow-0rtt') {
     return { consumed: 1, warning: `'${w}' is ignored by handoff` };
   }
   if (w === 'curves' || w === 'ecdhe' || w === 'sigalgs' || w === 'client-sigalgs') {
@@ -92,6 +96,7 @@ export function mergeTlsOptions(defaults: TlsOptionsDraft, bind: TlsOptionsDraft
   const curves = bind.curves ?? defaults.curves;
   const sigalgs = bind.sigalgs ?? defaults.sigalgs;
   if (bind.preferClientCiphers === true || defaults.preferClientCiphers === true) merged.preferClientCiphers = true;
+  if (bind.strictSni === true || defaults.strictSni === true) merged.strictSni = true;
   if (curves !== undefined) merged.curves = curves;
   if (sigalgs !== undefined) merged.sigalgs = sigalgs;
   if (min !== undefined) merged.minVersion = min;
