@@ -444,6 +444,7 @@ function monitorRequest(x: Exchange): boolean {
  */
 function requestRules(x: Exchange, http: HttpRules, proxy: Frontend | Backend, resume: (x: Exchange) => void, start = 0): boolean {
   if (http.httpRequest.length === 0) return true;
+  if (x.stick !== undefined) x.stick.proxy = proxy.name;
   const v = runRulesFrom(http.httpRequest, x, x.upstreamHeaders, start);
   if (v === undefined) return true;
   if (v !== REWRITE_FAILED && 'wait' in v) {

@@ -1,0 +1,70 @@
+// `src_*` and `table_*` fetches on a client address not tracked (yet) through the real binary with
+// two workers: the master looks the address up in the table, so a rule before the `track-sc0`
+// (or naming another proxy's table nobody tracks in) reads what every worker counted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { startBackends, startHandoff, freePort, tempDir } from '../helpers/proxy.ts';
+
+function config(port: number, port2: number, backend: number): string {
+  return `global
+  stats timeout 5s
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend fe
+  bind 127.0.0.1:${port}
+  stick-table type ip size 100k expire 60s store http_req_rate(60s),http_req_cnt
+  http-request deny deny_status 429 if { src_http_req_rate gt 3 }
+  http-request track-sc0 src
+  http-request deny deny_status 403 if { path_beg /gpc } { src_inc_gpc0(be) gt 2 }
+  default_backend be
+frontend fe2
+  bind 127.0.0.1:${port2}
+  http-request deny deny_status 410 if { table_cnt(be) ge 1 }
+  default_backend be
+backend be
+  stick-table type ip size 10 expire 60s store gpc0
+  server s1 127.0.0.1:${backend}
+`;
+}
+
+/** One request on a new connection (so connections spread over the workers): its status. */
+function get(port: number, path = '/'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function sequence(port: number, n: number, path = '/'): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await get(port, path));
+  return out;
+}
+
+test('src_* and table_cnt read untracked entries from the master, across workers', { timeout: 60_000 }, async () => {
+  const backends = await startBackends(1);
+  const dir = tempDir('handoff-stick-more-');
+  const [port, port2] = [await freePort(), await freePort()];
+  const h = await startHandoff(dir, config(port, port2, backends.ports[0] as number), ['--workers', '2']);
+  try {
+    // No entry in be's table yet: table_cnt(be) is 0.
+    assert.deepEqual(await sequence(port2, 2), [200, 200]);
+    // src_inc_gpc0(be) creates the address's entry in a table no rule tracks in: 1, 2, then 3 > 2.
+    assert.deepEqual(await sequence(port, 3, '/gpc'), [200, 200, 403]);
+    assert.deepEqual(await sequence(port2, 1), [410]);
+    // The rate read before fe's own tracking: 3 requests counted so far, the 4th passes (3 gt 3
+    // fails) and is counted, the 5th reads 4 and is refused.
+    assert.deepEqual(await sequence(port, 3), [200, 429, 429]);
+  } finally {
+    h.kill();
+    backends.kill();
+    await h.exited;
+  }
+});
