@@ -318,6 +318,7 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
   const stats = statsModel(p);
   if (stats !== undefined) fe.stats = stats;
   if (p.expectProxy !== undefined && p.expectProxy.length > 0) fe.expectProxy = p.expectProxy;
+  if (p.tcpConnection !== undefined && p.tcpConnection.length > 0) fe.tcpConnection = p.tcpConnection;
   if (p.compression !== undefined) fe.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
   if (p.inspectDelay !== undefined) fe.inspectDelay = p.inspectDelay;
   if (p.tcpContent !== undefined && p.tcpContent.length > 0) fe.tcpContent = p.tcpContent;

@@ -501,6 +501,8 @@ export interface Frontend {
   /** `tcp-request connection expect-proxy layer4 [if|unless COND]`, in order: the first rule whose
    * condition holds makes the connection start with a PROXY header. */
   expectProxy?: { cond?: Condition; loc: Location }[];
+  /** `tcp-request connection accept|reject|track-scN … [if|unless COND]`, in order (src/worker/conn-rules.ts). */
+  tcpConnection?: TcpConnectionRule[];
   /** `compression algo|type|offload` (src/config/keywords/compression.ts). */
   compression?: Compression;
   /** `tcp-request inspect-delay`: how long `tcp-request content` rules may wait for the client's bytes (ms). */
@@ -511,6 +513,9 @@ export interface Frontend {
 }
 
 /** A `tcp-request content` rule: the first whose condition holds decides. */
+/** A `tcp-request connection` rule: the first accept/reject whose condition holds decides; a track-sc counts the connection. */
+export type TcpConnectionRule = { action: 'accept' | 'reject'; cond?: Condition; loc: Location } | Extract<HttpRule, { action: 'track-sc' }>;
+
 export interface TcpContentRule {
   action: 'accept' | 'reject';
   cond?: Condition;

@@ -9,7 +9,7 @@ export function checkStickReferences(proxies: readonly ProxyDraft[], diags: Diag
     if (p.mode === 'tcp') {
       for (const r of p.contentTracks ?? []) diags.push(diagnostic('error', r.loc, `'tcp-request content track-sc*' in tcp ${p.kind} '${p.name}' is not supported by handoff yet: stick counters are tracked for HTTP requests only; refusing to run without them`));
     }
-    for (const r of p.httpRequest) {
+    for (const r of [...p.httpRequest, ...(p.tcpConnection ?? [])]) {
       if (r.action !== 'track-sc' || tables.has(r.table)) continue;
       const own = r.table === p.name;
       diags.push(diagnostic('error', r.loc, own

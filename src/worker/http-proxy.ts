@@ -34,6 +34,7 @@ import { healthyStatus, observe } from './passive-health.ts';
 import type { Shutdown } from './server-sessions.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
 import { endTracking } from './stick-actions.ts';
+import { countRequest, requestStickState } from './conn-rules.ts';
 import type { StickState } from './stick-client.ts';
 import type { CompressionAlgo } from '../config/model.ts';
 import { compressedHeaders, compressible, dropAcceptEncoding, negotiate, offloads, typesOf } from './compression.ts';
@@ -147,7 +148,7 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
     this.path = head.path;
     this.method = head.method;
     this.target = head.target;
-    this.stick = deps.runtime.stick === undefined ? undefined : { client: deps.runtime.stick, slots: [] };
+    this.stick = deps.runtime.stick === undefined ? undefined : requestStickState(deps.runtime.stick, client.socket);
     // Always: the stat table's qtime/ctime/rtime/ttime average them too.
     this.timed = true;
     const first = conn.served === 0 && conn.active === 1;
@@ -305,6 +306,20 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   client.exchange = x;
   fe.counters.values.req_tot++;
   readRequestHeaders(x);
+  // The connection's trackers count the request first (`tcp-request connection track-sc*`).
+  const counting = countRequest(x.stick);
+  if (counting !== undefined) {
+    void counting.then(() => {
+      if (!x.done) afterCounting(x);
+    });
+    return;
+  }
+  afterCounting(x);
+}
+
+/** The request's content, monitor and http-request rules. */
+function afterCounting(x: Exchange): void {
+  const fe = x.fe;
   if (!contentRules(x)) return;
   if (monitorRequest(x)) return;
   if (requestRules(x, fe.frontend.http, fe.frontend, afterFrontendRules)) afterFrontendRules(x);

@@ -48,9 +48,10 @@ export function applyScAction(rule: ScRule, x: SampleContext): void {
 export function endTracking(x: SampleContext, bytesIn: number, bytesOut: number, httpError: boolean): void {
   const st = x.stick;
   if (st === undefined) return;
-  for (const e of st.slots) {
+  for (const [i, e] of st.slots.entries()) {
     if (e === undefined) continue;
-    st.client.update(e.table, e.key, { release: true, bytesIn, bytesOut, ...(httpError ? { httpErr: 1 } : {}) });
+    const release = st.connSlots?.[i] === true ? {} : { release: true as const };
+    st.client.update(e.table, e.key, { ...release, bytesIn, bytesOut, ...(httpError ? { httpErr: 1 } : {}) });
   }
   st.slots = [];
 }

@@ -69,6 +69,8 @@ export function createStickClient(send: (msg: WorkerToMaster) => void): StickCli
 export interface StickState {
   client: StickClient;
   slots: (StickSnapshot | undefined)[];
+  /** Slots the connection tracks (`tcp-request connection track-sc*`): not released at the request's end. */
+  connSlots?: boolean[];
   /** The proxy whose rules run (its table is the default of `src_*([T])`, `table_cnt([T])`). */
   proxy?: string;
   /** Untracked entries of the client's address looked up, by table (entry absent: not in it). */

@@ -68,3 +68,63 @@ test('src_* and table_cnt read untracked entries from the master, across workers
     await h.exited;
   }
 });
+
+function connConfig(port: number, backend: number): string {
+  return `global
+  stats timeout 5s
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend fe
+  bind 127.0.0.1:${port}
+  stick-table type ip size 100k expire 60s store conn_cur,conn_cnt,http_req_rate(60s)
+  tcp-request connection track-sc0 src
+  tcp-request connection reject if { sc_conn_cur(0) gt 3 }
+  http-request deny deny_status 429 if { sc_http_req_rate(0) gt 5 }
+  default_backend be
+backend be
+  server s1 127.0.0.1:${backend}
+`;
+}
+
+/** A request on `agent`'s kept-alive connection (or a new one): its status, or the error's code. */
+function onAgent(port: number, agent: http.Agent | false): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+test('tcp-request connection track-sc0 src: the 4th concurrent connection is refused, requests count on the connection', { timeout: 60_000 }, async () => {
+  const backends = await startBackends(1);
+  const dir = tempDir('handoff-stick-conn-');
+  const port = await freePort();
+  const h = await startHandoff(dir, connConfig(port, backends.ports[0] as number), ['--workers', '2']);
+  const agents = [1, 2, 3].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  try {
+    for (const a of agents) assert.equal(await onAgent(port, a), 200);
+    // Three connections held open: conn_cur is 3, a 4th makes it 4 > 3 and is closed unanswered.
+    assert.equal(await onAgent(port, false), 'ECONNRESET');
+    const shown = (await h.ctl('show table fe')).output;
+    assert.match(shown, /conn_cur=3 /, shown);
+    // The same kept-alive connection: its requests count on the connection's tracker (4 so far, the
+    // refused connection's none): the 2nd and 3rd are the 4th and 5th, the 4th the 6th, refused.
+    const again = (): Promise<number | string> => onAgent(port, agents[0] as http.Agent);
+    assert.deepEqual([await again(), await again(), await again()], [200, 200, 429]);
+    // A connection closed: its tracker ends, a new connection is accepted again.
+    (agents.pop() as http.Agent).destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match((await h.ctl('show table fe')).output, /conn_cur=2 /);
+    assert.equal(await onAgent(port, false), 429);
+  } finally {
+    for (const a of agents) a.destroy();
+    h.kill();
+    backends.kill();
+    await h.exited;
+  }
+});
