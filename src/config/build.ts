@@ -2,6 +2,7 @@
 // model. Paths are resolved here but files are not read: load.ts fills certificates and errorfiles in.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { BindDraft, GlobalDraft, ProxyDraft, ProxyKind, ResolvedTls, ServerDraft } from './draft.ts';
+import type { StickTableDef } from '../stick/types.ts';
 import { builtinDefaults, DEFAULT_TIMEOUTS, defaultBackendOf, emptyTlsOptions, hasBackend, hasFrontend, newGlobalDraft, proxyFromDefaults } from './draft.ts';
 import { diagnostic } from './diagnostics.ts';
 import type {
@@ -268,7 +269,7 @@ function toModel(global: GlobalDraft, proxies: readonly ProxyDraft[], opts: Buil
   const ctx: ModelContext = { opts, global, certRefs: [], errorfileRefs: [] };
   const config: Config = { file: opts.file, global: globalModel(global, opts), frontends: [], backends: [] };
   if (Object.keys(global.userlists).length > 0) config.userlists = global.userlists;
-  const tables = proxies.flatMap((p) => (p.stickTable === undefined ? [] : [p.stickTable]));
+  const tables = proxies.flatMap((p) => (p.stickTable === undefined ? [] : [withServerId(p.stickTable, proxies)]));
   if (tables.length > 0) config.stickTables = tables;
   if (Object.keys(global.resolvers).length > 0) config.resolvers = global.resolvers;
   for (const p of proxies) {
@@ -411,6 +412,7 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
   if (p.cookie !== undefined) be.cookie = p.cookie;
   if (p.hashBalanceFactor !== undefined && p.hashBalanceFactor > 0) be.hashBalanceFactor = p.hashBalanceFactor;
   if (p.persistRules !== undefined) be.persistRules = p.persistRules;
+  if (p.stickRules !== undefined && p.stickRules.length > 0) be.stickRules = p.stickRules;
   if (p.loadServerState !== undefined) be.loadServerState = p.loadServerState;
   if (p.serverStateFileName !== undefined) be.serverStateFileName = p.serverStateFileName;
   if (p.compression !== undefined) be.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
@@ -504,4 +506,11 @@ function timeoutsModel(p: ProxyDraft): Timeouts {
     if (v !== undefined) t[k] = v;
   }
   return t;
+}
+
+/** A table `stick` rules store servers in keeps `server_id` (HAProxy adds it for them). */
+function withServerId(def: StickTableDef, proxies: readonly ProxyDraft[]): StickTableDef {
+  const used = proxies.some((p) => p.stickRules?.some((r) => r.table === def.name) === true);
+  if (!used || def.store.some((s) => s.name === 'server_id')) return def;
+  return { ...def, store: [{ name: 'server_id' }, ...def.store] };
 }

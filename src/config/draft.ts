@@ -2,7 +2,7 @@
 // checks the drafts and resolves what needs the whole configuration (TLS defaults), and build.ts
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type { StickTableDef } from '../stick/types.ts';
-import type { Resolvers, TcpConnectionRule } from './model.ts';
+import type { Resolvers, StickRule, TcpConnectionRule } from './model.ts';
 import type {
   BalanceAlgorithm, BalanceOptions, Compression, Condition, CookiePersistence, HashType, TcpContentRule, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
   PersistRule, Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
@@ -208,6 +208,7 @@ export interface ProxyDraft {
   cookie?: CookiePersistence;
   persist: boolean;
   persistRules?: PersistRule[];
+  stickRules?: StickRule[];
   servers: ServerDraft[];
   defaultServer: ServerParams;
   /** Health-check lines as written; validation resolves them into `healthCheck`. */

@@ -516,6 +516,15 @@ export interface Frontend {
 /** A `tcp-request connection` rule: the first accept/reject whose condition holds decides; a track-sc counts the connection. */
 export type TcpConnectionRule = { action: 'accept' | 'reject'; cond?: Condition; loc: Location } | Extract<HttpRule, { action: 'track-sc' }>;
 
+/** `stick on|match|store-request KEY [table T] [if|unless COND]`: a key's server in a stick table (server_id). */
+export interface StickRule {
+  kind: 'on' | 'match' | 'store-request';
+  key: Sample;
+  table: string;
+  cond?: Condition;
+  loc: Location;
+}
+
 export interface TcpContentRule {
   action: 'accept' | 'reject';
   cond?: Condition;
@@ -726,6 +735,8 @@ export interface Backend {
   /** `force-persist` / `ignore-persist if|unless COND`, in order: the first whose condition holds
    * forces the cookie's server even when stopped, or ignores persistence for the request. */
   persistRules?: PersistRule[];
+  /** `stick on|match|store-request` rules, in order (src/worker/stick-servers.ts). */
+  stickRules?: StickRule[];
   servers: Server[];
   retries: number;
   /** `retry-on` (HTTP mode; `mode tcp` retries connection failures only). Default: conn-failure. */

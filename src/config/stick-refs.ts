@@ -6,6 +6,9 @@ import type { Diagnostic } from './model.ts';
 export function checkStickReferences(proxies: readonly ProxyDraft[], diags: Diagnostic[]): void {
   const tables = new Set(proxies.flatMap((p) => (p.stickTable === undefined ? [] : [p.name])));
   for (const p of proxies) {
+    for (const r of p.stickRules ?? []) {
+      if (!tables.has(r.table)) diags.push(diagnostic('error', r.loc, `'stick ${r.kind}': ${r.table === p.name ? `${p.kind} '${p.name}' has no stick-table (declare one, e.g. 'stick-table type ip size 200k expire 30m')` : `unable to find table '${r.table}'`}`));
+    }
     if (p.mode === 'tcp') {
       for (const r of p.contentTracks ?? []) diags.push(diagnostic('error', r.loc, `'tcp-request content track-sc*' in tcp ${p.kind} '${p.name}' is not supported by handoff yet: stick counters are tracked for HTTP requests only; refusing to run without them`));
     }

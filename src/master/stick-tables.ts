@@ -57,6 +57,8 @@ export function createStickTables(now: () => number = Date.now): StickTables {
       const key = t === undefined ? undefined : tableKey(t.def, rawKey);
       if (t === undefined || key === undefined) return;
       if (u.release === true) hold(owner, `${table}\0${key}`, -1);
+      // A stored server creates its entry (stick on|store-request); the rest only changes one there.
+      if (u.serverId !== undefined) getOrCreate(t, key, now());
       if (lookup(t, key, now()) !== undefined) update(t, key, now(), u);
     },
     apply(owner, ops) {

@@ -128,3 +128,62 @@ test('tcp-request connection track-sc0 src: the 4th concurrent connection is ref
     await h.exited;
   }
 });
+
+function stickConfig(port: number, backends: readonly number[]): string {
+  return `global
+  stats timeout 5s
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 10s
+  timeout server 10s
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  balance roundrobin
+  stick-table type ip size 1k expire 30m
+  stick on src
+${backends.map((p, i) => `  server s${i + 1} 127.0.0.1:${p}`).join('\n')}
+`;
+}
+
+/** The backend port that answered each of `n` requests, each on a new connection. */
+async function servers(port: number, n: number, ports: readonly number[]): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('latin1');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+    });
+    out.push(ports.find((p) => body.includes(`:${p}`)) ?? 0);
+  }
+  return out;
+}
+
+test('stick on src: a client stays on one server across new connections, both workers and reloads', { timeout: 60_000 }, async () => {
+  const backends = await startBackends(2);
+  const dir = tempDir('handoff-stick-on-');
+  const port = await freePort();
+  const h = await startHandoff(dir, stickConfig(port, backends.ports), ['--workers', '2']);
+  try {
+    const first = await servers(port, 10, backends.ports);
+    const one = first[0] as number;
+    assert.ok(one !== 0, `a backend answered: ${first}`);
+    assert.deepEqual(first, Array(10).fill(one), 'roundrobin alone would alternate');
+    assert.match((await h.ctl('show table be')).output, /key=127\.0\.0\.1 use=0 exp=\d+ server_id=[12]/);
+    for (const step of ['reload', 'reload full']) {
+      assert.ok((await h.ctl(step)).ok, step);
+      assert.deepEqual(await servers(port, 6, backends.ports), Array(6).fill(one), `after ${step}`);
+    }
+  } finally {
+    h.kill();
+    backends.kill();
+    await h.exited;
+  }
+});
