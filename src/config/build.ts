@@ -2,6 +2,7 @@
 // model. Paths are resolved here but files are not read: load.ts fills certificates and errorfiles in.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { BindDraft, GlobalDraft, ProxyDraft, ProxyKind, ResolvedTls, ServerDraft } from './draft.ts';
+import type { StickTableDef } from '../stick/types.ts';
 import { builtinDefaults, DEFAULT_TIMEOUTS, defaultBackendOf, emptyTlsOptions, hasBackend, hasFrontend, newGlobalDraft, proxyFromDefaults } from './draft.ts';
 import { diagnostic } from './diagnostics.ts';
 import type {
@@ -268,7 +269,7 @@ function toModel(global: GlobalDraft, proxies: readonly ProxyDraft[], opts: Buil
   const ctx: ModelContext = { opts, global, certRefs: [], errorfileRefs: [] };
   const config: Config = { file: opts.file, global: globalModel(global, opts), frontends: [], backends: [] };
   if (Object.keys(global.userlists).length > 0) config.userlists = global.userlists;
-  const tables = proxies.flatMap((p) => (p.stickTable === undefined ? [] : [p.stickTable]));
+  const tables = proxies.flatMap((p) => (p.stickTable === undefined ? [] : [withServerId(p.stickTable, proxies)]));
   if (tables.length > 0) config.stickTables = tables;
   if (Object.keys(global.resolvers).length > 0) config.resolvers = global.resolvers;
   for (const p of proxies) {
@@ -318,6 +319,7 @@ function frontendModel(p: ProxyDraft, ctx: ModelContext): Frontend {
   const stats = statsModel(p);
   if (stats !== undefined) fe.stats = stats;
   if (p.expectProxy !== undefined && p.expectProxy.length > 0) fe.expectProxy = p.expectProxy;
+  if (p.tcpConnection !== undefined && p.tcpConnection.length > 0) fe.tcpConnection = p.tcpConnection;
   if (p.compression !== undefined) fe.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
   if (p.inspectDelay !== undefined) fe.inspectDelay = p.inspectDelay;
   if (p.tcpContent !== undefined && p.tcpContent.length > 0) fe.tcpContent = p.tcpContent;
@@ -411,6 +413,7 @@ function backendModel(p: ProxyDraft, ctx: ModelContext): Backend {
   if (p.cookie !== undefined) be.cookie = p.cookie;
   if (p.hashBalanceFactor !== undefined && p.hashBalanceFactor > 0) be.hashBalanceFactor = p.hashBalanceFactor;
   if (p.persistRules !== undefined) be.persistRules = p.persistRules;
+  if (p.stickRules !== undefined && p.stickRules.length > 0) be.stickRules = p.stickRules;
   if (p.loadServerState !== undefined) be.loadServerState = p.loadServerState;
   if (p.serverStateFileName !== undefined) be.serverStateFileName = p.serverStateFileName;
   if (p.compression !== undefined) be.compression = { ...p.compression, level: ctx.global.config.compLevel ?? 1 };
@@ -504,4 +507,11 @@ function timeoutsModel(p: ProxyDraft): Timeouts {
     if (v !== undefined) t[k] = v;
   }
   return t;
+}
+
+/** A table `stick` rules store servers in keeps `server_id` (HAProxy adds it for them). */
+function withServerId(def: StickTableDef, proxies: readonly ProxyDraft[]): StickTableDef {
+  const used = proxies.some((p) => p.stickRules?.some((r) => r.table === def.name) === true);
+  if (!used || def.store.some((s) => s.name === 'server_id')) return def;
+  return { ...def, store: [{ name: 'server_id' }, ...def.store] };
 }

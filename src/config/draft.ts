@@ -2,7 +2,7 @@
 // checks the drafts and resolves what needs the whole configuration (TLS defaults), and build.ts
 // turns them into the plain-data model (when `log global` and errorfile paths can be resolved).
 import type { StickTableDef } from '../stick/types.ts';
-import type { Resolvers } from './model.ts';
+import type { Resolvers, StickRule, TcpConnectionRule } from './model.ts';
 import type {
   BalanceAlgorithm, BalanceOptions, Compression, Condition, CookiePersistence, HashType, TcpContentRule, ForwardForOptions, GlobalConfig, HealthCheck, HttpReply, HttpRule, Location, LogTarget, Mode,
   PersistRule, Predicate, Redirect, RetryOn, Server, Template, Timeouts, TlsVersion, UnixSocketFile, Userlist,
@@ -164,6 +164,8 @@ export interface ProxyDraft {
   useBackends: { backend: string | Template; cond?: Condition; loc: Location }[];
   /** `tcp-request connection expect-proxy layer4 [if|unless COND]` rules, in order. */
   expectProxy?: { cond?: Condition; loc: Location }[];
+  /** `tcp-request connection accept|reject|track-scN` rules, in order. */
+  tcpConnection?: TcpConnectionRule[];
   /** `tcp-request inspect-delay` (ms) and `tcp-request content accept|reject` rules. */
   inspectDelay?: number;
   tcpContent?: TcpContentRule[];
@@ -207,6 +209,7 @@ export interface ProxyDraft {
   cookie?: CookiePersistence;
   persist: boolean;
   persistRules?: PersistRule[];
+  stickRules?: StickRule[];
   servers: ServerDraft[];
   defaultServer: ServerParams;
   /** Health-check lines as written; validation resolves them into `healthCheck`. */

@@ -503,6 +503,8 @@ export interface Frontend {
   /** `tcp-request connection expect-proxy layer4 [if|unless COND]`, in order: the first rule whose
    * condition holds makes the connection start with a PROXY header. */
   expectProxy?: { cond?: Condition; loc: Location }[];
+  /** `tcp-request connection accept|reject|track-scN … [if|unless COND]`, in order (src/worker/conn-rules.ts). */
+  tcpConnection?: TcpConnectionRule[];
   /** `compression algo|type|offload` (src/config/keywords/compression.ts). */
   compression?: Compression;
   /** `tcp-request inspect-delay`: how long `tcp-request content` rules may wait for the client's bytes (ms). */
@@ -513,6 +515,18 @@ export interface Frontend {
 }
 
 /** A `tcp-request content` rule: the first whose condition holds decides. */
+/** A `tcp-request connection` rule: the first accept/reject whose condition holds decides; a track-sc counts the connection. */
+export type TcpConnectionRule = { action: 'accept' | 'reject'; cond?: Condition; loc: Location } | Extract<HttpRule, { action: 'track-sc' }>;
+
+/** `stick on|match|store-request KEY [table T] [if|unless COND]`: a key's server in a stick table (server_id). */
+export interface StickRule {
+  kind: 'on' | 'match' | 'store-request';
+  key: Sample;
+  table: string;
+  cond?: Condition;
+  loc: Location;
+}
+
 export interface TcpContentRule {
   action: 'accept' | 'reject';
   cond?: Condition;
@@ -723,6 +737,8 @@ export interface Backend {
   /** `force-persist` / `ignore-persist if|unless COND`, in order: the first whose condition holds
    * forces the cookie's server even when stopped, or ignores persistence for the request. */
   persistRules?: PersistRule[];
+  /** `stick on|match|store-request` rules, in order (src/worker/stick-servers.ts). */
+  stickRules?: StickRule[];
   servers: Server[];
   retries: number;
   /** `retry-on` (HTTP mode; `mode tcp` retries connection failures only). Default: conn-failure. */

@@ -113,11 +113,16 @@ export type StatsAdminCode = 'DONE' | 'PART' | 'NONE' | 'ERRP' | 'DENY' | 'EXCD'
 /** One operation on a master-held stick table: a tracker starts (answered), or what it adds / its end. */
 export type StickOp =
   | { op: 'track'; requestId: number; table: string; key: string; events: StickTrackEvents }
-  | { op: 'update'; table: string; key: string; update: StickUpdate };
+  | { op: 'update'; table: string; key: string; update: StickUpdate }
+  /** A `src_*`/`table_*` fetch on a key not tracked: the entry read (created when `create`, for src_inc/clr_gpc). */
+  | { op: 'lookup'; requestId: number; table: string; key: string; create: boolean };
 
 export interface StickAnswer {
   requestId: number;
   entry?: StickSnapshot;
+  /** A lookup's table fill (also without an entry): table_cnt, table_avl. */
+  used?: number;
+  size?: number;
 }
 
 export type MasterToWorker =

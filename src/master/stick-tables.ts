@@ -1,7 +1,7 @@
 // The stick tables of the whole proxy, held by the master: one table per `stick-table` line,
 // kept across reloads of both kinds (same name and key type: entries kept) and worker
 // replacements. Workers track over IPC (src/worker/stick-client.ts); the runtime API reads here.
-import { createTable, lookup, purge, redefine, snapshot, track, update, type StickTable, type StickTableAccess } from '../stick/table.ts';
+import { createTable, getOrCreate, lookup, purge, redefine, snapshot, track, update, type StickTable, type StickTableAccess } from '../stick/table.ts';
 import { tableKey } from '../stick/keys.ts';
 import type { StickSnapshot, StickTableDef, StickTrackEvents, StickUpdate } from '../stick/types.ts';
 import type { StickAnswer, StickOp } from '../ipc/messages.ts';
@@ -57,6 +57,8 @@ export function createStickTables(now: () => number = Date.now): StickTables {
       const key = t === undefined ? undefined : tableKey(t.def, rawKey);
       if (t === undefined || key === undefined) return;
       if (u.release === true) hold(owner, `${table}\0${key}`, -1);
+      // A stored server creates its entry (stick on|store-request); the rest only changes one there.
+      if (u.serverId !== undefined) getOrCreate(t, key, now());
       if (lookup(t, key, now()) !== undefined) update(t, key, now(), u);
     },
     apply(owner, ops) {
@@ -64,6 +66,10 @@ export function createStickTables(now: () => number = Date.now): StickTables {
       for (const o of ops) {
         if (o.op === 'update') {
           this.update(owner, o.table, o.key, o.update);
+          continue;
+        }
+        if (o.op === 'lookup') {
+          answers.push(lookupAnswer(tables.get(o.table), o.requestId, o.key, o.create, now()));
           continue;
         }
         const entry = this.track(owner, o.table, o.key, o.events);
@@ -91,4 +97,13 @@ export function createStickTables(now: () => number = Date.now): StickTables {
       return t === undefined ? undefined : tableKey(t.def, raw);
     },
   };
+}
+
+/** A fetch's look-up of an untracked key: the entry if there (or created), and the table's fill. */
+function lookupAnswer(t: StickTable | undefined, requestId: number, rawKey: string, create: boolean, at: number): StickAnswer {
+  const key = t === undefined ? undefined : tableKey(t.def, rawKey);
+  if (t === undefined) return { requestId };
+  const e = key === undefined ? undefined : create ? getOrCreate(t, key, at) : lookup(t, key, at);
+  const fill = { used: t.entries.size, size: t.def.size };
+  return e === undefined ? { requestId, ...fill } : { requestId, entry: snapshot(t, e, at), ...fill };
 }

@@ -125,6 +125,7 @@ export function update(t: StickTable, key: string, now: number, u: StickUpdate):
   if (u.setGpc0 !== undefined && e.values.gpc0 !== undefined) e.values.gpc0 = u.setGpc0;
   if (u.setGpc1 !== undefined && e.values.gpc1 !== undefined) e.values.gpc1 = u.setGpc1;
   if (u.setGpt0 !== undefined && e.values.gpt0 !== undefined) e.values.gpt0 = u.setGpt0;
+  if (u.serverId !== undefined && e.values.server_id !== undefined) e.values.server_id = u.serverId;
   touch(t, e, now);
 }
 

@@ -61,6 +61,8 @@ export interface StickUpdate {
   setGpc0?: number;
   setGpc1?: number;
   setGpt0?: number;
+  /** `stick on|store-request`: the entry (created if absent) names this server (server_id). */
+  serverId?: number;
 }
 
 /** One entry's values as read at the time of the answer, and its table's fill. */

@@ -8,6 +8,7 @@ import type { FrontendRuntime } from './runtime.ts';
 import { markUnixClient } from './client-address.ts';
 import { expectsProxyHeader, logProxyError, proxyHeaderTimeout } from './proxy-handshake.ts';
 import { readProxyHeader } from './proxy-accept.ts';
+import { runConnectionRules } from './conn-rules.ts';
 
 /** Hand `sock` to `layer`, the layer its socket has now; none (a socket no route set serves): close it. */
 export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket): void {
@@ -34,17 +35,27 @@ export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket):
     if (!logged && sock.bytesRead === headerBytes && !fe.frontend.dontLogNull) logNullConnection(fe, layer.connections, sock);
   });
   if (!expectsProxyHeader(layer.route, sock)) {
-    layer.sink(sock);
+    admit(layer, sock);
     return;
   }
   const acceptedMs = Date.now();
   readProxyHeader(sock, proxyHeaderTimeout(fe), (outcome) => {
     if (outcome.ok) {
       headerBytes = outcome.length;
-      return layer.sink(sock);
+      return admit(layer, sock);
     }
     logged = logProxyError(fe, layer.route.bind, sock, outcome.error, acceptedMs);
     sock.destroy();
+  });
+}
+
+/** `tcp-request connection` rules first, when the frontend has any: a rejected connection closes. */
+function admit(layer: ProtocolLayer, sock: net.Socket): void {
+  const rules = layer.route.fe.frontend.tcpConnection;
+  if (rules === undefined) return layer.sink(sock);
+  void runConnectionRules(rules, sock, layer.route.runtime, layer.route.fe.frontend.name).then((ok) => {
+    if (ok && !sock.destroyed) layer.sink(sock);
+    else sock.destroy();
   });
 }
 

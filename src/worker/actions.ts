@@ -9,7 +9,7 @@ import { evaluate } from './rules.ts';
 import { compileSample, getVar, renderTemplate, setVar, type SampleContext, type SampleValue } from './sample.ts';
 import { deleteHeaders, linePart, normalizeUri, regexOf, replaceHeaders, replaceWhole, safeValue, setLinePart, type LineAction, type RequestLine } from './rewrite.ts';
 import { reasonPhrase } from './errors.ts';
-import { applyScAction, startTracking } from './stick-actions.ts';
+import { applyScAction, clearNeeds, lookUpNeeded, startTracking } from './stick-actions.ts';
 
 /** What the rules read and change: the exchange, as http-proxy.ts keeps it. */
 export interface RuleExchange extends SampleContext {
@@ -44,14 +44,19 @@ export interface StickWait {
 /** Run `rules` on `x`; `headers` is the list they change (the request's, or the response's). */
 export function runRules(rules: readonly HttpRule[], x: RuleExchange, headers: string[]): Verdict {
   // Only http-request lists track (requestRules runs them with runRulesFrom).
-  return runRulesFrom(rules, x, headers, 0) as Verdict;
+  return runRulesFrom(rules, x, headers, 0, false) as Verdict;
 }
 
 /** Run `rules` from rule `start`; a StickWait when a tracking must ask the master first. */
-export function runRulesFrom(rules: readonly HttpRule[], x: RuleExchange, headers: string[], start: number): Verdict | StickWait {
+export function runRulesFrom(rules: readonly HttpRule[], x: RuleExchange, headers: string[], start: number, canWait = true): Verdict | StickWait {
   for (let i = start; i < rules.length; i++) {
     const rule = rules[i] as HttpRule;
-    if (rule.cond !== undefined && !evaluate(rule.cond, x)) continue;
+    clearNeeds(x);
+    const holds = rule.cond === undefined || evaluate(rule.cond, x);
+    // A `src_*`/`table_*` fetch on an untracked key: asked of the master, then the rule again.
+    const lookUp = canWait ? lookUpNeeded(x) : undefined;
+    if (lookUp !== undefined) return { wait: lookUp, resume: i };
+    if (!holds) continue;
     switch (rule.action) {
       case 'allow':
         return undefined;

@@ -34,6 +34,8 @@ import { healthyStatus, observe } from './passive-health.ts';
 import type { Shutdown } from './server-sessions.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
 import { endTracking } from './stick-actions.ts';
+import { countRequest, requestStickState } from './conn-rules.ts';
+import { storeServer, stuckServer, type StickMode } from './stick-servers.ts';
 import type { StickState } from './stick-client.ts';
 import type { CompressionAlgo } from '../config/model.ts';
 import { compressedHeaders, compressible, dropAcceptEncoding, negotiate, offloads, typesOf } from './compression.ts';
@@ -147,7 +149,7 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
     this.path = head.path;
     this.method = head.method;
     this.target = head.target;
-    this.stick = deps.runtime.stick === undefined ? undefined : { client: deps.runtime.stick, slots: [] };
+    this.stick = deps.runtime.stick === undefined ? undefined : requestStickState(deps.runtime.stick, client.socket);
     // Always: the stat table's qtime/ctime/rtime/ttime average them too.
     this.timed = true;
     const first = conn.served === 0 && conn.active === 1;
@@ -305,6 +307,20 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   client.exchange = x;
   fe.counters.values.req_tot++;
   readRequestHeaders(x);
+  // The connection's trackers count the request first (`tcp-request connection track-sc*`).
+  const counting = countRequest(x.stick);
+  if (counting !== undefined) {
+    void counting.then(() => {
+      if (!x.done) afterCounting(x);
+    });
+    return;
+  }
+  afterCounting(x);
+}
+
+/** The request's content, monitor and http-request rules. */
+function afterCounting(x: Exchange): void {
+  const fe = x.fe;
   if (!contentRules(x)) return;
   if (monitorRequest(x)) return;
   if (requestRules(x, fe.frontend.http, fe.frontend, afterFrontendRules)) afterFrontendRules(x);
@@ -336,7 +352,23 @@ function afterBackendRules(x: Exchange): void {
   if (!redirectRules(x, (x.be as BackendRuntime).backend.http)) return;
   addForwardedFor(x.upstreamHeaders, x.fe.frontend, (x.be as BackendRuntime).backend, x.conn.clientIp);
   requestCompression(x, x.fe.frontend, (x.be as BackendRuntime).backend);
-  if (!chooseServer(x)) return;
+  // `stick match|on`: the keys' servers are looked up first (backends with such rules only).
+  const be = x.be as BackendRuntime;
+  const sticking = be.backend.stickRules === undefined ? undefined : stuckServer(x, be, stickMode(be.backend, x));
+  if (sticking !== undefined) {
+    void sticking.then((stuck) => {
+      if (!x.done) toServer(x, stuck);
+    });
+    return;
+  }
+  toServer(x, {});
+}
+
+/** A server (the stuck one unless a cookie chose), then the request goes to it. */
+function toServer(x: Exchange, stuck: { srv?: ServerRuntime; table?: string }): void {
+  const head = x.head;
+  if (!chooseServer(x, stuck.srv)) return;
+  storeServer(x, x.be as BackendRuntime, x.srv as ServerRuntime, stuck.srv === x.srv ? stuck.table : undefined);
   if (head.upgrade !== undefined || head.method === 'CONNECT') openTunnel(x, tunnelHeaders(x), (status, termination) => tunnelEnded(x, status, termination));
   else connectUpstream(x);
 }
@@ -444,6 +476,7 @@ function monitorRequest(x: Exchange): boolean {
  */
 function requestRules(x: Exchange, http: HttpRules, proxy: Frontend | Backend, resume: (x: Exchange) => void, start = 0): boolean {
   if (http.httpRequest.length === 0) return true;
+  if (x.stick !== undefined) x.stick.proxy = proxy.name;
   const v = runRulesFrom(http.httpRequest, x, x.upstreamHeaders, start);
   if (v === undefined) return true;
   if (v !== REWRITE_FAILED && 'wait' in v) {
@@ -543,17 +576,23 @@ function startCompressing(x: Exchange, headers: string[]): void {
   });
 }
 
-function chooseServer(x: Exchange): boolean {
+function chooseServer(x: Exchange, stuck?: ServerRuntime): boolean {
   const be = x.be as BackendRuntime;
   const b = be.backend;
   if (b.cookie !== undefined) x.cookie = persistRequest(b.cookie, be.servers, persistMode(b, x), x.upstreamHeaders, Math.floor(Date.now() / 1000));
-  const srv = x.cookie?.direct ?? be.pick({ clientIp: x.conn.clientIp, hashKey: balanceKey(b, x) });
+  const srv = x.cookie?.direct ?? stuck ?? be.pick({ clientIp: x.conn.clientIp, hashKey: balanceKey(b, x) });
   if (srv === undefined) {
     sendError(x, 503, 'SC--');
     return false;
   }
   x.srv = srv;
   return true;
+}
+
+/** How stick rules treat a down server: `option persist`/`force-persist` still send to it; `ignore-persist` skips them. */
+function stickMode(b: Backend, x: Exchange): StickMode {
+  const m = persistMode(b, x);
+  return m === 'ignore' ? 'ignore' : m === 'normal' ? 'normal' : 'persist';
 }
 
 /** `option persist`, or the first `force-persist` / `ignore-persist` rule whose condition holds. */

@@ -316,7 +316,7 @@ process.on('message', (msg: unknown, handle: unknown) => {
       counters.clearMaxima();
       break;
     case 'stick-entries':
-      for (const a of msg.answers) stickClient.answered(a.requestId, a.entry);
+      for (const a of msg.answers) stickClient.answered(a);
       break;
   }
 });

@@ -2,7 +2,7 @@
 // resumes after it), `sc-inc-gpc0(N)` / `sc-set-gpt0(N)`, the end of a tracker (conn_cur, bytes,
 // HTTP errors), and the `sc_*` / `src_*` / `table_*` fetches over the entries tracked.
 import type { HttpRule } from '../config/model.ts';
-import type { StickDataName, StickSnapshot, StickTrackEvents } from '../stick/types.ts';
+import { STICK_DATA, type StickDataName, type StickSnapshot, type StickTrackEvents } from '../stick/types.ts';
 import { compileSample, type SampleContext, type SampleValue } from './sample.ts';
 import { toStr } from './match.ts';
 import { SC_FETCHES } from '../config/sample.ts';
@@ -48,9 +48,10 @@ export function applyScAction(rule: ScRule, x: SampleContext): void {
 export function endTracking(x: SampleContext, bytesIn: number, bytesOut: number, httpError: boolean): void {
   const st = x.stick;
   if (st === undefined) return;
-  for (const e of st.slots) {
+  for (const [i, e] of st.slots.entries()) {
     if (e === undefined) continue;
-    st.client.update(e.table, e.key, { release: true, bytesIn, bytesOut, ...(httpError ? { httpErr: 1 } : {}) });
+    const release = st.connSlots?.[i] === true ? {} : { release: true as const };
+    st.client.update(e.table, e.key, { ...release, bytesIn, bytesOut, ...(httpError ? { httpErr: 1 } : {}) });
   }
   st.slots = [];
 }
@@ -61,10 +62,70 @@ function slotEntry(x: SampleContext, n: string | undefined, table: string | unde
   return e !== undefined && (table === undefined || table === '' || e.table === table) ? e : undefined;
 }
 
-/** `src_*([T])`: an entry tracked with the client's address as key (no lookup of untracked keys). */
-function srcEntry(x: SampleContext, table: string | undefined): StickSnapshot | undefined {
-  const ip = x.conn.clientIp.startsWith('::ffff:') ? x.conn.clientIp.slice(7) : x.conn.clientIp;
-  return x.stick?.slots.find((e) => e !== undefined && e.key === ip && (table === undefined || table === '' || e.table === table));
+/** The client's address as a table key (an IPv4 client of a dual-stack socket as IPv4). */
+function clientKey(x: SampleContext): string {
+  return x.conn.clientIp.startsWith('::ffff:') ? x.conn.clientIp.slice(7) : x.conn.clientIp;
+}
+
+/** The table a `src_*([T])` / `table_*([T])` fetch reads: T, else the proxy whose rules run. */
+function tableOf(x: SampleContext, table: string | undefined): string | undefined {
+  return table === undefined || table === '' ? x.stick?.proxy : table;
+}
+
+/** The master's look-up of the client's address in `table`; undefined (and asked for) when not done yet. */
+function looked(x: SampleContext, table: string, create: boolean): { entry?: StickSnapshot; used?: number; size?: number } | undefined {
+  const st = x.stick;
+  const a = st?.lookups?.get(table);
+  if (a !== undefined || st === undefined) return a;
+  st.needs ??= new Map();
+  st.needs.set(table, create || st.needs.get(table) === true);
+  return undefined;
+}
+
+/** `src_*([T])`: the entry of the client's address, tracked or else looked up in the master's table. */
+function srcEntry(x: SampleContext, table: string | undefined, create: boolean): StickSnapshot | undefined {
+  const ip = clientKey(x);
+  const t = tableOf(x, table);
+  if (t === undefined) return undefined;
+  const e = x.stick?.slots.find((s) => s !== undefined && s.key === ip && s.table === t);
+  if (e !== undefined) return e;
+  const a = looked(x, t, create);
+  // HAProxy: an address not in the table reads 0 (the fetch fails only without the table).
+  if (a === undefined || a.size === undefined) return undefined;
+  return a.entry ?? { table: t, key: ip, data: absentData(), used: a.used ?? 0, size: a.size };
+}
+
+function absentData(): Partial<Record<StickDataName, number>> {
+  return Object.fromEntries(STICK_DATA.map((n) => [n, 0]));
+}
+
+/** `table_cnt([T])` / `table_avl([T])`: from a tracked entry of the table, else a look-up. */
+function tableFill(x: SampleContext, table: string | undefined, cnt: boolean): number | undefined {
+  const t = tableOf(x, table);
+  if (t === undefined) return undefined;
+  const e = x.stick?.slots.find((s) => s !== undefined && s.table === t) ?? looked(x, t, false);
+  if (e?.used === undefined || e.size === undefined) return undefined;
+  return cnt ? e.used : e.size - e.used;
+}
+
+/** Look up what the last evaluation needed (the rule is evaluated again after); undefined: nothing. */
+export function lookUpNeeded(x: SampleContext): Promise<void> | undefined {
+  const st = x.stick;
+  const needs = st?.needs;
+  if (st === undefined || needs === undefined || needs.size === 0) return undefined;
+  st.needs = undefined;
+  const key = clientKey(x);
+  const lookups = (st.lookups ??= new Map());
+  return Promise.all([...needs].map(([table, create]) =>
+    st.client.lookup(table, key, create).then((a) => {
+      // No answer (master busy or gone): as not found, so the rule is not asked for again.
+      lookups.set(table, a ?? { requestId: 0 });
+    }))).then(() => undefined);
+}
+
+/** Forget what an evaluation outside the rule lists asked for (use_backend and the like do not look up). */
+export function clearNeeds(x: SampleContext): void {
+  if (x.stick !== undefined) x.stick.needs = undefined;
 }
 
 /** One sc/src fetch's value from an entry: counters as stored, gpc0/1 changed by inc/clr. */
@@ -100,15 +161,12 @@ function changeGpc(x: SampleContext, e: StickSnapshot, what: 'inc_gpc0' | 'inc_g
 /** The fetch function of a stick fetch name, or undefined when the name is none. */
 export function stickFetch(fetch: string, args: readonly string[]): ((x: SampleContext) => SampleValue | undefined) | undefined {
   if (fetch === 'sc_tracked') return (x) => slotEntry(x, args[0], args[1]) !== undefined;
-  if (fetch === 'table_cnt' || fetch === 'table_avl') {
-    return (x) => {
-      const e = x.stick?.slots.find((s) => s !== undefined && (args[0] === undefined || s.table === args[0]));
-      return e === undefined ? undefined : fetch === 'table_cnt' ? e.used : e.size - e.used;
-    };
-  }
+  if (fetch === 'table_cnt' || fetch === 'table_avl') return (x) => tableFill(x, args[0], fetch === 'table_cnt');
   const sc = fetch.startsWith('sc_') ? fetch.slice(3) : undefined;
   if (sc !== undefined && STICK_FETCH.has(sc)) return (x) => readData(x, slotEntry(x, args[0], args[1]), sc);
   const src = fetch.startsWith('src_') ? fetch.slice(4) : undefined;
-  if (src !== undefined && STICK_FETCH.has(src)) return (x) => readData(x, srcEntry(x, args[0]), src);
+  // HAProxy's src_inc_gpc* / src_clr_gpc* create the entry when the address is not in the table.
+  const create = src !== undefined && /^(inc|clr)_gpc/.test(src);
+  if (src !== undefined && STICK_FETCH.has(src)) return (x) => readData(x, srcEntry(x, args[0], create), src);
   return undefined;
 }

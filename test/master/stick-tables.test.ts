@@ -45,3 +45,15 @@ test('an unknown table or a key the type cannot hold tracks nothing', () => {
   assert.equal(tables.track(1, 'nope', '10.0.0.1', HTTP), undefined);
   assert.equal(tables.track(1, 'fe', 'not-an-ip', HTTP), undefined);
 });
+
+test('a lookup reads an untracked key without counting (created only when asked); a stored server creates its entry', () => {
+  const tables = createStickTables(() => 0);
+  tables.prepare([def({ store: [{ name: 'server_id' }, { name: 'gpc0' }] })]);
+  assert.deepEqual(tables.apply(1, [{ op: 'lookup', requestId: 1, table: 'fe', key: '10.0.0.1', create: false }]), [{ requestId: 1, used: 0, size: 100 }]);
+  assert.deepEqual(tables.apply(1, [{ op: 'lookup', requestId: 2, table: 'nowhere', key: '10.0.0.1', create: true }]), [{ requestId: 2 }]);
+  const [made] = tables.apply(1, [{ op: 'lookup', requestId: 3, table: 'fe', key: '10.0.0.1', create: true }]);
+  assert.deepEqual(made?.entry?.data, { server_id: 0, gpc0: 0 });
+  tables.apply(1, [{ op: 'update', table: 'fe', key: '10.0.0.2', update: { serverId: 2 } }]);
+  const [stored] = tables.apply(1, [{ op: 'lookup', requestId: 4, table: 'fe', key: '10.0.0.2', create: false }]);
+  assert.deepEqual([stored?.entry?.data.server_id, stored?.used], [2, 2]);
+});

@@ -42,8 +42,12 @@ test('track-sc of a proxy without a table, or of an unknown table, is an error',
   assert.match(errors(fe('    http-request track-sc3 src'))[0] ?? '', /stick counters/);
 });
 
-test('tcp-request track-sc is a clear error until tcp sessions track', () => {
-  assert.match(errors(fe('    tcp-request connection track-sc0 src', '    stick-table type ip size 1k\n'))[0] ?? '', /'tcp-request connection track-sc0' is not supported by handoff yet: .*'http-request track-sc0'/);
+test('tcp-request connection track-sc/accept/reject are rules of the frontend; session tracking is a clear error', () => {
+  const r = fe('    stick-table type ip size 1k\n    tcp-request connection track-sc0 src\n    tcp-request connection reject if { sc_conn_cur(0) gt 3 }');
+  assert.deepEqual(errors(r), []);
+  assert.deepEqual(r.config?.frontends[0]?.tcpConnection?.map((x) => x.action), ['track-sc', 'reject']);
+  assert.match(errors(fe('    tcp-request connection track-sc1 src table nowhere'))[0] ?? '', /'tcp-request connection track-sc1': unable to find table 'nowhere'/);
+  assert.match(errors(fe('    tcp-request session track-sc0 src', '    stick-table type ip size 1k\n'))[0] ?? '', /'tcp-request session track-sc0' is not supported by handoff yet/);
 });
 
 test('tcp-request content track-sc in an http proxy runs before the http-request rules; in a tcp one it is an error', () => {

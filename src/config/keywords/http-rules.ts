@@ -2,6 +2,7 @@
 // actions are in http-actions.ts), `redirect`, and the pre-2.1 `reqadd` / `rspadd` / `reqdel`.
 // Each line becomes one rule of its list, in declaration order.
 import { parseContentTrack } from './stick.ts';
+import { parseTrack } from './stick-actions.ts';
 import type { Condition, HeaderRule, HttpRule } from '../model.ts';
 import type { ProxyDraft } from '../draft.ts';
 import type { SampleWhere } from '../sample.ts';
@@ -143,6 +144,7 @@ export const proxyKeywords: ProxyKeyword[] = [
       }
       if (ctx.args[0] === 'connection' && ctx.args[1] === 'expect-proxy') return parseExpectProxy(ctx);
       if (ctx.args[0] === 'inspect-delay') return parseInspectDelay(ctx);
+      if (ctx.args[0] === 'connection' && /^(accept|reject|track-sc[0-2])$/.test(ctx.args[1] ?? '')) return parseConnectionRule(ctx);
       if (ctx.args[0] === 'content' && (ctx.args[1] === 'accept' || ctx.args[1] === 'reject')) return parseContentRule(ctx, ctx.args[1]);
       if (ctx.args[0] === 'content' && /^track-sc[0-2]$/.test(ctx.args[1] ?? '')) return parseContentTrack(ctx);
       const track = ctx.args.find((w) => /^(track-sc\d|sc-)/.test(w));
@@ -168,6 +170,22 @@ function parseExpectProxy(ctx: ProxyContext): void {
     return ctx.error(`'tcp-request connection expect-proxy' expects 'layer4' (and an optional 'if'/'unless' condition), got '${split.head.join(' ')}'`);
   }
   (ctx.proxy.expectProxy ??= []).push({ ...(split.cond === undefined ? {} : { cond: split.cond }), loc: ctx.loc });
+}
+
+/** `tcp-request connection accept|reject|track-scN KEY [table T] [if|unless COND]`: run as a
+ * connection is accepted, on what the socket shows (src/worker/conn-rules.ts). */
+function parseConnectionRule(ctx: ProxyContext): void {
+  const split = ruleCondition(ctx, ctx.args.slice(2), 'tcp');
+  const word = ctx.args[1] ?? '';
+  if (split === undefined) return;
+  const cond = split.cond === undefined ? {} : { cond: split.cond };
+  if (word === 'accept' || word === 'reject') {
+    if (split.head.length > 0) return ctx.error(`'tcp-request connection ${word}' expects an optional 'if'/'unless' condition, got '${split.head.join(' ')}'`);
+    (ctx.proxy.tcpConnection ??= []).push({ action: word, ...cond, loc: ctx.loc });
+    return;
+  }
+  const action = parseTrack(ctx, word, split.head, ctx.proxy.name, 'tcp');
+  if (action?.action === 'track-sc') (ctx.proxy.tcpConnection ??= []).push({ ...action, ...cond, loc: ctx.loc });
 }
 
 /** `tcp-request inspect-delay T`: the longest `tcp-request content` rules wait for the client's bytes. */

@@ -165,7 +165,6 @@ export const proxyKeywords: ProxyKeyword[] = [
   ignored('grace', ALL_PROXIES),
   ignored('max-keep-alive-queue', BACKEND_SIDE),
   unsupported('http-reuse', 'is accepted but ignored: handoff keeps its own per-server connection pools'),
-  refused('stick', 'stickiness rules'),
   unsupported('fullconn', 'is ignored (no dynamic server maxconn)'),
   refused('unique-id-format', 'request unique IDs'),
   refused('unique-id-header', 'the unique-ID request header'),
