@@ -24,7 +24,11 @@ test('errors: a bad delay, words after the action; other actions as before', () 
   expectOne(compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    tcp-request inspect-delay soon\n    default_backend app\n${BACKEND}`), 'error', 8, /'tcp-request inspect-delay' expects one time/);
   expectOne(compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    tcp-request content accept now\n    default_backend app\n${BACKEND}`), 'error', 8, /expects an optional 'if'\/'unless' condition, got 'now'/);
   expectOne(compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    tcp-request content silent-drop\n    default_backend app\n${BACKEND}`), 'error', 8, /refusing to run without the access control/);
-  expectOne(compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    tcp-request content set-var(sess.x) int(1)\n    default_backend app\n${BACKEND}`), 'warning', 8, /'tcp-request content' is not supported by handoff, ignored/);
+  // An action handoff does not run is refused unless it could only change the logs.
+  expectOne(compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    tcp-request content set-var(sess.x) int(1)\n    default_backend app\n${BACKEND}`), 'error', 8, /'tcp-request content set-var\(sess.x\)' is not supported by handoff; refusing to run without what it does/);
+  expectOne(compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    tcp-request connection set-src hdr(x)\n    default_backend app\n${BACKEND}`), 'error', 8, /'tcp-request connection set-src' is not supported/);
+  expectOne(compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    tcp-request content capture req.len len 10\n    default_backend app\n${BACKEND}`), 'warning', 8, /'tcp-request content capture' is not implemented by handoff and only changes logs; ignored/);
+  expectOne(compile(`${TCP_DEFAULTS}frontend f\n    bind :1\n    tcp-response content close\n    default_backend app\n${BACKEND}`), 'error', 8, /'tcp-response content close' is not supported/);
 });
 
 test("a backend's content rules and delay are its own; a listen's stay in its frontend half; connection rules warn in a backend", () => {

@@ -151,15 +151,27 @@ export const proxyKeywords: ProxyKeyword[] = [
       if (track !== undefined) return ctx.error(`'tcp-request ${ctx.args[0] ?? ''} ${track}' is not supported by handoff yet: stick counters are tracked by 'http-request ${track}' (http mode); refusing to run without them`);
       const deny = ctx.args.some((w) => w === 'reject' || w === 'silent-drop');
       if (deny) return ctx.error(`'tcp-request ${ctx.args.join(' ')}' is not supported by handoff; refusing to run without the access control it expresses`);
-      ctx.warn(`'tcp-request ${ctx.args[0] ?? ''}' is not supported by handoff, ignored`);
+      unsupportedTcpRule(ctx, 'tcp-request');
     },
   },
   {
     name: 'tcp-response',
     sections: PROXIES_ONLY,
-    parse: (ctx) => ctx.warn(`'tcp-response ${ctx.args[0] ?? ''}' is not supported by handoff, ignored`),
+    parse: (ctx) => (ctx.args[0] === 'inspect-delay' ? ctx.warn("'tcp-response inspect-delay' has no effect without tcp-response content rules, which handoff does not run; ignored") : unsupportedTcpRule(ctx, 'tcp-response')),
   },
 ];
+
+/** Actions whose absence only changes what is logged. */
+const LOG_ONLY_TCP_ACTIONS = new Set(['capture', 'set-log-level']);
+
+/** A tcp-request/tcp-response rule handoff does not run: ignored only when it could change
+ * nothing but the logs; any other (set-var, set-src, switch-mode, set-mark, do-resolve, …)
+ * changes traffic or what later rules see, and is refused. */
+function unsupportedTcpRule(ctx: ProxyContext, keyword: 'tcp-request' | 'tcp-response'): void {
+  const rule = ctx.args.slice(0, 2).join(' ');
+  if (LOG_ONLY_TCP_ACTIONS.has(ctx.args[1] ?? '')) return ctx.warn(`'${keyword} ${rule}' is not implemented by handoff and only changes logs; ignored`);
+  ctx.error(`'${keyword} ${rule}' is not supported by handoff; refusing to run without what it does to the traffic`);
+}
 
 /** `tcp-request connection expect-proxy layer4 [if|unless COND]`: read a PROXY header first on
  * the connections the condition matches (it sees the socket's addresses, not yet a header's). */
