@@ -6,6 +6,7 @@
 // store-request rules store it, except in a table whose entry already gave it. After the server's
 // response head, the store-response rules store the server that answered (`res.cook(SESSID)`).
 import type { StickRule } from '../config/model.ts';
+import type { StickSnapshot } from '../stick/types.ts';
 import type { BackendRuntime, ServerRuntime } from './runtime.ts';
 import { evaluate } from './rules.ts';
 import type { SampleContext } from './sample.ts';
@@ -43,12 +44,20 @@ export function stuckServer(x: SampleContext, be: BackendRuntime, mode: StickMod
   if (wanted.length === 0) return undefined;
   return Promise.all(wanted.map((k) => client.lookup(k.rule.table, k.key, false))).then((answers) => {
     for (const [i, a] of answers.entries()) {
-      const id = a?.entry?.data.server_id;
-      const srv = id === undefined || id < 1 ? undefined : be.servers[id - 1];
+      const srv = storedServer(be, a?.entry);
       if (srv !== undefined && (srv.running || mode === 'persist')) return { srv, table: (wanted[i] as Keyed).rule.table };
     }
     return {};
   });
+}
+
+/** An entry's server: by its name (`server_key`) first, as HAProxy 2.6 does, else by `server_id`. */
+function storedServer(be: BackendRuntime, entry: StickSnapshot | undefined): ServerRuntime | undefined {
+  const name = entry?.serverKey;
+  const named = name === undefined ? undefined : be.servers.find((s) => s.name === name);
+  if (named !== undefined) return named;
+  const id = entry?.data.server_id;
+  return id === undefined || id < 1 ? undefined : be.servers[id - 1];
 }
 
 /** Store the chosen server under the on/store-request rules' keys (not in `matched`, the table that gave it). */
@@ -62,7 +71,7 @@ export function storeServer(x: SampleContext, be: BackendRuntime, srv: ServerRun
   for (const k of keyed(x, rules, STORING)) {
     if (done.has(k.rule.table)) continue;
     done.add(k.rule.table);
-    client.update(k.rule.table, k.key, { serverId: id });
+    client.update(k.rule.table, k.key, { serverId: id, serverKey: srv.name });
   }
 }
 
@@ -78,6 +87,6 @@ export function storeResponseServer(x: SampleContext, be: BackendRuntime, srv: S
   for (const k of keyed(x, rules, STORING_RESPONSE)) {
     if (done.has(k.rule.table)) continue;
     done.add(k.rule.table);
-    client.update(k.rule.table, k.key, { serverId: id });
+    client.update(k.rule.table, k.key, { serverId: id, serverKey: srv.name });
   }
 }

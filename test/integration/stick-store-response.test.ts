@@ -77,7 +77,7 @@ test('stick store-response learns the session cookie; requests carrying it stay 
     }
     assert.ok(new Set(sessions.map((s) => s.srv)).size === 2, `the sessions spread over both servers: ${JSON.stringify(sessions)}`);
     const shown = (await h.ctl('show table be')).output;
-    for (const s of sessions) assert.match(shown, new RegExp(`key=${s.id} use=0 exp=\\d+ server_id=${s.srv === 's1' ? 1 : 2}`), shown);
+    for (const s of sessions) assert.match(shown, new RegExp(`key=${s.id} use=0 exp=\\d+ server_id=${s.srv === 's1' ? 1 : 2} server_key=${s.srv}$`, 'm'), shown);
     for (const step of ['', 'reload', 'reload full']) {
       if (step !== '') assert.ok((await h.ctl(step)).ok, step);
       for (const s of sessions) assert.deepEqual(await bodies(port, s.id, 6), Array(6).fill(s.srv), `session ${s.id} stays on ${s.srv} ${step === '' ? '' : 'after ' + step}`);

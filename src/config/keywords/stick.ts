@@ -70,11 +70,15 @@ function parseOption(ctx: ProxyContext, def: StickTableDef, args: string[], i: n
     case 'store':
       if (value === undefined) return void ctx.error("'stick-table store' expects a list such as 'http_req_rate(10s),conn_cur'"), undefined;
       return parseStore(ctx, value, def.store) ? i + 2 : undefined;
+    case 'srvkey':
+      if (value === 'name') return i + 2;
+      if (value === 'addr') return void ctx.error("'stick-table srvkey addr' is not supported by handoff (servers are keyed by name, HAProxy's default 'srvkey name')"), undefined;
+      return void ctx.error(`'stick-table srvkey' expects 'name' or 'addr', got '${value ?? ''}'`), undefined;
     case 'peers':
       ctx.warn("'stick-table peers' is ignored: handoff's tables are already one table for every worker and survive reloads");
       return i + 2;
     default:
-      return void ctx.error(`'stick-table' does not know '${word ?? ''}' (expects type, size, expire, nopurge, store)`), undefined;
+      return void ctx.error(`'stick-table' does not know '${word ?? ''}' (expects type, size, expire, nopurge, store, srvkey)`), undefined;
   }
 }
 
