@@ -518,9 +518,9 @@ export interface Frontend {
 /** A `tcp-request connection` rule: the first accept/reject whose condition holds decides; a track-sc counts the connection. */
 export type TcpConnectionRule = { action: 'accept' | 'reject'; cond?: Condition; loc: Location } | Extract<HttpRule, { action: 'track-sc' }>;
 
-/** `stick on|match|store-request KEY [table T] [if|unless COND]`: a key's server in a stick table (server_id). */
+/** `stick on|match|store-request|store-response KEY [table T] [if|unless COND]`: a key's server in a stick table (server_id). */
 export interface StickRule {
-  kind: 'on' | 'match' | 'store-request';
+  kind: 'on' | 'match' | 'store-request' | 'store-response';
   key: Sample;
   table: string;
   cond?: Condition;

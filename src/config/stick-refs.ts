@@ -7,7 +7,7 @@ export function checkStickReferences(proxies: readonly ProxyDraft[], diags: Diag
   const tables = new Set(proxies.flatMap((p) => (p.stickTable === undefined ? [] : [p.name])));
   for (const p of proxies) {
     for (const r of p.stickRules ?? []) {
-      if (p.mode === 'tcp') diags.push(diagnostic('error', r.loc, `'stick ${r.kind}' in tcp ${p.kind} '${p.name}' is not supported by handoff yet: stick rules choose servers for HTTP requests only; refusing to run without the stickiness it expresses`));
+      if (p.mode === 'tcp' && r.kind === 'store-response') diags.push(diagnostic('error', r.loc, `'stick store-response' in tcp ${p.kind} '${p.name}' is not supported by handoff: a tcp backend reads no response (use 'stick on' or 'stick store-request')`));
       if (!tables.has(r.table)) diags.push(diagnostic('error', r.loc, `'stick ${r.kind}': ${r.table === p.name ? `${p.kind} '${p.name}' has no stick-table (declare one, e.g. 'stick-table type ip size 200k expire 30m')` : `unable to find table '${r.table}'`}`));
     }
     if (p.mode === 'tcp') {

@@ -12,6 +12,8 @@ export interface StickEntry {
   expireAt: number;
   values: Partial<Record<StickDataName, number>>;
   rates: Partial<Record<StickDataName, FreqCtr>>;
+  /** `server_key`: the stored server's name (HAProxy 2.6 `srvkey name`), beside `server_id`. */
+  serverKey?: string;
   /** A serial for the `0x…:` column of `show table`. */
   id: number;
 }
@@ -125,7 +127,11 @@ export function update(t: StickTable, key: string, now: number, u: StickUpdate):
   if (u.setGpc0 !== undefined && e.values.gpc0 !== undefined) e.values.gpc0 = u.setGpc0;
   if (u.setGpc1 !== undefined && e.values.gpc1 !== undefined) e.values.gpc1 = u.setGpc1;
   if (u.setGpt0 !== undefined && e.values.gpt0 !== undefined) e.values.gpt0 = u.setGpt0;
-  if (u.serverId !== undefined && e.values.server_id !== undefined) e.values.server_id = u.serverId;
+  if (u.serverId !== undefined && e.values.server_id !== undefined) {
+    e.values.server_id = u.serverId;
+    if (u.serverKey !== undefined) e.serverKey = u.serverKey;
+    else delete e.serverKey;
+  }
   touch(t, e, now);
 }
 
@@ -140,7 +146,9 @@ export function entryData(t: StickTable, e: StickEntry, now: number): Partial<Re
 }
 
 export function snapshot(t: StickTable, e: StickEntry, now: number): StickSnapshot {
-  return { table: t.def.name, key: e.key, data: entryData(t, e, now), used: t.entries.size, size: t.def.size };
+  const snap: StickSnapshot = { table: t.def.name, key: e.key, data: entryData(t, e, now), used: t.entries.size, size: t.def.size };
+  if (e.serverKey !== undefined) snap.serverKey = e.serverKey;
+  return snap;
 }
 
 /** `set table … data.NAME V`: a counter set, a rate restarted at V; false when not stored. */

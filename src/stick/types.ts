@@ -63,6 +63,8 @@ export interface StickUpdate {
   setGpt0?: number;
   /** `stick on|store-request`: the entry (created if absent) names this server (server_id). */
   serverId?: number;
+  /** With serverId: the server's name (`server_key`, which matching prefers). */
+  serverKey?: string;
 }
 
 /** One entry's values as read at the time of the answer, and its table's fill. */
@@ -70,6 +72,8 @@ export interface StickSnapshot {
   table: string;
   key: string;
   data: Partial<Record<StickDataName, number>>;
+  /** `server_key`: the stored server's name, when one was stored with it. */
+  serverKey?: string;
   used: number;
   size: number;
 }

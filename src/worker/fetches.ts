@@ -254,6 +254,32 @@ function cookieFetch(args: readonly string[], as: As): CompiledFetch {
   };
 }
 
+/** `res.cook(NAME)`: the value of cookie NAME in the response's Set-Cookie headers (the pair
+ * before the first `;` of each); the last occurrence, the first cookie without a name. */
+function setCookieFetch(args: readonly string[]): CompiledFetch {
+  const name = args[0] ?? '';
+  const each = (ctx: SampleContext, visit: Visit): boolean => {
+    const h = ctx.resHeaders;
+    if (h === undefined) return false;
+    for (let i = 0; i < h.length; i += 2) {
+      if (!sameName(h[i] as string, 'set-cookie')) continue;
+      const pair = (h[i + 1] as string).split(';', 1)[0] as string;
+      const eq = pair.indexOf('=');
+      if (eq === -1 || (name !== '' && pair.slice(0, eq).trim() !== name)) continue;
+      if (visit(asString(pair.slice(eq + 1).trim()) as SampleValue, ctx)) return true;
+    }
+    return false;
+  };
+  return {
+    one(ctx) {
+      let found: SampleValue | undefined;
+      each(ctx, (v) => ((found = v), name === ''));
+      return found;
+    },
+    each,
+  };
+}
+
 /** The absolute-form target as received, when rules have not rewritten the URI since. */
 function urlOf(ctx: SampleContext): string | undefined {
   const head = ctx.head;
@@ -389,6 +415,7 @@ const BUILDERS: Record<string, Builder> = {
   'res.comp': () => single((ctx) => (ctx.resHeaders === undefined ? undefined : ctx.compressing !== undefined)),
   'res.comp_algo': () => single((ctx) => (ctx.resHeaders === undefined ? undefined : ctx.compressing)),
   'res.hdr': (a) => headerFetch('res', false, a, asString),
+  'res.cook': (a) => setCookieFetch(a),
   'res.fhdr': (a) => headerFetch('res', true, a, asString),
   'res.hdr_cnt': (a) => headerCount('res', false, a),
   'res.fhdr_cnt': (a) => headerCount('res', true, a),

@@ -35,7 +35,7 @@ import type { Shutdown } from './server-sessions.ts';
 import { proxyHeaderFor } from './proxy-send.ts';
 import { endTracking } from './stick-actions.ts';
 import { countRequest, requestStickState } from './conn-rules.ts';
-import { storeServer, stuckServer, type StickMode } from './stick-servers.ts';
+import { storeResponseServer, storeServer, stuckServer, type StickMode } from './stick-servers.ts';
 import type { StickState } from './stick-client.ts';
 import type { CompressionAlgo } from '../config/model.ts';
 import { compressedHeaders, compressible, dropAcceptEncoding, negotiate, offloads, typesOf } from './compression.ts';
@@ -782,6 +782,7 @@ function forwardResponse(x: Exchange, status: number, statusText: string, raw: s
     headers.push(name, raw[i + 1] as string);
   }
   x.resHeaders = headers;
+  if (x.be?.backend.stickRules !== undefined && x.srv !== undefined) storeResponseServer(x, x.be, x.srv);
   const compress = compressResponse(x, raw);
   if (compress) x.compressing = x.compAlgo;
   if (!responseRules(x, headers)) return false;

@@ -9,6 +9,7 @@ import { connectTls } from './upstream.ts';
 import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRuntime, type WorkerRuntime } from './runtime.ts';
 import { routeBackend } from './rules.ts';
 import { sampleKey } from './balance-key.ts';
+import { storeServer, stuckServer } from './stick-servers.ts';
 import { sampleText, type SampleContext } from './sample.ts';
 import { clientAddress } from './log-record.ts';
 import { destinationAddress } from './client-address.ts';
@@ -103,7 +104,19 @@ function serve(fe: FrontendRuntime, be: BackendRuntime, runtime: WorkerRuntime, 
   be.counters.values.stot++;
   const s: TcpSession = { fe, be, runtime, client, clientIp: clientAddress(client).ip, retries: 0, staleRetried: false, tried: new Set(), startedMs: performance.now() };
   if (rest !== undefined) s.rest = rest;
-  connectServer(s, be.pick({ clientIp: s.clientIp, hashKey: sampleKey(be.backend, ctx) }));
+  // `stick on|match|store-request` in a tcp backend: the stuck server first, the chosen one stored.
+  const pick = (stuck: { srv?: ServerRuntime; table?: string }): void => {
+    if (client.destroyed) return;
+    const srv = stuck.srv ?? be.pick({ clientIp: s.clientIp, hashKey: sampleKey(be.backend, ctx) });
+    if (srv !== undefined && be.backend.stickRules !== undefined) storeServer(ctx, be, srv, stuck.srv === srv ? stuck.table : undefined);
+    connectServer(s, srv);
+  };
+  if (be.backend.stickRules !== undefined && runtime.stick !== undefined) {
+    ctx.stick ??= { client: runtime.stick, slots: [] };
+    const sticking = stuckServer(ctx, be, be.backend.persist ? 'persist' : 'normal');
+    if (sticking !== undefined) return void sticking.then(pick, () => pick({}));
+  }
+  pick({});
 }
 
 const NO_HEADERS: string[] = [];
@@ -120,6 +133,7 @@ export class TcpSampleContext implements SampleContext {
   status = 0;
   resHeaders = undefined;
   vars: SampleContext['vars'] = undefined;
+  stick: SampleContext['stick'] = undefined;
   private readonly runtime: WorkerRuntime;
 
   constructor(client: net.Socket, runtime: WorkerRuntime) {

@@ -205,7 +205,7 @@ backend app
   assert.deepEqual(harmless.diagnostics.map((d) => d.line), [8, 9, 12]);
   for (const [line, pattern] of [
     ['filter spoe engine e config spoe.conf', /'filter spoe engine e config spoe.conf' is not supported by handoff \(only 'filter compression'\)/],
-    ['stick store-response src', /'stick store-response' is not supported by handoff yet/],
+    ['stick store-response req.cook(SESSID)', /'stick store-response req.cook\(SESSID\)': sample fetch 'req.cook' needs 'HTTP request headers'/],
     ['option originalto', /'option originalto' is not supported by handoff/],
     ['server s2 127.0.0.1:9001 send-proxy-v2-ssl', /server option 'send-proxy-v2-ssl' is not supported/],
     ['http-send-name-header X-Srv', /'http-send-name-header' is not supported by handoff/],

@@ -30,6 +30,8 @@ function entryLine(t: StickTable, e: StickEntry, now: number): string {
   parts.push(`exp=${t.def.expireMs === undefined ? 0 : Math.max(0, e.expireAt - now)}`);
   const data = entryData(t, e, now);
   for (const s of t.def.store) parts.push(s.periodMs === undefined ? `${s.name}=${data[s.name] ?? 0}` : `${s.name}(${s.periodMs})=${data[s.name] ?? 0}`);
+  // HAProxy 2.6 keeps server_key (a name) beside server_id and prints it last, `-` when unset.
+  if (data.server_id !== undefined) parts.push(`server_key=${e.serverKey ?? '-'}`);
   return parts.join(' ');
 }
 

@@ -1,11 +1,11 @@
 // `stick-table` (configuration.txt 4.2): the proxy's one table, parsed into a StickTableDef the
-// master builds the table from (src/stick/); `stick on|match|store-request` rules.
+// master builds the table from (src/stick/); `stick on|match|store-request|store-response` rules.
 import { isRate, STICK_DATA, type StickDataName, type StickKeyType, type StickStore, type StickTableDef } from '../../stick/types.ts';
 import { parseInteger, parseSize, parseTime } from '../units.ts';
 import { BACKEND_SIDE, PROXIES_ONLY, type ProxyContext, type ProxyKeyword } from './types.ts';
 import { ruleCondition } from './rule-condition.ts';
 import { parseTrack } from './stick-actions.ts';
-import { parseSample } from '../sample.ts';
+import { parseSample, scopeProblem } from '../sample.ts';
 
 const TYPES: readonly StickKeyType[] = ['ip', 'ipv6', 'integer', 'string', 'binary'];
 
@@ -70,11 +70,15 @@ function parseOption(ctx: ProxyContext, def: StickTableDef, args: string[], i: n
     case 'store':
       if (value === undefined) return void ctx.error("'stick-table store' expects a list such as 'http_req_rate(10s),conn_cur'"), undefined;
       return parseStore(ctx, value, def.store) ? i + 2 : undefined;
+    case 'srvkey':
+      if (value === 'name') return i + 2;
+      if (value === 'addr') return void ctx.error("'stick-table srvkey addr' is not supported by handoff (servers are keyed by name, HAProxy's default 'srvkey name')"), undefined;
+      return void ctx.error(`'stick-table srvkey' expects 'name' or 'addr', got '${value ?? ''}'`), undefined;
     case 'peers':
       ctx.warn("'stick-table peers' is ignored: handoff's tables are already one table for every worker and survive reloads");
       return i + 2;
     default:
-      return void ctx.error(`'stick-table' does not know '${word ?? ''}' (expects type, size, expire, nopurge, store)`), undefined;
+      return void ctx.error(`'stick-table' does not know '${word ?? ''}' (expects type, size, expire, nopurge, store, srvkey)`), undefined;
   }
 }
 
@@ -119,12 +123,11 @@ export function parseContentTrack(ctx: ProxyContext): void {
   tracks.push(rule);
 }
 
-/** `stick on|match|store-request KEY [table T] [if|unless COND]` in a backend or listen. */
+/** `stick on|match|store-request|store-response KEY [table T] [if|unless COND]` in a backend or listen. */
 function parseStickRule(ctx: ProxyContext): void {
   const kind = ctx.args[0];
   if (ctx.proxy.kind === 'defaults') return ctx.error("'stick' rules are not allowed in a defaults section (write them in the backend)");
-  if (kind === 'store-response') return ctx.error("'stick store-response' is not supported by handoff yet (use 'stick on' or 'stick store-request'); refusing to run without the stickiness it expresses");
-  if (kind !== 'on' && kind !== 'match' && kind !== 'store-request') return ctx.error(`'stick' expects 'on', 'match', 'store-request' or 'store-response', got '${kind ?? ''}'`);
+  if (kind !== 'on' && kind !== 'match' && kind !== 'store-request' && kind !== 'store-response') return ctx.error(`'stick' expects 'on', 'match', 'store-request' or 'store-response', got '${kind ?? ''}'`);
   const split = ruleCondition(ctx, ctx.args.slice(1));
   if (split === undefined) return;
   const [keyText, kw, table, ...extra] = split.head;
@@ -132,5 +135,7 @@ function parseStickRule(ctx: ProxyContext): void {
   if (kw !== undefined && (kw !== 'table' || table === undefined || extra.length > 0)) return ctx.error(`'stick ${kind} ${keyText}' expects 'table <name>' or 'if'/'unless' after the key, got '${kw}'`);
   const key = parseSample(keyText);
   if (!key.ok) return ctx.error(`'stick ${kind}': ${key.error}`);
+  const problem = scopeProblem(key.value.sample, kind === 'store-response' ? 'response' : 'request');
+  if (problem?.never === true) return ctx.error(`'stick ${kind} ${keyText}': ${problem.message}`);
   (ctx.proxy.stickRules ??= []).push({ kind, key: key.value.sample, table: table ?? ctx.proxy.name, ...(split.cond === undefined ? {} : { cond: split.cond }), loc: ctx.loc });
 }
