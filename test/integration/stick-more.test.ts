@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startBackends, startHandoff, freePort, tempDir } from '../helpers/proxy.ts';
+import { frontendToBackendBe } from '../helpers/stick-config.ts';
 
 function config(port: number, port2: number, backend: number): string {
   return `global
@@ -130,17 +131,7 @@ test('tcp-request connection track-sc0 src: the 4th concurrent connection is ref
 });
 
 function stickConfig(port: number, backends: readonly number[]): string {
-  return `global
-  stats timeout 5s
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend be
-backend be
+  return `${frontendToBackendBe(port)}backend be
   balance roundrobin
   stick-table type ip size 1k expire 30m
   stick on src

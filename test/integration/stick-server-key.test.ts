@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startHandoff, freePort, tempDir, type Handoff } from '../helpers/proxy.ts';
+import { frontendToBackendBe } from '../helpers/stick-config.ts';
 
 async function named(name: string): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((_req, res) => res.end(name));
@@ -15,17 +16,7 @@ async function named(name: string): Promise<{ server: http.Server; port: number 
 }
 
 function config(port: number, servers: [string, number][]): string {
-  return `global
-  stats timeout 5s
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend be
-backend be
+  return `${frontendToBackendBe(port)}backend be
   balance roundrobin
   stick-table type ip size 1k expire 10m store gpc1,http_req_rate(10s)
   stick on src

@@ -7,6 +7,7 @@ import http from 'node:http';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { startHandoff, freePort, tempDir, type Handoff } from '../helpers/proxy.ts';
+import { frontendToBackendBe } from '../helpers/stick-config.ts';
 
 /** An application server named `name`: a new SESSID for a request without one, its name as body. */
 async function appServer(name: string): Promise<{ server: http.Server; port: number }> {
@@ -19,17 +20,7 @@ async function appServer(name: string): Promise<{ server: http.Server; port: num
 }
 
 function config(port: number, a: number, b: number): string {
-  return `global
-  stats timeout 5s
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend be
-backend be
+  return `${frontendToBackendBe(port)}backend be
   balance roundrobin
   stick-table type string len 32 size 1k expire 10m
   stick match req.cook(SESSID)
