@@ -5,16 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startBackends, startHandoff, freePort, tempDir, type Handoff } from '../helpers/proxy.ts';
+import { STICK_HEAD } from '../helpers/stick-config.ts';
 
 function config(port: number, backend: number, track = 'http-request track-sc0 src'): string {
-  return `global
-  stats timeout 5s
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
+  return `${STICK_HEAD}frontend fe
   bind 127.0.0.1:${port}
   log stdout format raw local0
   log-format "served-by %pid %ST"

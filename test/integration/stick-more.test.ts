@@ -5,17 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startBackends, startHandoff, freePort, tempDir } from '../helpers/proxy.ts';
-import { frontendToBackendBe } from '../helpers/stick-config.ts';
+import { frontendToBackendBe, STICK_HEAD } from '../helpers/stick-config.ts';
 
 function config(port: number, port2: number, backend: number): string {
-  return `global
-  stats timeout 5s
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
+  return `${STICK_HEAD}frontend fe
   bind 127.0.0.1:${port}
   stick-table type ip size 100k expire 60s store http_req_rate(60s),http_req_cnt
   http-request deny deny_status 429 if { src_http_req_rate gt 3 }
@@ -71,14 +64,7 @@ test('src_* and table_cnt read untracked entries from the master, across workers
 });
 
 function connConfig(port: number, backend: number): string {
-  return `global
-  stats timeout 5s
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 10s
-  timeout server 10s
-frontend fe
+  return `${STICK_HEAD}frontend fe
   bind 127.0.0.1:${port}
   stick-table type ip size 100k expire 60s store conn_cur,conn_cnt,http_req_rate(60s)
   tcp-request connection track-sc0 src
