@@ -27,7 +27,18 @@ export interface CounterObject<F extends string> {
   qcur: number;
   /** The other gauges this object reports (`smax`, `qmax`, `rtime`, `rtime_max`, `lastsess`…). */
   stats: Record<string, number>;
+  /** The averaged times, kept apart from `stats` (one property write per request, no key built): into `stats` at each report. */
+  readonly times: Record<TimeField, TimeAverage>;
 }
+
+/** HAProxy's sliding average of one time over its last samples, and its maximum. */
+export interface TimeAverage {
+  n: number;
+  avg: number;
+  max: number;
+}
+
+const TIME_FIELDS: readonly TimeField[] = ['qtime', 'ctime', 'rtime', 'ttime'];
 
 export interface CounterRegistry {
   frontend(name: string): CounterObject<FrontendField>;
@@ -44,13 +55,30 @@ export interface CounterRegistry {
 const TIME_SAMPLES = 1024;
 
 /** One request's time (ms) into the object's average and maximum. */
-export function observeTime(obj: CounterObject<string>, field: TimeField, ms: number): void {
-  const st = obj.stats;
-  const n = Math.min((st[`${field}_n`] ?? 0) + 1, TIME_SAMPLES);
-  st[`${field}_n`] = n;
-  const avg = st[field] ?? 0;
-  st[field] = avg + (ms - avg) / n;
-  if (ms > (st[`${field}_max`] ?? 0)) st[`${field}_max`] = ms;
+export function observeTime(t: TimeAverage, ms: number): void {
+  const n = t.n < TIME_SAMPLES ? t.n + 1 : TIME_SAMPLES;
+  t.n = n;
+  t.avg += (ms - t.avg) / n;
+  if (ms > t.max) t.max = ms;
+}
+
+/** One exchange's queue, connect, response and total times (ms) into an object's averages. */
+export function observeTimes(obj: CounterObject<string>, qtime: number, ctime: number, rtime: number, ttime: number): void {
+  const t = obj.times;
+  observeTime(t.qtime, qtime);
+  observeTime(t.ctime, ctime);
+  observeTime(t.rtime, rtime);
+  observeTime(t.ttime, ttime);
+}
+
+/** The averages observed so far into the reported gauges (`rtime`, `rtime_max`…; none before a first sample). */
+function publishTimes(obj: CounterObject<string>): void {
+  for (const f of TIME_FIELDS) {
+    const t = obj.times[f];
+    if (t.n === 0) continue;
+    obj.stats[f] = t.avg;
+    obj.stats[`${f}_max`] = t.max;
+  }
 }
 
 /** A session was given to this server or backend now (`lastsess`, `lbtot`). */
@@ -64,10 +92,12 @@ function tracked<F extends string>(key: string, values: Record<F, number>): Coun
   let scur = 0;
   let qcur = 0;
   const stats: Record<string, number> = {};
+  const times = { qtime: { n: 0, avg: 0, max: 0 }, ctime: { n: 0, avg: 0, max: 0 }, rtime: { n: 0, avg: 0, max: 0 }, ttime: { n: 0, avg: 0, max: 0 } };
   return {
     key,
     values,
     stats,
+    times,
     get scur() {
       return scur;
     },
@@ -121,6 +151,7 @@ export function createCounterRegistry(): CounterRegistry {
           }
         }
         const current: Record<string, number> = {};
+        publishTimes(obj);
         for (const name of names) {
           const v = name === 'scur' ? obj.scur : name === 'qcur' ? obj.qcur : obj.stats[name];
           if (v !== undefined) current[name] = v;
@@ -134,7 +165,10 @@ export function createCounterRegistry(): CounterRegistry {
         const st = obj.stats;
         st.smax = obj.scur;
         st.qmax = obj.qcur;
-        for (const t of ['qtime', 'ctime', 'rtime', 'ttime'] as const) if (st[`${t}_max`] !== undefined) st[`${t}_max`] = 0;
+        for (const t of TIME_FIELDS) {
+          obj.times[t].max = 0;
+          if (st[`${t}_max`] !== undefined) st[`${t}_max`] = 0;
+        }
       }
     },
   };

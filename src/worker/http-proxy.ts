@@ -3,7 +3,7 @@
 //   the backend's rules, forwardfor) → chooseServer → connectUpstream → forwardResponse
 //   (http-response, http-after-response rules) → log
 // with the timing marks of the access log (%TR %Tc %Tr %Ta %Tt) taken at the phase boundaries.
-import { countStatus, observeTime, type TimeField } from './counters.ts';
+import { countStatus, observeTimes } from './counters.ts';
 import { observeLatency } from './latency-histogram.ts';
 import type { ClientConn, ConnectionRegistry } from './connections.ts';
 import { errorBody, errorReason } from './errors.ts';
@@ -32,6 +32,7 @@ import {
 import { classifyUpstreamError, decideRetry, isReplayable, nextServer, spendRetry, usableActive, type Failure, type Retry } from './retry.ts';
 import { healthyStatus, observe } from './passive-health.ts';
 import type { Shutdown } from './server-sessions.ts';
+import type { Socket } from 'node:net';
 import { proxyHeaderFor } from './proxy-send.ts';
 import { endTracking } from './stick-actions.ts';
 import { countRequest, requestStickState } from './conn-rules.ts';
@@ -118,8 +119,6 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   upstreamStarted = false;
   /** The server slot (active/scur) is held until the upstream exchange ends. */
   holding = false;
-  /** While holding: removes this exchange from the server's sessions (on-marked-down / on-marked-up). */
-  unregisterSession: (() => void) | undefined = undefined;
   headersSeen = false;
   resume: (() => void) | undefined = undefined;
   waitingDrain = false;
@@ -175,6 +174,15 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   /** Answering: a response of ours was written. */
   ownResponseSent(): void {
     complete(this);
+  }
+
+  /** Session: the server's health verdict (on-marked-down / on-marked-up) ends this exchange. */
+  shutdown(why: Shutdown): void {
+    killExchange(this, why);
+  }
+
+  get clientSocket(): Socket {
+    return this.client.socket;
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -617,7 +625,7 @@ function connectUpstream(x: Exchange): void {
   // A session of the server per attempt (HAProxy counts a retried connect again); its req_tot once the request is sent.
   srv.counters.values.stot++;
   x.holding = true;
-  x.unregisterSession = srv.sessions.add((why) => killExchange(x, why), x.client.socket);
+  srv.sessions.add(x);
   x.headersSeen = false;
   try {
     srv.pool.dispatch(
@@ -630,8 +638,8 @@ function connectUpstream(x: Exchange): void {
         body: x.hasBody ? x.client : null,
         // `option http-server-close`: `Connection: close` upstream, the connection is not reused.
         reset: be.serverClose || x.fe.frontend.httpServerClose,
-        ...withProxyHeader(s, x.client.socket),
-        ...withServername(s, x),
+        proxyHeader: proxyHeaderFor(s, x.client.socket),
+        servername: servernameFor(s, x),
       },
       x,
     );
@@ -641,25 +649,19 @@ function connectUpstream(x: Exchange): void {
   }
 }
 
-function withProxyHeader(s: ServerRuntime['server'], client: Exchange['client']['socket']): { proxyHeader?: Buffer } {
-  const h = proxyHeaderFor(s, client);
-  return h === undefined ? {} : { proxyHeader: h };
-}
-
-/** `sni EXPR` of an `ssl` server, evaluated on this request. */
-function withServername(s: ServerRuntime['server'], x: Exchange): { servername?: string } {
+/** `sni EXPR` of an `ssl` server, evaluated on this request (undefined: none). */
+function servernameFor(s: ServerRuntime['server'], x: Exchange): string | undefined {
   const expr = s.ssl === true ? s.tls?.sni : undefined;
-  if (expr === undefined) return {};
+  if (expr === undefined) return undefined;
   const name = sampleText(expr, x);
-  return name === '' ? {} : { servername: name };
+  return name === '' ? undefined : name;
 }
 
 /** Give back the server slot taken by connectUpstream (once per attempt). */
 function release(x: Exchange, srv: ServerRuntime): void {
   if (!x.holding) return;
   x.holding = false;
-  x.unregisterSession?.();
-  x.unregisterSession = undefined;
+  srv.sessions.remove(x);
   srv.active--;
   srv.counters.scur--;
   srv.backend.counters.scur--;
@@ -954,18 +956,12 @@ function dequeue(x: Exchange): void {
 function countTimes(x: Exchange): void {
   const srv = x.srv;
   if (srv === undefined || x.tConnected < 0) return;
-  const now = performance.now();
-  const times: [TimeField, number][] = [
-    ['qtime', x.queuedMs],
-    ['ctime', x.tConnected - x.t0 - x.queuedMs],
-    ['rtime', x.tResponse >= 0 ? x.tResponse - x.tConnected : 0],
-    // From the request's start (TR, the idle wait before it, is known only when logging).
-    ['ttime', now - x.t0],
-  ];
-  for (const [field, ms] of times) {
-    observeTime(srv.counters, field, ms);
-    observeTime(srv.backend.counters, field, ms);
-  }
+  const ctime = x.tConnected - x.t0 - x.queuedMs;
+  const rtime = x.tResponse >= 0 ? x.tResponse - x.tConnected : 0;
+  // From the request's start (TR, the idle wait before it, is known only when logging).
+  const ttime = performance.now() - x.t0;
+  observeTimes(srv.counters, x.queuedMs, ctime, rtime, ttime);
+  observeTimes(srv.backend.counters, x.queuedMs, ctime, rtime, ttime);
 }
 
 /** The exchange's times into the latency histograms: %Ta on the frontend and backend, %Tc and %Tr on the backend. */

@@ -9,11 +9,16 @@ import type { Server } from '../config/model.ts';
  * (killed from the runtime API: `shutdown sessions server`). */
 export type Shutdown = 'D' | 'U' | 'K';
 
-export type SessionKill = (why: Shutdown) => void;
+/** A session open with a server: how to end it, and its client-side socket (for `show sess`). */
+export interface Session {
+  shutdown(why: Shutdown): void;
+  readonly clientSocket: Socket | undefined;
+}
 
 export interface ServerSessions {
-  /** Register a session while it is open (`client`: its client-side socket, for `show sess`); returns its removal. */
-  add(kill: SessionKill, client?: Socket): () => void;
+  /** Register a session while it is open (the exchange itself: nothing allocated per request). */
+  add(session: Session): void;
+  remove(session: Session): void;
   /** The client sockets of the sessions registered with one. */
   clients(): IterableIterator<Socket | undefined>;
   /** End every registered session; returns how many. */
@@ -22,17 +27,21 @@ export interface ServerSessions {
 }
 
 export function createServerSessions(): ServerSessions {
-  const open = new Map<SessionKill, Socket | undefined>();
+  const open = new Set<Session>();
   return {
-    add(kill, client) {
-      open.set(kill, client);
-      return () => void open.delete(kill);
+    add(session) {
+      open.add(session);
     },
-    clients: () => open.values(),
+    remove(session) {
+      open.delete(session);
+    },
+    *clients() {
+      for (const s of open) yield s.clientSocket;
+    },
     killAll(why) {
-      const all = [...open.keys()];
+      const all = [...open];
       open.clear();
-      for (const kill of all) kill(why);
+      for (const s of all) s.shutdown(why);
       return all.length;
     },
     get size() {

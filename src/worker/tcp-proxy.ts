@@ -17,7 +17,7 @@ import { proxyHeaderFor } from './proxy-send.ts';
 import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } from './retry.ts';
 import { observe } from './passive-health.ts';
 import { contentVerdict, inspectContent } from './content-inspect.ts';
-import { observeTime } from './counters.ts';
+import { observeTimes } from './counters.ts';
 
 /** One client's session, across its connect attempts. */
 interface TcpSession extends RetryState {
@@ -173,10 +173,15 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   const upstream = openUpstream(s, srv, port, header);
   if (s.rest !== undefined) upstream.write(s.rest);
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
-  const unregister = srv.sessions.add(() => {
-    upstream.destroy();
-    client.destroy();
-  }, client);
+  const session = {
+    shutdown(): void {
+      upstream.destroy();
+      client.destroy();
+    },
+    clientSocket: client,
+  };
+  srv.sessions.add(session);
+  const unregister = (): void => srv.sessions.remove(session);
   const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), s.be.backend.timeouts.connect);
   upstream.once(upstream instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
     clearTimeout(timer);
@@ -250,12 +255,8 @@ function connectFailed(s: TcpSession, srv: ServerRuntime, err: NodeJS.ErrnoExcep
 /** The stat table's times of a tcp session (HAProxy: no queue here, no response time in tcp). */
 function countTimes(s: TcpSession, srv: ServerRuntime, ctime: number): void {
   const total = performance.now() - s.startedMs;
-  for (const obj of [srv.counters, s.be.counters]) {
-    observeTime(obj, 'qtime', 0);
-    observeTime(obj, 'ctime', ctime);
-    observeTime(obj, 'rtime', 0);
-    observeTime(obj, 'ttime', total);
-  }
+  observeTimes(srv.counters, 0, ctime, 0, total);
+  observeTimes(s.be.counters, 0, ctime, 0, total);
 }
 
 /** The server side closed: count the bytes and let the client's side finish writing. */

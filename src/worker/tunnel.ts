@@ -5,6 +5,7 @@
 // client's tunnel bytes is sent before the server switched protocols.
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import type { Shutdown } from './server-sessions.ts';
 import type tls from 'node:tls';
 import { serverConnectOptions } from '../config/server-tls-context.ts';
 import { sampleText } from './sample.ts';
@@ -130,11 +131,16 @@ function splice(t: Tunnel, srv: ServerRuntime, upRes: http.IncomingMessage, upSo
   client.pipe(upSock);
   // on-marked-down / on-marked-up: the master's verdict ends the tunnel (termination D or U).
   let killed = '';
-  const unregister = srv.sessions.add((why) => {
-    killed = why;
-    upSock.destroy();
-    client.destroy();
-  }, client);
+  const session = {
+    shutdown(why: Shutdown): void {
+      killed = why;
+      upSock.destroy();
+      client.destroy();
+    },
+    clientSocket: client,
+  };
+  srv.sessions.add(session);
+  const unregister = (): void => srv.sessions.remove(session);
   upSock.on('close', () => {
     unregister();
     release();
