@@ -117,6 +117,9 @@ export class Exchange implements RuleContext, RuleExchange, Answering, UpstreamH
   /** Aborts the upstream exchange (client gone); set once the pool has taken the request. */
   abortUpstream: ((err?: Error) => void) | undefined = undefined;
   upstreamStarted = false;
+  /** Places in the runtime's requests in flight and in the server's sessions (SlotSet). */
+  inflightSlot = -1;
+  sessionSlot = -1;
   /** The server slot (active/scur) is held until the upstream exchange ends. */
   holding = false;
   headersSeen = false;
@@ -310,8 +313,8 @@ function acceptRequest(fe: FrontendRuntime, tls: boolean, deps: HttpDeps, statsU
   const conn = client.conn;
   // The server side (http1/server.ts) counts the request started and finished on the connection.
   if (conn.served === 0 && conn.active === 1) conn.acceptMs = acceptTimes.get(client.socket) ?? Date.now();
-  deps.runtime.inflight.add(client.socket);
   const x = new Exchange(client, head, fe, deps, tls, fe.log === undefined ? 0 : Date.now());
+  deps.runtime.inflight.add(x);
   client.exchange = x;
   fe.counters.values.req_tot++;
   readRequestHeaders(x);
@@ -880,7 +883,7 @@ function finish(x: Exchange): void {
   const bin = conn.socket.bytesRead - x.readAtStart;
   const bout = conn.socket.bytesWritten - x.writtenAtStart;
   const rt = x.deps.runtime;
-  if (rt.inflight.delete(conn.socket) && rt.inflight.size === 0) rt.onIdle?.();
+  if (rt.inflight.delete(x) && rt.inflight.size === 0) rt.onIdle?.();
   dequeue(x);
   countExchange(x, x.status, bin, bout);
   // HAProxy counts a server's 4xx as an HTTP error, not its own answers (deny, return).

@@ -284,9 +284,9 @@ function createDrainingSets(deps: Pick<RouteSetsDeps, 'closeUnusedPools' | 'drai
   /** End a set now: its layers' connections and its requests on kept layers. */
   function kill(set: DrainingSet): void {
     for (const layer of set.layers) layer.connections.killAll();
-    for (const sock of set.runtime?.inflight ?? []) {
-      markKilled(sock);
-      sock.destroy();
+    for (const x of set.runtime?.inflight.values() ?? []) {
+      markKilled(x.clientSocket);
+      x.clientSocket.destroy();
     }
     drained(set);
   }

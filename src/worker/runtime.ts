@@ -3,6 +3,7 @@
 import type { StickClient } from './stick-client.ts';
 import { applySlowstart } from './slowstart.ts';
 import type { Socket } from 'node:net';
+import { SlotSet } from './slot-set.ts';
 import type { HeadLimits } from './http1/parse.ts';
 import { UpstreamPool, type UpstreamOptions } from './upstream.ts';
 import type { Backend, Config, Frontend, Server } from '../config/model.ts';
@@ -14,6 +15,13 @@ import { countPick, type BackendField, type CounterObject, type CounterRegistry,
 import type { BackendLatency, FrontendLatency, LatencyRegistry } from './latency-histogram.ts';
 import { reportToMaster, type PassiveState, type ServerErrorReporter } from './passive-health.ts';
 import { createServerSessions, healthChanged, type ServerSessions } from './server-sessions.ts';
+
+/** A request between its head and its end, on the client connection `clientSocket`. */
+export interface InflightExchange {
+  readonly clientSocket: Socket;
+  /** Its place in the runtime's `inflight` (SlotSet), -1 outside. */
+  inflightSlot: number;
+}
 
 export interface ServerRuntime extends Candidate {
   readonly server: Server;
@@ -57,7 +65,7 @@ export interface WorkerRuntime {
   readonly backends: Map<string, BackendRuntime>;
   /** Client sockets with a request in flight under this runtime: an in-place reload's previous
    * route set has drained only when this is empty (or hard-stop-after kills them). */
-  readonly inflight: Set<Socket>;
+  readonly inflight: SlotSet<InflightExchange, 'inflightSlot'>;
   /** Called when `inflight` becomes empty. */
   onIdle?: () => void;
   /** Passive health: tells the master a server reached its `error-limit`. */
@@ -132,7 +140,7 @@ export function buildRuntime(
   }
   const g = config.global;
   const headLimits = { maxHeadBytes: Math.max(1024, (g.bufsize ?? 16384) - (g.maxrewrite ?? 1024)), maxHeaders: g.maxHeaders ?? 101 };
-  return { frontends, backends, inflight: new Set(), reportServerErrors, headLimits };
+  return { frontends, backends, inflight: new SlotSet('inflightSlot'), reportServerErrors, headLimits };
 }
 
 /** One server's runtime state in backend `rt` (at build, or added by `add server`). */

@@ -4,6 +4,7 @@
 // backups' sessions are closed, 'U'). The verdict reaches the worker as a `servers` message.
 import type { Socket } from 'node:net';
 import type { Server } from '../config/model.ts';
+import { SlotSet } from './slot-set.ts';
 
 /** Why a session is ended: HAProxy's first termination letter, 'D' (down), 'U' (up) or 'K'
  * (killed from the runtime API: `shutdown sessions server`). */
@@ -13,6 +14,8 @@ export type Shutdown = 'D' | 'U' | 'K';
 export interface Session {
   shutdown(why: Shutdown): void;
   readonly clientSocket: Socket | undefined;
+  /** Its place in the server's sessions (SlotSet), -1 outside. */
+  sessionSlot: number;
 }
 
 export interface ServerSessions {
@@ -27,7 +30,7 @@ export interface ServerSessions {
 }
 
 export function createServerSessions(): ServerSessions {
-  const open = new Set<Session>();
+  const open = new SlotSet<Session, 'sessionSlot'>('sessionSlot');
   return {
     add(session) {
       open.add(session);
@@ -36,11 +39,10 @@ export function createServerSessions(): ServerSessions {
       open.delete(session);
     },
     *clients() {
-      for (const s of open) yield s.clientSocket;
+      for (const s of open.values()) yield s.clientSocket;
     },
     killAll(why) {
-      const all = [...open];
-      open.clear();
+      const all = open.clear();
       for (const s of all) s.shutdown(why);
       return all.length;
     },

@@ -179,6 +179,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
       client.destroy();
     },
     clientSocket: client,
+    sessionSlot: -1,
   };
   srv.sessions.add(session);
   const unregister = (): void => srv.sessions.remove(session);

@@ -138,6 +138,7 @@ function splice(t: Tunnel, srv: ServerRuntime, upRes: http.IncomingMessage, upSo
       client.destroy();
     },
     clientSocket: client,
+    sessionSlot: -1,
   };
   srv.sessions.add(session);
   const unregister = (): void => srv.sessions.remove(session);
