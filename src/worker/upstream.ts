@@ -165,6 +165,14 @@ class Pending {
   }
 }
 
+/** Node's own read size (libuv's suggestion for a stream read). */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/** Optional whitespace around a header value (RFC 9110 OWS; what trim() would also drop of it). */
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
 /** One connection to the server and the response parser state of the exchange on it. */
 export class UpstreamConnection {
   readonly pool: UpstreamPool;
@@ -195,6 +203,8 @@ export class UpstreamConnection {
   /** Exchanges started on this connection, and whether the current one received a byte. */
   exchanges = 0;
   received = false;
+  /** Reads land in the pool's shared buffer (`onread`): what outlives the read is copied. */
+  readonly borrowed: boolean;
   /** The PROXY header this connection began with and its SNI, if any: it serves only requests with the same. */
   readonly proxyKey: string | undefined;
 
@@ -202,13 +212,16 @@ export class UpstreamConnection {
     this.pool = pool;
     this.idleLimit = pool.keepAliveTimeout;
     const o = pool.options;
-    const socket = o.tls === undefined ? plainConnect(o, req.proxyHeader) : tlsConnect(pool, o.tls, req);
+    // Plain connections read into the pool's one buffer (no Buffer allocated per read, no stream
+    // machinery); the pieces handed on are copied, so nothing keeps that buffer past the read.
+    this.borrowed = o.tls === undefined;
+    const socket = o.tls === undefined ? plainConnect(o, req.proxyHeader, { buffer: pool.readBuffer(), callback: this.onRead }) : tlsConnect(pool, o.tls, req);
     this.socket = socket;
     this.proxyKey = proxyKeyOf(req);
     this.connectTimer = setTimeout(this.onConnectTimeout, o.connectTimeout);
     // A TLS connection is usable once its handshake (and the server's certificate) passed.
     socket.once(o.tls === undefined ? 'connect' : 'secureConnect', this.onConnect);
-    socket.on('data', this.onData);
+    if (!this.borrowed) socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
@@ -322,6 +335,11 @@ export class UpstreamConnection {
     if (!this.dead) this.socket.resume();
   };
 
+  onRead = (n: number, buf: Buffer): boolean => {
+    this.onData(buf.subarray(0, n));
+    return !this.paused;
+  };
+
   onData = (chunk: Buffer): void => {
     this.received = true;
     if (this.current === undefined) {
@@ -353,7 +371,8 @@ export class UpstreamConnection {
               this.fail(upstreamError(UPSTREAM_PARSE, 'response head too large'));
               return;
             }
-            this.head = buf === chunk ? Buffer.from(chunk) : buf;
+            // A copy of what is kept (the read buffer is reused); a concatenation is one already.
+            this.head = this.head === undefined ? Buffer.from(buf) : buf;
             return;
           }
           this.head = undefined;
@@ -424,14 +443,20 @@ export class UpstreamConnection {
     while (eol !== -1) {
       const start = eol + 2;
       eol = text.indexOf('\r\n', start);
-      const line = eol === -1 ? text.slice(start) : text.slice(start, eol);
-      const colon = line.indexOf(':');
-      if (colon <= 0 || line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) {
+      const end = eol === -1 ? text.length : eol;
+      // Only the name and the value become strings (no line, no trim copy).
+      const colon = text.indexOf(':', start);
+      const first = text.charCodeAt(start);
+      if (colon <= start || colon >= end || first === 32 || first === 9) {
         this.fail(upstreamError(UPSTREAM_PARSE, 'invalid header line'));
         return false;
       }
-      const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
+      let vs = colon + 1;
+      let ve = end;
+      while (vs < ve && isSpace(text.charCodeAt(vs))) vs++;
+      while (ve > vs && isSpace(text.charCodeAt(ve - 1))) ve--;
+      const name = text.slice(start, colon);
+      const value = text.slice(vs, ve);
       headers.push(name, value);
       const n = name.length;
       if (n === 14 || n === 17 || n === 10) {
@@ -506,7 +531,7 @@ export class UpstreamConnection {
   deliver(piece: Buffer): void {
     const p = this.current as Pending;
     if (piece.length === 0 || p.ended) return;
-    if (!p.handler.onData(piece)) this.pause();
+    if (!p.handler.onData(this.borrowed ? Buffer.from(piece) : piece)) this.pause();
   }
 
   /** The response is complete; `extra`: bytes followed it (the connection is not reused). */
@@ -593,12 +618,20 @@ export class UpstreamPool {
   private sweeper: NodeJS.Timeout | undefined = undefined;
   /** The last TLS session per SNI name, offered by the next connection (HAProxy keeps the last per server). */
   readonly tlsSessions = new Map<string, Buffer>();
+  /** What every plain connection of the pool reads into (allocated with the first one). */
+  private shared: Buffer | undefined = undefined;
   private closeWaiters: (() => void)[] = [];
 
   constructor(options: UpstreamOptions) {
     this.options = options;
     this.keepAliveTimeout = options.keepAliveTimeout ?? 4000;
     this.maxHeaderSize = options.maxHeaderSize ?? 65536;
+  }
+
+  /** The read buffer of the pool's plain connections: reads are handled one at a time, and what
+   * is kept of one (a partial head, a body piece) is copied out of it. */
+  readBuffer(): Buffer {
+    return (this.shared ??= Buffer.allocUnsafe(READ_BUFFER_BYTES));
   }
 
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): void {
@@ -738,8 +771,8 @@ function proxyKeyOf(req: UpstreamRequest): string | undefined {
   return `${h ?? ''}\0${req.servername}`;
 }
 
-function plainConnect(o: UpstreamOptions, proxyHeader: Buffer | undefined): net.Socket {
-  const socket = net.connect({ host: o.host, port: o.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
+function plainConnect(o: UpstreamOptions, proxyHeader: Buffer | undefined, onread: net.OnReadOpts): net.Socket {
+  const socket = net.connect({ host: o.host, port: o.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000, onread });
   // Queued by the socket until it connects: the header precedes the first request.
   if (proxyHeader !== undefined) socket.write(proxyHeader);
   return socket;
