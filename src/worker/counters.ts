@@ -87,32 +87,39 @@ export function countPick(obj: CounterObject<'lbtot'>, now: number): void {
   obj.stats.lastsess = now;
 }
 
-/** An object whose `scur` and `qcur` keep their maxima (`smax`, `qmax`) as they are set. */
-function tracked<F extends string>(key: string, values: Record<F, number>): CounterObject<F> {
-  let scur = 0;
-  let qcur = 0;
-  const stats: Record<string, number> = {};
-  const times = { qtime: { n: 0, avg: 0, max: 0 }, ctime: { n: 0, avg: 0, max: 0 }, rtime: { n: 0, avg: 0, max: 0 }, ttime: { n: 0, avg: 0, max: 0 } };
-  return {
-    key,
-    values,
-    stats,
-    times,
-    get scur() {
-      return scur;
-    },
-    set scur(n: number) {
-      scur = n;
-      if (n > (stats.smax ?? 0)) stats.smax = n;
-    },
-    get qcur() {
-      return qcur;
-    },
-    set qcur(n: number) {
-      qcur = n;
-      if (n > (stats.qmax ?? 0)) stats.qmax = n;
-    },
-  };
+/** An object whose `scur` and `qcur` keep their maxima (`smax`, `qmax`) as they are set. A class,
+ * not an object literal with accessors: V8 keeps a literal with getters in dictionary mode, and
+ * these objects are touched several times per request. */
+class Tracked<F extends string> implements CounterObject<F> {
+  readonly key: string;
+  readonly values: Record<F, number>;
+  readonly stats: Record<string, number> = {};
+  readonly times: Record<TimeField, TimeAverage> = { qtime: { n: 0, avg: 0, max: 0 }, ctime: { n: 0, avg: 0, max: 0 }, rtime: { n: 0, avg: 0, max: 0 }, ttime: { n: 0, avg: 0, max: 0 } };
+  private current = 0;
+  private queued = 0;
+
+  constructor(key: string, values: Record<F, number>) {
+    this.key = key;
+    this.values = values;
+  }
+
+  get scur(): number {
+    return this.current;
+  }
+
+  set scur(n: number) {
+    this.current = n;
+    if (n > (this.stats.smax ?? 0)) this.stats.smax = n;
+  }
+
+  get qcur(): number {
+    return this.queued;
+  }
+
+  set qcur(n: number) {
+    this.queued = n;
+    if (n > (this.stats.qmax ?? 0)) this.stats.qmax = n;
+  }
 }
 
 export function createCounterRegistry(): CounterRegistry {
@@ -122,9 +129,9 @@ export function createCounterRegistry(): CounterRegistry {
   function make<F extends string>(key: string, fields: readonly F[], kind: StatKind | undefined): CounterObject<F> {
     const existing = objects.get(key);
     if (existing !== undefined) return existing.obj as CounterObject<F>;
-    const values = {} as Record<F, number>;
-    for (const f of fields) values[f] = 0;
-    const obj = tracked(key, values);
+    // Built in one go (fromEntries): assigned one by one, 20+ fields put the object in dictionary mode.
+    const values = Object.fromEntries(fields.map((f) => [f, 0])) as Record<F, number>;
+    const obj = new Tracked(key, values);
     objects.set(key, { obj: obj as CounterObject<string>, gauges: kind === undefined ? [] : gaugeFields(kind) });
     reported.set(key, { ...values });
     return obj;
