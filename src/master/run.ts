@@ -12,6 +12,7 @@ import { formatForLog } from '../config/diagnostics.ts';
 import { reasonOf } from '../config/stats-sockets.ts';
 import type { Config, GlobalConfig } from '../config/model.ts';
 import { WORKER_ENTRY } from './worker-process.ts';
+import { applyMasterV8Flags } from './v8-settings.ts';
 
 export interface RunOptions {
   /** `-f` in order; a directory stands for its `*.cfg` files. */
@@ -165,6 +166,7 @@ function signalOldInstances(legacy: { pids: number[]; now: boolean }, log: Logge
 }
 
 export async function runMaster(opts: RunOptions): Promise<number> {
+  applyMasterV8Flags();
   const log = createLogger(undefined, opts.quiet);
   const daemonReadyFd = takeDaemonReadyFd();
   const sdNotify = createSdNotifier();
