@@ -4,7 +4,8 @@
 // one write, the response head is parsed with indexOf, the body is framed by Content-Length,
 // chunked encoding or the connection's end.
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { tlsModule } from '../config/lazy-builtins.ts';
 import type { ServerTls } from '../config/model.ts';
 import { serverConnectOptions } from '../config/server-tls-context.ts';
 import { chunkedDecoder, writeChunk, type BodyDecoder } from './http1/body.ts';
@@ -807,7 +808,7 @@ function tlsConnect(pool: UpstreamPool, t: ServerTls, req: UpstreamRequest): tls
 export function connectTls(host: string, port: number, opts: tls.ConnectionOptions, proxyHeader?: Buffer): tls.TLSSocket {
   const raw = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
   if (proxyHeader !== undefined) raw.write(proxyHeader);
-  const socket = tls.connect({ ...opts, socket: raw });
+  const socket = tlsModule().connect({ ...opts, socket: raw });
   // The TCP errors (ECONNREFUSED…) arrive on the raw socket: the TLS socket reports them.
   raw.on('error', (err) => socket.destroy(err));
   return socket;
