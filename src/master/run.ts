@@ -12,7 +12,6 @@ import { formatForLog } from '../config/diagnostics.ts';
 import { reasonOf } from '../config/stats-sockets.ts';
 import type { Config, GlobalConfig } from '../config/model.ts';
 import { WORKER_ENTRY } from './worker-process.ts';
-import { applyMasterV8Flags } from './v8-settings.ts';
 
 export interface RunOptions {
   /** `-f` in order; a directory stands for its `*.cfg` files. */
@@ -166,7 +165,6 @@ function signalOldInstances(legacy: { pids: number[]; now: boolean }, log: Logge
 }
 
 export async function runMaster(opts: RunOptions): Promise<number> {
-  applyMasterV8Flags();
   const log = createLogger(undefined, opts.quiet);
   const daemonReadyFd = takeDaemonReadyFd();
   const sdNotify = createSdNotifier();

@@ -1,18 +1,31 @@
 // The master's V8 settings. The master proxies no byte (it parses configurations, runs health
-// checks, sums counters), so it gives up peak JavaScript speed for memory. They are set at run
-// time because the master is whatever process runs `handoff run`, whose command line is the
-// user's; workers get theirs on the command line at fork (WORKER_V8_FLAGS in worker-process.ts),
-// which these do not reach: a child inherits process.execArgv, not flags set later.
-import v8 from 'node:v8';
-
-/**
- * 1 MB semi-spaces: V8 grows the young generation to 16 MB, resident once scavenged through,
+// checks, sums counters), so it gives up peak JavaScript speed for memory. V8 takes them on the
+// command line only (v8.setFlagsFromString after start-up changes neither the heap's limits nor
+// the tiers), and the master is whatever process runs `handoff run`, whose command line is the
+// user's: bin/handoff.js re-executes `run` once with them, same pid and descriptors.
+/** 1 MB semi-spaces: V8 grows the young generation to 16 MB, resident once scavenged through,
  * for garbage the master makes little of (~2.5 MB of RSS). Maglev as the top tier: TurboFan's
- * compiler code, once it has run, stays resident (~5 MB of RSS per process, shared file pages).
- */
+ * compiler code, once it has run, stays resident (~5 MB of RSS). */
 export const MASTER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--max-opt=2'];
 
-/** Called first thing in `handoff run`: heap growth and tiering decisions after it follow them. */
-export function applyMasterV8Flags(): void {
-  for (const flag of MASTER_V8_FLAGS) v8.setFlagsFromString(flag);
+/** Set in the environment of the re-executed process, which removes it (children do not see it). */
+const MARK = 'HANDOFF_MASTER_V8';
+
+/**
+ * `handoff run` without the master's flags: replace this process by one with them (nothing
+ * returns then). Anything else, a Node without process.execve, or the re-executed process
+ * itself: returns, and the command runs here.
+ */
+export function reexecAsMaster(argv: readonly string[]): void {
+  if (process.env[MARK] !== undefined) {
+    delete process.env[MARK];
+    return;
+  }
+  if (argv[2] !== 'run' || typeof process.execve !== 'function') return;
+  process.execve(process.execPath, [process.execPath, ...MASTER_V8_FLAGS, ...process.execArgv, ...argv.slice(1)], { ...process.env, [MARK]: '1' });
+}
+
+/** The master's own flags, which a worker must not inherit with the rest of its execArgv. */
+export function isMasterV8Flag(arg: string): boolean {
+  return MASTER_V8_FLAGS.includes(arg);
 }
