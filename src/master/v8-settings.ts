@@ -21,8 +21,15 @@ export function reexecAsMaster(argv: readonly string[]): void {
     delete process.env[MARK];
     return;
   }
-  if (argv[2] !== 'run' || typeof process.execve !== 'function') return;
-  process.execve(process.execPath, [process.execPath, ...MASTER_V8_FLAGS, ...process.execArgv, ...argv.slice(1)], { ...process.env, [MARK]: '1' });
+  // process.execve keeps only stdio: a master handed another descriptor (`-D`'s readiness pipe,
+  // HANDOFF_READY_FD) was started with the flags by its parent instead (masterExecArgv).
+  if (argv[2] !== 'run' || typeof process.execve !== 'function' || process.env.HANDOFF_READY_FD !== undefined) return;
+  process.execve(process.execPath, [process.execPath, ...masterExecArgv(), ...argv.slice(1)], { ...process.env, [MARK]: '1' });
+}
+
+/** Node's options for a process that is to be the master: its flags, then this process's own. */
+export function masterExecArgv(): string[] {
+  return [...MASTER_V8_FLAGS, ...process.execArgv.filter((a) => !isMasterV8Flag(a))];
 }
 
 /** The master's own flags, which a worker must not inherit with the rest of its execArgv. */

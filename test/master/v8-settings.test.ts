@@ -35,6 +35,9 @@ test('`handoff run` is re-executed with the master flags, once, in the same proc
     assert.equal(lines[0]?.pid, lines[1]?.pid);
     assert.deepEqual(lines[1]?.argv.slice(0, MASTER_V8_FLAGS.length), [...MASTER_V8_FLAGS]);
     assert.notEqual(r.status, 0);
+    // A master handed a descriptor (`-D`'s readiness pipe) is not re-executed: execve would close it.
+    const d = spawnSync(process.execPath, ['--require', probe, BIN, 'run', '-q', '-f', path.join(dir, 'missing.cfg')], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HANDOFF_READY_FD: '3' } });
+    assert.equal(d.stdout.trim().split('\n').length, 1, d.stdout + d.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
