@@ -4,4 +4,6 @@
 import module from 'node:module';
 
 module.enableCompileCache?.();
+// `handoff run` re-executes itself once with the master's V8 flags (src/master/v8-settings.ts).
+if (process.argv[2] === 'run') (await import('../src/master/v8-settings.ts')).reexecAsMaster(process.argv);
 await import('../src/cli/main.ts');

@@ -2,7 +2,11 @@
 // compute: SHA-512-crypt (`$6$`), SHA-256-crypt (`$5$`) and MD5-crypt (`$1$`), after Drepper's
 // and Kamp's specifications. A hash of any other scheme is refused when the configuration is read
 // (`cryptScheme`), so no user is ever let in by a hash handoff cannot check.
-import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+
+// Loaded at the first password check, not by an `import`: most workers never check one.
+const createHash = (algo: string): Hash => process.getBuiltinModule('node:crypto').createHash(algo);
+const timingSafeEqual = (a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView): boolean => process.getBuiltinModule('node:crypto').timingSafeEqual(a, b);
 
 const ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { UsageError } from './args.ts';
 import { HAPROXY_USAGE_EXIT, HaproxyArgsError, haproxyUsage, parseHaproxyArgs } from './haproxy-args.ts';
 import { FEATURES, VERSION } from '../version.ts';
+import { masterExecArgv } from '../master/v8-settings.ts';
 
 
 /** `-v` / `-vv` in HAProxy's layout; every figure comes from the running Node.js. */
@@ -48,7 +49,8 @@ Reloads : master-worker; listeners stay in the master (no -x socket transfer nee
  * after that they go nowhere, as HAProxy's in daemon mode: use a log target. */
 function daemonize(runArgv: string[]): Promise<number> {
   const devNull = fs.openSync('/dev/null', 'w');
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, 'run', ...runArgv], {
+  // With the master's V8 flags from the start: it cannot re-execute itself, fd 3 would not survive.
+  const child = spawn(process.execPath, [...masterExecArgv(), process.argv[1] as string, 'run', ...runArgv], {
     detached: true,
     stdio: ['ignore', devNull, 'pipe', 'pipe'],
     env: { ...process.env, HANDOFF_READY_FD: '3' },

@@ -23,7 +23,7 @@ options:
                              stopped (default 4)
   --warm-spare               keep one worker process started ahead (code loaded): a crashed
                              worker's replacement and a full reload's first worker are ready
-                             in ~10-35 ms instead of ~100, for one more process (~30 MB)
+                             in ~10-35 ms instead of ~100, for one more process (~63 MB RSS)
   --ready-timeout DURATION   how long a new generation may take to be ready (default 10s)
   --hard-stop-after DURATION upper bound of a drain (overrides hard-stop-after; default none)
   --maxconn N                overrides the global maxconn (haproxy -n)

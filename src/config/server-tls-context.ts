@@ -3,9 +3,9 @@
 // Building them at load turns what only OpenSSL judges (a CA file, a cipher string) into a config
 // error. HAProxy's verification: the chain against `ca-file` (and `crl-file`), then the name sent
 // as SNI, else `verifyhost`, against the certificate's names; no name, no name check.
-import { constants } from 'node:crypto';
 import { isIP } from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { cryptoModule, tlsModule } from './lazy-builtins.ts';
 import { diagnostic } from './diagnostics.ts';
 import type { Config, Diagnostic, Server, ServerTls } from './model.ts';
 
@@ -16,14 +16,14 @@ export function serverSecureContext(t: ServerTls): tls.SecureContext {
   const known = contexts.get(t);
   if (known !== undefined) return known;
   const ciphers = [t.ciphersuites, t.ciphers].filter((c) => c !== undefined && c !== '').join(':');
-  const ctx = tls.createSecureContext({
+  const ctx = tlsModule().createSecureContext({
     minVersion: (t.minVersion ?? 'TLSv1.2') as tls.SecureVersion,
     maxVersion: (t.maxVersion ?? 'TLSv1.3') as tls.SecureVersion,
     ...(t.ca !== undefined && t.ca.pem !== '' ? { ca: t.ca.pem } : {}),
     ...(t.crl !== undefined && t.crl.pem !== '' ? { crl: t.crl.pem } : {}),
     ...(t.crt !== undefined && t.crt.pem !== '' ? { cert: t.crt.pem, key: t.crt.pem } : {}),
     ...(ciphers !== '' ? { ciphers } : {}),
-    ...(t.noTlsTickets === true ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}),
+    ...(t.noTlsTickets === true ? { secureOptions: cryptoModule().constants.SSL_OP_NO_TICKET } : {}),
   });
   contexts.set(t, ctx);
   return ctx;
@@ -39,7 +39,7 @@ export function serverConnectOptions(t: ServerTls, servername: string | undefine
     ...(sni !== undefined ? { servername: sni } : {}),
     ...(t.alpn !== undefined ? { ALPNProtocols: t.alpn.filter((p) => p === 'http/1.1' || p === 'http/1.0') } : {}),
     // Node checks `servername || host` by default; HAProxy checks only a name it was given.
-    checkServerIdentity: (_host, cert) => (checked === undefined || t.verify !== 'required' ? undefined : tls.checkServerIdentity(checked, cert)),
+    checkServerIdentity: (_host, cert) => (checked === undefined || t.verify !== 'required' ? undefined : tlsModule().checkServerIdentity(checked, cert)),
   };
 }
 

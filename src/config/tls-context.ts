@@ -2,8 +2,8 @@
 // Building the secure context here turns what only OpenSSL can judge (a certificate it refuses, a
 // cipher string it does not know) into a startup error the user can act on, before the worker
 // reports ready.
-import { constants, createHash } from 'node:crypto';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { cryptoModule, tlsModule } from './lazy-builtins.ts';
 import type { Bind } from './model.ts';
 import { groupByNames, sniSelector, type SniSelector } from './tls-sni.ts';
 
@@ -19,7 +19,7 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
   // Each certificate first, then the protocol settings, so the message names what is wrong.
   for (const c of t.certificates) {
     try {
-      tls.createSecureContext({ cert: c.pem, key: c.pem });
+      tlsModule().createSecureContext({ cert: c.pem, key: c.pem });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       return {
@@ -60,13 +60,13 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
   const alpn = servedAlpn(t.alpn);
   if (alpn !== undefined) options.ALPNProtocols = alpn;
   // `no-tls-tickets`: no RFC 5077 tickets; clients resume only by session id, if at all.
-  if (t.noTlsTickets === true) options.secureOptions = constants.SSL_OP_NO_TICKET;
+  if (t.noTlsTickets === true) options.secureOptions = cryptoModule().constants.SSL_OP_NO_TICKET;
   if (t.ciphersuites !== undefined) {
     // Node takes TLS 1.3 suites in the same `ciphers` string as the <= 1.2 list.
     options.ciphers = [t.ciphersuites, options.ciphers].filter((c) => c !== undefined && c !== '').join(':');
   }
   try {
-    tls.createSecureContext(options);
+    tlsModule().createSecureContext(options);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     const what = /cipher/i.test(reason)
@@ -74,14 +74,14 @@ export function buildTlsOptions(frontend: string, bind: Bind, handshakeTimeoutMs
       : /curve|group/i.test(reason) ? `curves '${t.curves ?? ''}'` : /sigalg|signature/i.test(reason) ? `sigalgs '${t.sigalgs ?? ''}'` : `TLS settings (${t.minVersion}..${t.maxVersion})`;
     return { ok: false, message: `frontend '${frontend}' bind ${bind.key} (${bind.loc.file}:${bind.loc.line}): invalid ${what}: ${reason}` };
   }
-  const contexts = groups.map((g) => ({ names: g.names, excluded: g.excluded, context: tls.createSecureContext({ ...options, cert: g.certs.map((c) => c.pem), key: g.certs.map((c) => c.pem) }) }));
+  const contexts = groups.map((g) => ({ names: g.names, excluded: g.excluded, context: tlsModule().createSecureContext({ ...options, cert: g.certs.map((c) => c.pem), key: g.certs.map((c) => c.pem) }) }));
   return { ok: true, options, sni: sniSelector(contexts, t.strictSni === true) };
 }
 
 function sessionContext(bind: Bind): string {
   const v = bind.tls?.clientVerify;
   if (v === undefined) return `handoff:${bind.key}`.slice(0, 32);
-  const digest = createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 12);
+  const digest = cryptoModule().createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 12);
   return `h:${digest}:${bind.key}`.slice(0, 32);
 }
 

@@ -3,7 +3,7 @@
 // `crt-base`, read, and checked with HAProxy's rules (a server verified by default needs a CA).
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import tls from 'node:tls';
+import { tlsModule } from './lazy-builtins.ts';
 import { hasCertificate } from './certs.ts';
 import { diagnostic } from './diagnostics.ts';
 import type { Config, Diagnostic, Location, Server, TlsFile } from './model.ts';
@@ -21,7 +21,7 @@ function resolved(baseDir: string, base: string | undefined, path: string): stri
 
 async function readTlsFile(f: TlsFile, what: string, loc: Location, who: string, out: Diagnostic[]): Promise<void> {
   if (f.path === SYSTEM_CA) {
-    f.pem = tls.getCACertificates('system').join('\n');
+    f.pem = tlsModule().getCACertificates('system').join('\n');
     return;
   }
   try {

@@ -3,15 +3,16 @@
 // certificate's names (subjectAltName DNS entries, else the subject CN), exact names before
 // wildcards (`*.example.com` matches one label). Certificates with the same names share one
 // context, so an RSA and an ECDSA certificate for one site are offered together.
-import { X509Certificate } from 'node:crypto';
-import tls from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { cryptoModule } from './lazy-builtins.ts';
+import type tls from 'node:tls';
 import type { TlsCertificate } from './model.ts';
 
 /** The names a certificate answers for, lower-cased. */
 export function certificateNames(pem: string): string[] {
   let cert: X509Certificate;
   try {
-    cert = new X509Certificate(pem);
+    cert = new (cryptoModule().X509Certificate)(pem);
   } catch {
     return [];
   }

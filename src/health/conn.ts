@@ -1,7 +1,8 @@
 // One health-check connection: what it received (bounded by tune.bufsize, as HAProxy's check
 // buffer), whether the peer closed, and waits bounded by the check's deadline.
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { tlsModule } from '../config/lazy-builtins.ts';
 /** HAProxy's check info for a failed TLS handshake (a name mismatch has its own words). */
 function checkTlsFailure(err: NodeJS.ErrnoException): string {
   return err.code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'Server presented an SSL certificate different from the configured one' : 'SSL handshake failure';
@@ -64,7 +65,7 @@ function checkSocket(host: string, port: number, secure: CheckTls | undefined): 
     const h = secure.header?.(endsOf(raw));
     if (h !== undefined) raw.write(h);
   });
-  const t = tls.connect({ ...secure.options, socket: raw });
+  const t = tlsModule().connect({ ...secure.options, socket: raw });
   raw.on('error', (err) => t.destroy(err));
   return t;
 }

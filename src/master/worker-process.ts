@@ -9,6 +9,7 @@ import type { Config } from '../config/model.ts';
 import type { MasterToWorker, ServerStates, WorkerToMaster } from '../ipc/messages.ts';
 import { isWorkerToMaster } from '../ipc/messages.ts';
 import type { ListenerRegistry, ListenHandle, TcpHandle } from './listeners.ts';
+import { isMasterV8Flag } from './v8-settings.ts';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 
@@ -62,7 +63,7 @@ export function forkWorkerProcess(label: string, uid?: number, gid?: number): Ch
   return fork(WORKER_ENTRY, [label], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'json',
-    execArgv: [...WORKER_V8_FLAGS, ...process.execArgv.filter((a) => !a.startsWith('--inspect'))],
+    execArgv: [...WORKER_V8_FLAGS, ...process.execArgv.filter((a) => !a.startsWith('--inspect') && !isMasterV8Flag(a))],
     // Workers start at full reloads and replacements: the compile cache (shared with the CLI)
     // halves their start-up.
     env: { ...process.env, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(os.tmpdir(), 'node-compile-cache') },

@@ -144,13 +144,23 @@ export function createAcceptLoop(deps: AcceptLoopDeps): AcceptLoop {
   };
 }
 
+/** What an admitted socket counts against, riding on it: one shared close listener, no closure per connection. */
+const kAdmitted = Symbol('handoff.admitted');
+type Admitted = net.Socket & { [kAdmitted]?: { loop: Loop; limits: ConnLimit[] } };
+
+function admittedClosed(this: Admitted): void {
+  const a = this[kAdmitted];
+  if (a === undefined) return;
+  this[kAdmitted] = undefined;
+  for (const l of a.limits) l.count--;
+  slotFreed(a.loop);
+}
+
 function admit(loop: Loop, entry: Entry, sock: net.Socket): void {
   const limits = entry.limits;
   for (const l of limits) l.count++;
-  sock.once('close', () => {
-    for (const l of limits) l.count--;
-    slotFreed(loop);
-  });
+  (sock as Admitted)[kAdmitted] = { loop, limits };
+  sock.on('close', admittedClosed);
   if (full(limits)) pauseFull(loop);
   handToLayer(loop.deps.layerFor(entry.key), sock);
 }

@@ -27,13 +27,9 @@ export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket):
   fe.counters.values.stot++;
   fe.counters.values.conn_tot++;
   fe.counters.scur++;
-  let logged = false;
-  // A PROXY header's bytes do not count: a client that sent only that sent nothing (HAProxy's CR--).
-  let headerBytes = 0;
-  sock.once('close', () => {
-    fe.counters.scur--;
-    if (!logged && sock.bytesRead === headerBytes && !fe.frontend.dontLogNull) logNullConnection(fe, layer.connections, sock);
-  });
+  const state: AcceptedState = { fe, connections: layer.connections, logged: false, headerBytes: 0 };
+  (sock as Accepted)[kAccepted] = state;
+  sock.on('close', acceptedClosed);
   if (!expectsProxyHeader(layer.route, sock)) {
     admit(layer, sock);
     return;
@@ -41,12 +37,32 @@ export function handToLayer(layer: ProtocolLayer | undefined, sock: net.Socket):
   const acceptedMs = Date.now();
   readProxyHeader(sock, proxyHeaderTimeout(fe), (outcome) => {
     if (outcome.ok) {
-      headerBytes = outcome.length;
+      state.headerBytes = outcome.length;
       return admit(layer, sock);
     }
-    logged = logProxyError(fe, layer.route.bind, sock, outcome.error, acceptedMs);
+    state.logged = logProxyError(fe, layer.route.bind, sock, outcome.error, acceptedMs);
     sock.destroy();
   });
+}
+
+/** What the close of an accepted socket needs, riding on it: one shared listener, no closure per connection. */
+interface AcceptedState {
+  fe: FrontendRuntime;
+  connections: ConnectionRegistry;
+  /** Its end was logged already (a PROXY header error). */
+  logged: boolean;
+  /** A PROXY header's bytes do not count: a client that sent only that sent nothing (HAProxy's CR--). */
+  headerBytes: number;
+}
+const kAccepted = Symbol('handoff.accepted');
+type Accepted = net.Socket & { [kAccepted]?: AcceptedState };
+
+function acceptedClosed(this: Accepted): void {
+  const st = this[kAccepted];
+  if (st === undefined) return;
+  this[kAccepted] = undefined;
+  st.fe.counters.scur--;
+  if (!st.logged && this.bytesRead === st.headerBytes && !st.fe.frontend.dontLogNull) logNullConnection(st.fe, st.connections, this);
 }
 
 /** `tcp-request connection` rules first, when the frontend has any: a rejected connection closes. */

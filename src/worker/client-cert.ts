@@ -1,6 +1,7 @@
 // The client certificate of a TLS connection (mTLS binds): HAProxy's verdict on it (`verify`,
 // `ca-ignore-err`, `crt-ignore-err`) and what the `ssl_c_*` fetches read from it.
-import { createHash, type X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { cryptoModule } from '../config/lazy-builtins.ts';
 import type { TLSSocket } from 'node:tls';
 import type { ClientVerify } from '../config/model.ts';
 
@@ -82,5 +83,5 @@ export function serialOf(cert: X509Certificate): string {
 
 /** `ssl_c_sha1`: the SHA-1 of the DER certificate (binary, latin1). */
 export function sha1Of(cert: X509Certificate): string {
-  return createHash('sha1').update(cert.raw).digest().toString('latin1');
+  return cryptoModule().createHash('sha1').update(cert.raw).digest().toString('latin1');
 }

@@ -34,7 +34,13 @@ export interface ClientConn {
 
 /** The ClientConn rides on its socket: one property load per request instead of a Map lookup. */
 const kConn = Symbol('handoff.conn');
-type WithConn = Socket & { [kConn]?: ClientConn };
+/** Its registry's close step, shared by every socket of the registry: no closure per connection. */
+const kClosed = Symbol('handoff.registry-close');
+type WithConn = Socket & { [kConn]?: ClientConn; [kClosed]?: (s: Socket) => void };
+
+function registryClosed(this: WithConn): void {
+  this[kClosed]?.(this);
+}
 
 /** Mark a connection as killed by us, so its log line says `K` rather than a client abort. */
 export function markKilled(socket: Socket): void {
@@ -88,13 +94,18 @@ export function createConnectionRegistry(): ConnectionRegistry {
     }
   }
 
+  // One step for the raw socket and the HTTP-level one (the same socket unless TLS).
+  function closed(s: Socket): void {
+    (s as WithConn)[kClosed] = undefined;
+    conns.delete(s);
+    if (raw.delete(s)) checkEmpty();
+  }
+
   return {
     accepted(s) {
       raw.add(s);
-      s.once('close', () => {
-        raw.delete(s);
-        checkEmpty();
-      });
+      (s as WithConn)[kClosed] = closed;
+      s.on('close', registryClosed);
     },
     conn(socket) {
       const existing = (socket as WithConn)[kConn];
@@ -107,7 +118,10 @@ export function createConnectionRegistry(): ConnectionRegistry {
       };
       (socket as WithConn)[kConn] = c;
       conns.set(socket, c);
-      socket.once('close', () => conns.delete(socket));
+      if ((socket as WithConn)[kClosed] === undefined) {
+        (socket as WithConn)[kClosed] = closed;
+        socket.on('close', registryClosed);
+      }
       return c;
     },
     requestStarted(c) {

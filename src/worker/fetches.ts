@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { distinguishedName, peerCertificate, serialOf, sha1Of, verifyResult } from './client-cert.ts';
-import { timingSafeEqual } from 'node:crypto';
+import { cryptoModule } from '../config/lazy-builtins.ts';
 import type { Sample, Userlist } from '../config/model.ts';
 import { verifyCrypt } from '../auth/crypt.ts';
 import { fetchDef } from '../config/sample.ts';
@@ -346,7 +346,7 @@ function authenticatedUser(ctx: SampleContext, list: Userlist | undefined): stri
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return x.length === y.length && cryptoModule().timingSafeEqual(x, y);
 }
 
 function getVar(ctx: SampleContext, name: string): SampleValue | undefined {

@@ -13,13 +13,12 @@ import { createCounterRegistry } from './counters.ts';
 import { sampleConnections } from './connection-gauges.ts';
 import { createLatencyRegistry } from './latency-histogram.ts';
 import { reportToMaster } from './passive-health.ts';
-import { serveMetrics } from './metrics.ts';
 import { createPools } from './pools.ts';
 import { createRouteSets } from './route-sets.ts';
 import { createClock } from './http1/clock.ts';
 import { applyStates, buildRuntime } from './runtime.ts';
 import type { HttpDeps } from './http-proxy.ts';
-import { serveStatsPage, type StatsMaster } from './stats.ts';
+import type { StatsMaster } from './stats.ts';
 import { createPageActions } from './stats-admin.ts';
 import { applyRefEntries } from '../config/pattern-refs.ts';
 import { createWorkerAdmin } from './admin.ts';
@@ -143,9 +142,24 @@ const pageActions = createPageActions((msg) => {
 });
 const statsMaster: StatsMaster = { snapshot: requestSnapshot, act: pageActions.act, maxconn: () => routeSets.active()?.config.global.maxconn };
 
+// Loaded at their first request: most configurations serve neither, and the exporter's prom-client
+// alone costs a worker ~15 MB of RSS.
+let metricsModule: Promise<typeof import('./metrics.ts')> | undefined;
+let statsModule: Promise<typeof import('./stats.ts')> | undefined;
+
 function serveStats(...[fe, client, head, admin, done, service]: Parameters<HttpDeps['serveStats']>): void {
-  if (service === 'prometheus-exporter') serveMetrics(requestStats, client, head, done);
-  else if (fe.frontend.stats !== undefined) serveStatsPage(fe.frontend.stats, statsMaster, client, head, admin, done);
+  const page = fe.frontend.stats;
+  if (service === 'prometheus-exporter') {
+    (metricsModule ??= import('./metrics.ts')).then(
+      (m) => client.closedOrGone || m.serveMetrics(requestStats, client, head, done),
+      () => client.abort(),
+    );
+  } else if (page !== undefined) {
+    (statsModule ??= import('./stats.ts')).then(
+      (m) => client.closedOrGone || m.serveStatsPage(page, statsMaster, client, head, admin, done),
+      () => client.abort(),
+    );
+  }
 }
 
 function onInit(msg: Extract<MasterToWorker, { type: 'init' }>): void {

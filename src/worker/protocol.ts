@@ -4,7 +4,8 @@
 // in, so closing the accepting net.Server only stops accepts and never touches a connection.
 // A layer serves whichever route set is newest; see ProtocolLayer.
 import type { Socket } from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { tlsModule } from '../config/lazy-builtins.ts';
 import type { Bind } from '../config/model.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { createHttpHandler, type HttpDeps } from './http-proxy.ts';
@@ -132,7 +133,7 @@ function tcpLayer(route: BindRoute, connections: ConnectionRegistry, clock: Cloc
 function tlsTerminator(route: BindRoute, ticketKeys: Buffer, site: Http1Site, sni: { current: SniSelector | null }, current: () => BindRoute): tls.Server {
   // Several certificates: the SNI name picks one (the selector follows reloads); none: the default.
   // `strict-sni`: a name no certificate has aborts the handshake (HAProxy: no default certificate).
-  const server = tls.createServer({
+  const server = tlsModule().createServer({
     ...route.tls?.options,
     SNICallback: (name, cb) => {
       const context = sni.current?.(name);

@@ -3,7 +3,7 @@
 // (connection failures only: the retry decision is retry.ts's, shared with HTTP and tunnels).
 // A connection whose backend is in http mode is handed to `upgrade` (tcp-upgrade.ts) instead.
 import net from 'node:net';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { serverConnectOptions } from '../config/server-tls-context.ts';
 import { connectTls } from './upstream.ts';
 import { usableServers, type BackendRuntime, type FrontendRuntime, type ServerRuntime, type WorkerRuntime } from './runtime.ts';
@@ -184,7 +184,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   srv.sessions.add(session);
   const unregister = (): void => srv.sessions.remove(session);
   const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), s.be.backend.timeouts.connect);
-  upstream.once(upstream instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
+  upstream.once((upstream as TLSSocket).encrypted === true ? 'secureConnect' : 'connect', () => {
     clearTimeout(timer);
     connected = true;
     ctime = performance.now() - connectStart;

@@ -4,7 +4,8 @@
 // one write, the response head is parsed with indexOf, the body is framed by Content-Length,
 // chunked encoding or the connection's end.
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { tlsModule } from '../config/lazy-builtins.ts';
 import type { ServerTls } from '../config/model.ts';
 import { serverConnectOptions } from '../config/server-tls-context.ts';
 import { chunkedDecoder, writeChunk, type BodyDecoder } from './http1/body.ts';
@@ -173,6 +174,57 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9;
 }
 
+/** The connection a socket belongs to: the listeners below are shared by every connection (as
+ * http1/server.ts does with kHttp), instead of a dozen closures per pooled connection. */
+const kUp = Symbol('handoff.upstream');
+type UpSocket = net.Socket & { [kUp]: UpstreamConnection };
+
+function upConnect(this: UpSocket): void {
+  this[kUp].onConnect();
+}
+function upData(this: UpSocket, chunk: Buffer): void {
+  this[kUp].onData(chunk);
+}
+/** `onread`'s callback, called on the socket: `n` bytes in the pool's read buffer. */
+function upRead(this: UpSocket, n: number, buf: Buffer): boolean {
+  return this[kUp].onRead(n, buf);
+}
+function upEnd(this: UpSocket): void {
+  this[kUp].onEnd();
+}
+function upError(this: UpSocket, err: Error & { code?: string }): void {
+  this[kUp].onError(err);
+}
+function upClose(this: UpSocket): void {
+  this[kUp].onClose();
+}
+function upTimeout(this: UpSocket): void {
+  this[kUp].onTimeout();
+}
+function upDrain(this: UpSocket): void {
+  this[kUp].onDrain();
+}
+function connectTimedOut(conn: UpstreamConnection): void {
+  conn.onConnectTimeout();
+}
+
+/** What a request body is written to: its connection while the exchange is current. */
+class ConnectionBodySink implements BodySink {
+  readonly conn: UpstreamConnection;
+  constructor(conn: UpstreamConnection) {
+    this.conn = conn;
+  }
+  data(piece: Buffer): void {
+    this.conn.onBodyData(piece);
+  }
+  end(): void {
+    this.conn.onBodyEnd();
+  }
+  abort(reason: string, invalid: boolean): void {
+    this.conn.onBodyAbort(reason, invalid);
+  }
+}
+
 /** One connection to the server and the response parser state of the exchange on it. */
 export class UpstreamConnection {
   readonly pool: UpstreamPool;
@@ -196,7 +248,11 @@ export class UpstreamConnection {
   keepAlive = true;
   remaining = 0;
   chunked: BodyDecoder | undefined = undefined;
-  readonly deliverPiece = (piece: Buffer): void => this.deliver(piece);
+  /** Made when first needed (a chunked response, a response head, a request body): an idle
+   * connection in the pool holds no closure of its own, its socket listeners are shared. */
+  private deliverPiece: ((piece: Buffer) => void) | undefined = undefined;
+  private resumer: (() => void) | undefined = undefined;
+  private sink: BodySink | undefined = undefined;
   paused = false;
   /** Bytes followed the head just parsed (a bodiless response then leaves the connection unusable). */
   extraAfterHead = false;
@@ -215,34 +271,35 @@ export class UpstreamConnection {
     // Plain connections read into the pool's one buffer (no Buffer allocated per read, no stream
     // machinery); the pieces handed on are copied, so nothing keeps that buffer past the read.
     this.borrowed = o.tls === undefined;
-    const socket = o.tls === undefined ? plainConnect(o, req.proxyHeader, { buffer: pool.readBuffer(), callback: this.onRead }) : tlsConnect(pool, o.tls, req);
+    const socket = o.tls === undefined ? plainConnect(o, req.proxyHeader, { buffer: pool.readBuffer(), callback: upRead }) : tlsConnect(pool, o.tls, req);
     this.socket = socket;
     this.proxyKey = proxyKeyOf(req);
-    this.connectTimer = setTimeout(this.onConnectTimeout, o.connectTimeout);
+    this.connectTimer = setTimeout(connectTimedOut, o.connectTimeout, this);
+    (socket as UpSocket)[kUp] = this;
     // A TLS connection is usable once its handshake (and the server's certificate) passed.
-    socket.once(o.tls === undefined ? 'connect' : 'secureConnect', this.onConnect);
-    if (!this.borrowed) socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
-    socket.on('timeout', this.onTimeout);
-    socket.on('drain', this.onDrain);
+    socket.once(o.tls === undefined ? 'connect' : 'secureConnect', upConnect);
+    if (!this.borrowed) socket.on('data', upData);
+    socket.on('end', upEnd);
+    socket.on('error', upError);
+    socket.on('close', upClose);
+    socket.on('timeout', upTimeout);
+    socket.on('drain', upDrain);
     if (o.serverTimeout > 0) socket.setTimeout(o.serverTimeout);
   }
 
-  onConnectTimeout = (): void => {
+  onConnectTimeout(): void {
     this.connectTimer = undefined;
     this.fail(upstreamError(UPSTREAM_CONNECT_TIMEOUT, 'connect timeout'));
-  };
+  }
 
-  onConnect = (): void => {
+  onConnect(): void {
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     this.connected = true;
     const p = this.current;
     if (p !== undefined) this.start(p);
     else this.pool.release(this);
-  };
+  }
 
   /** Begin `p` on this (connected) connection. */
   start(p: Pending): void {
@@ -277,20 +334,10 @@ export class UpstreamConnection {
     if (this.bodyChunked) head += 'transfer-encoding: chunked\r\n';
     this.socket.write(head + '\r\n', 'latin1');
     this.bodyListening = true;
-    body.start(this.bodySink);
+    body.start((this.sink ??= new ConnectionBodySink(this)));
   }
 
-  /** What the request body is written to: this connection while the exchange is current. */
-  bodySink: BodySink = {
-    data: (chunk) => this.onBodyData(chunk),
-    end: () => this.onBodyEnd(),
-    abort: (reason, invalid) => {
-      // The client's request body cannot be completed: neither can the request.
-      if (this.bodyListening) this.fail(upstreamError(invalid ? UPSTREAM_REQUEST_INVALID : UPSTREAM_ABORTED, reason));
-    },
-  };
-
-  onBodyData = (chunk: Buffer): void => {
+  onBodyData(chunk: Buffer): void {
     const s = this.socket;
     if (chunk.length === 0) return;
     let ok: boolean;
@@ -302,18 +349,23 @@ export class UpstreamConnection {
       ok = s.write(chunk);
     }
     if (!ok) this.current?.req.body?.pause();
-  };
+  }
 
-  onDrain = (): void => {
+  onDrain(): void {
     if (this.bodyListening) this.current?.req.body?.resume();
-  };
+  }
 
-  onBodyEnd = (): void => {
+  onBodyEnd(): void {
     if (!this.bodyListening) return;
     this.stopBody();
     if (this.bodyChunked) this.socket.write('0\r\n\r\n', 'latin1');
     this.requestSent();
-  };
+  }
+
+  /** The client's request body cannot be completed: neither can the request. */
+  onBodyAbort(reason: string, invalid: boolean): void {
+    if (this.bodyListening) this.fail(upstreamError(invalid ? UPSTREAM_REQUEST_INVALID : UPSTREAM_ABORTED, reason));
+  }
 
   stopBody(p: Pending | undefined = this.current): void {
     if (!this.bodyListening) return;
@@ -329,18 +381,18 @@ export class UpstreamConnection {
     if (p !== undefined && !p.ended && this.state !== -1) p.handler.onRequestSent();
   }
 
-  resume = (): void => {
+  resume(): void {
     if (!this.paused) return;
     this.paused = false;
     if (!this.dead) this.socket.resume();
-  };
+  }
 
-  onRead = (n: number, buf: Buffer): boolean => {
+  onRead(n: number, buf: Buffer): boolean {
     this.onData(buf.subarray(0, n));
     return !this.paused;
-  };
+  }
 
-  onData = (chunk: Buffer): void => {
+  onData(chunk: Buffer): void {
     this.received = true;
     if (this.current === undefined) {
       // Bytes on an idle connection: nothing asked for them.
@@ -348,7 +400,7 @@ export class UpstreamConnection {
       return;
     }
     this.parse(chunk);
-  };
+  }
 
   /** Feed response bytes; completes or fails the current exchange as they decide. */
   parse(chunk: Buffer): void {
@@ -400,7 +452,7 @@ export class UpstreamConnection {
         }
         case ST_CHUNKED: {
           const decoder = this.chunked as BodyDecoder;
-          const next = decoder.feed(chunk, off, len, this.deliverPiece);
+          const next = decoder.feed(chunk, off, len, (this.deliverPiece ??= (piece) => this.deliver(piece)));
           if (next < 0) {
             this.fail(upstreamError(UPSTREAM_PARSE, `invalid chunked body: ${decoder.error ?? ''}`));
             return;
@@ -490,7 +542,7 @@ export class UpstreamConnection {
     }
     if (connClose) this.keepAlive = false;
     this.headSeen = true;
-    const ok = p.handler.onHeaders(status, headers, this.resume, statusText);
+    const ok = p.handler.onHeaders(status, headers, (this.resumer ??= () => this.resume()), statusText);
     if (p.ended || this.current !== p) return false;
     if (!ok) this.pause();
     if (status === 101) {
@@ -566,7 +618,7 @@ export class UpstreamConnection {
     p.fail(err);
   }
 
-  onEnd = (): void => {
+  onEnd(): void {
     const p = this.current;
     if (p !== undefined && this.state === ST_CLOSE && !p.ended) {
       this.keepAlive = false;
@@ -574,17 +626,17 @@ export class UpstreamConnection {
       return;
     }
     this.fail(upstreamError(UPSTREAM_SOCKET, 'other side closed'));
-  };
+  }
 
-  onError = (err: Error & { code?: string }): void => {
+  onError(err: Error & { code?: string }): void {
     this.fail(upstreamError(err.code ?? UPSTREAM_SOCKET, err.message));
-  };
+  }
 
-  onClose = (): void => {
+  onClose(): void {
     this.fail(upstreamError(UPSTREAM_SOCKET, 'socket closed'));
-  };
+  }
 
-  onTimeout = (): void => {
+  onTimeout(): void {
     if (this.current === undefined) {
       // Idle past `timeout server`: not worth keeping.
       if (this.connected) this.destroy();
@@ -592,7 +644,7 @@ export class UpstreamConnection {
     }
     if (!this.connected) return; // the connect timer decides
     this.fail(upstreamError(this.headSeen ? UPSTREAM_BODY_TIMEOUT : UPSTREAM_HEADERS_TIMEOUT, 'server timeout'));
-  };
+  }
 
   destroy(): void {
     if (this.dead) return;
@@ -793,7 +845,7 @@ function tlsConnect(pool: UpstreamPool, t: ServerTls, req: UpstreamRequest): tls
 export function connectTls(host: string, port: number, opts: tls.ConnectionOptions, proxyHeader?: Buffer): tls.TLSSocket {
   const raw = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
   if (proxyHeader !== undefined) raw.write(proxyHeader);
-  const socket = tls.connect({ ...opts, socket: raw });
+  const socket = tlsModule().connect({ ...opts, socket: raw });
   // The TCP errors (ECONNREFUSED…) arrive on the raw socket: the TLS socket reports them.
   raw.on('error', (err) => socket.destroy(err));
   return socket;

@@ -114,7 +114,8 @@ export class Http1Connection implements RequestBody, Timed {
   private keepAlive = true;
   private responding = false;
   private clientEnded = false;
-  private readonly onPiece = (piece: Buffer): void => this.sink?.data(piece);
+  /** The body decoder's output, made at the first body: most connections never send one. */
+  private onPiece: ((piece: Buffer) => void) | undefined = undefined;
 
   constructor(site: Http1Site, socket: Socket) {
     this.site = site;
@@ -219,7 +220,7 @@ export class Http1Connection implements RequestBody, Timed {
       if (this.clientEnded && this.state === S_BODY) this.bodyBroken('the client closed before the end of its request body');
       return false;
     }
-    const next = decoder.feed(this.buf, this.at, this.buf.length, this.onPiece);
+    const next = decoder.feed(this.buf, this.at, this.buf.length, (this.onPiece ??= (piece) => this.sink?.data(piece)));
     if (next < 0) {
       this.bodyBroken(decoder.error ?? 'invalid body framing');
       return false;
