@@ -31,7 +31,8 @@ export interface LabelFacts {
   backend: 'nginx' | 'node';
 }
 
-const k = (n: number): string => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
+/** 2000 → "2k", 9900 → "9.9k". */
+export const countLabel = (n: number): string => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
 
 export function metricDefs(f: LabelFacts): MetricDef[] {
   const tls = (id: MetricId, cert: string, v: string): MetricDef => ({
@@ -50,9 +51,9 @@ export function metricDefs(f: LabelFacts): MetricDef[] {
     { id: 'c10k', label: `keep-alive -t2 -c${f.c10k} -d${f.c10kSeconds}s (ramp included), req/s`, unit: 'req/s', better: 'higher', phase: 'shared' },
     { id: 'latency', label: 'p50 added at -c1 back to back, µs (direct: p50)', unit: 'us', better: 'lower', phase: 'shared' },
     { id: 'paced', label: 'p50 added at ~1000 req/s (10 conns × 100/s), µs (direct: p50)', unit: 'us', better: 'lower', phase: 'shared' },
-    { id: 'conn-mem', label: `RSS per idle keep-alive connection (${k(f.idleConns)} held), KB`, unit: 'KB', better: 'lower', phase: 'shared' },
+    { id: 'conn-mem', label: `RSS per idle keep-alive connection (the 2nd half of ${countLabel(f.idleConns)} held), KB`, unit: 'KB', better: 'lower', phase: 'shared' },
     { id: 'idle-rss', label: 'idle RSS, all processes, MB', unit: 'MB', better: 'lower', phase: 'shared' },
-    { id: 'burst-rss', label: `RSS ${f.burstWaitS} s after a ${k(f.burstConns)}-connection burst ÷ before`, unit: 'x', better: 'lower', phase: 'burst' },
+    { id: 'burst-rss', label: `RSS ${f.burstWaitS} s after a ${countLabel(f.burstConns)}-connection burst ÷ before`, unit: 'x', better: 'lower', phase: 'burst' },
     tls('tls-rsa-1.2', 'RSA-2048', '1.2'),
     tls('tls-rsa-1.3', 'RSA-2048', '1.3'),
     tls('tls-ec-1.2', 'ECDSA P-256', '1.2'),
