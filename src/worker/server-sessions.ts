@@ -29,6 +29,22 @@ export interface ServerSessions {
   readonly size: number;
 }
 
+/** A connection-long session (a tcp relay, a tunnel) registered with its server: `shutdown` ends
+ * both sides. Returns its removal. */
+export function addPairSession(sessions: ServerSessions, client: Socket, upstream: Socket, onShutdown?: (why: Shutdown) => void): () => void {
+  const session: Session = {
+    shutdown(why) {
+      onShutdown?.(why);
+      upstream.destroy();
+      client.destroy();
+    },
+    clientSocket: client,
+    sessionSlot: -1,
+  };
+  sessions.add(session);
+  return () => sessions.remove(session);
+}
+
 export function createServerSessions(): ServerSessions {
   const open = new SlotSet<Session, 'sessionSlot'>('sessionSlot');
   return {

@@ -18,6 +18,7 @@ import { decideRetry, nextServer, spendRetry, usableActive, type RetryState } fr
 import { observe } from './passive-health.ts';
 import { contentVerdict, inspectContent } from './content-inspect.ts';
 import { observeTimes } from './counters.ts';
+import { addPairSession } from './server-sessions.ts';
 
 /** One client's session, across its connect attempts. */
 interface TcpSession extends RetryState {
@@ -173,16 +174,7 @@ function connectServer(s: TcpSession, srv: ServerRuntime | undefined): void {
   const upstream = openUpstream(s, srv, port, header);
   if (s.rest !== undefined) upstream.write(s.rest);
   // on-marked-down / on-marked-up: the master's verdict ends the session (both sides).
-  const session = {
-    shutdown(): void {
-      upstream.destroy();
-      client.destroy();
-    },
-    clientSocket: client,
-    sessionSlot: -1,
-  };
-  srv.sessions.add(session);
-  const unregister = (): void => srv.sessions.remove(session);
+  const unregister = addPairSession(srv.sessions, client, upstream);
   const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), s.be.backend.timeouts.connect);
   upstream.once((upstream as TLSSocket).encrypted === true ? 'secureConnect' : 'connect', () => {
     clearTimeout(timer);

@@ -5,7 +5,7 @@
 // client's tunnel bytes is sent before the server switched protocols.
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import type { Shutdown } from './server-sessions.ts';
+import { addPairSession } from './server-sessions.ts';
 import type tls from 'node:tls';
 import { serverConnectOptions } from '../config/server-tls-context.ts';
 import { sampleText } from './sample.ts';
@@ -133,17 +133,7 @@ function splice(t: Tunnel, srv: ServerRuntime, upRes: http.IncomingMessage, upSo
   client.pipe(upSock);
   // on-marked-down / on-marked-up: the master's verdict ends the tunnel (termination D or U).
   let killed = '';
-  const session = {
-    shutdown(why: Shutdown): void {
-      killed = why;
-      upSock.destroy();
-      client.destroy();
-    },
-    clientSocket: client,
-    sessionSlot: -1,
-  };
-  srv.sessions.add(session);
-  const unregister = (): void => srv.sessions.remove(session);
+  const unregister = addPairSession(srv.sessions, client, upSock, (why) => (killed = why));
   upSock.on('close', () => {
     unregister();
     release();
