@@ -445,6 +445,8 @@ export function serverModel(backend: string, s: ServerDraft, port: number): Serv
   };
   if (s.maxconn !== undefined) server.maxconn = s.maxconn;
   if (s.maxqueue !== undefined) server.maxqueue = s.maxqueue;
+  if (s.poolMaxConn !== undefined) server.poolMaxConn = s.poolMaxConn;
+  if (s.maxReuse !== undefined) server.maxReuse = s.maxReuse;
   if (s.fastinter !== undefined) server.fastinter = s.fastinter;
   if (s.downinter !== undefined) server.downinter = s.downinter;
   if (s.slowstart !== undefined && s.slowstart > 0) server.slowstart = s.slowstart;

@@ -625,6 +625,10 @@ export interface Server {
   maxconn?: number;
   /** `maxqueue`: most requests waiting for this server's maxconn; beyond it they go to another server. */
   maxqueue?: number;
+  /** `pool-max-conn`: most idle connections kept to this server by each worker (0: none; absent: no limit). */
+  poolMaxConn?: number;
+  /** `max-reuse`: most times a connection to this server carries another request (0: never reused; absent: no limit). */
+  maxReuse?: number;
   /** Check interval while the server is transitional (going up or down), else `inter`. */
   fastinter?: number;
   /** Check interval while the server is fully down, else `inter`. */

@@ -152,6 +152,8 @@ export function buildServerRuntime(rt: BackendRuntime, s: Server, state: ServerS
     port: s.port,
     connections: s.maxconn ?? null,
     ...(s.maxqueue !== undefined ? { maxqueue: s.maxqueue } : {}),
+    ...(s.poolMaxConn !== undefined ? { maxIdle: s.poolMaxConn } : {}),
+    ...(s.maxReuse !== undefined ? { maxReuse: s.maxReuse } : {}),
     connectTimeout: b.timeouts.connect,
     serverTimeout: b.timeouts.server,
     // HAProxy: `timeout queue` defaults to `timeout connect`.

@@ -113,6 +113,10 @@ export interface UpstreamOptions {
   queueTimeout?: number;
   /** `maxqueue` (this process's share): the pickers send requests elsewhere once this many wait. */
   maxqueue?: number;
+  /** `pool-max-conn`: most idle connections kept (0: none); absent: no limit. */
+  maxIdle?: number;
+  /** `max-reuse`: most requests a connection carries after its first; absent: no limit. */
+  maxReuse?: number;
   /** `timeout connect`, ms. */
   connectTimeout: number;
   /** `timeout server`: inactivity while a request is in progress, ms. */
@@ -592,7 +596,8 @@ export class UpstreamConnection {
     this.current = undefined;
     this.state = -1;
     p.ended = true;
-    const reusable = this.keepAlive && !extra && this.requestWritten && !this.dead;
+    const maxReuse = this.pool.options.maxReuse;
+    const reusable = this.keepAlive && !extra && this.requestWritten && !this.dead && (maxReuse === undefined || this.exchanges <= maxReuse);
     this.stopBody(p);
     if (this.paused) {
       this.paused = false;
@@ -761,7 +766,8 @@ export class UpstreamPool {
       return;
     }
     // Requests wait that this private connection may not carry: its slot is theirs.
-    if (this.closed || this.queue.length > 0) {
+    const maxIdle = this.options.maxIdle;
+    if (this.closed || this.queue.length > 0 || (maxIdle !== undefined && this.idle.length >= maxIdle)) {
       conn.destroy();
       return;
     }

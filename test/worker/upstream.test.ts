@@ -343,3 +343,21 @@ test('timeout queue: a request waiting for a maxconn slot longer than queueTimeo
   assert.ok((await held).error !== undefined);
   await p.close();
 });
+
+test('max-reuse: a connection carries at most N requests after its first; pool-max-conn 0 keeps no idle connection', async () => {
+  const srv = await rawServer(() => [b('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')]);
+  const reuse2 = pool(srv.port, { maxReuse: 2 });
+  for (let i = 0; i < 5; i++) assert.equal((await request(reuse2)).body, 'ok');
+  assert.equal(srv.connections, 2, 'requests 1-3 on the first connection, 4-5 on a second');
+  await reuse2.close();
+  const noIdle = pool(srv.port, { maxIdle: 0 });
+  for (let i = 0; i < 3; i++) assert.equal((await request(noIdle)).body, 'ok');
+  assert.equal(srv.connections, 5, 'every request on a new connection');
+  await noIdle.close();
+  const oneIdle = pool(srv.port, { maxIdle: 1 });
+  const both = await Promise.all([request(oneIdle), request(oneIdle)]);
+  assert.deepEqual(both.map((r) => r.body), ['ok', 'ok']);
+  assert.equal(oneIdle.idle.length, 1, 'of the two connections, one is kept idle');
+  await oneIdle.close();
+  await srv.close();
+});

@@ -57,7 +57,7 @@ export function parseServerAddress(text: string): Parsed<ServerAddress> {
   return { ok: true, value: { host, port } };
 }
 
-const IGNORED_WITH_VALUE = new Set(['id', 'pool-max-conn', 'pool-purge-delay', 'pool-low-conn', 'max-reuse', 'tfo', 'log-proto']);
+const IGNORED_WITH_VALUE = new Set(['id', 'tfo', 'log-proto']);
 const WARN_WITH_VALUE: Record<string, string> = {
   'agent-port': 'has no effect without agent-check',
   'agent-inter': 'has no effect without agent-check',
@@ -65,6 +65,8 @@ const WARN_WITH_VALUE: Record<string, string> = {
   'agent-addr': 'has no effect without agent-check',
   'check-alpn': 'is ignored: TLS health checks offer no ALPN',
   'ws': 'is ignored: WebSocket upgrades are forwarded on HTTP/1.1',
+  'pool-purge-delay': 'is ignored: an idle server connection closes after 4 s (or the server\'s Keep-Alive timeout minus 1 s)',
+  'pool-low-conn': 'is ignored: a request takes an idle server connection whenever one is there',
 };
 /** Options that change where traffic goes, how health is judged or what is sent: refused until implemented. */
 const REFUSED_WITH_VALUE: Record<string, string> = {
@@ -223,6 +225,8 @@ const READERS: Readonly<Record<string, OptionReader>> = {
   // 0 (HAProxy's default for both): no limit.
   maxconn: integer('maxconn', 0, 10_000_000, (p, v) => (v === 0 ? delete p.maxconn : (p.maxconn = v))),
   maxqueue: integer('maxqueue', 0, 10_000_000, (p, v) => (v === 0 ? delete p.maxqueue : (p.maxqueue = v))),
+  'pool-max-conn': integer('pool-max-conn', -1, 10_000_000, (p, v) => (v < 0 ? delete p.poolMaxConn : (p.poolMaxConn = v))),
+  'max-reuse': integer('max-reuse', -1, 2_000_000_000, (p, v) => (v < 0 ? delete p.maxReuse : (p.maxReuse = v))),
   'on-error': oneOf('on-error', ['fastinter', 'fail-check', 'sudden-death', 'mark-down'] as const, (p, v) => (p.onError = v)),
   'send-proxy': flag((p) => (p.sendProxy ??= 'v1')),
   'send-proxy-v2': flag((p) => (p.sendProxy = 'v2')),
